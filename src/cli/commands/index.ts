@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import { registerValidate } from './validate';
+
+/**
+ * Every command lives in its own file and registers itself here. Commands that share a
+ * group (`segments ...`, `sync ...`) get the group's Command from `group()`.
+ */
+export function registerCommands(program: Command): void {
+  registerValidate(program);
+}
+
+/** The sub-command group `name` of `program`, created on first use. */
+export function group(program: Command, name: string, description: string): Command {
+  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
+}

@@ -1,0 +1,19 @@
+import type { Command } from 'commander';
+import { workspaceFrom, type GlobalOptions } from '../context';
+
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('check the workspace file (with --check-warehouse: tables, columns and types too)')
+    .option('--check-warehouse', 'also check tables, columns and value types against the warehouse')
+    .action(async (opts: { checkWarehouse?: boolean }) => {
+      const globals = program.opts<GlobalOptions>();
+      const { file, workspace } = workspaceFrom(globals);
+      if (opts.checkWarehouse) {
+        const { checkWarehouse } = await import('../../segments/check-warehouse');
+        await checkWarehouse(globals);
+      }
+      const counts = `${workspace.entities.length} entities, ${workspace.segments.length} segments, ${workspace.destinations.length} destinations, ${workspace.syncs.length} syncs`;
+      process.stdout.write(`${file}: valid (${counts})\n`);
+    });
+}

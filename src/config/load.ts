@@ -1,0 +1,153 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { formatPath, type Problem, UserInputError } from './errors';
+import { type Workspace, workspaceSchema } from './schema';
+
+export interface LoadedWorkspace {
+  /** Absolute path of the workspace file. */
+  file: string;
+  /** Folder of the workspace file; relative paths in it resolve from here. */
+  dir: string;
+  workspace: Workspace;
+}
+
+/** `--config PATH`, else `$OUTFLOW_CONFIG`, else `./outflow.yaml` (SPEC §1). */
+export function resolveConfigPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(flag ?? env.OUTFLOW_CONFIG ?? 'outflow.yaml');
+}
+
+export function loadWorkspace(file: string, env: NodeJS.ProcessEnv = process.env): LoadedWorkspace {
+  const abs = path.resolve(file);
+  const shown = path.relative(process.cwd(), abs) || abs;
+  if (!existsSync(abs)) throw new UserInputError([{ file: shown, path: '', message: 'workspace file not found' }]);
+  return parseWorkspace(readFileSync(abs, 'utf8'), shown, env, path.dirname(abs), abs);
+}
+
+/** Parses and validates workspace YAML text. Throws UserInputError listing every problem found. */
+export function parseWorkspace(
+  text: string,
+  file = 'outflow.yaml',
+  env: NodeJS.ProcessEnv = process.env,
+  dir = process.cwd(),
+  abs = path.resolve(dir, file),
+): LoadedWorkspace {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new UserInputError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return { file, path: '', message: `invalid YAML: ${e.message.split('\n')[0]}`, line: pos?.line, column: pos?.col };
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new UserInputError([{ file, path: '', message: 'expected a mapping with "version", "warehouse" and "entities"' }]);
+
+  const problems: Problem[] = [];
+  const interpolated = interpolateEnv(raw, [], env, problems);
+  const located = (p: Omit<Problem, 'file'>, at: readonly PropertyKey[]): Problem => ({
+    file,
+    ...p,
+    ...position(doc, lines, at),
+  });
+  if (problems.length > 0) throw new UserInputError(problems.map((p) => located(p, pathOf(p))));
+
+  const parsed = workspaceSchema.safeParse(interpolated);
+  if (!parsed.success) throw new UserInputError(zodProblems(parsed.error).map((p) => located(p, pathOf(p))));
+  return { file: abs, dir, workspace: parsed.data };
+}
+
+const ENV_PATTERN = /\$\{env:([^}]*)\}/g;
+
+/** Replaces `${env:NAME}` in every string; a missing variable is a problem naming it and where. */
+function interpolateEnv(value: unknown, at: (string | number)[], env: NodeJS.ProcessEnv, problems: Problem[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_PATTERN, (whole, name: string) => {
+      const v = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? env[name] : undefined;
+      if (v === undefined) {
+        problems.push({ path: formatPath(at), message: `environment variable ${name || '(empty name)'} is not set` });
+        return whole;
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, [...at, i], env, problems));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, [...at, k], env, problems)]),
+    );
+  }
+  return value;
+}
+
+/** Turns zod issues into problems with SPEC-style paths. Unions report their closest branch. */
+export function zodProblems(error: z.ZodError): Omit<Problem, 'file'>[] {
+  const out: Omit<Problem, 'file'>[] = [];
+  const seen = new Set<string>();
+  const add = (issue: z.core.$ZodIssue, prefix: PropertyKey[]) => {
+    const full = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // Report the branch that got furthest (fewest issues) rather than every alternative.
+      const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
+      for (const sub of best) add(sub, full);
+      return;
+    }
+    const p = { path: formatPath(full), message: describeIssue(issue) };
+    const key = `${p.path}|${p.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(p);
+    }
+  };
+  for (const issue of error.issues) add(issue, []);
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_type':
+      return issue.message.startsWith('Invalid input: expected')
+        ? `expected ${issue.expected}${issue.message.includes('received undefined') ? ' (missing)' : ''}`
+        : issue.message;
+    case 'invalid_format':
+      return issue.message.startsWith('Invalid') ? `expected ${issue.format}` : issue.message;
+    case 'invalid_union':
+      return 'expected one of the allowed shapes';
+    default:
+      return issue.message;
+  }
+}
+
+function pathOf(p: Omit<Problem, 'file'>): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const m of p.path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  return out;
+}
+
+/** Line and column of the deepest node along `at` that exists in the document. */
+function position(doc: Document, lines: LineCounter, at: readonly PropertyKey[]): { line?: number; column?: number } {
+  let node: unknown = doc.contents;
+  let found: unknown = node;
+  for (const key of at) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && item.key.value === key);
+      node = pair?.value ?? undefined;
+      if (pair && !node) node = pair.key;
+    } else if (isSeq(node) && typeof key === 'number') node = node.items[key];
+    else node = undefined;
+    if (node === undefined || node === null) break;
+    found = node;
+  }
+  const range = (found as { range?: [number, number, number] } | undefined)?.range;
+  if (!range) return {};
+  const pos = lines.linePos(range[0]);
+  return { line: pos.line, column: pos.col };
+}

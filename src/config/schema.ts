@@ -1,0 +1,338 @@
+import { z } from 'zod';
+import { CronExpressionParser } from 'cron-parser';
+import {
+  type Condition,
+  columnNameSchema,
+  groupDepth,
+  IDENTIFIER_PATTERN,
+  MAX_GROUP_DEPTH,
+  rulesSchema,
+  segmentIdSchema,
+  walkConditions,
+} from '../segments/rule-schema';
+
+/** The workspace file of SPEC §1. Unknown keys are errors everywhere (strict objects). */
+
+export const IDENTIFIER_KINDS = [
+  'email',
+  'phone',
+  'firstName',
+  'lastName',
+  'postalCode',
+  'countryCode',
+  'mobileAdId',
+  'externalId',
+] as const;
+export type IdentifierKind = (typeof IDENTIFIER_KINDS)[number];
+
+export const DESTINATION_TYPES = [
+  'google_ads',
+  'meta',
+  'linkedin',
+  'microsoft_ads',
+  'tiktok',
+  'snapchat',
+  'pinterest',
+  'reddit',
+  'x',
+  'webhook',
+  'file',
+] as const;
+export type DestinationType = (typeof DESTINATION_TYPES)[number];
+
+export const DEFAULT_SCHEDULE = '0 6 * * *';
+export const DEFAULT_MAX_REMOVAL_SHARE = 0.5;
+
+/** `schema.table` or `table`, each part a plain identifier. */
+const tableNameSchema = z
+  .string()
+  .regex(
+    /^([A-Za-z_][A-Za-z0-9_$-]{0,127}\.){0,2}[A-Za-z_][A-Za-z0-9_$]{0,127}$/,
+    'a table name such as "schema.table" (letters, digits, "_")',
+  );
+
+const duckdbWarehouse = z.strictObject({
+  type: z.literal('duckdb'),
+  path: z.string().min(1).default(':memory:'),
+});
+const postgresWarehouse = z.strictObject({
+  type: z.literal('postgres'),
+  connectionString: z.string().min(1),
+});
+const bigqueryWarehouse = z.strictObject({
+  type: z.literal('bigquery'),
+  projectId: z.string().min(1),
+  location: z.string().min(1),
+  keyFilename: z.string().optional(),
+  apiEndpoint: z.url().optional(),
+});
+const snowflakeWarehouse = z
+  .strictObject({
+    type: z.literal('snowflake'),
+    account: z.string().min(1),
+    username: z.string().min(1),
+    password: z.string().optional(),
+    privateKeyPath: z.string().optional(),
+    warehouse: z.string().min(1),
+    database: z.string().min(1),
+    role: z.string().optional(),
+    accessUrl: z.url().optional(),
+  })
+  .refine((w) => (w.password === undefined) !== (w.privateKeyPath === undefined), {
+    message: 'exactly one of "password" or "privateKeyPath" is required',
+    path: ['password'],
+  });
+
+export const warehouseSchema = z.discriminatedUnion('type', [
+  duckdbWarehouse,
+  postgresWarehouse,
+  bigqueryWarehouse,
+  snowflakeWarehouse,
+]);
+export type WarehouseConfig = z.infer<typeof warehouseSchema>;
+export type WarehouseType = WarehouseConfig['type'];
+
+const identifiersSchema = z.strictObject(
+  Object.fromEntries(IDENTIFIER_KINDS.map((k) => [k, columnNameSchema.optional()])) as Record<
+    IdentifierKind,
+    z.ZodOptional<typeof columnNameSchema>
+  >,
+);
+
+const eventsSchema = z.strictObject({
+  table: tableNameSchema,
+  personKey: columnNameSchema,
+  name: columnNameSchema,
+  timestamp: columnNameSchema,
+  sessionKey: columnNameSchema.optional(),
+});
+
+const relationSchema = z.strictObject({
+  name: z.string().regex(IDENTIFIER_PATTERN, 'a relation name of letters, digits and "_"'),
+  table: tableNameSchema,
+  key: columnNameSchema,
+  foreignKey: columnNameSchema,
+});
+
+export const entitySchema = z
+  .strictObject({
+    id: segmentIdSchema,
+    kind: z.enum(['person', 'account']).default('person'),
+    table: tableNameSchema.optional(),
+    sql: z.string().min(1).optional(),
+    primaryKey: columnNameSchema,
+    identifiers: identifiersSchema.default({}),
+    identifiedColumn: columnNameSchema.optional(),
+    events: eventsSchema.optional(),
+    relations: z.array(relationSchema).default([]),
+  })
+  .refine((e) => (e.table === undefined) !== (e.sql === undefined), {
+    message: 'exactly one of "table" or "sql" is required',
+    path: ['table'],
+  });
+export type EntityConfig = z.infer<typeof entitySchema>;
+
+export const segmentSchema = z
+  .strictObject({
+    id: segmentIdSchema,
+    entity: segmentIdSchema,
+    name: z.string().min(1).max(200),
+    description: z.string().max(2000).optional(),
+    labels: z.array(z.string().min(1).max(64)).max(50).default([]),
+    type: z.enum(['dynamic', 'static', 'everyone']).default('dynamic'),
+    status: z.enum(['draft', 'active', 'paused', 'archived']).default('active'),
+    alias: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{2,63}$/, 'lowercase letters, digits and "-" (3-64 chars)')
+      .optional(),
+    rules: rulesSchema.optional(),
+    members: z.array(z.union([z.string().max(256), z.number()]).transform(String)).max(1_000_000).optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.type === 'dynamic' && s.rules === undefined)
+      ctx.addIssue({ code: 'custom', path: ['rules'], message: 'a dynamic segment needs "rules"' });
+    if (s.type !== 'dynamic' && s.rules !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['rules'], message: `a ${s.type} segment takes no "rules"` });
+    if (s.type !== 'static' && s.members !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['members'], message: 'only a static segment takes "members"' });
+    if (s.rules && groupDepth(s.rules.conditions) > MAX_GROUP_DEPTH)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rules'],
+        message: `groups nest at most ${MAX_GROUP_DEPTH} deep`,
+      });
+  });
+export type SegmentConfig = z.infer<typeof segmentSchema>;
+
+export const destinationSchema = z.strictObject({
+  id: segmentIdSchema,
+  type: z.enum(DESTINATION_TYPES),
+  settings: z.record(z.string(), z.unknown()).default({}),
+});
+export type DestinationConfig = z.infer<typeof destinationSchema>;
+
+const cronSchema = z.string().superRefine((expr, ctx) => {
+  const fields = expr.trim().split(/\s+/);
+  let ok = fields.length === 5;
+  if (ok) {
+    try {
+      CronExpressionParser.parse(expr, { tz: 'UTC', strict: false });
+    } catch {
+      ok = false;
+    }
+  }
+  if (!ok) ctx.addIssue({ code: 'custom', message: 'a 5-field cron expression in UTC, such as "0 6 * * *"' });
+});
+
+export const syncSchema = z.strictObject({
+  id: segmentIdSchema,
+  segment: segmentIdSchema,
+  destination: segmentIdSchema,
+  mode: z.enum(['mirror', 'add_only']).default('mirror'),
+  schedule: cronSchema.default(DEFAULT_SCHEDULE),
+  audienceName: z.string().min(1).max(200).optional(),
+  identifiers: z.array(z.enum(IDENTIFIER_KINDS)).min(1).optional(),
+  maxRemovalShare: z.number().min(0).max(1).default(DEFAULT_MAX_REMOVAL_SHARE),
+  /** Lets a run with an empty segment empty the audience without `--confirm-removals`. */
+  allowEmpty: z.boolean().default(false),
+  enabled: z.boolean().default(true),
+});
+export type SyncConfig = z.infer<typeof syncSchema>;
+
+export const limitsSchema = z.strictObject({
+  maxConditions: z.number().int().positive().default(50),
+});
+
+const uniqueIds = (what: string) => (items: { id: string }[], ctx: z.RefinementCtx) => {
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const first = seen.get(item.id);
+    if (first !== undefined)
+      ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate ${what} id "${item.id}" (first at index ${first})` });
+    else seen.set(item.id, i);
+  });
+};
+
+export const workspaceSchema = z
+  .strictObject({
+    version: z.literal(1),
+    warehouse: warehouseSchema,
+    stateSchema: z.string().regex(IDENTIFIER_PATTERN, 'a schema name of letters, digits and "_"').default('outflow'),
+    limits: limitsSchema.default({ maxConditions: 50 }),
+    entities: z.array(entitySchema).min(1).superRefine(uniqueIds('entity')),
+    segments: z.array(segmentSchema).default([]).superRefine(uniqueIds('segment')),
+    destinations: z.array(destinationSchema).default([]).superRefine(uniqueIds('destination')),
+    syncs: z.array(syncSchema).default([]).superRefine(uniqueIds('sync')),
+  })
+  .superRefine(checkReferences);
+export type Workspace = z.infer<typeof workspaceSchema>;
+
+/** Cross-references: segment -> entity, segment -> segment (no cycles), sync -> segment/destination. */
+function checkReferences(ws: Workspace, ctx: z.RefinementCtx) {
+  const entities = new Map(ws.entities.map((e) => [e.id, e]));
+  const segments = new Map(ws.segments.map((s) => [s.id, s]));
+  const destinations = new Set(ws.destinations.map((d) => d.id));
+
+  ws.segments.forEach((s, i) => {
+    const entity = entities.get(s.entity);
+    if (!entity) {
+      ctx.addIssue({ code: 'custom', path: ['segments', i, 'entity'], message: `unknown entity "${s.entity}"` });
+      return;
+    }
+    if (!s.rules) return;
+    const total = [...walkConditions(s.rules.conditions)].length;
+    if (total > ws.limits.maxConditions)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['segments', i, 'rules', 'conditions'],
+        message: `${total} conditions; at most ${ws.limits.maxConditions} are allowed (limits.maxConditions)`,
+      });
+    visitConditions(s.rules.conditions, ['segments', i, 'rules', 'conditions'], (c, path) => {
+      if (c.kind === 'segment') {
+        const target = segments.get(c.segment);
+        if (!target) ctx.addIssue({ code: 'custom', path: [...path, 'segment'], message: `unknown segment "${c.segment}"` });
+        else if (target.entity !== s.entity)
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'segment'],
+            message: `segment "${c.segment}" is of entity "${target.entity}", not "${s.entity}"`,
+          });
+      }
+      const needsEvents = c.kind === 'event' || c.kind === 'first_seen' || c.kind === 'last_seen' || c.kind === 'sessions';
+      if (needsEvents && !entity.events)
+        ctx.addIssue({ code: 'custom', path: [...path, 'kind'], message: `"${c.kind}" needs "events" on entity "${entity.id}"` });
+      if (c.kind === 'sessions' && entity.events && !entity.events.sessionKey)
+        ctx.addIssue({ code: 'custom', path: [...path, 'kind'], message: `"sessions" needs events.sessionKey on entity "${entity.id}"` });
+      if (c.kind === 'trait' && c.trait.includes('.')) {
+        const relation = c.trait.split('.')[0];
+        if (!entity.relations.some((r) => r.name === relation))
+          ctx.addIssue({ code: 'custom', path: [...path, 'trait'], message: `unknown relation "${relation}" on entity "${entity.id}"` });
+      }
+    });
+  });
+
+  const cycle = findSegmentCycle(ws);
+  if (cycle) {
+    const index = ws.segments.findIndex((s) => s.id === cycle[0]);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['segments', index, 'rules'],
+      message: `segment references form a cycle: ${cycle.join(' -> ')}`,
+    });
+  }
+
+  ws.syncs.forEach((sync, i) => {
+    if (!segments.has(sync.segment))
+      ctx.addIssue({ code: 'custom', path: ['syncs', i, 'segment'], message: `unknown segment "${sync.segment}"` });
+    if (!destinations.has(sync.destination))
+      ctx.addIssue({ code: 'custom', path: ['syncs', i, 'destination'], message: `unknown destination "${sync.destination}"` });
+  });
+}
+
+type Path = (string | number)[];
+function visitConditions(
+  conditions: readonly Condition[],
+  path: Path,
+  fn: (c: Condition, path: Path) => void,
+) {
+  conditions.forEach((c, i) => {
+    fn(c, [...path, i]);
+    if (c.kind === 'group') visitConditions(c.conditions, [...path, i, 'conditions'], fn);
+  });
+}
+
+/** Segment ids each segment references directly. */
+export function segmentReferences(segment: SegmentConfig): string[] {
+  if (!segment.rules) return [];
+  const refs = new Set<string>();
+  for (const c of walkConditions(segment.rules.conditions)) if (c.kind === 'segment') refs.add(c.segment);
+  return [...refs];
+}
+
+/** A cycle of segment references as a list of ids (first repeated last), or undefined. */
+export function findSegmentCycle(ws: Pick<Workspace, 'segments'>): string[] | undefined {
+  const byId = new Map(ws.segments.map((s) => [s.id, s]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    const mark = state.get(id);
+    if (mark === 'done') return undefined;
+    if (mark === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
+    const seg = byId.get(id);
+    if (!seg) return undefined;
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const ref of segmentReferences(seg)) {
+      const found = visit(ref);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const s of ws.segments) {
+    const found = visit(s.id);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,48 @@
+/**
+ * How SQL is written for one engine: quoting, placeholders, templates. Engines differ by
+ * capability flags and template overrides (sql-templates/<name>/), never by `if (name === ...)`
+ * in shared code.
+ */
+export type DialectName = 'duckdb' | 'postgres' | 'bigquery' | 'snowflake';
+export const DIALECTS: readonly DialectName[] = ['duckdb', 'postgres', 'bigquery', 'snowflake'];
+
+export interface SqlDialect {
+  readonly name: DialectName;
+  /** Quotes one identifier part; rejects anything that is not a plain identifier. */
+  quoteIdentifier(name: string): string;
+  /** Quotes a possibly qualified name (`schema.table`). */
+  quoteQualified(name: string): string;
+  /** The placeholder for the parameter at 0-based `index`. */
+  placeholder(index: number): string;
+}
+
+const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$-]{0,127}$/;
+
+export class UnsafeIdentifierError extends Error {
+  override readonly name = 'UnsafeIdentifierError';
+  constructor(readonly identifier: string) {
+    super(`not a plain identifier: ${JSON.stringify(identifier)}`);
+  }
+}
+
+/** Defaults shared by every dialect: double-quoted identifiers, `?` placeholders. */
+export abstract class SqlDialectBase implements SqlDialect {
+  abstract readonly name: DialectName;
+  protected readonly quoteChar: string = '"';
+
+  quoteIdentifier(name: string): string {
+    if (!PLAIN_IDENTIFIER.test(name)) throw new UnsafeIdentifierError(name);
+    return `${this.quoteChar}${name}${this.quoteChar}`;
+  }
+
+  quoteQualified(name: string): string {
+    return name
+      .split('.')
+      .map((part) => this.quoteIdentifier(part))
+      .join('.');
+  }
+
+  placeholder(_index: number): string {
+    return '?';
+  }
+}

@@ -1,0 +1,59 @@
+import type { SqlDialect } from './dialect';
+
+/** A value bound to a placeholder. Dates bind as timestamps with time zone (UTC). */
+export type SqlValue = string | number | boolean | bigint | Date | null | readonly (string | number | boolean)[];
+
+/** SQL text with placeholders in the dialect's own form, and the values bound to them in order. */
+export interface CompiledQuery {
+  readonly sql: string;
+  readonly params: readonly SqlValue[];
+}
+
+/** A result row. Integers that fit in a double come back as numbers; timestamps as Dates. */
+export type Row = Record<string, unknown>;
+
+export interface ColumnInfo {
+  name: string;
+  /** The engine's own type name, upper-case (e.g. `VARCHAR`, `TIMESTAMP WITH TIME ZONE`). */
+  dataType: string;
+  /** The type family the compiler reasons about. */
+  family: 'text' | 'number' | 'boolean' | 'timestamp' | 'date' | 'other';
+}
+
+/**
+ * The connection to one warehouse. Drivers only move SQL and rows; how SQL is written for an
+ * engine is the dialect's business (`driver.dialect`).
+ *
+ * @example
+ * const wh = await openWarehouse({ type: 'duckdb', path: ':memory:' });
+ * const rows = await wh.query('select ? as x', [1]);
+ * for await (const page of wh.stream('select * from t', [], { pageSize: 10_000 })) send(page);
+ * await wh.close();
+ */
+export interface WarehouseDriver {
+  readonly dialect: SqlDialect;
+  /** Runs a query with bound parameters and returns every row (for small results only). */
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Runs a query and yields its rows in pages of at most `pageSize`, never holding the whole result. */
+  stream<T extends Row = Row>(
+    sql: string,
+    params?: readonly SqlValue[],
+    options?: { pageSize?: number },
+  ): AsyncIterable<T[]>;
+  /** Runs a statement; returns the number of rows changed where the engine reports it. */
+  execute(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Runs `fn` in one transaction: every statement commits together or none does. */
+  transaction<T>(fn: (tx: WarehouseDriver) => Promise<T>): Promise<T>;
+  /** Columns of a table (`schema.table` or `table`), or undefined when it does not exist. */
+  columns(table: string): Promise<ColumnInfo[] | undefined>;
+  /** Columns a query would return, without running it in full. */
+  queryColumns(sql: string, params?: readonly SqlValue[]): Promise<ColumnInfo[]>;
+  close(): Promise<void>;
+}
+
+export class WarehouseError extends Error {
+  override readonly name = 'WarehouseError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

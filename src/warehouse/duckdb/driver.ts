@@ -1,0 +1,159 @@
+import {
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBValue,
+  listValue,
+  timestampTZValue,
+} from '@duckdb/node-api';
+import type { ColumnInfo, Row, SqlValue, WarehouseDriver } from '../driver';
+import { WarehouseError } from '../driver';
+import { DuckDbDialect } from './dialect';
+
+export interface DuckDbOptions {
+  /** A database file, or `:memory:`. */
+  path: string;
+  /** DuckDB settings, e.g. `{ threads: '2', memory_limit: '8GB' }`. */
+  settings?: Record<string, string>;
+}
+
+/** The embedded default warehouse (`@duckdb/node-api`). */
+export class DuckDbDriver implements WarehouseDriver {
+  readonly dialect = new DuckDbDialect();
+  readonly #instance: DuckDBInstance;
+  readonly #conn: DuckDBConnection;
+  #inTransaction = false;
+
+  private constructor(instance: DuckDBInstance, conn: DuckDBConnection) {
+    this.#instance = instance;
+    this.#conn = conn;
+  }
+
+  static async open(options: DuckDbOptions): Promise<DuckDbDriver> {
+    try {
+      const instance = await DuckDBInstance.create(options.path, options.settings);
+      const conn = await instance.connect();
+      return new DuckDbDriver(instance, conn);
+    } catch (err) {
+      throw new WarehouseError(`cannot open DuckDB database ${options.path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const reader = await this.#run(() => this.#conn.runAndReadAll(sql, bind(params)));
+    return reader.getRowObjectsJS().map((r) => toRow(r) as T);
+  }
+
+  async *stream<T extends Row = Row>(
+    sql: string,
+    params: readonly SqlValue[] = [],
+    options: { pageSize?: number } = {},
+  ): AsyncIterable<T[]> {
+    const pageSize = options.pageSize ?? 10_000;
+    const result = await this.#run(() => this.#conn.stream(sql, bind(params)));
+    const names = result.deduplicatedColumnNames();
+    let page: T[] = [];
+    const chunks = result.yieldRowsJs()[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await this.#run(() => chunks.next());
+      if (next.done) break;
+      for (const values of next.value) {
+        const row: Row = {};
+        values.forEach((v, i) => (row[names[i]!] = fromJs(v)));
+        page.push(row as T);
+        if (page.length >= pageSize) {
+          yield page;
+          page = [];
+        }
+      }
+    }
+    if (page.length > 0) yield page;
+  }
+
+  async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    const result = await this.#run(() => this.#conn.run(sql, bind(params)));
+    return result.rowsChanged;
+  }
+
+  async transaction<T>(fn: (tx: WarehouseDriver) => Promise<T>): Promise<T> {
+    if (this.#inTransaction) return fn(this);
+    await this.execute('BEGIN TRANSACTION');
+    this.#inTransaction = true;
+    try {
+      const out = await fn(this);
+      await this.execute('COMMIT');
+      return out;
+    } catch (err) {
+      await this.execute('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      this.#inTransaction = false;
+    }
+  }
+
+  async columns(table: string): Promise<ColumnInfo[] | undefined> {
+    const parts = table.split('.');
+    const name = parts.pop()!;
+    const schema = parts.pop();
+    const rows = await this.query<{ column_name: string; data_type: string }>(
+      `select column_name, data_type from information_schema.columns
+        where table_name = $1 and ($2::varchar is null or table_schema = $2)
+        order by ordinal_position`,
+      [name, schema ?? null],
+    );
+    if (rows.length === 0) return undefined;
+    return rows.map((r) => ({ name: r.column_name, dataType: r.data_type.toUpperCase(), family: family(r.data_type) }));
+  }
+
+  async queryColumns(sql: string, params: readonly SqlValue[] = []): Promise<ColumnInfo[]> {
+    const result = await this.#run(() => this.#conn.stream(`select * from (${sql}) as q limit 0`, bind(params)));
+    const names = result.columnNames();
+    return names.map((name, i) => {
+      const dataType = result.columnType(i).toString().toUpperCase();
+      return { name, dataType, family: family(dataType) };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#conn.closeSync();
+    this.#instance.closeSync();
+  }
+
+  async #run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new WarehouseError(`DuckDB: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function bind(params: readonly SqlValue[]): DuckDBValue[] {
+  return params.map((p): DuckDBValue => {
+    if (p instanceof Date) return timestampTZValue(BigInt(p.getTime()) * 1000n);
+    if (Array.isArray(p)) return listValue(p as DuckDBValue[]);
+    return p as DuckDBValue;
+  });
+}
+
+function fromJs(v: unknown): unknown {
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (Array.isArray(v)) return v.map(fromJs);
+  return v;
+}
+
+function toRow(r: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(r)) out[k] = fromJs(v);
+  return out;
+}
+
+/** Maps an engine type name to the family the compiler reasons about. */
+export function family(dataType: string): ColumnInfo['family'] {
+  const t = dataType.toUpperCase();
+  if (/^(VARCHAR|TEXT|STRING|CHAR|CHARACTER|UUID|ENUM)/.test(t) || t.startsWith('CHARACTER VARYING')) return 'text';
+  if (/^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|DECIMAL|NUMERIC|REAL|FLOAT|DOUBLE|INT64|FLOAT64|NUMBER|BIGNUMERIC)/.test(t)) return 'number';
+  if (/^BOOL/.test(t)) return 'boolean';
+  if (/^TIMESTAMP|^DATETIME/.test(t)) return 'timestamp';
+  if (t === 'DATE') return 'date';
+  return 'other';
+}
