@@ -1,0 +1,17 @@
+import type { DestinationType } from '../src/config/schema';
+import type { ConnectorDefinition } from './types';
+
+/**
+ * Every destination type Outflow can sync to. Loaded lazily so a command that never talks to
+ * a platform never loads its client. Add one line per connector.
+ */
+const CONNECTORS: Partial<Record<DestinationType, () => Promise<ConnectorDefinition>>> = {};
+
+export async function loadConnector(type: DestinationType): Promise<ConnectorDefinition | undefined> {
+  const load = CONNECTORS[type];
+  return load ? load() : undefined;
+}
+
+export function knownConnectorTypes(): DestinationType[] {
+  return Object.keys(CONNECTORS) as DestinationType[];
+}

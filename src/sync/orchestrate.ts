@@ -1,0 +1,181 @@
+/**
+ * The order of the steps of one sync run, written once (DESIGN "One sync run").
+ *
+ * `outflow sync run` calls it with in-process activities; the Temporal workflow calls it with
+ * `proxyActivities`. This file must stay deterministic and free of I/O and Node built-ins: it is
+ * bundled into the workflow sandbox. Only `import type` from the rest of src/.
+ */
+
+/** Run states of SPEC §4, plus `dry_run` for a run that only reports its diff. */
+export type RunStatus = 'queued' | 'syncing' | 'synced' | 'failed' | 'needs_confirmation' | 'dry_run';
+
+export interface SyncRunInput {
+  syncId: string;
+  /** ISO-8601 instant the segment is evaluated at. */
+  asOf: string;
+  /** Report adds and removes without sending or committing anything. */
+  dryRun?: boolean;
+  /** Let this run remove more than `maxRemovalShare`, or empty the audience. */
+  confirmRemovals?: boolean;
+}
+
+/** What the activities need to find a run again; every field is plain data (Temporal payloads). */
+export interface RunRef {
+  runId: string;
+  syncId: string;
+}
+
+export interface StartedRun extends RunRef {
+  /** The as-of of this run (a resumed run keeps the one it started with). */
+  asOf: string;
+  mode: 'mirror' | 'add_only';
+  maxRemovalShare: number;
+  allowEmpty: boolean;
+  /** True when this call picked up an unfinished run of the sync instead of starting a new one. */
+  resumed: boolean;
+}
+
+export interface EvaluateResult {
+  memberCount: number;
+}
+
+export interface DiffSummary {
+  added: number;
+  removed: number;
+  /** Members in the last confirmed snapshot (the audience as Outflow last left it). */
+  snapshotCount: number;
+}
+
+export interface UploadSummary {
+  kind: 'add' | 'remove';
+  /** Batches acknowledged by this call. */
+  batches: number;
+  /** Batches skipped because the ledger already had them acknowledged (resumed runs). */
+  skippedBatches: number;
+  sent: number;
+  rejected: number;
+}
+
+export interface FinishInput extends RunRef {
+  status: Exclude<RunStatus, 'queued' | 'syncing'>;
+  error?: string;
+  added?: number;
+  removed?: number;
+  rejected?: number;
+  batches?: number;
+}
+
+/** Every effectful step of a run. Inputs and outputs are plain JSON so Temporal can carry them. */
+export interface SyncActivities {
+  /** Takes the sync's lock and records the run as `syncing`; resumes an unfinished run if one exists. */
+  startRun(input: SyncRunInput): Promise<StartedRun>;
+  /** Materialises the segment's current members (key + identifiers) into the run's table. */
+  evaluateSegment(run: StartedRun): Promise<EvaluateResult>;
+  /** Diffs the run table against the last confirmed snapshot, in the warehouse. */
+  computeDiff(run: StartedRun): Promise<DiffSummary>;
+  /** Finds or creates the destination audience, named by the segment's alias. */
+  ensureAudience(run: StartedRun): Promise<{ audienceId: string; audienceName: string }>;
+  /** Streams one side of the diff to the destination in batches, skipping acknowledged ones. */
+  uploadChanges(run: StartedRun & { kind: 'add' | 'remove' }): Promise<UploadSummary>;
+  /** Atomically replaces the snapshot with the run's members and appends membership history. */
+  commitSnapshot(run: StartedRun): Promise<void>;
+  /** Records the outcome on `sync_runs` and releases the lock. */
+  finishRun(input: FinishInput): Promise<void>;
+}
+
+export interface SyncRunResult extends RunRef {
+  status: FinishInput['status'];
+  asOf: string;
+  memberCount: number;
+  added: number;
+  removed: number;
+  rejected: number;
+  batches: number;
+  /** Why the run stopped (`failed`) or what needs confirming (`needs_confirmation`). */
+  reason?: string;
+}
+
+/** Why a run must stop for confirmation, or undefined when it may go on. */
+export function removalGuard(
+  run: Pick<StartedRun, 'mode' | 'maxRemovalShare' | 'allowEmpty'>,
+  memberCount: number,
+  diff: DiffSummary,
+  confirmRemovals: boolean,
+): string | undefined {
+  if (run.mode !== 'mirror' || diff.removed === 0 || confirmRemovals) return undefined;
+  if (memberCount === 0 && !run.allowEmpty)
+    return `the segment is empty: this run would remove all ${diff.removed} members of the audience; rerun with --confirm-removals to allow it`;
+  if (diff.snapshotCount > 0 && diff.removed / diff.snapshotCount > run.maxRemovalShare) {
+    const share = Math.round((diff.removed / diff.snapshotCount) * 1000) / 10;
+    return `this run would remove ${diff.removed} of ${diff.snapshotCount} members (${share}%), more than maxRemovalShare ${run.maxRemovalShare}; rerun with --confirm-removals to allow it`;
+  }
+  return undefined;
+}
+
+/** The message of an error, looking through wrappers such as Temporal's ActivityFailure. */
+export function rootMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Runs one sync: evaluate -> diff -> guard -> upload removes, then adds -> commit -> finish.
+ * The snapshot moves only after every batch is acknowledged, so a run that fails anywhere
+ * leaves it where it was and the next run re-derives the same diff.
+ */
+export async function orchestrateSyncRun(acts: SyncActivities, input: SyncRunInput): Promise<SyncRunResult> {
+  const run = await acts.startRun(input);
+  const result: SyncRunResult = {
+    runId: run.runId,
+    syncId: run.syncId,
+    asOf: run.asOf,
+    status: 'synced',
+    memberCount: 0,
+    added: 0,
+    removed: 0,
+    rejected: 0,
+    batches: 0,
+  };
+  const finish = async (status: FinishInput['status'], reason?: string): Promise<SyncRunResult> => {
+    result.status = status;
+    if (reason !== undefined) result.reason = reason;
+    await acts.finishRun({
+      runId: run.runId,
+      syncId: run.syncId,
+      status,
+      ...(reason !== undefined ? { error: reason } : {}),
+      added: result.added,
+      removed: result.removed,
+      rejected: result.rejected,
+      batches: result.batches,
+    });
+    return result;
+  };
+
+  try {
+    const { memberCount } = await acts.evaluateSegment(run);
+    result.memberCount = memberCount;
+    const diff = await acts.computeDiff(run);
+    result.added = diff.added;
+    result.removed = run.mode === 'mirror' ? diff.removed : 0;
+
+    if (input.dryRun) return await finish('dry_run');
+    const guard = removalGuard(run, memberCount, diff, input.confirmRemovals ?? false);
+    if (guard !== undefined) return await finish('needs_confirmation', guard);
+
+    if (result.added > 0 || result.removed > 0) {
+      await acts.ensureAudience(run);
+      const kinds: ('remove' | 'add')[] = run.mode === 'mirror' ? ['remove', 'add'] : ['add'];
+      for (const kind of kinds) {
+        const up = await acts.uploadChanges({ ...run, kind });
+        result.batches += up.batches + up.skippedBatches;
+        result.rejected += up.rejected;
+      }
+    }
+    await acts.commitSnapshot(run);
+    return await finish('synced');
+  } catch (err) {
+    return await finish('failed', rootMessage(err));
+  }
+}
