@@ -1,0 +1,510 @@
+import fc from 'fast-check';
+import { type Workspace, workspaceSchema } from '../../src/config/schema';
+import type { CompiledQuery, SqlValue } from '../../src/warehouse/driver';
+import {
+  COMPARISON_OPS,
+  type Condition,
+  type EventFilter,
+  type FilterOp,
+  type RelativeWindow,
+  TIME_UNITS,
+  type Window,
+  walkConditions,
+} from '../../src/segments/rule-schema';
+import { type Cell, type ColumnType, type DataRow, subtractWindow, type TableData } from './reference-evaluator';
+
+/**
+ * fast-check generators of small datasets and valid rule trees for the property tests.
+ * Values are drawn from the same small pools as the data, so conditions actually match rows,
+ * and timestamps cluster on the edges of the windows the rules use.
+ */
+
+/** Text that breaks naive SQL: LIKE wildcards, escapes, quotes, case, unicode, comment markers. */
+export const AWKWARD_TEXT = [
+  '',
+  'a',
+  'A',
+  'abc',
+  'ABC',
+  'aBc',
+  'a%c',
+  'a_c',
+  'aXc',
+  'a\\c',
+  '%',
+  '_',
+  '\\',
+  '\\%',
+  "'",
+  "it's",
+  "O'Brien",
+  'o\'brien',
+  '"quoted"',
+  '50%',
+  '5_0',
+  '500',
+  'pro',
+  'Pro',
+  'PRO',
+  'free',
+  '--',
+  '/* x */',
+  '; drop table persons',
+  '$1',
+  '?',
+  'Émile',
+  'émile',
+  'naïve',
+  'ΩMEGA',
+  'ωmega',
+  '名前',
+  '🙂',
+  ' a',
+  'a ',
+] as const;
+
+export const EVENT_NAMES = ['purchase', 'Purchase', 'page_view', 'page%view', "it's", 'x\\y', '$1', 'café'] as const;
+const RULE_ONLY_EVENT_NAMES = ['never_happens', 'PURCHASE', 'page_'] as const;
+
+const NUMBERS = [-1, 0, 0.5, 1, 2, 2.5, 3, 10, 100] as const;
+const INTEGERS = [-1, 0, 1, 2, 3, 10, 100] as const;
+
+/** As-of instants chosen for calendar edges: month ends, leap day, year start, sub-second. */
+export const AS_OF_CHOICES = [
+  '2026-03-31T10:00:00.000Z',
+  '2024-02-29T00:00:00.000Z',
+  '2026-01-01T00:00:00.000Z',
+  '2025-07-15T23:59:59.500Z',
+  '2026-05-31T00:00:00.000Z',
+  '2025-12-31T23:30:00.000Z',
+] as const;
+
+const WINDOW_LASTS = [1, 2, 3, 7, 30] as const;
+
+export interface Scenario {
+  ws: Workspace;
+  tables: TableData[];
+  asOf: Date;
+}
+
+export interface ScenarioOptions {
+  /** Schema that holds the generated tables (each test run uses its own). */
+  schema: string;
+  maxPersons?: number;
+  maxEvents?: number;
+  maxSegments?: number;
+}
+
+const relativeWindow: fc.Arbitrary<RelativeWindow> = fc.record({
+  last: fc.constantFrom(...WINDOW_LASTS),
+  unit: fc.constantFrom(...TIME_UNITS),
+});
+
+/** Instants near every window edge the rules can name, plus some after as-of. */
+function boundaryInstants(asOf: Date): Date[] {
+  const out: Date[] = [asOf, new Date(asOf.getTime() + 1), new Date(asOf.getTime() + 86_400_000)];
+  for (const unit of TIME_UNITS)
+    for (const last of WINDOW_LASTS) out.push(subtractWindow(asOf, { last, unit }));
+  // The un-clamped month edge (Mar 31 - 1 month read as Mar 3) separates clamping from overflow.
+  out.push(new Date(Date.UTC(asOf.getUTCFullYear(), asOf.getUTCMonth() - 1, asOf.getUTCDate(), asOf.getUTCHours())));
+  for (const p of absolutePoints(asOf)) out.push(new Date(p));
+  return out;
+}
+
+/** Absolute window edges: date-only and offset forms, some of them after as-of. */
+function absolutePoints(asOf: Date): string[] {
+  const day = 86_400_000;
+  const at = (ms: number) => new Date(asOf.getTime() + ms);
+  const dateOnly = (d: Date) => d.toISOString().slice(0, 10);
+  return [
+    dateOnly(at(-40 * day)),
+    dateOnly(at(-7 * day)),
+    dateOnly(at(0)),
+    at(-3 * day).toISOString(),
+    at(-1 * day).toISOString().replace('Z', '+00:00'),
+    at(-3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    at(2 * day).toISOString(),
+  ];
+}
+
+const JITTER_MS = [0, 0, 0, -1, 1, -1000, 1000, -3_600_000] as const;
+
+function instant(asOf: Date): fc.Arbitrary<Date> {
+  const points = boundaryInstants(asOf);
+  return fc
+    .tuple(fc.constantFrom(...points), fc.constantFrom(...JITTER_MS))
+    .map(([p, j]) => new Date(p.getTime() + j));
+}
+
+function absoluteWindow(asOf: Date): fc.Arbitrary<Window> {
+  const points = absolutePoints(asOf);
+  return fc
+    .tuple(fc.constantFrom(...points), fc.constantFrom(...points))
+    .filter(([a, b]) => Date.parse(a) < Date.parse(b))
+    .map(([from, to]) => ({ from, to }));
+}
+
+const nullable = <T>(arb: fc.Arbitrary<T>, freq = 0.25): fc.Arbitrary<T | null> =>
+  fc.option(arb, { freq: Math.round(1 / freq), nil: null });
+
+const text = fc.constantFrom(...AWKWARD_TEXT);
+
+interface Shape {
+  personColumns: { name: string; type: ColumnType }[];
+  eventTimestampType: ColumnType;
+  identifiedColumn: boolean;
+}
+
+const PERSON_COLUMNS: { name: string; type: ColumnType }[] = [
+  { name: 'person_id', type: 'text' },
+  { name: 'email', type: 'text' },
+  { name: 'phone', type: 'text' },
+  { name: 'name', type: 'text' },
+  { name: 'plan', type: 'text' },
+  { name: 'age', type: 'integer' },
+  { name: 'score', type: 'double' },
+  { name: 'vip', type: 'boolean' },
+  { name: 'is_identified', type: 'boolean' },
+  { name: 'signup_date', type: 'date' },
+  { name: 'last_order_at', type: 'timestamptz' },
+  { name: 'company_id', type: 'text' },
+];
+const COMPANY_COLUMNS: { name: string; type: ColumnType }[] = [
+  { name: 'company_id', type: 'text' },
+  { name: 'industry', type: 'text' },
+  { name: 'employees', type: 'integer' },
+];
+const COMPANY_IDS = ['c1', 'c2', 'c3', 'c4'] as const;
+
+function midnight(d: Date): Date {
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+}
+
+function cellFor(type: ColumnType, asOf: Date): fc.Arbitrary<Cell> {
+  switch (type) {
+    case 'text':
+      return nullable(text);
+    case 'integer':
+      return nullable(fc.constantFrom(...INTEGERS));
+    case 'double':
+      return nullable(fc.constantFrom(...NUMBERS));
+    case 'boolean':
+      return nullable(fc.boolean());
+    case 'date':
+      return nullable(instant(asOf).map(midnight));
+    case 'timestamp':
+    case 'timestamptz':
+      return nullable(instant(asOf));
+  }
+}
+
+function personsArb(asOf: Date, max: number): fc.Arbitrary<DataRow[]> {
+  const row = fc.record({
+    email: nullable(text, 0.4),
+    phone: nullable(fc.constantFrom('+15550100', '+15550101', ''), 0.6),
+    name: cellFor('text', asOf),
+    plan: nullable(fc.constantFrom('pro', 'Pro', 'free', 'PRO', 'pro%', 'pro_plan')),
+    age: cellFor('integer', asOf),
+    score: cellFor('double', asOf),
+    vip: cellFor('boolean', asOf),
+    is_identified: cellFor('boolean', asOf),
+    signup_date: cellFor('date', asOf),
+    last_order_at: cellFor('timestamptz', asOf),
+    company_id: nullable(fc.constantFrom(...COMPANY_IDS, 'c_missing')),
+  });
+  return fc.array(row, { minLength: 1, maxLength: max }).map((rows) => rows.map((r, i) => ({ person_id: `p${i}`, ...r })));
+}
+
+function companiesArb(): fc.Arbitrary<DataRow[]> {
+  // Some companies referenced by persons have no row: their traits are null.
+  return fc.subarray([...COMPANY_IDS]).chain((ids) =>
+    fc
+      .tuple(...ids.map(() => fc.record({ industry: nullable(text), employees: nullable(fc.constantFrom(...INTEGERS)) })))
+      .map((rows) => rows.map((r, i) => ({ company_id: ids[i]!, ...r }))),
+  );
+}
+
+function eventsArb(asOf: Date, persons: number, max: number): fc.Arbitrary<DataRow[]> {
+  const ids = [...Array.from({ length: persons }, (_, i) => `p${i}`), 'p_orphan'];
+  return fc.array(
+    fc.record({
+      person_id: fc.constantFrom(...ids),
+      event_name: fc.constantFrom(...EVENT_NAMES),
+      occurred_at: nullable(instant(asOf), 0.03),
+      session_id: nullable(fc.constantFrom('s1', 's2', 's3', 'S1'), 0.3),
+      amount: cellFor('double', asOf),
+      url: cellFor('text', asOf),
+    }),
+    { maxLength: max },
+  );
+}
+
+type ColumnFamily = 'text' | 'number' | 'boolean' | 'time';
+const familyOf = (t: ColumnType): ColumnFamily =>
+  t === 'text' ? 'text' : t === 'integer' || t === 'double' ? 'number' : t === 'boolean' ? 'boolean' : 'time';
+
+/** An operator and a value that fit a column of the given family. */
+function filterFor(family: ColumnFamily): fc.Arbitrary<{ op: FilterOp; value?: EventFilter['value'] }> {
+  const presence = fc.constantFrom<FilterOp>('is_set', 'is_not_set').map((op) => ({ op }));
+  switch (family) {
+    case 'text':
+      return fc.oneof(
+        fc.record({ op: fc.constantFrom<FilterOp>(...COMPARISON_OPS), value: text }),
+        fc.record({
+          op: fc.constantFrom<FilterOp>('contains', 'not_contains', 'starts_with', 'ends_with'),
+          value: fc.oneof(text, fc.constantFrom('%', '_', '\\', "'", 'c', 'É', 'pro')),
+        }),
+        fc.record({ op: fc.constantFrom<FilterOp>('in', 'not_in'), value: fc.uniqueArray(text, { minLength: 1, maxLength: 4 }) }),
+        presence,
+      );
+    case 'number':
+      return fc.oneof(
+        fc.record({ op: fc.constantFrom<FilterOp>(...COMPARISON_OPS), value: fc.constantFrom(...NUMBERS) }),
+        fc.record({
+          op: fc.constantFrom<FilterOp>('in', 'not_in'),
+          value: fc.uniqueArray(fc.constantFrom(...INTEGERS), { minLength: 1, maxLength: 3 }),
+        }),
+        presence,
+      );
+    case 'boolean':
+      return fc.oneof(fc.record({ op: fc.constantFrom<FilterOp>('=', '!='), value: fc.boolean() }), presence);
+    case 'time':
+      return fc.oneof(
+        fc.record({ op: fc.constantFrom<FilterOp>('within_last', 'not_within_last'), value: relativeWindow }),
+        presence,
+      );
+  }
+}
+
+const countArb = fc.record({ op: fc.constantFrom(...COMPARISON_OPS), value: fc.integer({ min: 0, max: 3 }) });
+
+function windowArb(asOf: Date): fc.Arbitrary<Window | undefined> {
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.constant(undefined) },
+    { weight: 3, arbitrary: relativeWindow },
+    { weight: 2, arbitrary: absoluteWindow(asOf) },
+  );
+}
+
+const EVENT_FILTER_COLUMNS: { name: string; type: ColumnType }[] = [
+  { name: 'amount', type: 'double' },
+  { name: 'url', type: 'text' },
+  { name: 'session_id', type: 'text' },
+  { name: 'occurred_at', type: 'timestamptz' },
+];
+
+function leafArb(asOf: Date, shape: Shape, earlier: readonly string[]): fc.Arbitrary<Condition> {
+  const traitColumns = [
+    ...shape.personColumns.filter((c) => c.name !== 'person_id'),
+    ...COMPANY_COLUMNS.filter((c) => c.name !== 'company_id').map((c) => ({ ...c, name: `company.${c.name}` })),
+  ];
+  const trait = fc
+    .constantFrom(...traitColumns)
+    .chain((col) => filterFor(familyOf(col.type)).map((f) => ({ kind: 'trait' as const, trait: col.name, ...f })));
+  const where = fc.array(
+    fc.constantFrom(...EVENT_FILTER_COLUMNS).chain((col) => filterFor(familyOf(col.type)).map((f) => ({ column: col.name, ...f }))),
+    { maxLength: 2 },
+  );
+  const event = fc
+    .record({
+      event: fc.constantFrom(...EVENT_NAMES, ...RULE_ONLY_EVENT_NAMES),
+      performed: fc.boolean(),
+      count: fc.option(countArb, { nil: undefined }),
+      window: windowArb(asOf),
+      where,
+    })
+    .map(({ event, performed, count, window, where }) => {
+      const c: Record<string, unknown> = { kind: 'event', event };
+      if (!performed) c.performed = false;
+      else if (count) c.count = count;
+      if (window) c.window = window;
+      if (where.length > 0) c.where = where;
+      return c as Condition;
+    });
+  const seen = fc.record({
+    kind: fc.constantFrom('first_seen' as const, 'last_seen' as const),
+    op: fc.constantFrom('within_last' as const, 'not_within_last' as const),
+    value: relativeWindow,
+  });
+  const sessions = fc
+    .record({ count: countArb, window: windowArb(asOf) })
+    .map(({ count, window }) => (window ? { kind: 'sessions' as const, count, window } : { kind: 'sessions' as const, count }));
+  const identified = fc.boolean().map((value) => ({ kind: 'identified' as const, value }));
+  const leaves: fc.Arbitrary<Condition>[] = [trait, trait, event, event, seen, sessions, identified];
+  if (earlier.length > 0)
+    leaves.push(
+      fc.record({ segment: fc.constantFrom(...earlier), member: fc.boolean() }).map((r) => ({ kind: 'segment' as const, ...r })),
+    );
+  return fc.oneof(...leaves);
+}
+
+/** Conditions of a rules block, with groups nested at most `depth` levels further down. */
+function conditionsArb(asOf: Date, shape: Shape, earlier: readonly string[], depth: number): fc.Arbitrary<Condition[]> {
+  const leaf = leafArb(asOf, shape, earlier);
+  const condition: fc.Arbitrary<Condition> =
+    depth <= 0
+      ? leaf
+      : fc.oneof(
+          { weight: 4, arbitrary: leaf },
+          {
+            weight: 1,
+            arbitrary: fc
+              .record({
+                match: fc.constantFrom('all' as const, 'any' as const),
+                conditions: fc.constant(null).chain(() => conditionsArb(asOf, shape, earlier, depth - 1)),
+              })
+              .map((g) => ({ kind: 'group' as const, ...g })),
+          },
+        );
+  return fc.array(condition, { minLength: 1, maxLength: 3 });
+}
+
+function segmentArb(asOf: Date, shape: Shape, index: number, personCount: number): fc.Arbitrary<Record<string, unknown>> {
+  const id = `s${index}`;
+  const earlier = Array.from({ length: index }, (_, i) => `s${i}`);
+  const dynamic = fc
+    .record({ match: fc.constantFrom('all' as const, 'any' as const), conditions: conditionsArb(asOf, shape, earlier, 4) })
+    .filter((rules) => [...walkConditions(rules.conditions)].length <= 50)
+    .map((rules) => ({ id, entity: 'person', name: id, type: 'dynamic', rules }));
+  const ids = Array.from({ length: personCount }, (_, i) => `p${i}`);
+  const stat = fc
+    .subarray([...ids, 'p_not_in_table'])
+    .map((members) => ({ id, entity: 'person', name: id, type: 'static', members }));
+  const everyone = fc.constant({ id, entity: 'person', name: id, type: 'everyone' });
+  return fc.oneof({ weight: 8, arbitrary: dynamic }, { weight: 1, arbitrary: stat }, { weight: 1, arbitrary: everyone });
+}
+
+/** A workspace with one person entity (events, sessions, a companies relation) and its data. */
+export function scenarioArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
+  const { schema, maxPersons = 12, maxEvents = 40, maxSegments = 3 } = options;
+  return fc
+    .record({
+      asOf: fc.constantFrom(...AS_OF_CHOICES).map((s) => new Date(s)),
+      eventTimestampType: fc.constantFrom<ColumnType>('timestamptz', 'timestamp'),
+      identifiedColumn: fc.boolean(),
+      segmentCount: fc.integer({ min: 1, max: maxSegments }),
+    })
+    .chain(({ asOf, eventTimestampType, identifiedColumn, segmentCount }) => {
+      const shape: Shape = { personColumns: PERSON_COLUMNS, eventTimestampType, identifiedColumn };
+      return personsArb(asOf, maxPersons).chain((persons) =>
+        fc
+          .record({
+            companies: companiesArb(),
+            events: eventsArb(asOf, persons.length, maxEvents),
+            segments: fc.tuple(...Array.from({ length: segmentCount }, (_, i) => segmentArb(asOf, shape, i, persons.length))),
+          })
+          .map(({ companies, events, segments }) => buildScenario(schema, shape, asOf, persons, companies, events, segments)),
+      );
+    });
+}
+
+function buildScenario(
+  schema: string,
+  shape: Shape,
+  asOf: Date,
+  persons: DataRow[],
+  companies: DataRow[],
+  events: DataRow[],
+  segments: Record<string, unknown>[],
+): Scenario {
+  const raw = {
+    version: 1,
+    warehouse: { type: 'duckdb' },
+    entities: [
+      {
+        id: 'person',
+        table: `${schema}.persons`,
+        primaryKey: 'person_id',
+        identifiers: { email: 'email', phone: 'phone', firstName: 'name' },
+        ...(shape.identifiedColumn ? { identifiedColumn: 'is_identified' } : {}),
+        events: {
+          table: `${schema}.events`,
+          personKey: 'person_id',
+          name: 'event_name',
+          timestamp: 'occurred_at',
+          sessionKey: 'session_id',
+        },
+        relations: [{ name: 'company', table: `${schema}.companies`, key: 'company_id', foreignKey: 'company_id' }],
+      },
+    ],
+    segments,
+  };
+  const ws = workspaceSchema.parse(raw);
+  const tables: TableData[] = [
+    { name: `${schema}.persons`, columns: shape.personColumns, rows: persons },
+    { name: `${schema}.companies`, columns: COMPANY_COLUMNS, rows: companies },
+    {
+      name: `${schema}.events`,
+      columns: [
+        { name: 'person_id', type: 'text' },
+        { name: 'event_name', type: 'text' },
+        { name: 'occurred_at', type: shape.eventTimestampType },
+        { name: 'session_id', type: 'text' },
+        { name: 'amount', type: 'double' },
+        { name: 'url', type: 'text' },
+      ],
+      rows: events,
+    },
+  ];
+  return { ws, tables, asOf };
+}
+
+/** Engine column types for the generated tables. */
+export const SQL_TYPES: Record<'duckdb' | 'postgres', Record<ColumnType, string>> = {
+  duckdb: {
+    text: 'VARCHAR',
+    double: 'DOUBLE',
+    integer: 'INTEGER',
+    boolean: 'BOOLEAN',
+    date: 'DATE',
+    timestamp: 'TIMESTAMP',
+    timestamptz: 'TIMESTAMPTZ',
+  },
+  postgres: {
+    text: 'text',
+    double: 'double precision',
+    integer: 'integer',
+    boolean: 'boolean',
+    date: 'date',
+    timestamp: 'timestamp',
+    timestamptz: 'timestamptz',
+  },
+};
+
+/** Statements that (re)create the tables and insert their rows, every value bound. */
+export function loadStatements(
+  tables: readonly TableData[],
+  engine: 'duckdb' | 'postgres',
+  quote: (qualified: string) => string,
+  placeholder: (index: number) => string,
+): CompiledQuery[] {
+  const out: CompiledQuery[] = [];
+  for (const t of tables) {
+    out.push({ sql: `drop table if exists ${quote(t.name)}`, params: [] });
+    const cols = t.columns.map((c) => `${quote(c.name)} ${SQL_TYPES[engine][c.type]}`).join(', ');
+    out.push({ sql: `create table ${quote(t.name)} (${cols})`, params: [] });
+    if (t.rows.length === 0) continue;
+    const params: SqlValue[] = [];
+    const tuples = t.rows.map(
+      (row) =>
+        `(${t.columns
+          .map((c) => {
+            params.push(toSqlValue(row[c.name] ?? null, c.type));
+            return `${placeholder(params.length - 1)}::${SQL_TYPES[engine][c.type]}`;
+          })
+          .join(', ')})`,
+    );
+    out.push({ sql: `insert into ${quote(t.name)} values ${tuples.join(', ')}`, params });
+  }
+  return out;
+}
+
+function toSqlValue(cell: Cell, type: ColumnType): SqlValue {
+  if (cell instanceof Date) {
+    // Naive timestamps and dates hold the UTC wall-clock time.
+    if (type === 'date') return cell.toISOString().slice(0, 10);
+    if (type === 'timestamp') return cell.toISOString().slice(0, 23).replace('T', ' ');
+    return cell.toISOString();
+  }
+  return cell;
+}
