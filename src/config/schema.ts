@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
+import { findHealthTerm, healthTermMessage } from '../segments/health-terms';
 import {
   type Condition,
   columnNameSchema,
@@ -144,6 +145,10 @@ export const segmentSchema = z
     alias: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{2,63}$/, 'lowercase letters, digits and "-" (3-64 chars)')
+      .superRefine((alias, ctx) => {
+        const term = findHealthTerm(alias);
+        if (term !== undefined) ctx.addIssue({ code: 'custom', message: healthTermMessage(alias, term) });
+      })
       .optional(),
     rules: rulesSchema.optional(),
     members: z.array(z.union([z.string().max(256), z.number()]).transform(String)).max(1_000_000).optional(),
