@@ -1,4 +1,4 @@
-import { BigQuery, type BigQueryOptions, type Query, type QueryParamTypes } from '@google-cloud/bigquery';
+import { BigQuery, type BigQueryOptions, type Query } from '@google-cloud/bigquery';
 import type { AuthClient } from 'google-auth-library';
 import type { WarehouseConfig } from '../../config/schema';
 import { UnsupportedFeatureError } from '../templates';
@@ -152,7 +152,7 @@ export class BigQueryDriver implements WarehouseDriver {
       ...(values.length > 0 ? {
             params: values.map((v) => v.value),
             // Scalars are named by type and arrays by a one-element list of their element type.
-            types: values.map((v) => v.type) as QueryParamTypes,
+            types: values.map((v) => v.type) as Query['types'],
           } : {}),
     };
   }
