@@ -1,0 +1,71 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { DestinationError, type DestinationErrorKind } from '../sync/destination';
+
+/**
+ * The one place where the destination error taxonomy (DESIGN "Connectors") becomes Temporal
+ * retry semantics:
+ *
+ * | kind              | Temporal                                                   |
+ * | ----------------- | ---------------------------------------------------------- |
+ * | `invalid_auth`    | non-retryable ApplicationFailure (retrying cannot fix it)  |
+ * | `invalid_payload` | non-retryable ApplicationFailure                           |
+ * | `rate_limited`    | retryable, `nextRetryDelay` = the platform's retry-after   |
+ * | `retryable`       | retryable, the activity's exponential backoff              |
+ *
+ * Anything that is not a DestinationError is rethrown untouched: the SDK turns it into a
+ * retryable failure, which is right for warehouse outages and bugs alike (bounded attempts).
+ */
+export const FAILURE_TYPES: Record<DestinationErrorKind, string> = {
+  retryable: 'DestinationRetryable',
+  rate_limited: 'DestinationRateLimited',
+  invalid_auth: 'DestinationInvalidAuth',
+  invalid_payload: 'DestinationInvalidPayload',
+};
+
+/** Plain-data details attached to the failure, shown in the Temporal UI and the run report. */
+export interface DestinationFailureDetails {
+  kind: DestinationErrorKind;
+  code?: string;
+  retryAfterMs?: number;
+}
+
+/** Finds a DestinationError in `err` or its causes (the uploader may wrap the connector's error). */
+export function findDestinationError(err: unknown): DestinationError | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 10; depth++) {
+    if (e instanceof DestinationError) return e;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+/** Maps `err` to the ApplicationFailure Temporal should see; non-destination errors pass through. */
+export function toTemporalFailure(err: unknown): unknown {
+  if (err instanceof ApplicationFailure) return err;
+  const dest = findDestinationError(err);
+  if (dest === undefined) return err;
+  const details: DestinationFailureDetails = { kind: dest.kind };
+  if (dest.code !== undefined) details.code = dest.code;
+  if (dest.retryAfterMs !== undefined) details.retryAfterMs = dest.retryAfterMs;
+  const nonRetryable = dest.kind === 'invalid_auth' || dest.kind === 'invalid_payload';
+  return ApplicationFailure.create({
+    message: dest.message,
+    type: FAILURE_TYPES[dest.kind],
+    nonRetryable,
+    details: [details],
+    // The platform said when to come back; waiting less only burns attempts on more 429s.
+    ...(dest.kind === 'rate_limited' && dest.retryAfterMs !== undefined ? { nextRetryDelay: dest.retryAfterMs } : {}),
+    cause: dest,
+  });
+}
+
+/** Wraps an activity so every error leaves through `toTemporalFailure`. */
+export function mapFailures<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A): Promise<R> => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      throw toTemporalFailure(err);
+    }
+  };
+}

@@ -1,0 +1,29 @@
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+
+/**
+ * Warehouse work (evaluate, diff, commit, uploads streamed out of the warehouse): may run for
+ * hours on a large audience, so a long start-to-close with a short heartbeat timeout that notices
+ * a lost worker quickly. Cancellation waits for the activity to stop, so the run's lock is only
+ * released once nothing is still writing.
+ */
+export const warehouseActivity = {
+  startToCloseTimeout: '4 hours',
+  heartbeatTimeout: '2 minutes',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 8 },
+} as const satisfies ActivityOptions;
+
+/**
+ * Single destination API calls (find/create an audience, read a match rate): short timeouts and
+ * bounded attempts, so a broken platform fails the run instead of hanging it.
+ */
+export const destinationActivity = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
+} as const satisfies ActivityOptions;
+
+/** Bookkeeping in the state schema (start/finish a run, record a match rate): quick, retried. */
+export const stateActivity = {
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+} as const satisfies ActivityOptions;
