@@ -33,6 +33,8 @@ export interface StartedRun extends RunRef {
   allowEmpty: boolean;
   /** True when this call picked up an unfinished run of the sync instead of starting a new one. */
   resumed: boolean;
+  /** The run was started with `confirmRemovals`; a resumed run keeps that decision. */
+  confirmRemovals?: boolean;
 }
 
 export interface EvaluateResult {
@@ -161,7 +163,7 @@ export async function orchestrateSyncRun(acts: SyncActivities, input: SyncRunInp
     result.removed = run.mode === 'mirror' ? diff.removed : 0;
 
     if (input.dryRun) return await finish('dry_run');
-    const guard = removalGuard(run, memberCount, diff, input.confirmRemovals ?? false);
+    const guard = removalGuard(run, memberCount, diff, (input.confirmRemovals || run.confirmRemovals) ?? false);
     if (guard !== undefined) return await finish('needs_confirmation', guard);
 
     if (result.added > 0 || result.removed > 0) {
