@@ -1,9 +1,172 @@
-import type { WarehouseDriver } from '../driver';
-import { WarehouseError } from '../driver';
+import { readFileSync } from 'node:fs';
+import snowflake from 'snowflake-sdk';
+import type { WarehouseConfig } from '../../config/schema';
+import { type ColumnInfo, type Row, type SqlValue, type WarehouseDriver, WarehouseError } from '../driver';
+import { family } from '../duckdb/driver';
+import { SnowflakeDialect } from './dialect';
 
-/** Not implemented yet. */
-export class SnowflakeDriver {
-  static async open(_config: unknown): Promise<WarehouseDriver> {
-    throw new WarehouseError('the snowflake warehouse driver is not available yet');
+type SnowflakeConfig = Extract<WarehouseConfig, { type: 'snowflake' }>;
+type Connection = snowflake.Connection;
+type Bind = string | number | boolean | null;
+
+let configured = false;
+
+/**
+ * Snowflake through the official `snowflake-sdk`. `accessUrl` points it at a proxy or a local
+ * fake. Results are consumed as a row stream (`streamResult`), paged, never held whole.
+ *
+ * Binds: Dates are sent as ISO-8601 text and lists as JSON text (the SDK reserves array binds for
+ * multi-row inserts); the Snowflake templates cast them (`TO_TIMESTAMP_TZ(?)`, `PARSE_JSON(?)`).
+ */
+export class SnowflakeDriver implements WarehouseDriver {
+  readonly dialect = new SnowflakeDialect();
+  readonly #conn: Connection;
+  #inTransaction = false;
+
+  private constructor(conn: Connection) {
+    this.#conn = conn;
   }
+
+  static async open(config: SnowflakeConfig): Promise<SnowflakeDriver> {
+    if (!configured) {
+      // Outflow reports the SDK's errors itself; the SDK's own log would print them twice.
+      snowflake.configure({ logLevel: 'OFF' });
+      configured = true;
+    }
+    const auth = config.privateKeyPath
+      ? { authenticator: 'SNOWFLAKE_JWT', privateKey: readFileSync(config.privateKeyPath, 'utf8') }
+      : { password: config.password };
+    const conn = snowflake.createConnection({
+      account: config.account,
+      username: config.username,
+      ...auth,
+      warehouse: config.warehouse,
+      database: config.database,
+      ...(config.role ? { role: config.role } : {}),
+      ...(config.accessUrl ? { accessUrl: config.accessUrl } : {}),
+      application: 'Outflow',
+    });
+    // connect() reports a failed login only through its callback.
+    await new Promise<void>((resolve, reject) =>
+      conn.connect((err) =>
+        err
+          ? reject(new WarehouseError(`Snowflake: cannot connect to account ${config.account}: ${err.message}`, { cause: err }))
+          : resolve(),
+      ),
+    );
+    return new SnowflakeDriver(conn);
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const rows: T[] = [];
+    for await (const page of this.stream<T>(sql, params, { pageSize: 10_000 })) rows.push(...page);
+    return rows;
+  }
+
+  async *stream<T extends Row = Row>(
+    sql: string,
+    params: readonly SqlValue[] = [],
+    options: { pageSize?: number } = {},
+  ): AsyncIterable<T[]> {
+    const pageSize = options.pageSize ?? 10_000;
+    const statement = await this.#execute(sql, params, { streamResult: true });
+    let page: T[] = [];
+    try {
+      for await (const row of statement.streamRows()) {
+        page.push(toRow(row as Record<string, unknown>) as T);
+        if (page.length >= pageSize) {
+          yield page;
+          page = [];
+        }
+      }
+    } catch (err) {
+      throw new WarehouseError(`Snowflake: ${(err as Error).message}`, { cause: err });
+    }
+    if (page.length > 0) yield page;
+  }
+
+  async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    const statement = await this.#execute(sql, params, {});
+    const n = statement.getNumUpdatedRows();
+    return n === undefined || n < 0 ? 0 : n;
+  }
+
+  async transaction<T>(fn: (tx: WarehouseDriver) => Promise<T>): Promise<T> {
+    if (this.#inTransaction) return fn(this);
+    await this.execute('BEGIN');
+    this.#inTransaction = true;
+    try {
+      const out = await fn(this);
+      await this.execute('COMMIT');
+      return out;
+    } catch (err) {
+      await this.execute('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      this.#inTransaction = false;
+    }
+  }
+
+  async columns(table: string): Promise<ColumnInfo[] | undefined> {
+    const parts = table.split('.');
+    const name = parts.pop()!;
+    const schema = parts.pop() ?? null;
+    // Unquoted Snowflake names are stored upper-case; compare case-insensitively.
+    const rows = await this.query<{ column_name: string; data_type: string }>(
+      `select column_name as "column_name", data_type as "data_type" from information_schema.columns
+        where upper(table_name) = upper(?) and (? is null or upper(table_schema) = upper(?))
+        order by ordinal_position`,
+      [name, schema, schema],
+    );
+    if (rows.length === 0) return undefined;
+    return rows.map((r) => ({ name: r.column_name, dataType: r.data_type.toUpperCase(), family: snowflakeFamily(r.data_type) }));
+  }
+
+  async queryColumns(sql: string, params: readonly SqlValue[] = []): Promise<ColumnInfo[]> {
+    const statement = await this.#execute(sql, params, { describeOnly: true });
+    return (statement.getColumns() ?? []).map((c) => {
+      const dataType = c.getType().toUpperCase();
+      return { name: c.getName(), dataType, family: snowflakeFamily(dataType) };
+    });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.#conn.destroy(() => resolve()));
+  }
+
+  #execute(sql: string, params: readonly SqlValue[], extra: { streamResult?: boolean; describeOnly?: boolean }) {
+    return new Promise<snowflake.RowStatement>((resolve, reject) => {
+      this.#conn.execute({
+        sqlText: sql,
+        binds: params.map(toBind),
+        ...extra,
+        complete: (err, statement) => {
+          if (err) reject(new WarehouseError(`Snowflake: ${err.message}`, { cause: err }));
+          else resolve(statement as snowflake.RowStatement);
+        },
+      });
+    });
+  }
+}
+
+function toBind(v: SqlValue): Bind {
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return JSON.stringify(v);
+  if (typeof v === 'bigint') return v.toString();
+  return v as Bind;
+}
+
+function toRow(r: Record<string, unknown>): Row {
+  const out: Row = {};
+  // The SDK's timestamps are Date subclasses with their own formatting; hand out plain Dates.
+  for (const [k, v] of Object.entries(r)) out[k] = v instanceof Date ? new Date(v.getTime()) : v;
+  return out;
+}
+
+function snowflakeFamily(dataType: string): ColumnInfo['family'] {
+  const t = dataType.toUpperCase();
+  if (t === 'FIXED' || t === 'REAL') return 'number';
+  if (t === 'TEXT') return 'text';
+  if (t.startsWith('TIMESTAMP')) return 'timestamp';
+  return family(t);
 }
