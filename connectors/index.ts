@@ -5,7 +5,9 @@ import type { ConnectorDefinition } from './types';
  * Every destination type Outflow can sync to. Loaded lazily so a command that never talks to
  * a platform never loads its client. Add one line per connector.
  */
-const CONNECTORS: Partial<Record<DestinationType, () => Promise<ConnectorDefinition>>> = {};
+const CONNECTORS: Partial<Record<DestinationType, () => Promise<ConnectorDefinition>>> = {
+  file: async () => (await import('./file')).default as unknown as ConnectorDefinition,
+};
 
 export async function loadConnector(type: DestinationType): Promise<ConnectorDefinition | undefined> {
   const load = CONNECTORS[type];

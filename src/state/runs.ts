@@ -22,6 +22,10 @@ export interface SyncRunRow {
   phase: RunPhase;
   /** The run was started with `--confirm-removals`; a resumed run keeps that decision. */
   confirmRemovals: boolean;
+  /** A dry run: never resumed, never uploads. */
+  dryRun: boolean;
+  /** Identifier kinds the run sends, comma-separated (fixed for the run, so a resume sends the same columns). */
+  identifiers: string | null;
   memberCount: number | null;
   snapshotCount: number | null;
   /** Persons whose identifier values changed (counted in both added and removed). */
@@ -49,6 +53,8 @@ const COLUMNS: Record<keyof SyncRunRow, string> = {
   mode: 'mode',
   phase: 'phase',
   confirmRemovals: 'confirm_removals',
+  dryRun: 'dry_run',
+  identifiers: 'identifiers',
   memberCount: 'member_count',
   snapshotCount: 'snapshot_count',
   changed: 'changed',
@@ -119,6 +125,7 @@ function fromRow(r: Record<string, unknown>): SyncRunRow {
     out[key] = v ?? null;
   }
   out.confirmRemovals = out.confirmRemovals === true;
+  out.dryRun = out.dryRun === true;
   return out as unknown as SyncRunRow;
 }
 

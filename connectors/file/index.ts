@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { IDENTIFIER_KINDS } from '../../src/config/schema';
+import type { ConnectorDefinition } from '../types';
+import { FileDestination } from './writer';
+
+const settingsSchema = z.strictObject({
+  /** Folder the exports go to, relative to the workspace file. */
+  path: z.string().min(1),
+  /** Rows per file. */
+  batchLimit: z.number().int().positive().max(1_000_000).default(10_000),
+  /** Files written at once. */
+  concurrency: z.number().int().min(1).max(32).default(2),
+});
+export type FileSettings = z.infer<typeof settingsSchema>;
+
+/**
+ * The `file` destination: each run's adds and removes as JSONL files in a folder, one file per
+ * batch, for hand-offs to systems that pick files up (S3 sync, SFTP drops, data-sharing jobs).
+ *
+ * Layout: `<path>/<audience>/<runId>/<kind>-<seq>.jsonl`, one JSON object per line:
+ * `{"op":"add","personId":"p1","identifiers":{"email":"a@example.com"}}`. Files appear atomically
+ * (written to a temporary name, then renamed), and a batch id always maps to the same file, so a
+ * retried batch rewrites nothing. Values are written raw: hashing is the consumer's business.
+ *
+ * @example
+ * destinations:
+ *   - id: exports
+ *     type: file
+ *     settings: { path: ./exports, batchLimit: 50000 }
+ */
+const fileConnector: ConnectorDefinition<FileSettings> = {
+  type: 'file',
+  title: 'File export (JSONL)',
+  settingsSchema,
+  secretSettings: [],
+  identifiers: IDENTIFIER_KINDS,
+  create: (settings, deps) => new FileDestination({ ...settings, baseDir: deps.baseDir }),
+};
+
+export default fileConnector;

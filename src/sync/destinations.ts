@@ -1,0 +1,44 @@
+import { loadConnector } from '../../connectors';
+import { UserInputError } from '../config/errors';
+import { zodProblems } from '../config/load';
+import type { DestinationConfig, Workspace } from '../config/schema';
+import type { Destination } from './destination';
+
+/** Creates the Destination a workspace's destination config describes. */
+export type DestinationFactory = (config: DestinationConfig) => Promise<Destination>;
+
+/**
+ * The default factory: loads the connector, validates its settings (errors point at
+ * `destinations[i].settings.<key>`), creates one Destination per destination id and reuses it.
+ */
+export function destinationFactory(
+  workspace: Workspace,
+  baseDir: string,
+  log?: (event: string, fields?: Record<string, unknown>) => void,
+): DestinationFactory {
+  const made = new Map<string, Promise<Destination>>();
+  return (config) => {
+    let d = made.get(config.id);
+    if (!d) {
+      d = create(workspace, config, baseDir, log);
+      made.set(config.id, d);
+    }
+    return d;
+  };
+}
+
+async function create(
+  workspace: Workspace,
+  config: DestinationConfig,
+  baseDir: string,
+  log?: (event: string, fields?: Record<string, unknown>) => void,
+): Promise<Destination> {
+  const index = workspace.destinations.findIndex((d) => d.id === config.id);
+  const at = `destinations[${index}]`;
+  const connector = await loadConnector(config.type);
+  if (!connector) throw new UserInputError([{ path: `${at}.type`, message: `no connector for destination type "${config.type}" yet` }]);
+  const parsed = connector.settingsSchema.safeParse(config.settings);
+  if (!parsed.success)
+    throw new UserInputError(zodProblems(parsed.error).map((p) => ({ ...p, path: p.path ? `${at}.settings.${p.path}` : `${at}.settings` })));
+  return connector.create(parsed.data, { baseDir, ...(log ? { log } : {}) });
+}

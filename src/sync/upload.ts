@@ -1,0 +1,122 @@
+import type { IdentifierKind } from '../config/schema';
+import { batchId, type LedgerEntry, type Rejection, recordBatch } from '../state/ledger';
+import { type ChangeKind, readChanges } from '../state/run-tables';
+import type { StateSql } from '../state/state-sql';
+import type { AudienceRef, Destination, MemberRow } from './destination';
+import type { UploadSummary } from './orchestrate';
+import { RateGate, type RetryPolicy, withRetry } from './retry';
+
+/** Progress of one side of an upload, for progress bars. */
+export interface UploadProgress {
+  runId: string;
+  kind: ChangeKind;
+  /** Rows done (sent or skipped as already acknowledged). */
+  done: number;
+  total: number;
+}
+
+export interface UploadInput {
+  state: StateSql;
+  runId: string;
+  kind: ChangeKind;
+  kinds: readonly IdentifierKind[];
+  /** Rows on this side of the diff. */
+  total: number;
+  /** Rows per batch, fixed for the run so batch ids name the same rows on resume. */
+  batchSize: number;
+  /** Batches of this run the destination already acknowledged. */
+  acknowledged: readonly LedgerEntry[];
+  destination: Destination;
+  audience: AudienceRef;
+  clock: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  retry?: RetryPolicy;
+  log?: (event: string, fields?: Record<string, unknown>) => void;
+  onProgress?: (p: UploadProgress) => void;
+  /** Called between batches; the run uses it to renew its lock's lease. */
+  heartbeat?: () => Promise<void>;
+}
+
+/** Serialises warehouse calls: one connection, many batches in flight. */
+class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(fn, fn);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/**
+ * Sends one side of a run's diff: reads it out of the warehouse a batch at a time (by sequence
+ * range, so nothing but the diff leaves the warehouse and a resumed run reads only what is left),
+ * sends batches with at most `destination.concurrency` in flight, retries per `withRetry`, and
+ * records each acknowledged batch in the ledger before counting it done. A failing batch stops
+ * new batches from starting; batches already in flight finish and are recorded.
+ */
+export async function uploadDiff(input: UploadInput): Promise<UploadSummary> {
+  const { state, runId, kind, destination } = input;
+  const batches = Math.ceil(input.total / input.batchSize);
+  const done = new Map(input.acknowledged.filter((e) => e.kind === kind).map((e) => [e.seq, e]));
+  const summary: UploadSummary = { kind, batches: 0, skippedBatches: 0, sent: 0, rejected: 0 };
+  let progress = 0;
+  for (const entry of done.values()) {
+    summary.skippedBatches++;
+    summary.rejected += entry.rejected;
+    progress += entry.rowCount;
+  }
+  input.onProgress?.({ runId, kind, done: progress, total: input.total });
+
+  const db = new Mutex();
+  const gate = new RateGate(() => input.clock().getTime(), input.sleep);
+  let next = 0;
+  let failure: unknown;
+
+  const send = async (seq: number) => {
+    const from = seq * input.batchSize;
+    const rows = await db.run(() => readChanges(state, runId, input.kinds, kind, from, from + input.batchSize));
+    const id = batchId(runId, kind, seq);
+    const members: MemberRow[] = rows.map((r) => ({ personId: r.personId, identifiers: r.identifiers }));
+    const results = await withRetry(
+      () =>
+        kind === 'add'
+          ? destination.addMembers(input.audience, members, { batchId: id })
+          : destination.removeMembers(input.audience, members, { batchId: id }),
+      {
+        sleep: input.sleep,
+        gate,
+        ...(input.retry ? { policy: input.retry } : {}),
+        onRetry: (err, attempt, delayMs) => input.log?.('batch_retry', { batchId: id, kind: err.kind, code: err.code, attempt, delayMs }),
+      },
+    );
+    const rejections: Rejection[] = [];
+    for (const r of results) if (!r.ok) rejections.push({ personId: r.personId, reason: r.reason });
+    await db.run(() =>
+      recordBatch(state, { runId, batchId: id, kind, seq, rowCount: rows.length, rejected: rejections.length, now: input.clock() }, rejections),
+    );
+    input.log?.('batch_acknowledged', { batchId: id, rows: rows.length, rejected: rejections.length });
+    summary.batches++;
+    summary.sent += rows.length;
+    summary.rejected += rejections.length;
+    progress += rows.length;
+    input.onProgress?.({ runId, kind, done: progress, total: input.total });
+  };
+
+  const worker = async () => {
+    while (failure === undefined) {
+      const seq = next++;
+      if (seq >= batches) return;
+      if (done.has(seq)) continue;
+      try {
+        if (input.heartbeat) await db.run(input.heartbeat);
+        await send(seq);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  const lanes = Math.max(1, Math.min(destination.concurrency, batches));
+  await Promise.all(Array.from({ length: lanes }, worker));
+  if (failure !== undefined) throw failure;
+  return summary;
+}
