@@ -1,0 +1,117 @@
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { describe, expect, it } from 'vitest';
+import { createActivities, type UploadCursor } from '../../src/activities';
+import { FAILURE_TYPES, toTemporalFailure } from '../../src/activities/failures';
+import { DestinationError } from '../../src/sync/destination';
+import type { StartedRun } from '../../src/sync/orchestrate';
+import { fakeSteps } from './fakes';
+
+const silent = { log: () => undefined, error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, trace: () => undefined };
+const env = (info: Record<string, unknown> = {}) => new MockActivityEnvironment(info, { logger: silent });
+
+const RUN: StartedRun = { runId: 'r1', syncId: 's1', asOf: '2026-01-15T06:00:00Z', mode: 'mirror', maxRemovalShare: 0.5, allowEmpty: false, resumed: false };
+
+describe('uploadChanges activity', () => {
+  it('heartbeats its cursor after every acknowledged batch', async () => {
+    const steps = fakeSteps({ batches: 3 });
+    const acts = createActivities({ steps });
+    const e = env();
+    const beats: unknown[] = [];
+    e.on('heartbeat', (d: unknown) => beats.push(d));
+    const summary = await e.run(acts.uploadChanges, { ...RUN, kind: 'add' });
+    expect(summary).toEqual({ kind: 'add', batches: 3, skippedBatches: 0, sent: 30, rejected: 0 });
+    expect(beats.map((b) => (b as UploadCursor).nextSequence)).toEqual([1, 2, 3]);
+  });
+
+  it('resumes from the cursor in heartbeatDetails after a retry', async () => {
+    const steps = fakeSteps({ batches: 5 });
+    const acts = createActivities({ steps });
+    const prior: UploadCursor = { kind: 'add', nextSequence: 3, batches: 3, skippedBatches: 0, sent: 30, rejected: 1 };
+    const e = env({ attempt: 2, heartbeatDetails: prior });
+    const beats: UploadCursor[] = [];
+    e.on('heartbeat', (d: UploadCursor) => beats.push(d));
+    const summary = await e.run(acts.uploadChanges, { ...RUN, kind: 'add' });
+    expect(steps.sent.add).toEqual([3, 4]);
+    expect(summary).toMatchObject({ batches: 5, sent: 50, rejected: 1 });
+    // The resumed cursor is visible before the first new batch is sent.
+    expect(beats[0]).toEqual(prior);
+  });
+
+  it('ignores a cursor that belongs to the other side of the diff', async () => {
+    const steps = fakeSteps({ batches: 2 });
+    const acts = createActivities({ steps });
+    const e = env({ heartbeatDetails: { kind: 'remove', nextSequence: 9, batches: 9, skippedBatches: 0, sent: 90, rejected: 0 } });
+    await e.run(acts.uploadChanges, { ...RUN, kind: 'add' });
+    expect(steps.sent.add).toEqual([0, 1]);
+  });
+
+  it('stops between batches when Temporal cancels it', async () => {
+    const steps = fakeSteps({ batches: 10, batchDelayMs: 5 });
+    const acts = createActivities({ steps });
+    const e = env();
+    e.on('heartbeat', (d: UploadCursor) => {
+      if (d.nextSequence === 2) e.cancel();
+    });
+    await expect(e.run(acts.uploadChanges, { ...RUN, kind: 'remove' })).rejects.toBeInstanceOf(CancelledFailure);
+    expect(steps.sent.remove).toEqual([0, 1]);
+  });
+});
+
+describe('warehouse activities', () => {
+  it('heartbeat while a long step runs', async () => {
+    const steps = fakeSteps();
+    steps.evaluateSegment = async () => {
+      await new Promise((r) => setTimeout(r, 60));
+      return { memberCount: 1 };
+    };
+    const acts = createActivities({ steps, heartbeatIntervalMs: 10 });
+    const e = env();
+    let beats = 0;
+    e.on('heartbeat', () => (beats += 1));
+    await e.run(acts.evaluateSegment, RUN);
+    expect(beats).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('destination errors -> Temporal failures (one mapping)', () => {
+  const cases = [
+    { kind: 'invalid_auth', type: FAILURE_TYPES.invalid_auth, nonRetryable: true, nextRetryDelay: undefined },
+    { kind: 'invalid_payload', type: FAILURE_TYPES.invalid_payload, nonRetryable: true, nextRetryDelay: undefined },
+    { kind: 'rate_limited', type: FAILURE_TYPES.rate_limited, nonRetryable: false, nextRetryDelay: 42_000 },
+    { kind: 'retryable', type: FAILURE_TYPES.retryable, nonRetryable: false, nextRetryDelay: undefined },
+  ] as const;
+
+  it.each(cases)('$kind -> $type, nonRetryable=$nonRetryable', async (c) => {
+    const steps = fakeSteps();
+    steps.ensureAudience = async () => {
+      throw new DestinationError(c.kind, `platform said no (${c.kind})`, { code: 418, ...(c.kind === 'rate_limited' ? { retryAfterMs: 42_000 } : {}) });
+    };
+    const acts = createActivities({ steps });
+    const err: unknown = await env().run(acts.ensureAudience, RUN).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    const f = err as ApplicationFailure;
+    expect(f.type).toBe(c.type);
+    expect(f.nonRetryable).toBe(c.nonRetryable);
+    expect(f.nextRetryDelay).toBe(c.nextRetryDelay);
+    expect(f.message).toBe(`platform said no (${c.kind})`);
+    expect(f.details?.[0]).toMatchObject({ kind: c.kind, code: '418' });
+  });
+
+  it('finds a DestinationError wrapped by the uploader', () => {
+    const inner = new DestinationError('invalid_payload', 'bad hash', { code: 400 });
+    const f = toTemporalFailure(new Error('batch r1/add/3 failed', { cause: inner }));
+    expect(f).toBeInstanceOf(ApplicationFailure);
+    expect((f as ApplicationFailure).nonRetryable).toBe(true);
+  });
+
+  it('leaves other errors alone (the SDK retries them with backoff)', async () => {
+    const steps = fakeSteps();
+    const boom = new Error('warehouse connection reset');
+    steps.computeDiff = async () => {
+      throw boom;
+    };
+    const acts = createActivities({ steps });
+    await expect(env().run(acts.computeDiff, RUN)).rejects.toBe(boom);
+  });
+});

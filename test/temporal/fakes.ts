@@ -1,0 +1,88 @@
+import type { SyncSteps, UploadCursor } from '../../src/activities';
+import type { MatchRate } from '../../src/sync/destination';
+import type { DiffSummary, FinishInput, StartedRun } from '../../src/sync/orchestrate';
+
+/** In-memory sync steps for activity and worker tests: records every call, sends pretend batches. */
+export interface FakeSteps extends SyncSteps {
+  calls: string[];
+  finished: FinishInput[];
+  /** Batch sequences "sent" per kind, in order. */
+  sent: Record<'add' | 'remove', number[]>;
+  matchRates: MatchRate[];
+}
+
+export interface FakeStepsOptions {
+  memberCount?: number;
+  diff?: DiffSummary;
+  /** Batches per upload kind. */
+  batches?: number;
+  /** Wait before each batch (lets tests cancel in the middle). */
+  batchDelayMs?: number;
+  /** Match rates returned by successive readMatchRate calls (the last one repeats). */
+  rates?: MatchRate[];
+}
+
+export function fakeSteps(opts: FakeStepsOptions = {}): FakeSteps {
+  const batches = opts.batches ?? 3;
+  const rates = opts.rates ?? [{ status: 'ready', matchRate: 0.7, audienceSize: 700 }];
+  let reads = 0;
+  const steps: FakeSteps = {
+    calls: [],
+    finished: [],
+    sent: { add: [], remove: [] },
+    matchRates: [],
+    async startRun(input) {
+      steps.calls.push('startRun');
+      return { runId: `run-${input.syncId}`, syncId: input.syncId, asOf: input.asOf, mode: 'mirror', maxRemovalShare: 0.5, allowEmpty: false, resumed: false };
+    },
+    async evaluateSegment() {
+      steps.calls.push('evaluateSegment');
+      return { memberCount: opts.memberCount ?? 100 };
+    },
+    async computeDiff() {
+      steps.calls.push('computeDiff');
+      return opts.diff ?? { added: 10, removed: 2, snapshotCount: 92 };
+    },
+    async ensureAudience() {
+      steps.calls.push('ensureAudience');
+      return { audienceId: 'aud-1', audienceName: 'aud-test' };
+    },
+    async uploadChanges(run: StartedRun & { kind: 'add' | 'remove' }, o) {
+      steps.calls.push(`uploadChanges:${run.kind}`);
+      const cursor: UploadCursor = { ...(o.resumeFrom ?? { kind: run.kind, nextSequence: 0, batches: 0, skippedBatches: 0, sent: 0, rejected: 0 }) };
+      while (cursor.nextSequence < batches) {
+        if (opts.batchDelayMs) await new Promise((r) => setTimeout(r, opts.batchDelayMs));
+        // Stop between batches, never in the middle of one.
+        if (o.signal.aborted) throw o.signal.reason;
+        steps.sent[run.kind].push(cursor.nextSequence);
+        cursor.nextSequence += 1;
+        cursor.batches += 1;
+        cursor.sent += 10;
+        o.onProgress({ ...cursor });
+      }
+      return { kind: run.kind, batches: cursor.batches, skippedBatches: cursor.skippedBatches, sent: cursor.sent, rejected: cursor.rejected };
+    },
+    async commitSnapshot() {
+      steps.calls.push('commitSnapshot');
+    },
+    async finishRun(input) {
+      steps.calls.push(`finishRun:${input.status}`);
+      steps.finished.push(input);
+    },
+    async refreshSegment(input) {
+      steps.calls.push('refreshSegment');
+      return { segmentId: input.segmentId, asOf: input.asOf, memberCount: 5, added: 5, removed: 0 };
+    },
+    async readMatchRate() {
+      steps.calls.push('readMatchRate');
+      const rate = rates[Math.min(reads, rates.length - 1)]!;
+      reads += 1;
+      return rate;
+    },
+    async recordMatchRate(_ref, rate) {
+      steps.calls.push('recordMatchRate');
+      steps.matchRates.push(rate);
+    },
+  };
+  return steps;
+}
