@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { registerDemo } from './demo';
+import { registerSegmentsRefresh } from './segments-refresh';
+import { registerSync } from './sync';
 import { registerValidate } from './validate';
 
 /**
@@ -7,6 +10,9 @@ import { registerValidate } from './validate';
  */
 export function registerCommands(program: Command): void {
   registerValidate(program);
+  registerDemo(program);
+  registerSegmentsRefresh(program);
+  registerSync(program);
 }
 
 /** The sub-command group `name` of `program`, created on first use. */
