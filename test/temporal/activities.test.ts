@@ -19,7 +19,7 @@ describe('uploadChanges activity', () => {
     const e = env();
     const beats: unknown[] = [];
     e.on('heartbeat', (d: unknown) => beats.push(d));
-    const summary = await e.run(acts.uploadChanges, { ...RUN, kind: 'add' });
+    const summary = await e.run(acts.uploadChanges, { ...RUN, kind: 'add' as const });
     expect(summary).toEqual({ kind: 'add', batches: 3, skippedBatches: 0, sent: 30, rejected: 0 });
     expect(beats.map((b) => (b as UploadCursor).nextSequence)).toEqual([1, 2, 3]);
   });
@@ -31,7 +31,7 @@ describe('uploadChanges activity', () => {
     const e = env({ attempt: 2, heartbeatDetails: prior });
     const beats: UploadCursor[] = [];
     e.on('heartbeat', (d: UploadCursor) => beats.push(d));
-    const summary = await e.run(acts.uploadChanges, { ...RUN, kind: 'add' });
+    const summary = await e.run(acts.uploadChanges, { ...RUN, kind: 'add' as const });
     expect(steps.sent.add).toEqual([3, 4]);
     expect(summary).toMatchObject({ batches: 5, sent: 50, rejected: 1 });
     // The resumed cursor is visible before the first new batch is sent.
@@ -42,7 +42,7 @@ describe('uploadChanges activity', () => {
     const steps = fakeSteps({ batches: 2 });
     const acts = createActivities({ steps });
     const e = env({ heartbeatDetails: { kind: 'remove', nextSequence: 9, batches: 9, skippedBatches: 0, sent: 90, rejected: 0 } });
-    await e.run(acts.uploadChanges, { ...RUN, kind: 'add' });
+    await e.run(acts.uploadChanges, { ...RUN, kind: 'add' as const });
     expect(steps.sent.add).toEqual([0, 1]);
   });
 
@@ -53,7 +53,7 @@ describe('uploadChanges activity', () => {
     e.on('heartbeat', (d: UploadCursor) => {
       if (d.nextSequence === 2) e.cancel();
     });
-    await expect(e.run(acts.uploadChanges, { ...RUN, kind: 'remove' })).rejects.toBeInstanceOf(CancelledFailure);
+    await expect(e.run(acts.uploadChanges, { ...RUN, kind: 'remove' as const })).rejects.toBeInstanceOf(CancelledFailure);
     expect(steps.sent.remove).toEqual([0, 1]);
   });
 });
