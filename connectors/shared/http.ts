@@ -1,0 +1,133 @@
+import { DestinationError } from '../../src/sync/destination';
+
+/** What a connector's HTTP call returns: status, headers and the parsed JSON body (or text). */
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Path below the base URL, e.g. `/v26/customers/123/userLists:mutate`. Appears in error messages. */
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** Sent as `application/json`. */
+  json?: unknown;
+  /** Sent as `application/x-www-form-urlencoded`. */
+  form?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/**
+ * A small JSON-over-HTTP client for connectors: base URL (the `apiBaseUrl` override), a per-call
+ * timeout and injected fetch. Network failures and timeouts become retryable DestinationErrors;
+ * HTTP statuses are left to the connector, which knows its platform's error codes.
+ *
+ * Error messages carry the method and path only, never the query string or body: tokens and
+ * personal data travel there.
+ *
+ * @example
+ * const http = new HttpClient({ baseUrl: 'https://graph.facebook.com', timeoutMs: 60_000, label: 'Meta' });
+ * const res = await http.send({ method: 'GET', path: '/v25.0/me', query: { access_token } });
+ */
+export class HttpClient {
+  readonly #baseUrl: string;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly label: string;
+
+  constructor(options: { baseUrl: string; timeoutMs: number; label: string; fetch?: typeof fetch }) {
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#fetch = options.fetch ?? fetch;
+    this.#timeoutMs = options.timeoutMs;
+    this.label = options.label;
+  }
+
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const url = new URL(this.#baseUrl + req.path);
+    for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    let body: string | undefined;
+    if (req.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(req.json);
+    } else if (req.form !== undefined) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(req.form).toString();
+    }
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    const where = `${this.label}: ${req.method} ${req.path}`;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.#fetch(url, { method: req.method, headers, body, signal });
+      text = await res.text();
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason ?? err;
+      if (timeout.aborted)
+        throw new DestinationError('retryable', `${where} timed out after ${this.#timeoutMs} ms`, { code: 'timeout' });
+      const code = networkCode(err);
+      throw new DestinationError('retryable', `${where} failed: network error${code ? ` ${code}` : ''}`, {
+        code: code ?? 'network',
+        cause: err,
+      });
+    }
+    return { status: res.status, headers: res.headers, body: parseBody(text) };
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** ECONNREFUSED, ECONNRESET, ... from undici's `cause`, for the message (no hosts or URLs). */
+function networkCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e instanceof Error; i++) {
+    const code = (e as Error & { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+/** `Retry-After` as milliseconds (seconds or an HTTP date), or undefined. */
+export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const value = headers.get('retry-after');
+  if (value === null) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** A plain object, for walking untyped JSON error bodies. */
+export function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping result order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Yields to the event loop so in-flight sockets progress during long CPU work. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

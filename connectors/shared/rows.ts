@@ -1,0 +1,28 @@
+import { Invalid } from '../../src/identity/rules';
+import type { MemberRow, RowResult } from '../../src/sync/destination';
+import { yieldToEventLoop } from './http';
+
+const SLICE = 1_000;
+
+/**
+ * Builds the platform payload of every row (normalise + hash), yielding to the event loop every
+ * thousand rows so that requests already in flight keep moving while the next one is prepared.
+ */
+export async function prepareRows<T>(rows: readonly MemberRow[], build: (row: MemberRow) => T | Invalid): Promise<(T | Invalid)[]> {
+  const out = new Array<T | Invalid>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0 && i % SLICE === 0) await yieldToEventLoop();
+    out[i] = build(rows[i] as MemberRow);
+  }
+  return out;
+}
+
+/** The rejected result of a row whose identifiers are all unusable. */
+export function rejected(row: MemberRow, reason: string): RowResult {
+  return { personId: row.personId, ok: false, reason };
+}
+
+/** Reason for a row with no identifier the platform can use. */
+export function noUsableIdentifier(problems: readonly string[]): Invalid {
+  return new Invalid(problems.length > 0 ? `no usable identifier (${problems.join('; ')})` : 'no usable identifier');
+}
