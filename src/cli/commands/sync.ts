@@ -1,0 +1,166 @@
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { UserInputError } from '../../config/errors';
+import type { LoadedWorkspace } from '../../config/load';
+import { rejectionReasons } from '../../state/ledger';
+import { readLock } from '../../state/locks';
+import { listRuns, type SyncRunRow } from '../../state/runs';
+import { ensureStateSchema } from '../../state/setup';
+import { destinationFactory } from '../../sync/destinations';
+import type { SyncRunResult } from '../../sync/orchestrate';
+import { runSync, SYNC_EXIT_CODES } from '../../sync/run-sync';
+import type { UploadProgress } from '../../sync/upload';
+import { openWarehouse } from '../../warehouse';
+import type { WarehouseDriver } from '../../warehouse/driver';
+import { type GlobalOptions, parseAsOf, showProgress, workspaceFrom } from '../context';
+import { group } from './index';
+
+export function registerSync(program: Command): void {
+  const sync = group(program, 'sync', 'run syncs and show their history');
+  sync
+    .command('run <syncId>')
+    .description('mirror a segment to its destination: evaluate, diff in the warehouse, send only the changes')
+    .option('--as-of <time>', 'evaluate the segment as of this ISO-8601 time (default: now)')
+    .option('--dry-run', 'print what would be added and removed; send and change nothing')
+    .option('--confirm-removals', 'allow removing more than maxRemovalShare of the audience, or emptying it')
+    .action(async (syncId: string, opts: { asOf?: string; dryRun?: boolean; confirmRemovals?: boolean }) => {
+      const asOf = parseAsOf(opts.asOf);
+      const loaded = workspaceFrom(program.opts<GlobalOptions>());
+      requireSync(loaded, syncId);
+      const started = Date.now();
+      const samples: { added: string[]; removed: string[] } = { added: [], removed: [] };
+      const progress = showProgress() ? new UploadBar() : undefined;
+      const result = await withOpenWarehouse(loaded, async (warehouse) => {
+        try {
+          const r = await runSync(
+            {
+              warehouse,
+              workspace: loaded.workspace,
+              destinations: destinationFactory(loaded.workspace, loaded.dir),
+              onDiffSample: (s) => Object.assign(samples, s),
+              ...(progress ? { onProgress: (p: UploadProgress) => progress.update(p) } : {}),
+            },
+            { syncId, asOf: asOf.toISOString(), dryRun: opts.dryRun ?? false, confirmRemovals: opts.confirmRemovals ?? false },
+          );
+          progress?.stop();
+          const state = await ensureStateSchema(warehouse, loaded.workspace.stateSchema);
+          return { ...r, reasons: r.rejected > 0 ? await rejectionReasons(state, r.runId) : [] };
+        } finally {
+          progress?.stop();
+        }
+      });
+      process.stdout.write(summary(result, Date.now() - started, samples));
+      process.exitCode = SYNC_EXIT_CODES[result.status];
+    });
+
+  sync
+    .command('status <syncId>')
+    .description("show a sync's last runs")
+    .option('-n, --limit <n>', 'how many runs', '10')
+    .action(async (syncId: string, opts: { limit: string }) => {
+      const loaded = workspaceFrom(program.opts<GlobalOptions>());
+      requireSync(loaded, syncId);
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new UserInputError([{ path: '--limit', message: `expected a positive integer, got "${opts.limit}"` }]);
+      await withOpenWarehouse(loaded, async (warehouse) => {
+        const state = await ensureStateSchema(warehouse, loaded.workspace.stateSchema);
+        const lock = await readLock(state, syncId);
+        const runs = await listRuns(state, syncId, { limit });
+        process.stdout.write(statusTable(syncId, runs, lock ? `running: run ${lock.runId}, pid ${lock.pid} on ${lock.host}, since ${lock.acquiredAt.toISOString()}` : undefined));
+      });
+    });
+}
+
+function requireSync(loaded: LoadedWorkspace, syncId: string): void {
+  if (loaded.workspace.syncs.some((s) => s.id === syncId)) return;
+  const known = loaded.workspace.syncs.map((s) => s.id).join(', ') || 'none defined';
+  throw new UserInputError([{ file: loaded.file, path: 'syncs', message: `no sync "${syncId}" (known: ${known})` }]);
+}
+
+/**
+ * Opens the workspace's warehouse. DuckDB lets one process open a database file at a time, so a
+ * second `outflow` process on the same file fails here: say so plainly.
+ */
+async function withOpenWarehouse<T>(loaded: LoadedWorkspace, fn: (w: WarehouseDriver) => Promise<T>): Promise<T> {
+  let warehouse: WarehouseDriver;
+  try {
+    warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
+  } catch (err) {
+    if (loaded.workspace.warehouse.type !== 'duckdb') throw err;
+    throw new Error(
+      `${(err as Error).message}\nDuckDB lets one process open a database file at a time: another outflow process ` +
+        '(a sync run, the worker or serve) is probably using it; try again when it has finished.',
+      { cause: err },
+    );
+  }
+  try {
+    return await fn(warehouse);
+  } finally {
+    await warehouse.close();
+  }
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
+}
+
+function summary(
+  r: SyncRunResult & { reasons: { reason: string; count: number }[] },
+  ms: number,
+  samples: { added: string[]; removed: string[] },
+): string {
+  const lines: string[] = [];
+  const head = r.status === 'dry_run' ? 'dry run' : r.status.replace('_', ' ');
+  lines.push(`sync ${r.syncId}: ${head} (run ${r.runId}, as of ${r.asOf})`);
+  if (r.status === 'dry_run') {
+    lines.push(`  would add ${r.added}, would remove ${r.removed} (segment has ${r.memberCount} members); nothing was sent`);
+    if (samples.added.length > 0) lines.push(`  adds, first ${samples.added.length}: ${samples.added.join(', ')}`);
+    if (samples.removed.length > 0 && r.removed > 0) lines.push(`  removes, first ${samples.removed.length}: ${samples.removed.join(', ')}`);
+  } else {
+    lines.push(`  added ${r.added}, removed ${r.removed}, rejected ${r.rejected}, batches ${r.batches}, members ${r.memberCount}, ${seconds(ms)}`);
+  }
+  for (const { reason, count } of r.reasons) lines.push(`  rejected ${count}: ${reason}`);
+  if (r.status === 'needs_confirmation') lines.push(`  stopped: ${r.reason ?? ''}`);
+  if (r.status === 'failed') lines.push(`  failed: ${r.reason ?? ''}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function statusTable(syncId: string, runs: SyncRunRow[], running?: string): string {
+  if (runs.length === 0) return `sync ${syncId}: no runs yet\n`;
+  const header = ['run', 'status', 'started', 'duration', 'added', 'removed', 'rejected', 'batches'];
+  const rows = runs.map((r) => [
+    r.runId,
+    r.status,
+    r.startedAt.toISOString().replace('.000Z', 'Z'),
+    r.finishedAt ? seconds(r.finishedAt.getTime() - r.startedAt.getTime()) : '-',
+    String(r.added ?? '-'),
+    String(r.removed ?? '-'),
+    String(r.rejected ?? '-'),
+    String(r.batches ?? '-'),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [`sync ${syncId}${running ? ` (${running})` : ''}`, fmt(header), ...rows.map(fmt)];
+  for (const r of runs) if (r.error) out.push(`  ${r.runId}: ${r.error}`);
+  return `${out.join('\n')}\n`;
+}
+
+/** One progress bar per side of the diff, on stderr. */
+class UploadBar {
+  #bar: SingleBar | undefined;
+  #kind: string | undefined;
+
+  update(p: UploadProgress): void {
+    if (p.kind !== this.#kind) {
+      this.stop();
+      this.#kind = p.kind;
+      this.#bar = new SingleBar({ format: `${p.kind === 'add' ? 'adding  ' : 'removing'} [{bar}] {value}/{total} rows`, stream: process.stderr, hideCursor: true });
+      this.#bar.start(p.total, p.done);
+    } else this.#bar?.update(p.done);
+  }
+
+  stop(): void {
+    this.#bar?.stop();
+    this.#bar = undefined;
+  }
+}
