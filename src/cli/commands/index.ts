@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 import { registerDemo } from './demo';
 import { registerSegmentsRefresh } from './segments-refresh';
 import { registerSync } from './sync';
-import { registerSegmentsRefresh } from './segments-refresh';
-import { registerSync } from './sync';
 import { registerValidate } from './validate';
 
 /**
@@ -12,8 +10,6 @@ import { registerValidate } from './validate';
  */
 export function registerCommands(program: Command): void {
   registerValidate(program);
-  registerSegmentsRefresh(program);
-  registerSync(program);
   registerDemo(program);
   registerSegmentsRefresh(program);
   registerSync(program);
