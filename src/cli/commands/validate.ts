@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { validateDestinations } from '../../config/destinations';
 import { workspaceFrom, type GlobalOptions } from '../context';
 
 export function registerValidate(program: Command): void {
@@ -8,7 +9,9 @@ export function registerValidate(program: Command): void {
     .option('--check-warehouse', 'also check tables, columns and value types against the warehouse')
     .action(async (opts: { checkWarehouse?: boolean }) => {
       const globals = program.opts<GlobalOptions>();
-      const { file, workspace } = workspaceFrom(globals);
+      const loaded = workspaceFrom(globals);
+      const { file, workspace } = loaded;
+      await validateDestinations(loaded);
       if (opts.checkWarehouse) {
         const { checkWarehouse } = await import('../../segments/check-warehouse');
         await checkWarehouse(globals);

@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { loadConnector } from '../../connectors';
+import type { LoadedWorkspace } from './load';
+import { zodProblems } from './load';
+import { type Problem, UserInputError } from './errors';
+
+/**
+ * Checks what the workspace schema alone cannot: each destination's settings against its
+ * connector's own schema, and each sync's identifiers against what the destination accepts and
+ * the entity maps. Async because connectors load lazily.
+ */
+export async function validateDestinations(loaded: LoadedWorkspace): Promise<void> {
+  const { workspace } = loaded;
+  const file = path.relative(process.cwd(), loaded.file) || loaded.file;
+  const problems: Problem[] = [];
+  const accepted = new Map<string, readonly string[]>();
+
+  for (const [i, dest] of workspace.destinations.entries()) {
+    const connector = await loadConnector(dest.type);
+    if (!connector) {
+      problems.push({ file, path: `destinations[${i}].type`, message: `no connector for "${dest.type}" in this version of Outflow` });
+      continue;
+    }
+    accepted.set(dest.id, connector.identifiers);
+    const parsed = connector.settingsSchema.safeParse(dest.settings);
+    if (!parsed.success)
+      for (const p of zodProblems(parsed.error))
+        problems.push({ file, path: `destinations[${i}].settings${p.path ? `.${p.path}` : ''}`.replace('.[', '['), message: p.message });
+  }
+
+  for (const [i, sync] of workspace.syncs.entries()) {
+    const kinds = accepted.get(sync.destination);
+    const segment = workspace.segments.find((s) => s.id === sync.segment);
+    const entity = workspace.entities.find((e) => e.id === segment?.entity);
+    if (!kinds || !entity || !sync.identifiers) continue;
+    sync.identifiers.forEach((kind, j) => {
+      if (!kinds.includes(kind))
+        problems.push({ file, path: `syncs[${i}].identifiers[${j}]`, message: `destination "${sync.destination}" does not accept ${kind} (it accepts ${kinds.join(', ')})` });
+      else if (!entity.identifiers[kind])
+        problems.push({ file, path: `syncs[${i}].identifiers[${j}]`, message: `entity "${entity.id}" maps no ${kind} column (entities[].identifiers.${kind})` });
+    });
+  }
+  if (problems.length > 0) throw new UserInputError(problems);
+}
