@@ -1,3 +1,5 @@
+import type { SqlValue } from './driver';
+
 /**
  * How SQL is written for one engine: quoting, placeholders, templates. Engines differ by
  * capability flags and template overrides (sql-templates/<name>/), never by `if (name === ...)`
@@ -14,6 +16,11 @@ export interface SqlDialect {
   quoteQualified(name: string): string;
   /** The placeholder for the parameter at 0-based `index`. */
   placeholder(index: number): string;
+  /**
+   * The value bound for a list (`x = ANY($1)` and its per-dialect forms): an array where the
+   * engine binds arrays, JSON text where it cannot.
+   */
+  listParam(values: readonly (string | number | boolean)[]): SqlValue;
 }
 
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$-]{0,127}$/;
@@ -44,5 +51,9 @@ export abstract class SqlDialectBase implements SqlDialect {
 
   placeholder(_index: number): string {
     return '?';
+  }
+
+  listParam(values: readonly (string | number | boolean)[]): SqlValue {
+    return values;
   }
 }

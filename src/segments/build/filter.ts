@@ -1,0 +1,57 @@
+import type { EventFilter, FilterOp, RelativeWindow, ScalarValue } from '../rule-schema';
+import type { SqlWriter } from '../sql-writer';
+import { windowStart } from './window';
+
+/**
+ * One comparison of SPEC §2 on a column expression, with its null rules: positive operators are
+ * false on null (SQL's NULL does that at the top of a WHERE), while `!=`, `not_contains`,
+ * `not_in` and negated leaves say `col IS NULL OR ...` explicitly.
+ */
+export function filterSql(w: SqlWriter, col: string, op: FilterOp, value: EventFilter['value'], negated = false): string {
+  if (negated) return `(${col} IS NULL OR NOT (${filterSql(w, col, op, value)}))`;
+  switch (op) {
+    case '=':
+      return `${col} = ${w.bind(value as ScalarValue)}`;
+    case '!=':
+      return `(${col} IS NULL OR ${col} <> ${w.bind(value as ScalarValue)})`;
+    case '>':
+    case '>=':
+    case '<':
+    case '<=':
+      return `${col} ${op} ${w.bind(value as ScalarValue)}`;
+    case 'contains':
+      return like(w, col, `%${escapeLike(value as string)}%`);
+    case 'not_contains':
+      return `(${col} IS NULL OR NOT (${like(w, col, `%${escapeLike(value as string)}%`)}))`;
+    case 'starts_with':
+      return like(w, col, `${escapeLike(value as string)}%`);
+    case 'ends_with':
+      return like(w, col, `%${escapeLike(value as string)}`);
+    case 'in':
+      return inList(w, col, value as ScalarValue[]);
+    case 'not_in':
+      return `(${col} IS NULL OR NOT (${inList(w, col, value as ScalarValue[])}))`;
+    case 'is_set':
+      return `${col} IS NOT NULL`;
+    case 'is_not_set':
+      return `${col} IS NULL`;
+    case 'within_last':
+      return `(${windowStart(w, value as RelativeWindow)} <= ${col} AND ${col} <= ${w.asOfParam()})`;
+    case 'not_within_last':
+      return `${col} < ${windowStart(w, value as RelativeWindow)}`;
+  }
+}
+
+/** Makes `%`, `_` and the escape character itself match literally in a LIKE pattern. */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function like(w: SqlWriter, col: string, pattern: string): string {
+  return w.render('ilike', { expr: col, pattern: w.bind(pattern) });
+}
+
+/** `col` equals one of `values`, bound as one list parameter. */
+export function inList(w: SqlWriter, col: string, values: readonly ScalarValue[]): string {
+  return w.render('in-list', { expr: col, list: w.bind(w.dialect.listParam(values)) });
+}

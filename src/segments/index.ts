@@ -1,0 +1,60 @@
+import type { IdentifierKind, Workspace } from '../config/schema';
+import { BigQueryDialect } from '../warehouse/bigquery/dialect';
+import type { DialectName, SqlDialect } from '../warehouse/dialect';
+import type { CompiledQuery } from '../warehouse/driver';
+import { DuckDbDialect } from '../warehouse/duckdb/dialect';
+import { PostgresDialect } from '../warehouse/postgres/dialect';
+import { SnowflakeDialect } from '../warehouse/snowflake/dialect';
+import type { Catalog } from './catalog';
+import { normalizeSegment } from './normalize';
+import { printSegment } from './printer';
+import { SqlWriter } from './sql-writer';
+
+export type { Catalog } from './catalog';
+
+/**
+ * How to compile: for which engine, at which instant, and with which extra columns.
+ *
+ * @example
+ * const q = compileMembers(ws, 'recent-buyers', { dialect: dialectFor('duckdb'), asOf: new Date(), identifiers: ['email'] });
+ * for await (const page of warehouse.stream(q.sql, q.params)) ...
+ */
+export interface CompileOptions {
+  dialect: SqlDialect;
+  /** The instant the segment is evaluated at; events after it never count. */
+  asOf: Date;
+  /** Identifier kinds to return as extra text columns named after the kind (`email`, `phone`, ...). */
+  identifiers?: readonly IdentifierKind[];
+  /** Enables type checks (number vs string etc.); absent: no type checks. */
+  catalog?: Catalog;
+  /** Index of the first placeholder, for embedding in a larger statement (default 0). */
+  paramOffset?: number;
+}
+
+/** SELECT person_id (the primary key cast to text) [+ identifier columns cast to text]; one row per member; no ORDER BY. */
+export function compileMembers(ws: Workspace, segmentId: string, o: CompileOptions): CompiledQuery {
+  return compile(ws, segmentId, o, 'members');
+}
+
+/** One row, one column `n`: the number of members. */
+export function compileCount(ws: Workspace, segmentId: string, o: CompileOptions): CompiledQuery {
+  return compile(ws, segmentId, { ...o, identifiers: [] }, 'count');
+}
+
+function compile(ws: Workspace, segmentId: string, o: CompileOptions, shape: 'members' | 'count'): CompiledQuery {
+  if (Number.isNaN(o.asOf.getTime())) throw new TypeError('compile: asOf is not a valid date');
+  const normalized = normalizeSegment(ws, segmentId, o.catalog);
+  const writer = new SqlWriter(o.dialect, o.asOf, o.paramOffset ?? 0);
+  return printSegment(normalized, writer, { shape, identifiers: o.identifiers });
+}
+
+const DIALECT_CLASSES: Record<DialectName, new () => SqlDialect> = {
+  duckdb: DuckDbDialect,
+  postgres: PostgresDialect,
+  bigquery: BigQueryDialect,
+  snowflake: SnowflakeDialect,
+};
+
+export function dialectFor(name: DialectName): SqlDialect {
+  return new DIALECT_CLASSES[name]();
+}

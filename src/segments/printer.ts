@@ -1,0 +1,83 @@
+import { UserInputError } from '../config/errors';
+import type { EntityConfig, IdentifierKind } from '../config/schema';
+import type { CompiledQuery } from '../warehouse/driver';
+import { eventSetSql } from './build/event-set';
+import { filterSql } from './build/filter';
+import { identifiedSql } from './build/identified';
+import { staticMembersSql } from './build/members';
+import type { NormalizedSegment } from './normalize';
+import type { SqlWriter } from './sql-writer';
+import type { RuleNode } from './tree';
+
+/** Settings of one print: the writer's dialect, as-of and parameter offset, and the output shape. */
+export interface PrintOptions {
+  shape: 'members' | 'count';
+  identifiers?: readonly IdentifierKind[];
+}
+
+const ENTITY_ALIAS = 'p';
+
+/** Prints a normalised segment as one SELECT over the entity table (see tree.ts for the tree). */
+export function printSegment(n: NormalizedSegment, w: SqlWriter, o: PrintOptions): CompiledQuery {
+  const { entity } = n;
+  const q = (name: string) => w.dialect.quoteIdentifier(name);
+  const pk = w.column(ENTITY_ALIAS, entity.primaryKey);
+  const personId = w.render('cast-text', { expr: pk });
+  const columns = (o.identifiers ?? []).map((kind) => ({
+    expr: w.render('cast-text', { expr: w.column(ENTITY_ALIAS, identifierColumn(n, kind)) }),
+    alias: q(kind),
+  }));
+  const where = `${pk} IS NOT NULL AND ${printNode(n.tree, w, entity, pk, personId)}`;
+  const fragments = { personId, where, source: entity.table ? w.dialect.quoteQualified(entity.table) : `(${entity.sql})` };
+  const structure = { personIdAlias: q('person_id'), countAlias: q('n'), columns, alias: ENTITY_ALIAS, joins: joinsFor(n.tree, entity, w) };
+  return w.finish(w.render(o.shape, fragments, structure));
+}
+
+function identifierColumn(n: NormalizedSegment, kind: IdentifierKind): string {
+  const column = n.entity.identifiers[kind];
+  if (column === undefined)
+    throw new UserInputError([
+      { path: `entities[${n.entity.id}].identifiers.${kind}`, message: `entity "${n.entity.id}" maps no "${kind}" column` },
+    ]);
+  return column;
+}
+
+const relationAlias = (index: number) => `r${index}`;
+
+function printNode(node: RuleNode, w: SqlWriter, entity: EntityConfig, pk: string, personId: string): string {
+  switch (node.type) {
+    case 'const':
+      return node.value ? 'TRUE' : 'FALSE';
+    case 'and':
+    case 'or': {
+      const parts = node.children.map((c) => printNode(c, w, entity, pk, personId));
+      return `(${parts.join(node.type === 'and' ? ' AND ' : ' OR ')})`;
+    }
+    case 'filter': {
+      const alias =
+        node.source.kind === 'entity' ? ENTITY_ALIAS : relationAlias(entity.relations.findIndex((r) => node.source.kind === 'relation' && r.name === node.source.relation));
+      return filterSql(w, w.column(alias, node.column), node.op, node.value, node.negated);
+    }
+    case 'identified':
+      return identifiedSql(w, entity, node.value);
+    case 'events':
+      return eventSetSql(w, entity.events!, pk, node);
+    case 'members':
+      return staticMembersSql(w, personId, node.members, node.negated);
+  }
+}
+
+/** LEFT JOINs of the relations the tree reads, so a missing related row reads as nulls. */
+function joinsFor(tree: RuleNode, entity: EntityConfig, w: SqlWriter) {
+  const used = new Set<string>();
+  const visit = (node: RuleNode) => {
+    if (node.type === 'and' || node.type === 'or') node.children.forEach(visit);
+    else if (node.type === 'filter' && node.source.kind === 'relation') used.add(node.source.relation);
+  };
+  visit(tree);
+  return entity.relations.flatMap((r, i) =>
+    used.has(r.name)
+      ? [{ table: w.dialect.quoteQualified(r.table), alias: relationAlias(i), key: w.dialect.quoteIdentifier(r.key), foreignKey: w.dialect.quoteIdentifier(r.foreignKey) }]
+      : [],
+  );
+}

@@ -1,0 +1,75 @@
+import type { ComparisonOp, EventFilter, FilterOp, RelativeWindow, Window } from './rule-schema';
+
+/**
+ * The normalised rule tree the printer walks: segment references are inlined, constants folded,
+ * and negation pushed down to the leaves, so no `NOT` ever sits above an `AND`/`OR`. Leaves are
+ * either a predicate on the entity row or membership (or not) in a set of person keys.
+ *
+ * Because AND/OR are monotone, a leaf that SQL evaluates to NULL behaves exactly like FALSE at
+ * the top of the WHERE clause; leaves that are negated print their own two-valued complement.
+ */
+export type RuleNode = ConstNode | BoolNode | FilterNode | IdentifiedNode | EventSetNode | MembersNode;
+
+export interface ConstNode {
+  readonly type: 'const';
+  readonly value: boolean;
+}
+
+export interface BoolNode {
+  readonly type: 'and' | 'or';
+  readonly children: readonly RuleNode[];
+}
+
+/** Where a filter reads its column: the entity row, or a many-to-one relation joined to it. */
+export type ColumnSource = { readonly kind: 'entity' } | { readonly kind: 'relation'; readonly relation: string };
+
+/** A trait comparison on the entity row or a related row. */
+export interface FilterNode {
+  readonly type: 'filter';
+  readonly source: ColumnSource;
+  readonly column: string;
+  readonly op: FilterOp;
+  readonly value: EventFilter['value'];
+  /** True: the complement (true where the filter is false or null). */
+  readonly negated: boolean;
+  /** Where the condition is in the workspace file, for error messages. */
+  readonly path: string;
+}
+
+export interface IdentifiedNode {
+  readonly type: 'identified';
+  readonly value: boolean;
+}
+
+/** What a person's events in a set are measured by, and the threshold they must meet. */
+export type EventMeasure =
+  | { readonly kind: 'count' | 'sessions'; readonly op: ComparisonOp; readonly value: number }
+  | { readonly kind: 'first_seen' | 'last_seen'; readonly op: '>=' | '<'; readonly since: RelativeWindow };
+
+/**
+ * The persons with at least one matching event (up to as-of) whose events meet `measure`
+ * (absent: no further test). `negated`: every person NOT in that set (including persons with no
+ * events at all), which is how zero counts and `performed: false` are expressed.
+ */
+export interface EventSetNode {
+  readonly type: 'events';
+  /** Event name to match; absent: any event. */
+  readonly event?: string;
+  readonly window?: Window;
+  readonly where: readonly EventFilter[];
+  /** Only events with a non-null session key count. */
+  readonly sessionsOnly: boolean;
+  readonly measure?: EventMeasure;
+  readonly negated: boolean;
+  readonly path: string;
+}
+
+/** A static segment's stored members (primary keys as text). */
+export interface MembersNode {
+  readonly type: 'members';
+  readonly members: readonly string[];
+  readonly negated: boolean;
+}
+
+export const TRUE: ConstNode = Object.freeze({ type: 'const', value: true });
+export const FALSE: ConstNode = Object.freeze({ type: 'const', value: false });

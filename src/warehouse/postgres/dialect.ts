@@ -1,0 +1,9 @@
+import { SqlDialectBase } from '../dialect';
+
+export class PostgresDialect extends SqlDialectBase {
+  readonly name = 'postgres' as const;
+
+  override placeholder(index: number): string {
+    return `$${index + 1}`;
+  }
+}
