@@ -28,7 +28,8 @@ export class RateGate {
   }
 
   async pass(): Promise<void> {
-    for (let wait = this.#until - this.now(); wait > 0; wait = this.#until - this.now()) await this.sleep(wait);
+    const wait = this.#until - this.now();
+    if (wait > 0) await this.sleep(wait);
   }
 }
 
