@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { UserInputError } from '../config/errors';
 import { DestinationError, type DestinationErrorKind } from '../sync/destination';
 
 /**
@@ -12,8 +13,9 @@ import { DestinationError, type DestinationErrorKind } from '../sync/destination
  * | `rate_limited`    | retryable, `nextRetryDelay` = the platform's retry-after   |
  * | `retryable`       | retryable, the activity's exponential backoff              |
  *
- * Anything that is not a DestinationError is rethrown untouched: the SDK turns it into a
- * retryable failure, which is right for warehouse outages and bugs alike (bounded attempts).
+ * A UserInputError (unknown sync, bad settings) is non-retryable too: only a fixed workspace
+ * file helps. Anything else is rethrown untouched: the SDK turns it into a retryable failure,
+ * which is right for warehouse outages and bugs alike (the presets bound the attempts).
  */
 export const FAILURE_TYPES: Record<DestinationErrorKind, string> = {
   retryable: 'DestinationRetryable',
@@ -42,6 +44,7 @@ export function findDestinationError(err: unknown): DestinationError | undefined
 /** Maps `err` to the ApplicationFailure Temporal should see; non-destination errors pass through. */
 export function toTemporalFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
+  if (err instanceof UserInputError) return ApplicationFailure.create({ message: err.message, type: 'UserInputError', nonRetryable: true, cause: err });
   const dest = findDestinationError(err);
   if (dest === undefined) return err;
   const details: DestinationFailureDetails = { kind: dest.kind };

@@ -29,11 +29,8 @@ export async function heartbeatWhile<T>(
 
 const uploadCursorSchema = z.object({
   kind: z.enum(['add', 'remove']),
-  nextSequence: z.number().int().nonnegative(),
-  batches: z.number().int().nonnegative(),
-  skippedBatches: z.number().int().nonnegative(),
-  sent: z.number().int().nonnegative(),
-  rejected: z.number().int().nonnegative(),
+  done: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
 });
 
 /**

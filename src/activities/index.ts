@@ -42,7 +42,7 @@ export function createActivities(deps: ActivityDeps): OutflowActivities {
     const resumeFrom = resumeCursor(ctx.info.heartbeatDetails, run.kind);
     let latest: UploadCursor | undefined = resumeFrom;
     if (resumeFrom) {
-      ctx.log.info('resuming upload from heartbeat cursor', { runId: run.runId, kind: run.kind, nextSequence: resumeFrom.nextSequence });
+      ctx.log.info('resuming upload from heartbeat cursor', { runId: run.runId, kind: run.kind, done: resumeFrom.done, total: resumeFrom.total });
       ctx.heartbeat(resumeFrom);
     }
     return heartbeatWhile(

@@ -2,21 +2,20 @@ import type { MatchRate } from '../sync/destination';
 import type { RunRef, StartedRun, SyncActivities, UploadSummary } from '../sync/orchestrate';
 
 /**
- * Where an upload stopped: sent as heartbeat details after every acknowledged batch, and handed
- * back to the next attempt so it starts where the last one stopped (the ledger would skip the
- * acknowledged batches anyway; the cursor makes progress visible and saves re-reading them).
+ * Where an upload stands: sent as heartbeat details after every acknowledged batch (visible in
+ * the Temporal UI as the activity's progress), and handed back to the next attempt after a
+ * retry. The run's batch ledger is the source of truth for what was acknowledged, so a resumed
+ * upload never re-sends a batch; the cursor tells the step where the previous attempt stopped.
  *
  * @example
- * { kind: 'add', nextSequence: 12, batches: 12, skippedBatches: 0, sent: 120000, rejected: 3 }
+ * { kind: 'add', done: 120000, total: 450000 }
  */
 export interface UploadCursor {
   kind: 'add' | 'remove';
-  /** Sequence number of the next batch to send (batch ids are `<runId>/<kind>/<sequence>`). */
-  nextSequence: number;
-  batches: number;
-  skippedBatches: number;
-  sent: number;
-  rejected: number;
+  /** Rows of this side of the diff already acknowledged. */
+  done: number;
+  /** Rows on this side of the diff. */
+  total: number;
 }
 
 /** What the upload step gets from the activity around it. */

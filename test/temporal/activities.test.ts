@@ -21,19 +21,19 @@ describe('uploadChanges activity', () => {
     e.on('heartbeat', (d: unknown) => beats.push(d));
     const summary = await e.run(acts.uploadChanges, { ...RUN, kind: 'add' as const });
     expect(summary).toEqual({ kind: 'add', batches: 3, skippedBatches: 0, sent: 30, rejected: 0 });
-    expect(beats.map((b) => (b as UploadCursor).nextSequence)).toEqual([1, 2, 3]);
+    expect(beats).toEqual([10, 20, 30].map((done) => ({ kind: 'add', done, total: 30 })));
   });
 
   it('resumes from the cursor in heartbeatDetails after a retry', async () => {
     const steps = fakeSteps({ batches: 5 });
     const acts = createActivities({ steps });
-    const prior: UploadCursor = { kind: 'add', nextSequence: 3, batches: 3, skippedBatches: 0, sent: 30, rejected: 1 };
+    const prior: UploadCursor = { kind: 'add', done: 30, total: 50 };
     const e = env({ attempt: 2, heartbeatDetails: prior });
     const beats: UploadCursor[] = [];
     e.on('heartbeat', (d: UploadCursor) => beats.push(d));
     const summary = await e.run(acts.uploadChanges, { ...RUN, kind: 'add' as const });
     expect(steps.sent.add).toEqual([3, 4]);
-    expect(summary).toMatchObject({ batches: 5, sent: 50, rejected: 1 });
+    expect(summary).toMatchObject({ batches: 2, skippedBatches: 3, sent: 20 });
     // The resumed cursor is visible before the first new batch is sent.
     expect(beats[0]).toEqual(prior);
   });
@@ -41,7 +41,7 @@ describe('uploadChanges activity', () => {
   it('ignores a cursor that belongs to the other side of the diff', async () => {
     const steps = fakeSteps({ batches: 2 });
     const acts = createActivities({ steps });
-    const e = env({ heartbeatDetails: { kind: 'remove', nextSequence: 9, batches: 9, skippedBatches: 0, sent: 90, rejected: 0 } });
+    const e = env({ heartbeatDetails: { kind: 'remove', done: 90, total: 100 } });
     await e.run(acts.uploadChanges, { ...RUN, kind: 'add' as const });
     expect(steps.sent.add).toEqual([0, 1]);
   });
@@ -51,7 +51,7 @@ describe('uploadChanges activity', () => {
     const acts = createActivities({ steps });
     const e = env();
     e.on('heartbeat', (d: UploadCursor) => {
-      if (d.nextSequence === 2) e.cancel();
+      if (d.done === 20) e.cancel();
     });
     await expect(e.run(acts.uploadChanges, { ...RUN, kind: 'remove' as const })).rejects.toBeInstanceOf(CancelledFailure);
     expect(steps.sent.remove).toEqual([0, 1]);

@@ -22,6 +22,8 @@ export interface FakeStepsOptions {
   rates?: MatchRate[];
 }
 
+export const BATCH_ROWS = 10;
+
 export function fakeSteps(opts: FakeStepsOptions = {}): FakeSteps {
   const batches = opts.batches ?? 3;
   const rates = opts.rates ?? [{ status: 'ready', matchRate: 0.7, audienceSize: 700 }];
@@ -49,18 +51,20 @@ export function fakeSteps(opts: FakeStepsOptions = {}): FakeSteps {
     },
     async uploadChanges(run: StartedRun & { kind: 'add' | 'remove' }, o) {
       steps.calls.push(`uploadChanges:${run.kind}`);
-      const cursor: UploadCursor = { ...(o.resumeFrom ?? { kind: run.kind, nextSequence: 0, batches: 0, skippedBatches: 0, sent: 0, rejected: 0 }) };
-      while (cursor.nextSequence < batches) {
+      // Batches of BATCH_ROWS rows; a resumed upload starts after the rows the cursor says are done.
+      const cursor: UploadCursor = { kind: run.kind, done: o.resumeFrom?.done ?? 0, total: batches * BATCH_ROWS };
+      const skippedBatches = cursor.done / BATCH_ROWS;
+      let sentBatches = 0;
+      while (cursor.done < cursor.total) {
         if (opts.batchDelayMs) await new Promise((r) => setTimeout(r, opts.batchDelayMs));
         // Stop between batches, never in the middle of one.
         if (o.signal.aborted) throw o.signal.reason;
-        steps.sent[run.kind].push(cursor.nextSequence);
-        cursor.nextSequence += 1;
-        cursor.batches += 1;
-        cursor.sent += 10;
+        steps.sent[run.kind].push(cursor.done / BATCH_ROWS);
+        cursor.done += BATCH_ROWS;
+        sentBatches += 1;
         o.onProgress({ ...cursor });
       }
-      return { kind: run.kind, batches: cursor.batches, skippedBatches: cursor.skippedBatches, sent: cursor.sent, rejected: cursor.rejected };
+      return { kind: run.kind, batches: sentBatches, skippedBatches, sent: sentBatches * BATCH_ROWS, rejected: 0 };
     },
     async commitSnapshot() {
       steps.calls.push('commitSnapshot');
