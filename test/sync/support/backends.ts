@@ -56,7 +56,7 @@ export async function availableBackends(): Promise<BackendName[]> {
     await w.close();
     return ['duckdb', 'postgres'];
   } catch (err) {
-    if (process.env.CI) throw new Error(`PostgreSQL at ${PG_URL} is required under CI: ${(err as Error).message}`);
+    if (process.env.CI) throw new Error(`PostgreSQL at ${PG_URL} is required under CI: ${(err as Error).message}`, { cause: err });
     console.warn(`skipping PostgreSQL state tests: ${(err as Error).message}`);
     return ['duckdb'];
   }
