@@ -1,7 +1,126 @@
-import { UserInputError } from '../config/errors';
-import type { GlobalOptions } from '../cli/context';
+import path from 'node:path';
+import { formatPath, type Problem, UserInputError } from '../config/errors';
+import type { EntityConfig, Workspace } from '../config/schema';
+import { type GlobalOptions, withWarehouse } from '../cli/context';
+import type { ColumnInfo, WarehouseDriver } from '../warehouse/driver';
+import { type Catalog, checkFilterTypes } from './catalog';
+import type { Condition } from './rule-schema';
 
-/** Placeholder until the compiler lands: checks tables, columns and value types against the warehouse. */
-export async function checkWarehouse(_opts: GlobalOptions): Promise<void> {
-  throw new UserInputError('--check-warehouse is not available yet');
+type Path = (string | number)[];
+
+/** The catalog key of an entity's own rows: its table, or its `sql:` query. */
+export function entitySource(entity: EntityConfig): string {
+  return entity.table ?? `(sql of entity "${entity.id}")`;
+}
+
+/**
+ * Introspects every table the workspace names (entity tables and `sql:` entities, events tables,
+ * relation tables). Tables that do not exist are left out of the catalog and reported as problems.
+ */
+export async function buildCatalog(ws: Workspace, warehouse: WarehouseDriver): Promise<{ catalog: Catalog; problems: Problem[] }> {
+  const catalog: Catalog = new Map();
+  const problems: Problem[] = [];
+  const table = async (name: string, at: Path) => {
+    if (catalog.has(name)) return;
+    const cols = await warehouse.columns(name);
+    if (cols) catalog.set(name, cols);
+    else problems.push({ path: formatPath(at), message: `table ${name} does not exist in the warehouse` });
+  };
+  for (const [i, entity] of ws.entities.entries()) {
+    if (entity.table) await table(entity.table, ['entities', i, 'table']);
+    else if (entity.sql) {
+      try {
+        catalog.set(entitySource(entity), await warehouse.queryColumns(entity.sql));
+      } catch (err) {
+        problems.push({ path: formatPath(['entities', i, 'sql']), message: `the query fails: ${(err as Error).message}` });
+      }
+    }
+    if (entity.events) await table(entity.events.table, ['entities', i, 'events', 'table']);
+    for (const [j, r] of entity.relations.entries()) await table(r.table, ['entities', i, 'relations', j, 'table']);
+  }
+  return { catalog, problems };
+}
+
+function findColumn(columns: readonly ColumnInfo[], name: string): ColumnInfo | undefined {
+  return columns.find((c) => c.name === name) ?? columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+}
+
+/** Every column the entity definitions name exists, and the ones with a role have a fitting type. */
+function entityProblems(ws: Workspace, catalog: Catalog): Problem[] {
+  const problems: Problem[] = [];
+  const need = (table: string, column: string | undefined, at: Path, families?: readonly ColumnInfo['family'][]) => {
+    const columns = catalog.get(table);
+    if (column === undefined || !columns) return;
+    const info = findColumn(columns, column);
+    if (!info) problems.push({ path: formatPath(at), message: `no column "${column}" in ${table}` });
+    else if (families && info.family !== 'other' && !families.includes(info.family))
+      problems.push({ path: formatPath(at), message: `column "${column}" of ${table} is ${info.dataType}; expected ${families.join(' or ')}` });
+  };
+  ws.entities.forEach((e, i) => {
+    const source = entitySource(e);
+    need(source, e.primaryKey, ['entities', i, 'primaryKey']);
+    for (const [kind, column] of Object.entries(e.identifiers)) need(source, column, ['entities', i, 'identifiers', kind]);
+    need(source, e.identifiedColumn, ['entities', i, 'identifiedColumn'], ['boolean']);
+    if (e.events) {
+      const ev = e.events;
+      need(ev.table, ev.personKey, ['entities', i, 'events', 'personKey']);
+      need(ev.table, ev.name, ['entities', i, 'events', 'name'], ['text']);
+      need(ev.table, ev.timestamp, ['entities', i, 'events', 'timestamp'], ['timestamp', 'date']);
+      need(ev.table, ev.sessionKey, ['entities', i, 'events', 'sessionKey']);
+    }
+    e.relations.forEach((r, j) => {
+      need(source, r.foreignKey, ['entities', i, 'relations', j, 'foreignKey']);
+      need(r.table, r.key, ['entities', i, 'relations', j, 'key']);
+    });
+  });
+  return problems;
+}
+
+/** Trait and `where` comparisons of every segment against the column types. */
+function segmentProblems(ws: Workspace, catalog: Catalog): Problem[] {
+  const problems: Problem[] = [];
+  const visit = (entity: EntityConfig, conditions: readonly Condition[], at: Path) => {
+    conditions.forEach((c, k) => {
+      const here = [...at, k];
+      if (c.kind === 'group') visit(entity, c.conditions, [...here, 'conditions']);
+      else if (c.kind === 'trait') {
+        const dot = c.trait.indexOf('.');
+        const relation = dot < 0 ? undefined : entity.relations.find((r) => r.name === c.trait.slice(0, dot));
+        const table = relation ? relation.table : entitySource(entity);
+        const column = relation ? c.trait.slice(dot + 1) : c.trait;
+        const problem = checkFilterTypes(catalog, table, column, c.op, c.value);
+        if (problem)
+          problems.push({ path: formatPath([...here, problem.field === 'column' ? 'trait' : problem.field]), message: problem.message });
+      } else if (c.kind === 'event' && entity.events) {
+        const events = entity.events.table;
+        c.where?.forEach((f, m) => {
+          const problem = checkFilterTypes(catalog, events, f.column, f.op, f.value);
+          if (problem) problems.push({ path: formatPath([...here, 'where', m, problem.field]), message: problem.message });
+        });
+      }
+    });
+  };
+  ws.segments.forEach((s, i) => {
+    const entity = ws.entities.find((e) => e.id === s.entity);
+    if (entity && s.rules) visit(entity, s.rules.conditions, ['segments', i, 'rules', 'conditions']);
+  });
+  return problems;
+}
+
+/** Every problem `validate --check-warehouse` reports, in file order. */
+export async function warehouseProblems(ws: Workspace, warehouse: WarehouseDriver): Promise<Problem[]> {
+  const { catalog, problems } = await buildCatalog(ws, warehouse);
+  return [...problems, ...entityProblems(ws, catalog), ...segmentProblems(ws, catalog)];
+}
+
+/**
+ * `outflow validate --check-warehouse`: the tables and columns the workspace names exist, and
+ * every comparison fits its column's type. Throws one UserInputError listing every problem.
+ */
+export async function checkWarehouse(opts: GlobalOptions): Promise<void> {
+  await withWarehouse(opts, async ({ file, workspace, warehouse }) => {
+    const problems = await warehouseProblems(workspace, warehouse);
+    const shown = path.relative(process.cwd(), file) || file;
+    if (problems.length > 0) throw new UserInputError(problems.map((p) => ({ file: shown, ...p })));
+  });
 }

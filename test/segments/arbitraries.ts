@@ -77,6 +77,7 @@ export const AS_OF_CHOICES = [
   '2025-07-15T23:59:59.500Z',
   '2026-05-31T00:00:00.000Z',
   '2025-12-31T23:30:00.000Z',
+  '2026-10-31T08:00:00.000Z',
 ] as const;
 
 const WINDOW_LASTS = [1, 2, 3, 7, 30] as const;
@@ -95,20 +96,21 @@ export interface ScenarioOptions {
   maxSegments?: number;
 }
 
+// Months weigh more than other units: their calendar arithmetic is where engines and naive code differ.
 const relativeWindow: fc.Arbitrary<RelativeWindow> = fc.record({
-  last: fc.constantFrom(...WINDOW_LASTS),
-  unit: fc.constantFrom(...TIME_UNITS),
+  last: fc.oneof(fc.constant(1), fc.constantFrom(...WINDOW_LASTS)),
+  unit: fc.oneof(fc.constant('month' as const), fc.constantFrom(...TIME_UNITS)),
 });
 
-/** Instants near every window edge the rules can name, plus some after as-of. */
-function boundaryInstants(asOf: Date): Date[] {
-  const out: Date[] = [asOf, new Date(asOf.getTime() + 1), new Date(asOf.getTime() + 86_400_000)];
-  for (const unit of TIME_UNITS)
-    for (const last of WINDOW_LASTS) out.push(subtractWindow(asOf, { last, unit }));
-  // The un-clamped month edge (Mar 31 - 1 month read as Mar 3) separates clamping from overflow.
-  out.push(new Date(Date.UTC(asOf.getUTCFullYear(), asOf.getUTCMonth() - 1, asOf.getUTCDate(), asOf.getUTCHours())));
-  for (const p of absolutePoints(asOf)) out.push(new Date(p));
-  return out;
+/**
+ * The windows one scenario's rules use, and instants on and around their edges. Drawing rule
+ * windows and data timestamps from the same few edges makes boundary cases common, not rare.
+ */
+interface Focus {
+  asOf: Date;
+  relative: RelativeWindow[];
+  absolute: { from: string; to: string }[];
+  instants: Date[];
 }
 
 /** Absolute window edges: date-only and offset forms, some of them after as-of. */
@@ -127,27 +129,49 @@ function absolutePoints(asOf: Date): string[] {
   ];
 }
 
-const JITTER_MS = [0, 0, 0, -1, 1, -1000, 1000, -3_600_000] as const;
-
-function instant(asOf: Date): fc.Arbitrary<Date> {
-  const points = boundaryInstants(asOf);
-  return fc
-    .tuple(fc.constantFrom(...points), fc.constantFrom(...JITTER_MS))
-    .map(([p, j]) => new Date(p.getTime() + j));
-}
-
-function absoluteWindow(asOf: Date): fc.Arbitrary<Window> {
+function focusArb(asOf: Date): fc.Arbitrary<Focus> {
   const points = absolutePoints(asOf);
-  return fc
+  const absolute = fc
     .tuple(fc.constantFrom(...points), fc.constantFrom(...points))
     .filter(([a, b]) => Date.parse(a) < Date.parse(b))
     .map(([from, to]) => ({ from, to }));
+  return fc
+    .record({
+      relative: fc.uniqueArray(relativeWindow, { minLength: 1, maxLength: 3, selector: (w) => `${w.last} ${w.unit}` }),
+      absolute: fc.array(absolute, { minLength: 1, maxLength: 2 }),
+    })
+    .map(({ relative, absolute }) => {
+      const edges: Date[] = [asOf, new Date(asOf.getTime() + 1), new Date(asOf.getTime() + 86_400_000)];
+      for (const w of relative) {
+        edges.push(subtractWindow(asOf, w));
+        // The un-clamped month edge (Mar 31 - 1 month read as Mar 3) tells clamping from overflow.
+        if (w.unit === 'month')
+          edges.push(new Date(Date.UTC(asOf.getUTCFullYear(), asOf.getUTCMonth() - w.last, asOf.getUTCDate(), asOf.getUTCHours(), asOf.getUTCMinutes())));
+      }
+      for (const w of absolute) edges.push(new Date(w.from), new Date(w.to));
+      edges.push(new Date(asOf.getTime() - 400 * 86_400_000));
+      return { asOf, relative, absolute, instants: edges };
+    });
+}
+
+const JITTER_MS = [0, 0, 0, 0, -1, 1, -1000, 1000, -3_600_000] as const;
+
+function instant(focus: Focus): fc.Arbitrary<Date> {
+  return fc
+    .tuple(fc.constantFrom(...focus.instants), fc.constantFrom(...JITTER_MS))
+    .map(([p, j]) => new Date(p.getTime() + j));
 }
 
 const nullable = <T>(arb: fc.Arbitrary<T>, freq = 0.25): fc.Arbitrary<T | null> =>
   fc.option(arb, { freq: Math.round(1 / freq), nil: null });
 
-const text = fc.constantFrom(...AWKWARD_TEXT);
+/**
+ * Short pieces that text is built from, so that data and rule values overlap often: case
+ * variants, LIKE wildcards and escapes, quotes, unicode (letters every engine folds alike).
+ */
+const TEXT_STEMS = ['a', 'A', 'b', 'B', '%', '_', '\\', "'", '"', 'é', 'É', 'ω', 'Ω', '名', '🙂', ' ', '-', ';'] as const;
+const stemText = fc.array(fc.constantFrom(...TEXT_STEMS), { maxLength: 3 }).map((parts) => parts.join(''));
+const text = fc.oneof({ weight: 3, arbitrary: stemText }, { weight: 1, arbitrary: fc.constantFrom(...AWKWARD_TEXT) });
 
 interface Shape {
   personColumns: { name: string; type: ColumnType }[];
@@ -180,7 +204,7 @@ function midnight(d: Date): Date {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
 }
 
-function cellFor(type: ColumnType, asOf: Date): fc.Arbitrary<Cell> {
+function cellFor(type: ColumnType, focus: Focus): fc.Arbitrary<Cell> {
   switch (type) {
     case 'text':
       return nullable(text);
@@ -191,28 +215,28 @@ function cellFor(type: ColumnType, asOf: Date): fc.Arbitrary<Cell> {
     case 'boolean':
       return nullable(fc.boolean());
     case 'date':
-      return nullable(instant(asOf).map(midnight));
+      return nullable(instant(focus).map(midnight));
     case 'timestamp':
     case 'timestamptz':
-      return nullable(instant(asOf));
+      return nullable(instant(focus));
   }
 }
 
-function personsArb(asOf: Date, max: number): fc.Arbitrary<DataRow[]> {
+function personsArb(focus: Focus, max: number): fc.Arbitrary<DataRow[]> {
   const row = fc.record({
     email: nullable(text, 0.4),
     phone: nullable(fc.constantFrom('+15550100', '+15550101', ''), 0.6),
-    name: cellFor('text', asOf),
+    name: cellFor('text', focus),
     plan: nullable(fc.constantFrom('pro', 'Pro', 'free', 'PRO', 'pro%', 'pro_plan')),
-    age: cellFor('integer', asOf),
-    score: cellFor('double', asOf),
-    vip: cellFor('boolean', asOf),
-    is_identified: cellFor('boolean', asOf),
-    signup_date: cellFor('date', asOf),
-    last_order_at: cellFor('timestamptz', asOf),
+    age: cellFor('integer', focus),
+    score: cellFor('double', focus),
+    vip: cellFor('boolean', focus),
+    is_identified: cellFor('boolean', focus),
+    signup_date: cellFor('date', focus),
+    last_order_at: cellFor('timestamptz', focus),
     company_id: nullable(fc.constantFrom(...COMPANY_IDS, 'c_missing')),
   });
-  return fc.array(row, { minLength: 1, maxLength: max }).map((rows) => rows.map((r, i) => ({ person_id: `p${i}`, ...r })));
+  return fc.array(row, { minLength: 2, maxLength: max }).map((rows) => rows.map((r, i) => ({ person_id: `p${i}`, ...r })));
 }
 
 function companiesArb(): fc.Arbitrary<DataRow[]> {
@@ -224,16 +248,16 @@ function companiesArb(): fc.Arbitrary<DataRow[]> {
   );
 }
 
-function eventsArb(asOf: Date, persons: number, max: number): fc.Arbitrary<DataRow[]> {
+function eventsArb(focus: Focus, persons: number, max: number): fc.Arbitrary<DataRow[]> {
   const ids = [...Array.from({ length: persons }, (_, i) => `p${i}`), 'p_orphan'];
   return fc.array(
     fc.record({
       person_id: fc.constantFrom(...ids),
-      event_name: fc.constantFrom(...EVENT_NAMES),
-      occurred_at: nullable(instant(asOf), 0.03),
+      event_name: fc.oneof(fc.constant('purchase'), fc.constantFrom(...EVENT_NAMES)),
+      occurred_at: nullable(instant(focus), 0.03),
       session_id: nullable(fc.constantFrom('s1', 's2', 's3', 'S1'), 0.3),
-      amount: cellFor('double', asOf),
-      url: cellFor('text', asOf),
+      amount: cellFor('double', focus),
+      url: cellFor('text', focus),
     }),
     { maxLength: max },
   );
@@ -244,7 +268,7 @@ const familyOf = (t: ColumnType): ColumnFamily =>
   t === 'text' ? 'text' : t === 'integer' || t === 'double' ? 'number' : t === 'boolean' ? 'boolean' : 'time';
 
 /** An operator and a value that fit a column of the given family. */
-function filterFor(family: ColumnFamily): fc.Arbitrary<{ op: FilterOp; value?: EventFilter['value'] }> {
+function filterFor(family: ColumnFamily, focus: Focus): fc.Arbitrary<{ op: FilterOp; value?: EventFilter['value'] }> {
   const presence = fc.constantFrom<FilterOp>('is_set', 'is_not_set').map((op) => ({ op }));
   switch (family) {
     case 'text':
@@ -252,7 +276,7 @@ function filterFor(family: ColumnFamily): fc.Arbitrary<{ op: FilterOp; value?: E
         fc.record({ op: fc.constantFrom<FilterOp>(...COMPARISON_OPS), value: text }),
         fc.record({
           op: fc.constantFrom<FilterOp>('contains', 'not_contains', 'starts_with', 'ends_with'),
-          value: fc.oneof(text, fc.constantFrom('%', '_', '\\', "'", 'c', 'É', 'pro')),
+          value: fc.oneof(text, fc.constantFrom(...TEXT_STEMS)),
         }),
         fc.record({ op: fc.constantFrom<FilterOp>('in', 'not_in'), value: fc.uniqueArray(text, { minLength: 1, maxLength: 4 }) }),
         presence,
@@ -270,7 +294,7 @@ function filterFor(family: ColumnFamily): fc.Arbitrary<{ op: FilterOp; value?: E
       return fc.oneof(fc.record({ op: fc.constantFrom<FilterOp>('=', '!='), value: fc.boolean() }), presence);
     case 'time':
       return fc.oneof(
-        fc.record({ op: fc.constantFrom<FilterOp>('within_last', 'not_within_last'), value: relativeWindow }),
+        fc.record({ op: fc.constantFrom<FilterOp>('within_last', 'not_within_last'), value: fc.constantFrom(...focus.relative) }),
         presence,
       );
   }
@@ -278,11 +302,11 @@ function filterFor(family: ColumnFamily): fc.Arbitrary<{ op: FilterOp; value?: E
 
 const countArb = fc.record({ op: fc.constantFrom(...COMPARISON_OPS), value: fc.integer({ min: 0, max: 3 }) });
 
-function windowArb(asOf: Date): fc.Arbitrary<Window | undefined> {
+function windowArb(focus: Focus): fc.Arbitrary<Window | undefined> {
   return fc.oneof(
     { weight: 1, arbitrary: fc.constant(undefined) },
-    { weight: 3, arbitrary: relativeWindow },
-    { weight: 2, arbitrary: absoluteWindow(asOf) },
+    { weight: 3, arbitrary: fc.constantFrom(...focus.relative) },
+    { weight: 2, arbitrary: fc.constantFrom(...focus.absolute) },
   );
 }
 
@@ -293,25 +317,26 @@ const EVENT_FILTER_COLUMNS: { name: string; type: ColumnType }[] = [
   { name: 'occurred_at', type: 'timestamptz' },
 ];
 
-function leafArb(asOf: Date, shape: Shape, earlier: readonly string[]): fc.Arbitrary<Condition> {
+function leafArb(focus: Focus, shape: Shape, earlier: readonly string[]): fc.Arbitrary<Condition> {
   const traitColumns = [
     ...shape.personColumns.filter((c) => c.name !== 'person_id'),
     ...COMPANY_COLUMNS.filter((c) => c.name !== 'company_id').map((c) => ({ ...c, name: `company.${c.name}` })),
   ];
   const trait = fc
     .constantFrom(...traitColumns)
-    .chain((col) => filterFor(familyOf(col.type)).map((f) => ({ kind: 'trait' as const, trait: col.name, ...f })));
+    .chain((col) => filterFor(familyOf(col.type), focus).map((f) => ({ kind: 'trait' as const, trait: col.name, ...f })));
   const where = fc.array(
-    fc.constantFrom(...EVENT_FILTER_COLUMNS).chain((col) => filterFor(familyOf(col.type)).map((f) => ({ column: col.name, ...f }))),
+    fc.constantFrom(...EVENT_FILTER_COLUMNS).chain((col) => filterFor(familyOf(col.type), focus).map((f) => ({ column: col.name, ...f }))),
     { maxLength: 2 },
   );
+  const maybeWhere = fc.oneof({ weight: 2, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: where });
   const event = fc
     .record({
-      event: fc.constantFrom(...EVENT_NAMES, ...RULE_ONLY_EVENT_NAMES),
-      performed: fc.boolean(),
+      event: fc.oneof(fc.constant('purchase'), fc.constantFrom(...EVENT_NAMES, ...RULE_ONLY_EVENT_NAMES)),
+      performed: fc.boolean().chain((b) => (b ? fc.constant(true) : fc.boolean())),
       count: fc.option(countArb, { nil: undefined }),
-      window: windowArb(asOf),
-      where,
+      window: windowArb(focus),
+      where: maybeWhere,
     })
     .map(({ event, performed, count, window, where }) => {
       const c: Record<string, unknown> = { kind: 'event', event };
@@ -324,13 +349,13 @@ function leafArb(asOf: Date, shape: Shape, earlier: readonly string[]): fc.Arbit
   const seen = fc.record({
     kind: fc.constantFrom('first_seen' as const, 'last_seen' as const),
     op: fc.constantFrom('within_last' as const, 'not_within_last' as const),
-    value: relativeWindow,
+    value: fc.constantFrom(...focus.relative),
   });
   const sessions = fc
-    .record({ count: countArb, window: windowArb(asOf) })
+    .record({ count: countArb, window: windowArb(focus) })
     .map(({ count, window }) => (window ? { kind: 'sessions' as const, count, window } : { kind: 'sessions' as const, count }));
   const identified = fc.boolean().map((value) => ({ kind: 'identified' as const, value }));
-  const leaves: fc.Arbitrary<Condition>[] = [trait, trait, event, event, seen, sessions, identified];
+  const leaves: fc.Arbitrary<Condition>[] = [trait, trait, trait, trait, event, event, event, seen, sessions, identified];
   if (earlier.length > 0)
     leaves.push(
       fc.record({ segment: fc.constantFrom(...earlier), member: fc.boolean() }).map((r) => ({ kind: 'segment' as const, ...r })),
@@ -339,8 +364,8 @@ function leafArb(asOf: Date, shape: Shape, earlier: readonly string[]): fc.Arbit
 }
 
 /** Conditions of a rules block, with groups nested at most `depth` levels further down. */
-function conditionsArb(asOf: Date, shape: Shape, earlier: readonly string[], depth: number): fc.Arbitrary<Condition[]> {
-  const leaf = leafArb(asOf, shape, earlier);
+function conditionsArb(focus: Focus, shape: Shape, earlier: readonly string[], depth: number): fc.Arbitrary<Condition[]> {
+  const leaf = leafArb(focus, shape, earlier);
   const condition: fc.Arbitrary<Condition> =
     depth <= 0
       ? leaf
@@ -351,7 +376,7 @@ function conditionsArb(asOf: Date, shape: Shape, earlier: readonly string[], dep
             arbitrary: fc
               .record({
                 match: fc.constantFrom('all' as const, 'any' as const),
-                conditions: fc.constant(null).chain(() => conditionsArb(asOf, shape, earlier, depth - 1)),
+                conditions: fc.constant(null).chain(() => conditionsArb(focus, shape, earlier, depth - 1)),
               })
               .map((g) => ({ kind: 'group' as const, ...g })),
           },
@@ -359,11 +384,11 @@ function conditionsArb(asOf: Date, shape: Shape, earlier: readonly string[], dep
   return fc.array(condition, { minLength: 1, maxLength: 3 });
 }
 
-function segmentArb(asOf: Date, shape: Shape, index: number, personCount: number): fc.Arbitrary<Record<string, unknown>> {
+function segmentArb(focus: Focus, shape: Shape, index: number, personCount: number): fc.Arbitrary<Record<string, unknown>> {
   const id = `s${index}`;
   const earlier = Array.from({ length: index }, (_, i) => `s${i}`);
   const dynamic = fc
-    .record({ match: fc.constantFrom('all' as const, 'any' as const), conditions: conditionsArb(asOf, shape, earlier, 4) })
+    .record({ match: fc.constantFrom('all' as const, 'any' as const), conditions: conditionsArb(focus, shape, earlier, 4) })
     .filter((rules) => [...walkConditions(rules.conditions)].length <= 50)
     .map((rules) => ({ id, entity: 'person', name: id, type: 'dynamic', rules }));
   const ids = Array.from({ length: personCount }, (_, i) => `p${i}`);
@@ -386,14 +411,16 @@ export function scenarioArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
     })
     .chain(({ asOf, eventTimestampType, identifiedColumn, segmentCount }) => {
       const shape: Shape = { personColumns: PERSON_COLUMNS, eventTimestampType, identifiedColumn };
-      return personsArb(asOf, maxPersons).chain((persons) =>
-        fc
-          .record({
-            companies: companiesArb(),
-            events: eventsArb(asOf, persons.length, maxEvents),
-            segments: fc.tuple(...Array.from({ length: segmentCount }, (_, i) => segmentArb(asOf, shape, i, persons.length))),
-          })
-          .map(({ companies, events, segments }) => buildScenario(schema, shape, asOf, persons, companies, events, segments)),
+      return focusArb(asOf).chain((focus) =>
+        personsArb(focus, maxPersons).chain((persons) =>
+          fc
+            .record({
+              companies: companiesArb(),
+              events: eventsArb(focus, persons.length, maxEvents),
+              segments: fc.tuple(...Array.from({ length: segmentCount }, (_, i) => segmentArb(focus, shape, i, persons.length))),
+            })
+            .map(({ companies, events, segments }) => buildScenario(schema, shape, asOf, persons, companies, events, segments)),
+        ),
       );
     });
 }
