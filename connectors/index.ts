@@ -8,6 +8,7 @@ import type { ConnectorDefinition } from './types';
 const CONNECTORS: Partial<Record<DestinationType, () => Promise<ConnectorDefinition>>> = {
   file: async () => (await import('./file')).default as unknown as ConnectorDefinition,
   google_ads: async () => (await import('./google-ads')).default as unknown as ConnectorDefinition,
+  meta: async () => (await import('./meta')).default as unknown as ConnectorDefinition,
 };
 
 export async function loadConnector(type: DestinationType): Promise<ConnectorDefinition | undefined> {

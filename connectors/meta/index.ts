@@ -1,0 +1,266 @@
+import { randomInt } from 'node:crypto';
+import { z } from 'zod';
+import type { IdentifierKind } from '../../src/config/schema';
+import { META_IDENTITY } from '../../src/identity/meta';
+import { Invalid, type PreparedIdentifiers, prepareIdentifiers } from '../../src/identity/rules';
+import {
+  type AudienceRef,
+  type BatchContext,
+  type Destination,
+  DestinationError,
+  type MatchRate,
+  type MemberRow,
+  type RowResult,
+} from '../../src/sync/destination';
+import type { ConnectorDefinition, ConnectorDeps } from '../types';
+import { asRecord } from '../shared/http';
+import { noUsableIdentifier, prepareRows, rejected } from '../shared/rows';
+import { MetaApi, type MetaKey, type UsersPayload } from './api';
+
+/**
+ * Meta customer-file custom audiences.
+ * https://developers.facebook.com/documentation/ads-commerce/marketing-api/audiences/guides/custom-audiences
+ */
+
+/** Pinned Graph API version; see https://developers.facebook.com/docs/graph-api/changelog before moving it. */
+export const META_API_VERSION = 'v25.0';
+/** Meta's limit of rows in one `/users` request. */
+export const MAX_ROWS_PER_REQUEST = 10_000;
+
+export const metaSettingsSchema = z.strictObject({
+  adAccountId: z
+    .string()
+    .transform((s) => s.replace(/^act_/, ''))
+    .pipe(z.string().regex(/^\d+$/, 'the numeric ad account id, with or without "act_"')),
+  /** A system-user token with ads_management on the ad account (user tokens expire in ~60 days). */
+  accessToken: z.string().min(1),
+  apiVersion: z.string().regex(/^v\d+\.\d+$/, 'a version such as "v25.0"').default(META_API_VERSION),
+  apiBaseUrl: z.url().default('https://graph.facebook.com'),
+  customerFileSource: z.enum(['USER_PROVIDED_ONLY', 'PARTNER_PROVIDED_ONLY', 'BOTH_USER_AND_PARTNER_PROVIDED']).default('USER_PROVIDED_ONLY'),
+  /** Rows per `/users` request (Meta allows 10,000). */
+  rowsPerRequest: z.number().int().min(1).max(MAX_ROWS_PER_REQUEST).default(MAX_ROWS_PER_REQUEST),
+  /** Requests per upload session, i.e. per addMembers/removeMembers call. */
+  requestsPerSession: z.number().int().min(1).max(100).default(10),
+  /** Sessions in flight at once. */
+  concurrency: z.number().int().min(1).max(16).default(2),
+  requestTimeoutMs: z.number().int().min(1).default(120_000),
+});
+export type MetaSettings = z.infer<typeof metaSettingsSchema>;
+
+const ACCEPTED: readonly IdentifierKind[] = ['email', 'phone', 'firstName', 'lastName', 'postalCode', 'countryCode', 'mobileAdId', 'externalId'];
+
+/** Identifier kind -> multi-key schema column, in the order columns are sent. */
+const COLUMNS: readonly (readonly [IdentifierKind, MetaKey])[] = [
+  ['email', 'EMAIL'],
+  ['phone', 'PHONE'],
+  ['firstName', 'FN'],
+  ['lastName', 'LN'],
+  ['postalCode', 'ZIP'],
+  ['countryCode', 'COUNTRY'],
+  ['mobileAdId', 'MADID'],
+  ['externalId', 'EXTERN_ID'],
+];
+
+export const metaConnector: ConnectorDefinition<MetaSettings> = {
+  type: 'meta',
+  title: 'Meta Custom Audiences',
+  settingsSchema: metaSettingsSchema,
+  secretSettings: ['accessToken'],
+  identifiers: ACCEPTED,
+  create: (settings, deps) => new MetaDestination(settings, deps),
+};
+export default metaConnector;
+
+/** A row's identifiers by Meta's rules, or why none can be used. */
+export function metaValuesOf(row: MemberRow): PreparedIdentifiers | Invalid {
+  const { values, problems } = prepareIdentifiers(META_IDENTITY, row.identifiers);
+  // Country and zip alone match nobody; a row needs at least one identifying key.
+  const identifying = values.email ?? values.phone ?? values.mobileAdId ?? values.externalId ?? (values.firstName && values.lastName);
+  return identifying ? values : noUsableIdentifier(problems);
+}
+
+interface PreparedChunk {
+  payload: UsersPayload;
+  /** Row index (into the call's rows) of each data row. */
+  indices: number[];
+}
+
+export class MetaDestination implements Destination {
+  readonly batchLimit: number;
+  readonly concurrency: number;
+  readonly acceptedIdentifiers = ACCEPTED;
+  readonly #s: MetaSettings;
+  readonly #api: MetaApi;
+  readonly #deps: ConnectorDeps;
+
+  constructor(settings: MetaSettings, deps: ConnectorDeps) {
+    this.#s = settings;
+    this.#deps = deps;
+    this.batchLimit = settings.rowsPerRequest * settings.requestsPerSession;
+    this.concurrency = settings.concurrency;
+    this.#api = new MetaApi({
+      apiBaseUrl: settings.apiBaseUrl,
+      apiVersion: settings.apiVersion,
+      accessToken: settings.accessToken,
+      timeoutMs: settings.requestTimeoutMs,
+      label: `Meta (ad account ${settings.adAccountId})`,
+      fetch: deps.fetch,
+    });
+  }
+
+  async testConnection(): Promise<void> {
+    await this.#api.get(`/act_${this.#s.adAccountId}`, { fields: 'id,name' });
+  }
+
+  async createAudience(input: { name: string; description?: string }): Promise<AudienceRef> {
+    const found = await this.#find(input.name);
+    if (found) return found;
+    const created = await this.#api.post(`/act_${this.#s.adAccountId}/customaudiences`, {
+      name: input.name,
+      subtype: 'CUSTOM',
+      ...(input.description ? { description: input.description } : {}),
+      customer_file_source: this.#s.customerFileSource,
+    });
+    if (typeof created.id !== 'string') throw new DestinationError('retryable', 'Meta: audience create returned no id');
+    return { id: created.id, name: input.name };
+  }
+
+  async #find(name: string): Promise<AudienceRef | undefined> {
+    const match = (await this.#api.listAudiences(this.#s.adAccountId)).find((a) => a.name === name);
+    if (!match) return undefined;
+    if (match.subtype !== undefined && match.subtype !== 'CUSTOM')
+      throw new DestinationError(
+        'invalid_payload',
+        `Meta: an audience named "${name}" already exists but is not a customer-file audience (${match.subtype}); rename it or set audienceName`,
+        { code: 'AUDIENCE_TYPE_MISMATCH' },
+      );
+    return { id: match.id, name: match.name };
+  }
+
+  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    return this.#upload('POST', audience, rows, ctx);
+  }
+
+  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    return this.#upload('DELETE', audience, rows, ctx);
+  }
+
+  /**
+   * One upload session per call: requests of <= rowsPerRequest rows sent in order with
+   * batch_seq 1..n and last_batch_flag on the last. The next request's rows are normalised and
+   * hashed while the current one is in flight.
+   */
+  async #upload(method: 'POST' | 'DELETE', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    const results: RowResult[] = new Array(rows.length);
+    const size = this.#s.rowsPerRequest;
+    const starts: number[] = [];
+    for (let i = 0; i < rows.length; i += size) starts.push(i);
+    // Advertiser-chosen, unique per ad account; kept below 2^48 so it survives JSON numbers.
+    const sessionId = randomInt(1, 2 ** 48 - 1);
+    const prepare = (start: number) => this.#prepareChunk(rows, start, Math.min(start + size, rows.length), results);
+    let next: Promise<PreparedChunk> | undefined = starts.length > 0 ? prepare(starts[0] as number) : undefined;
+    let seq = 0;
+    for (let k = 0; k < starts.length; k++) {
+      const chunk: PreparedChunk = await (next as Promise<PreparedChunk>);
+      const last = k === starts.length - 1;
+      if (chunk.indices.length === 0) {
+        next = last ? undefined : prepare(starts[k + 1] as number);
+        if (last && seq > 0) this.#deps.log?.('meta.session_without_last_batch', { sessionId, batches: seq });
+        continue;
+      }
+      seq++;
+      const sending = this.#api.users(
+        method,
+        audience.id,
+        chunk.payload,
+        { session_id: sessionId, batch_seq: seq, last_batch_flag: last, estimated_num_total: rows.length },
+        ctx.signal,
+      );
+      next = last ? undefined : prepare(starts[k + 1] as number);
+      // Keep the prepared next chunk from becoming an unhandled rejection if this send fails.
+      next?.catch(() => {});
+      const reply = await sending;
+      for (const i of chunk.indices) results[i] = { personId: (rows[i] as MemberRow).personId, ok: true };
+      if (reply.num_invalid_entries > 0) this.#markInvalid(rows, chunk, reply.num_invalid_entries, reply.invalid_entry_samples, results);
+    }
+    return results;
+  }
+
+  async #prepareChunk(rows: readonly MemberRow[], from: number, to: number, results: RowResult[]): Promise<PreparedChunk> {
+    const slice = rows.slice(from, to);
+    const prepared = await prepareRows(slice, metaValuesOf);
+    const present = new Set<IdentifierKind>();
+    const indices: number[] = [];
+    const values: PreparedIdentifiers[] = [];
+    prepared.forEach((p, j) => {
+      if (p instanceof Invalid) results[from + j] = rejected(slice[j] as MemberRow, p.reason);
+      else {
+        indices.push(from + j);
+        values.push(p);
+        for (const k in p) present.add(k as IdentifierKind);
+      }
+    });
+    // Only the columns this request uses: a multi-key schema with empty cells where a person lacks a key.
+    const columns = COLUMNS.filter(([kind]) => present.has(kind));
+    const data = values.map((v) => columns.map(([kind]) => v[kind] ?? ''));
+    return { payload: { schema: columns.map(([, key]) => key), data }, indices };
+  }
+
+  /**
+   * Meta reports an approximate count of invalid rows and up to 100 sample values. Rows holding a
+   * sampled value are reported as rejected; the rest of the count cannot be traced to rows.
+   */
+  #markInvalid(rows: readonly MemberRow[], chunk: PreparedChunk, count: number, samples: Record<string, string>, results: RowResult[]) {
+    const byValue = new Map<string, number[]>();
+    chunk.payload.data.forEach((cells, j) => {
+      for (const c of cells) {
+        if (c === '') continue;
+        const list = byValue.get(c);
+        if (list) list.push(chunk.indices[j] as number);
+        else byValue.set(c, [chunk.indices[j] as number]);
+      }
+    });
+    let traced = 0;
+    for (const [value, why] of Object.entries(samples)) {
+      for (const i of byValue.get(value) ?? []) {
+        const current = results[i];
+        if (current?.ok === false) continue;
+        // Meta's explanation is kept only when it does not echo the value.
+        const reason = why && !why.includes(value) ? `Meta: invalid entry (${why})` : 'Meta: invalid entry';
+        results[i] = rejected(rows[i] as MemberRow, reason);
+        traced++;
+      }
+    }
+    if (count > traced) this.#deps.log?.('meta.invalid_entries_untraced', { reported: count, traced });
+  }
+
+  async readMatchRate(audience: AudienceRef): Promise<MatchRate> {
+    const a = await this.#api.get(`/${audience.id}`, {
+      fields: 'approximate_count_lower_bound,approximate_count_upper_bound,operation_status,delivery_status',
+    });
+    const status = asRecord(a.operation_status)?.code;
+    // 471: flagged (e.g. suggests health or financial status); edits are refused until fixed.
+    if (status === 471)
+      throw new DestinationError('invalid_payload', `Meta: audience ${audience.id} is flagged (operation_status 471); review it in Ads Manager`, {
+        code: 471,
+      });
+    const lower = count(a.approximate_count_lower_bound);
+    const upper = count(a.approximate_count_upper_bound);
+    const sessions = await this.#api.get(`/${audience.id}/sessions`, { fields: 'session_id,stage,num_received,num_matched,num_invalid_entries', limit: '1' });
+    const latest = asRecord(Array.isArray(sessions.data) ? sessions.data[0] : undefined);
+    const received = count(latest?.num_received);
+    const matched = count(latest?.num_matched);
+    return {
+      status: status === 200 ? 'ready' : 'processing',
+      ...(received && matched !== undefined ? { matchRate: matched / received } : {}),
+      ...(lower !== undefined ? { audienceSize: lower } : {}),
+      ...(upper !== undefined ? { audienceSizeUpper: upper } : {}),
+    };
+  }
+}
+
+/** A non-negative count (Meta uses -1 for "not available"), from a number or numeric string. */
+function count(value: unknown): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
+}

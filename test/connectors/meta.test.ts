@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { metaConnector, metaSettingsSchema } from '../../connectors/meta';
+import { DestinationError, type Destination, type MemberRow } from '../../src/sync/destination';
+import { MetaFake } from '../fakes/meta-fake';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const ctx = { batchId: 'run-1/add/0' };
+const fake = new MetaFake();
+const logs: [string, Record<string, unknown> | undefined][] = [];
+
+beforeAll(async () => {
+  await fake.start();
+});
+afterAll(async () => {
+  await fake.stop();
+});
+afterEach(() => {
+  fake.faults.length = 0;
+  fake.invalidValues.clear();
+  logs.length = 0;
+});
+
+function connect(extra: Record<string, unknown> = {}, fetchImpl?: typeof fetch): Destination {
+  const settings = metaSettingsSchema.parse(fake.settings(extra));
+  return metaConnector.create(settings, { baseDir: '.', log: (e, f) => logs.push([e, f]), ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+}
+
+const person = (i: number): MemberRow => ({ personId: `p${i}`, identifiers: { email: `Person${i}@Example.com`, phone: `+1 212 555 ${1000 + i}` } });
+const tuple = (i: number) => `EMAIL=${sha(`person${i}@example.com`)}|PHONE=${sha(`1212555${1000 + i}`)}`;
+
+async function expectError(p: Promise<unknown>): Promise<DestinationError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DestinationError);
+  return err as DestinationError;
+}
+
+describe('meta connector against the contract fake', () => {
+  it('creates a customer-file audience once and reuses it by name', async () => {
+    const a = await connect().createAudience({ name: 'aud-a' });
+    const b = await connect().createAudience({ name: 'aud-a' });
+    expect(b.id).toBe(a.id);
+    const aud = fake.audienceByName('aud-a');
+    expect(aud).toMatchObject({ subtype: 'CUSTOM', customerFileSource: 'USER_PROVIDED_ONLY' });
+    expect([...fake.audiences.values()].filter((x) => x.name === 'aud-a')).toHaveLength(1);
+  });
+
+  it('finds an existing audience past the first page of the listing', async () => {
+    const dest = connect();
+    for (let i = 0; i < 3; i++) await dest.createAudience({ name: `filler-${i}` });
+    const target = await dest.createAudience({ name: 'aud-late' });
+    // The fake pages at `limit`; 500 per page still finds it, so shrink the page through a spy.
+    const spy: typeof fetch = async (input, init) => fetch(String(input).replace('limit=500', 'limit=2'), init);
+    expect((await connect({}, spy).createAudience({ name: 'aud-late' })).id).toBe(target.id);
+  });
+
+  it('adds and removes with a multi-key schema; the audience holds exactly the hashed tuples', async () => {
+    const dest = connect();
+    const aud = await dest.createAudience({ name: 'aud-members' });
+    const added = await dest.addMembers(aud, [1, 2, 3].map(person), ctx);
+    expect(added.every((r) => r.ok)).toBe(true);
+    expect(fake.members('aud-members')).toEqual(new Set([1, 2, 3].map(tuple)));
+    await dest.removeMembers(aud, [person(2)], ctx);
+    expect(fake.members('aud-members')).toEqual(new Set([tuple(1), tuple(3)]));
+    expect(fake.uploads.slice(-2).map((u) => u.method)).toEqual(['POST', 'DELETE']);
+  });
+
+  it('splits a call into one session of <= rowsPerRequest rows with batch_seq and last_batch_flag', async () => {
+    const dest = connect({ rowsPerRequest: 4, requestsPerSession: 3 });
+    expect(dest.batchLimit).toBe(12);
+    const aud = await dest.createAudience({ name: 'aud-session' });
+    const before = fake.uploads.length;
+    await dest.addMembers(aud, Array.from({ length: 10 }, (_, i) => person(i)), ctx);
+    const ups = fake.uploads.slice(before);
+    expect(ups.map((u) => [u.rows, u.batchSeq, u.last])).toEqual([
+      [4, 1, false],
+      [4, 2, false],
+      [2, 3, true],
+    ]);
+    expect(new Set(ups.map((u) => u.sessionId)).size).toBe(1);
+    expect(fake.members('aud-session').size).toBe(10);
+  });
+
+  it('sends kinds by Meta rules: hashed country and zip, plain lowercase MADID', async () => {
+    const dest = connect();
+    const aud = await dest.createAudience({ name: 'aud-keys' });
+    await dest.addMembers(
+      aud,
+      [{ personId: 'x', identifiers: { firstName: 'Mary', lastName: 'Smith', postalCode: '10011-1234', countryCode: 'US', mobileAdId: 'AB0C5F2E-1B4D-4C8A-9E1F-0123456789AB' } }],
+      ctx,
+    );
+    expect(fake.members('aud-keys')).toEqual(
+      new Set([[`COUNTRY=${sha('us')}`, `FN=${sha('mary')}`, `LN=${sha('smith')}`, 'MADID=ab0c5f2e-1b4d-4c8a-9e1f-0123456789ab', `ZIP=${sha('10011')}`].join('|')]),
+    );
+  });
+
+  it('reports locally unusable rows and rows Meta counts as invalid entries', async () => {
+    const dest = connect();
+    const aud = await dest.createAudience({ name: 'aud-invalid' });
+    fake.invalidValues.add(sha('person2@example.com'));
+    const results = await dest.addMembers(aud, [person(1), person(2), { personId: 'z', identifiers: { email: 'nope', countryCode: 'US' } }, person(3)], ctx);
+    expect(results.map((r) => r.ok)).toEqual([true, false, false, true]);
+    expect(results[1]).toMatchObject({ reason: 'Meta: invalid entry (Invalid format)' });
+    expect(results[2]).toMatchObject({ reason: expect.stringContaining('email: not an email address') });
+    expect(fake.members('aud-invalid')).toEqual(new Set([tuple(1), tuple(3)]));
+  });
+
+  it('reads approximate counts, status and the latest session match rate', async () => {
+    const dest = connect();
+    const aud = await dest.createAudience({ name: 'aud-rate' });
+    await dest.addMembers(aud, Array.from({ length: 40 }, (_, i) => person(i)), ctx);
+    const rate = await dest.readMatchRate(aud);
+    expect(rate.status).toBe('ready');
+    expect(rate.audienceSize).toBeGreaterThan(0);
+    expect(rate.audienceSizeUpper).toBeGreaterThanOrEqual(rate.audienceSize ?? 0);
+    expect(rate.matchRate).toBeGreaterThan(0);
+    expect(rate.matchRate).toBeLessThanOrEqual(1);
+    const audience = fake.audienceByName('aud-rate');
+    if (audience) audience.operationStatus = 471;
+    expect((await expectError(dest.readMatchRate(aud))).code).toBe('471');
+  });
+
+  it('a throttle reply (HTTP 400, code 80003) is rate_limited with the regain-access time', async () => {
+    const dest = connect();
+    const aud = await dest.createAudience({ name: 'aud-throttle' });
+    fake.inject({ kind: 'throttle', times: 1, pathIncludes: '/users', retryAfterMs: 120_000 });
+    const err = await expectError(dest.addMembers(aud, [person(1)], ctx));
+    expect(err.kind).toBe('rate_limited');
+    expect(err.retryAfterMs).toBe(120_000);
+  });
+
+  it('5xx and timeouts are retryable', async () => {
+    const dest = connect({ requestTimeoutMs: 300 });
+    const aud = await dest.createAudience({ name: 'aud-5xx' });
+    fake.inject({ kind: 'server_error', times: 1, status: 500 });
+    expect((await expectError(dest.addMembers(aud, [person(1)], ctx))).kind).toBe('retryable');
+    fake.inject({ kind: 'hang', times: 1, ms: 2_000 });
+    const err = await expectError(dest.addMembers(aud, [person(1)], ctx));
+    expect([err.kind, err.code]).toEqual(['retryable', 'timeout']);
+  });
+
+  it('a revoked token is invalid_auth and the message holds no token', async () => {
+    const own = new MetaFake();
+    await own.start();
+    try {
+      const dest = metaConnector.create(metaSettingsSchema.parse(own.settings()), { baseDir: '.' });
+      await dest.testConnection();
+      own.revokeToken();
+      const err = await expectError(dest.createAudience({ name: 'x' }));
+      expect([err.kind, err.code, err.retryable]).toEqual(['invalid_auth', '190/460', false]);
+      expect(err.message).not.toContain(own.accessToken);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('pins the request: version, token in the body of writes, session fields', async () => {
+    const seen: { url: string; method: string; body: unknown }[] = [];
+    const spy: typeof fetch = async (input, init) => {
+      seen.push({ url: String(input), method: String(init?.method), body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      return fetch(input, init);
+    };
+    const dest = connect({}, spy);
+    const aud = await dest.createAudience({ name: 'aud-pinned' });
+    await dest.removeMembers(aud, [{ personId: 'p', identifiers: { email: 'mary@example.com' } }], ctx);
+    const del = seen.find((s) => s.method === 'DELETE');
+    expect(del?.url).toBe(`${fake.url}/v25.0/${aud.id}/users`);
+    expect(del?.body).toEqual({
+      payload: { schema: ['EMAIL'], data: [['f1904cf1a9d73a55fa5de0ac823c4403ded71afd4c3248d00bdcd0866552bb79']] },
+      session: { session_id: expect.any(Number), batch_seq: 1, last_batch_flag: true, estimated_num_total: 1 },
+      access_token: fake.accessToken,
+    });
+    const create = seen.find((s) => s.url.endsWith('/customaudiences') && s.method === 'POST');
+    expect(create?.body).toMatchObject({ name: 'aud-pinned', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' });
+  });
+});
+
+describe('meta error mapping (replayed replies)', () => {
+  const err = (code: number, extra: Record<string, unknown> = {}) => ({ error: { message: 'm', type: 'OAuthException', code, ...extra } });
+  const usage = JSON.stringify({ '123': [{ type: 'custom_audience', call_count: 100, estimated_time_to_regain_access: 5 }] });
+  const cases: [string, number, unknown, Record<string, string>, string, number | undefined][] = [
+    ['400 code 4', 400, err(4), {}, 'rate_limited', undefined],
+    ['400 code 17 with usage header', 400, err(17, { error_subcode: 2446079 }), { 'x-business-use-case-usage': usage }, 'rate_limited', 300_000],
+    ['400 code 613', 400, err(613, { error_subcode: 1487742 }), {}, 'rate_limited', undefined],
+    ['400 code 80003', 400, err(80003), {}, 'rate_limited', undefined],
+    ['400 code 80004', 400, err(80004), {}, 'rate_limited', undefined],
+    ['429 with Retry-After', 429, undefined, { 'retry-after': '12' }, 'rate_limited', 12_000],
+    ['400 code 190', 400, err(190), {}, 'invalid_auth', undefined],
+    ['401', 401, undefined, {}, 'invalid_auth', undefined],
+    ['400 code 200/1870090 terms', 400, err(200, { error_subcode: 1870090 }), {}, 'invalid_auth', undefined],
+    ['400 code 100', 400, err(100), {}, 'invalid_payload', undefined],
+    ['400 code 2650', 400, err(2650, { error_subcode: 1870145 }), {}, 'invalid_payload', undefined],
+    ['400 transient code 2', 400, err(2, { is_transient: true }), {}, 'retryable', undefined],
+    ['500', 500, err(1), {}, 'retryable', undefined],
+    ['502 no body', 502, undefined, {}, 'retryable', undefined],
+  ];
+  it.each(cases)('%s -> %s', async (_name, status, body, headers, kind, retryAfter) => {
+    const replay: typeof fetch = async () => new Response(body === undefined ? '' : JSON.stringify(body), { status, headers });
+    const e = await expectError(connect({}, replay).testConnection());
+    expect(e.kind).toBe(kind);
+    expect(e.retryAfterMs).toBe(retryAfter);
+  });
+  it('200 replies pass through', async () => {
+    const replay: typeof fetch = async () => Response.json({ id: 'act_1' });
+    await expect(connect({}, replay).testConnection()).resolves.toBeUndefined();
+  });
+});
+
+describe('meta settings', () => {
+  it('marks the token secret, strips act_, bounds rows per request', () => {
+    expect(metaConnector.secretSettings).toEqual(['accessToken']);
+    const s = metaSettingsSchema.parse({ adAccountId: 'act_42', accessToken: 't' });
+    expect([s.adAccountId, s.apiVersion, s.rowsPerRequest]).toEqual(['42', 'v25.0', 10_000]);
+    expect(() => metaSettingsSchema.parse({ ...s, rowsPerRequest: 10_001 })).toThrow();
+  });
+});

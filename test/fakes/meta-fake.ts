@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, HASH, isRecord, matches } from './fake-server';
+
+/**
+ * Contract fake of Meta's customer-file custom audiences (Graph API), enforcing what the
+ * reference documents: `access_token` on every call (revocable: code 190), customer-file
+ * audiences (`subtype=CUSTOM`, `customer_file_source`) listed per ad account, `POST`/`DELETE
+ * /{audience_id}/users` with a single- or multi-key schema, <= 10,000 rows per request, 64-hex
+ * lowercase hashes for every key but MADID (lowercase, unhashed) and EXTERN_ID, session fields
+ * (session_id, batch_seq from 1 and increasing, last_batch_flag closing the session, cumulative
+ * num_received), invalid entries counted with up to 100 samples, throttles as HTTP 400 with
+ * codes 17/613/80003 and an X-Business-Use-Case-Usage header, and approximate counts /
+ * operation_status read-back.
+ *
+ * Members are kept as canonical tuples: `KEY=value` cells of the row, sorted, joined by `|`.
+ */
+
+const SCHEMA_KEYS = new Set(['EMAIL', 'PHONE', 'FN', 'LN', 'ZIP', 'CT', 'ST', 'COUNTRY', 'DOBY', 'DOBM', 'DOBD', 'GEN', 'FI', 'MADID', 'EXTERN_ID']);
+const LEGACY_SINGLE: Record<string, string> = { EMAIL_SHA256: 'EMAIL', PHONE_SHA256: 'PHONE', MOBILE_ADVERTISER_ID: 'MADID' };
+const UNHASHED = new Set(['MADID', 'EXTERN_ID']);
+const MADID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MAX_ROWS = 10_000;
+
+interface Audience {
+  id: string;
+  name: string;
+  subtype: string;
+  customerFileSource: string;
+  members: Set<string>;
+  operationStatus: number;
+}
+
+interface Session {
+  lastSeq: number;
+  finished: boolean;
+  received: number;
+  matched: number;
+  invalid: number;
+}
+
+export interface MetaFakeOptions {
+  adAccountId?: string;
+  accessToken?: string;
+}
+
+/** The canonical tuple of one data row. */
+export function metaTupleKey(schema: readonly string[], row: readonly string[]): string {
+  const cells: string[] = [];
+  schema.forEach((k, i) => {
+    const v = row[i];
+    if (v !== undefined && v !== '') cells.push(`${k}=${v}`);
+  });
+  return cells.sort().join('|');
+}
+
+function graphError(code: number, message: string, extra: Record<string, unknown> = {}, status = 400): FakeReply {
+  return { status, body: { error: { message, type: code === 190 ? 'OAuthException' : 'GraphMethodException', code, fbtrace_id: 'fake', ...extra } } };
+}
+
+export class MetaFake extends FakeServerBase {
+  readonly adAccountId: string;
+  accessToken: string;
+  readonly audiences = new Map<string, Audience>();
+  readonly sessions = new Map<string, Session>();
+  /** Cell values the fake counts as invalid entries (per-row rejection injection). */
+  readonly invalidValues = new Set<string>();
+  /** Every `/users` request's size and session, in arrival order. */
+  readonly uploads: { method: string; rows: number; sessionId: number; batchSeq: number; last: boolean }[] = [];
+  #revoked = false;
+  #nextId = 23850000000000;
+
+  constructor(options: MetaFakeOptions = {}) {
+    super();
+    this.adAccountId = options.adAccountId ?? '1234567890';
+    this.accessToken = options.accessToken ?? `EAAfake${randomBytes(8).toString('hex')}`;
+  }
+
+  settings(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { adAccountId: `act_${this.adAccountId}`, accessToken: this.accessToken, apiBaseUrl: this.url, ...extra };
+  }
+
+  /** Invalidates the access token (a user removing the app or a system user losing access). */
+  revokeToken(): void {
+    this.#revoked = true;
+  }
+
+  audienceByName(name: string): Audience | undefined {
+    for (const a of this.audiences.values()) if (a.name === name) return a;
+    return undefined;
+  }
+
+  members(name: string): Set<string> {
+    return this.audienceByName(name)?.members ?? new Set();
+  }
+
+  protected override throttleReply(fault: Fault): FakeReply {
+    const minutes = (fault.retryAfterMs ?? 0) / 60_000;
+    const usage = { [this.adAccountId]: [{ type: 'custom_audience', call_count: 100, total_cputime: 40, total_time: 60, estimated_time_to_regain_access: minutes }] };
+    return {
+      ...graphError(80003, 'There have been too many calls to this ad-account.', { error_subcode: 2446079, is_transient: true }),
+      headers: { 'x-business-use-case-usage': JSON.stringify(usage) },
+    };
+  }
+
+  protected override handle(req: FakeRequest): FakeReply {
+    const body = isRecord(req.body) ? req.body : {};
+    const token = req.method === 'GET' ? req.query.get('access_token') : body.access_token ?? req.query.get('access_token');
+    if (typeof token !== 'string' || token !== this.accessToken || this.#revoked)
+      return graphError(190, 'Error validating access token: The session has been invalidated.', { error_subcode: 460 });
+    const m = /^\/v\d+\.\d+\/(.+)$/.exec(req.path);
+    if (!m) return graphError(100, 'Unknown path components');
+    const path = m[1] as string;
+    const account = /^act_(\d+)(\/customaudiences)?$/.exec(path);
+    if (account) {
+      if (account[1] !== this.adAccountId) return graphError(100, 'Unsupported request: object does not exist', { error_subcode: 33 });
+      if (!account[2]) return { status: 200, body: { id: `act_${this.adAccountId}`, name: 'Fake ad account' } };
+      if (req.method === 'GET') return this.#list(req.query);
+      if (req.method === 'POST') return this.#create(body);
+    }
+    const users = /^(\d+)\/users$/.exec(path);
+    if (users && (req.method === 'POST' || req.method === 'DELETE')) return this.#users(users[1] as string, req.method, body);
+    const sessions = /^(\d+)\/sessions$/.exec(path);
+    if (sessions && req.method === 'GET') return this.#sessions(sessions[1] as string);
+    const node = /^(\d+)$/.exec(path);
+    if (node && req.method === 'GET') return this.#read(node[1] as string);
+    return graphError(100, 'Unsupported request');
+  }
+
+  #list(query: URLSearchParams): FakeReply {
+    const all = [...this.audiences.values()];
+    const limit = Number(query.get('limit') ?? 25);
+    const start = Number(query.get('after') ?? 0);
+    const page = all.slice(start, start + limit).map((a) => ({ id: a.id, name: a.name, subtype: a.subtype }));
+    const more = start + limit < all.length;
+    return {
+      status: 200,
+      body: {
+        data: page,
+        paging: { cursors: { before: String(start), after: String(start + limit) }, ...(more ? { next: 'https://graph.fake/next' } : {}) },
+      },
+    };
+  }
+
+  #create(body: Record<string, unknown>): FakeReply {
+    if (typeof body.name !== 'string' || body.name === '') return graphError(100, 'Invalid parameter: name');
+    if (body.subtype !== 'CUSTOM') return graphError(100, 'Invalid parameter: subtype');
+    if (!['USER_PROVIDED_ONLY', 'PARTNER_PROVIDED_ONLY', 'BOTH_USER_AND_PARTNER_PROVIDED'].includes(String(body.customer_file_source)))
+      return graphError(100, 'Invalid parameter: customer_file_source');
+    const id = String(this.#nextId++);
+    this.audiences.set(id, { id, name: body.name, subtype: 'CUSTOM', customerFileSource: String(body.customer_file_source), members: new Set(), operationStatus: 200 });
+    return { status: 200, body: { id } };
+  }
+
+  #users(id: string, method: string, body: Record<string, unknown>): FakeReply {
+    const audience = this.audiences.get(id);
+    if (!audience) return graphError(100, 'Unsupported request: object does not exist', { error_subcode: 33 });
+    const payload = typeof body.payload === 'string' ? (JSON.parse(body.payload) as unknown) : body.payload;
+    const session = typeof body.session === 'string' ? (JSON.parse(body.session) as unknown) : body.session;
+    if (!isRecord(payload)) return graphError(100, 'Invalid parameter: payload');
+    let schema: string[];
+    if (typeof payload.schema === 'string') schema = [LEGACY_SINGLE[payload.schema] ?? payload.schema];
+    else if (Array.isArray(payload.schema)) schema = payload.schema.map(String);
+    else return graphError(100, 'Invalid parameter: schema');
+    if (schema.length === 0 || schema.some((k) => !SCHEMA_KEYS.has(k)) || new Set(schema).size !== schema.length)
+      return graphError(100, 'Invalid parameter: schema');
+    if (!Array.isArray(payload.data) || payload.data.length === 0) return graphError(100, 'Invalid parameter: data');
+    if (payload.data.length > MAX_ROWS) return graphError(100, `Invalid parameter: too many rows in data (max ${MAX_ROWS})`, { error_subcode: 1487051 });
+
+    if (!isRecord(session)) return graphError(100, 'Invalid parameter: session');
+    const sessionId = session.session_id;
+    const seq = session.batch_seq;
+    if (typeof sessionId !== 'number' || !Number.isInteger(sessionId) || sessionId <= 0) return graphError(100, 'Invalid parameter: session_id');
+    if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) return graphError(100, 'Invalid parameter: batch_seq');
+    if (typeof session.last_batch_flag !== 'boolean') return graphError(100, 'Invalid parameter: last_batch_flag');
+    if (session.estimated_num_total !== undefined && (typeof session.estimated_num_total !== 'number' || session.estimated_num_total < 0))
+      return graphError(100, 'Invalid parameter: estimated_num_total');
+    const key = `${id}/${sessionId}`;
+    const state = this.sessions.get(key) ?? { lastSeq: 0, finished: false, received: 0, matched: 0, invalid: 0 };
+    if (state.finished) return graphError(2650, 'Failed to update the custom audience', { error_subcode: 1870159 });
+    if (state.lastSeq === 0 && seq !== 1) return graphError(2650, 'Failed to update the custom audience', { error_subcode: 1870147 });
+    if (seq <= state.lastSeq) return graphError(100, 'Invalid parameter: batch_seq must increase');
+    state.lastSeq = seq;
+    state.finished = session.last_batch_flag;
+    this.sessions.set(key, state);
+    this.uploads.push({ method, rows: payload.data.length, sessionId, batchSeq: seq, last: session.last_batch_flag });
+
+    const samples: Record<string, string> = {};
+    let invalid = 0;
+    for (const raw of payload.data) {
+      const row: unknown[] = Array.isArray(raw) ? raw : [raw];
+      const bad = row.length !== schema.length ? String(row[0] ?? '') : this.#invalidCell(schema, row);
+      if (bad !== undefined) {
+        invalid++;
+        if (Object.keys(samples).length < 100) samples[bad] = 'Invalid format';
+        continue;
+      }
+      const tuple = metaTupleKey(schema, row as string[]);
+      if (method === 'POST') audience.members.add(tuple);
+      else audience.members.delete(tuple);
+      state.matched += matches(/[0-9a-f]{64}/.exec(tuple)?.[0] ?? 'ff') ? 1 : 0;
+    }
+    state.received += payload.data.length;
+    state.invalid += invalid;
+    return {
+      status: 200,
+      body: { audience_id: id, session_id: String(sessionId), num_received: state.received, num_invalid_entries: invalid, invalid_entry_samples: samples },
+    };
+  }
+
+  /** The first invalid cell of a row, or undefined when every cell is fine. */
+  #invalidCell(schema: readonly string[], row: readonly unknown[]): string | undefined {
+    let any = false;
+    for (let i = 0; i < schema.length; i++) {
+      const v = row[i];
+      if (typeof v !== 'string') return String(v);
+      if (v === '') continue;
+      any = true;
+      const k = schema[i] as string;
+      if (this.invalidValues.has(v)) return v;
+      if (k === 'MADID' ? !MADID.test(v) : !UNHASHED.has(k) && !HASH.test(v)) return v;
+    }
+    return any ? undefined : '';
+  }
+
+  #sessions(id: string): FakeReply {
+    const data = [...this.sessions.entries()]
+      .filter(([k]) => k.startsWith(`${id}/`))
+      .reverse()
+      .map(([k, s]) => ({
+        session_id: k.split('/')[1],
+        stage: s.finished ? 'completed' : 'uploading',
+        num_received: s.received,
+        num_matched: s.matched,
+        num_invalid_entries: s.invalid,
+      }));
+    return { status: 200, body: { data } };
+  }
+
+  #read(id: string): FakeReply {
+    const a = this.audiences.get(id);
+    if (!a) return graphError(100, 'Unsupported request: object does not exist', { error_subcode: 33 });
+    const matched = [...a.members].filter((t) => matches(/[0-9a-f]{64}/.exec(t)?.[0] ?? 'ff')).length;
+    return {
+      status: 200,
+      body: {
+        id: a.id,
+        approximate_count_lower_bound: Math.floor(matched * 0.9),
+        approximate_count_upper_bound: Math.ceil(matched * 1.1),
+        operation_status: { code: a.operationStatus, description: a.operationStatus === 200 ? 'Normal' : 'Flagged' },
+        delivery_status: { code: 200, description: 'This audience is ready for use.' },
+      },
+    };
+  }
+}
