@@ -1,9 +1,203 @@
-import type { WarehouseDriver } from '../driver';
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import type { ColumnInfo, Row, SqlValue, WarehouseDriver } from '../driver';
 import { WarehouseError } from '../driver';
+import { PostgresDialect } from './dialect';
 
-/** Not implemented yet. */
-export class PostgresDriver {
-  static async open(_config: unknown): Promise<WarehouseDriver> {
-    throw new WarehouseError('the postgres warehouse driver is not available yet');
+export interface PostgresOptions {
+  /** `postgres://user:password@host:port/database` */
+  connectionString: string;
+  /** Pool size (default 4). */
+  maxConnections?: number;
+}
+
+// OIDs from pg_type: https://github.com/postgres/postgres/blob/master/src/include/catalog/pg_type.dat
+const INT8 = 20;
+const NUMERIC = 1700;
+const DATE = 1082;
+const TIMESTAMP = 1114;
+
+const BUILTIN_PARSERS = pg.types;
+
+/**
+ * Integers that fit in a double come back as numbers (SPEC: counts are plain numbers), bigger ones
+ * as text; TIMESTAMP (without time zone) reads as UTC, like the rest of Outflow.
+ */
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (format === 'binary') return BUILTIN_PARSERS.getTypeParser(oid, 'binary');
+    switch (oid) {
+      case INT8:
+        return (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : v);
+      case NUMERIC:
+        return (v: string) => (/^-?\d{1,15}(\.\d*)?$/.test(v) && v.replace(/[-.]/g, '').length <= 15 ? Number(v) : v);
+      case TIMESTAMP:
+        return (v: string) => (/^\d{4}-/.test(v) ? new Date(`${v.replace(' ', 'T')}Z`) : v);
+      case DATE:
+        return (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : v);
+      default:
+        return BUILTIN_PARSERS.getTypeParser(oid, 'text');
+    }
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * PostgreSQL (also the stand-in for Redshift-style warehouses): knex keeps the pool, queries go to
+ * `pg` with native `$1..$n` placeholders, and results stream through a server-side cursor.
+ * Every session runs in UTC, so TIMESTAMP columns and calendar arithmetic read as UTC.
+ */
+export class PostgresDriver implements WarehouseDriver {
+  readonly dialect = new PostgresDialect();
+  readonly #knex: Knex;
+  /** Set on the driver handed to a transaction's callback: every statement uses this connection. */
+  readonly #pinned: pg.PoolClient | pg.Client | undefined;
+
+  private constructor(knex: Knex, pinned?: pg.Client) {
+    this.#knex = knex;
+    this.#pinned = pinned;
   }
+
+  static async open(options: PostgresOptions): Promise<PostgresDriver> {
+    const knex = knexFactory({
+      client: 'pg',
+      connection: { connectionString: options.connectionString },
+      pool: {
+        min: 0,
+        max: options.maxConnections ?? 4,
+        afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
+          conn.query("SET TIME ZONE 'UTC'").then(
+            () => done(null, conn),
+            (err: Error) => done(err, conn),
+          );
+        },
+      },
+    });
+    const driver = new PostgresDriver(knex);
+    // Fail at open, not at the first query, when the server is unreachable.
+    await driver.query('SELECT 1');
+    return driver;
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.#with(async (c) => (await c.query({ text: sql, values: bind(params), types: TYPES })).rows as T[]);
+  }
+
+  async *stream<T extends Row = Row>(
+    sql: string,
+    params: readonly SqlValue[] = [],
+    options: { pageSize?: number } = {},
+  ): AsyncIterable<T[]> {
+    const pageSize = options.pageSize ?? 10_000;
+    const conn = this.#pinned ?? (await this.#acquire());
+    const cursor = conn.query(new Cursor<T>(sql, bind(params) as unknown[], { types: TYPES }));
+    try {
+      for (;;) {
+        const rows = await fail(cursor.read(pageSize));
+        if (rows.length === 0) break;
+        yield rows;
+        if (rows.length < pageSize) break;
+      }
+    } finally {
+      await cursor.close().catch(() => undefined);
+      if (!this.#pinned) await this.#knex.client.releaseConnection(conn);
+    }
+  }
+
+  async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return this.#with(async (c) => (await c.query({ text: sql, values: bind(params) })).rowCount ?? 0);
+  }
+
+  async transaction<T>(fn: (tx: WarehouseDriver) => Promise<T>): Promise<T> {
+    if (this.#pinned) return fn(this);
+    const conn = await this.#acquire();
+    const tx = new PostgresDriver(this.#knex, conn);
+    try {
+      await fail(conn.query('BEGIN'));
+      const out = await fn(tx);
+      await fail(conn.query('COMMIT'));
+      return out;
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await this.#knex.client.releaseConnection(conn);
+    }
+  }
+
+  async columns(table: string): Promise<ColumnInfo[] | undefined> {
+    const parts = table.split('.');
+    const name = parts.pop()!;
+    const schema = parts.pop();
+    const rows = await this.query<{ column_name: string; data_type: string }>(
+      `SELECT column_name, data_type FROM information_schema.columns
+        WHERE table_name = $1 AND table_schema = COALESCE($2::text, current_schema())
+        ORDER BY ordinal_position`,
+      [name, schema ?? null],
+    );
+    if (rows.length === 0) return undefined;
+    return rows.map((r) => ({ name: r.column_name, dataType: r.data_type.toUpperCase(), family: family(r.data_type) }));
+  }
+
+  async queryColumns(sql: string, params: readonly SqlValue[] = []): Promise<ColumnInfo[]> {
+    return this.#with(async (c) => {
+      const result = await c.query({ text: `SELECT * FROM (${sql}) AS q LIMIT 0`, values: bind(params) });
+      const oids = [...new Set(result.fields.map((f) => f.dataTypeID))];
+      const names = await c.query<{ oid: number; name: string }>('SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1)', [oids]);
+      const byOid = new Map(names.rows.map((r) => [r.oid, r.name.toUpperCase()]));
+      return result.fields.map((f) => {
+        const dataType = byOid.get(f.dataTypeID) ?? 'UNKNOWN';
+        return { name: f.name, dataType, family: family(dataType) };
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.#pinned) await this.#knex.destroy();
+  }
+
+  async #acquire(): Promise<pg.Client> {
+    try {
+      return (await this.#knex.client.acquireConnection()) as pg.Client;
+    } catch (err) {
+      throw new WarehouseError(`PostgreSQL: cannot connect: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async #with<T>(fn: (c: pg.Client | pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.#pinned) return fail(fn(this.#pinned));
+    const conn = await this.#acquire();
+    try {
+      return await fail(fn(conn));
+    } finally {
+      await this.#knex.client.releaseConnection(conn);
+    }
+  }
+}
+
+async function fail<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw new WarehouseError(`PostgreSQL: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Dates travel as UTC ISO text: `pg` would otherwise write local time, which a TIMESTAMP
+ * (without time zone) parameter would keep while dropping the offset.
+ */
+function bind(params: readonly SqlValue[]): unknown[] {
+  return params.map((p) => (p instanceof Date ? p.toISOString() : typeof p === 'bigint' ? p.toString() : p));
+}
+
+/** Maps a PostgreSQL type name to the family the compiler reasons about. */
+export function family(dataType: string): ColumnInfo['family'] {
+  const t = dataType.toUpperCase();
+  if (/^(TEXT|CHARACTER|CHAR|VARCHAR|NAME|CITEXT|UUID)/.test(t)) return 'text';
+  if (/^(SMALLINT|INTEGER|BIGINT|INT|NUMERIC|DECIMAL|REAL|DOUBLE PRECISION|FLOAT)/.test(t)) return 'number';
+  if (t === 'BOOLEAN' || t === 'BOOL') return 'boolean';
+  if (t.startsWith('TIMESTAMP')) return 'timestamp';
+  if (t === 'DATE') return 'date';
+  return 'other';
 }
