@@ -38,8 +38,9 @@ export function parseWorkspace(
   if (doc.errors.length > 0) {
     throw new UserInputError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return { file, path: '', message: `invalid YAML: ${e.message.split('\n')[0]}`, line: pos?.line, column: pos?.col };
+        // linePos is only filled in with prettyErrors, which would also rewrite the message.
+        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+        return { file, path: '', message: `invalid YAML: ${e.message.split('\n')[0]}`, line: pos.line, column: pos.col };
       }),
     );
   }
@@ -49,10 +50,10 @@ export function parseWorkspace(
 
   const problems: Problem[] = [];
   const interpolated = interpolateEnv(raw, [], env, problems);
-  const located = (p: Omit<Problem, 'file'>, at: readonly PropertyKey[]): Problem => ({
+  const located = ({ atKey, ...p }: PathProblem, at: readonly PropertyKey[]): Problem => ({
     file,
     ...p,
-    ...position(doc, lines, at),
+    ...position(doc, lines, at, atKey),
   });
   if (problems.length > 0) throw new UserInputError(problems.map((p) => located(p, pathOf(p))));
 
@@ -84,10 +85,20 @@ function interpolateEnv(value: unknown, at: (string | number)[], env: NodeJS.Pro
   return value;
 }
 
+/** A problem without its file; `atKey` places it on a mapping key rather than on the key's value. */
+type PathProblem = Omit<Problem, 'file'> & { atKey?: boolean };
+
 /** Turns zod issues into problems with SPEC-style paths. Unions report their closest branch. */
-export function zodProblems(error: z.ZodError): Omit<Problem, 'file'>[] {
-  const out: Omit<Problem, 'file'>[] = [];
+export function zodProblems(error: z.ZodError): PathProblem[] {
+  const out: PathProblem[] = [];
   const seen = new Set<string>();
+  const push = (p: PathProblem) => {
+    const key = `${p.path}|${p.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(p);
+    }
+  };
   const add = (issue: z.core.$ZodIssue, prefix: PropertyKey[]) => {
     const full = [...prefix, ...issue.path];
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
@@ -96,12 +107,12 @@ export function zodProblems(error: z.ZodError): Omit<Problem, 'file'>[] {
       for (const sub of best) add(sub, full);
       return;
     }
-    const p = { path: formatPath(full), message: describeIssue(issue) };
-    const key = `${p.path}|${p.message}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      out.push(p);
+    if (issue.code === 'unrecognized_keys') {
+      // One problem per key, at the key itself: a typo is found by its own line, not its parent's.
+      for (const k of issue.keys) push({ path: formatPath([...full, k]), message: `unknown key "${k}"`, atKey: true });
+      return;
     }
+    push({ path: formatPath(full), message: describeIssue(issue) });
   };
   for (const issue of error.issues) add(issue, []);
   return out;
@@ -132,14 +143,22 @@ function pathOf(p: Omit<Problem, 'file'>): (string | number)[] {
   return out;
 }
 
-/** Line and column of the deepest node along `at` that exists in the document. */
-function position(doc: Document, lines: LineCounter, at: readonly PropertyKey[]): { line?: number; column?: number } {
+/**
+ * Line and column of the deepest node along `at` that exists in the document; with `atKey`, of
+ * the last mapping key rather than its value.
+ */
+function position(
+  doc: Document,
+  lines: LineCounter,
+  at: readonly PropertyKey[],
+  atKey = false,
+): { line?: number; column?: number } {
   let node: unknown = doc.contents;
   let found: unknown = node;
-  for (const key of at) {
+  for (const [i, key] of at.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((item) => isScalar(item.key) && item.key.value === key);
-      node = pair?.value ?? undefined;
+      node = atKey && i === at.length - 1 ? pair?.key : (pair?.value ?? undefined);
       if (pair && !node) node = pair.key;
     } else if (isSeq(node) && typeof key === 'number') node = node.items[key];
     else node = undefined;

@@ -163,10 +163,20 @@ export const segmentSchema = z
     if (s.rules && groupDepth(s.rules.conditions) > MAX_GROUP_DEPTH)
       ctx.addIssue({
         code: 'custom',
-        path: ['rules'],
+        path: ['rules', 'conditions', ...tooDeepGroup(s.rules.conditions)],
         message: `groups nest at most ${MAX_GROUP_DEPTH} deep`,
       });
   });
+
+/** Path (below `rules.conditions`) of the first group nested deeper than MAX_GROUP_DEPTH. */
+function tooDeepGroup(conditions: readonly Condition[], depth = 1): (string | number)[] {
+  for (const [i, c] of conditions.entries()) {
+    if (c.kind !== 'group') continue;
+    if (depth + 1 > MAX_GROUP_DEPTH) return [i];
+    if (groupDepth(c.conditions, depth + 1) > MAX_GROUP_DEPTH) return [i, 'conditions', ...tooDeepGroup(c.conditions, depth + 1)];
+  }
+  return [];
+}
 export type SegmentConfig = z.infer<typeof segmentSchema>;
 
 export const destinationSchema = z.strictObject({
@@ -278,10 +288,17 @@ function checkReferences(ws: Workspace, ctx: z.RefinementCtx) {
 
   const cycle = findSegmentCycle(ws);
   if (cycle) {
+    // Point at the condition that closes the cycle's first step, e.g. a's reference to b.
     const index = ws.segments.findIndex((s) => s.id === cycle[0]);
+    let at: Path = ['segments', index, 'rules'];
+    const rules = ws.segments[index]?.rules;
+    if (rules)
+      visitConditions(rules.conditions, ['segments', index, 'rules', 'conditions'], (c, path) => {
+        if (at.length === 3 && c.kind === 'segment' && c.segment === cycle[1]) at = [...path, 'segment'];
+      });
     ctx.addIssue({
       code: 'custom',
-      path: ['segments', index, 'rules'],
+      path: at,
       message: `segment references form a cycle: ${cycle.join(' -> ')}`,
     });
   }
