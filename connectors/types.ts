@@ -6,6 +6,8 @@ import type { Destination } from '../src/sync/destination';
 export interface ConnectorDeps {
   /** Folder of the workspace file; relative paths in settings resolve from here. */
   baseDir: string;
+  /** The workspace's id of this destination, for error messages (`destination "meta-main"`). */
+  destinationId?: string;
   /** Structured log with secrets and personal data already kept out by the caller. */
   log?: (event: string, fields?: Record<string, unknown>) => void;
   /** Injected for tests: fetch implementation and clock. */

@@ -12,7 +12,7 @@ import {
   type RowResult,
 } from '../../src/sync/destination';
 import type { ConnectorDefinition, ConnectorDeps } from '../types';
-import { asRecord } from '../shared/http';
+import { asRecord, destinationLabel } from '../shared/http';
 import { noUsableIdentifier, prepareRows, rejected } from '../shared/rows';
 import { errorCodeName, GoogleAdsApi, type JobOperation, type JobStatus, type UserData, type UserIdentifier } from './api';
 
@@ -106,10 +106,12 @@ export class GoogleAdsDestination implements Destination {
   readonly #api: GoogleAdsApi;
   readonly #deps: ConnectorDeps;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #label: string;
 
   constructor(settings: GoogleAdsSettings, deps: ConnectorDeps) {
     this.#s = settings;
     this.#deps = deps;
+    this.#label = destinationLabel('Google Ads', deps.destinationId, `customer ${settings.customerId}`);
     this.batchLimit = settings.rowsPerJob;
     this.#sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.#api = new GoogleAdsApi({
@@ -122,7 +124,7 @@ export class GoogleAdsDestination implements Destination {
       developerToken: settings.developerToken,
       loginCustomerId: settings.loginCustomerId,
       timeoutMs: settings.requestTimeoutMs,
-      label: `Google Ads (customer ${settings.customerId})`,
+      label: this.#label,
       fetch: deps.fetch,
     });
   }
@@ -146,7 +148,7 @@ export class GoogleAdsDestination implements Destination {
           },
         },
       ]);
-      if (!resourceName) throw new DestinationError('retryable', 'Google Ads: list create returned no resource name');
+      if (!resourceName) throw new DestinationError('retryable', `${this.#label}: list create returned no resource name`);
       return { id: resourceName, name: input.name };
     } catch (err) {
       // Created by a concurrent run between our search and create: use that one.
@@ -169,7 +171,7 @@ export class GoogleAdsDestination implements Destination {
     if (keyType !== 'CONTACT_INFO')
       throw new DestinationError(
         'invalid_payload',
-        `Google Ads: a user list named "${name}" already exists but is not a CONTACT_INFO customer list; rename it or set audienceName`,
+        `${this.#label}: a user list named "${name}" already exists but is not a CONTACT_INFO customer list; rename it or set audienceName`,
         { code: 'LIST_TYPE_MISMATCH' },
       );
     return { id: list.resourceName, name };
@@ -246,7 +248,7 @@ export class GoogleAdsDestination implements Destination {
       const status = found?.status as JobStatus | undefined;
       if (status === 'FAILED') {
         const reason = typeof found?.failureReason === 'string' ? found.failureReason : 'UNKNOWN';
-        throw new DestinationError('retryable', `Google Ads: offline user data job failed (${reason})`, { code: `JOB_FAILED.${reason}` });
+        throw new DestinationError('retryable', `${this.#label}: offline user data job failed (${reason})`, { code: `JOB_FAILED.${reason}` });
       }
       if (status !== undefined && TERMINAL.has(status)) return;
       if (Date.now() - started >= this.#s.jobWaitTimeoutMs) {
@@ -265,7 +267,7 @@ export class GoogleAdsDestination implements Destination {
       `SELECT user_list.size_for_search, user_list.size_for_display, user_list.match_rate_percentage FROM user_list WHERE user_list.resource_name = '${gaqlString(audience.id)}'`,
     );
     const list = asRecord(rows[0]?.userList);
-    if (!list) throw new DestinationError('invalid_payload', `Google Ads: user list ${audience.id} not found`, { code: 'NOT_FOUND' });
+    if (!list) throw new DestinationError('invalid_payload', `${this.#label}: user list ${audience.id} not found`, { code: 'NOT_FOUND' });
     // int64 fields arrive as JSON strings; both fields stay null until Google has computed them.
     const size = numberOf(list.sizeForSearch);
     const rate = numberOf(list.matchRatePercentage);

@@ -13,7 +13,7 @@ import {
   type RowResult,
 } from '../../src/sync/destination';
 import type { ConnectorDefinition, ConnectorDeps } from '../types';
-import { asRecord } from '../shared/http';
+import { asRecord, destinationLabel } from '../shared/http';
 import { noUsableIdentifier, prepareRows, rejected } from '../shared/rows';
 import { MetaApi, type MetaKey, type UsersPayload } from './api';
 
@@ -92,10 +92,12 @@ export class MetaDestination implements Destination {
   readonly #s: MetaSettings;
   readonly #api: MetaApi;
   readonly #deps: ConnectorDeps;
+  readonly #label: string;
 
   constructor(settings: MetaSettings, deps: ConnectorDeps) {
     this.#s = settings;
     this.#deps = deps;
+    this.#label = destinationLabel('Meta', deps.destinationId, `ad account ${settings.adAccountId}`);
     this.batchLimit = settings.rowsPerRequest * settings.requestsPerSession;
     this.concurrency = settings.concurrency;
     this.#api = new MetaApi({
@@ -103,7 +105,7 @@ export class MetaDestination implements Destination {
       apiVersion: settings.apiVersion,
       accessToken: settings.accessToken,
       timeoutMs: settings.requestTimeoutMs,
-      label: `Meta (ad account ${settings.adAccountId})`,
+      label: this.#label,
       fetch: deps.fetch,
     });
   }
@@ -121,7 +123,7 @@ export class MetaDestination implements Destination {
       ...(input.description ? { description: input.description } : {}),
       customer_file_source: this.#s.customerFileSource,
     });
-    if (typeof created.id !== 'string') throw new DestinationError('retryable', 'Meta: audience create returned no id');
+    if (typeof created.id !== 'string') throw new DestinationError('retryable', `${this.#label}: audience create returned no id`);
     return { id: created.id, name: input.name };
   }
 
@@ -131,7 +133,7 @@ export class MetaDestination implements Destination {
     if (match.subtype !== undefined && match.subtype !== 'CUSTOM')
       throw new DestinationError(
         'invalid_payload',
-        `Meta: an audience named "${name}" already exists but is not a customer-file audience (${match.subtype}); rename it or set audienceName`,
+        `${this.#label}: an audience named "${name}" already exists but is not a customer-file audience (${match.subtype}); rename it or set audienceName`,
         { code: 'AUDIENCE_TYPE_MISMATCH' },
       );
     return { id: match.id, name: match.name };
@@ -241,7 +243,7 @@ export class MetaDestination implements Destination {
     const status = asRecord(a.operation_status)?.code;
     // 471: flagged (e.g. suggests health or financial status); edits are refused until fixed.
     if (status === 471)
-      throw new DestinationError('invalid_payload', `Meta: audience ${audience.id} is flagged (operation_status 471); review it in Ads Manager`, {
+      throw new DestinationError('invalid_payload', `${this.#label}: audience ${audience.id} is flagged (operation_status 471); review it in Ads Manager`, {
         code: 471,
       });
     const lower = count(a.approximate_count_lower_bound);

@@ -70,10 +70,8 @@ export class HttpClient {
       if (timeout.aborted)
         throw new DestinationError('retryable', `${where} timed out after ${this.#timeoutMs} ms`, { code: 'timeout' });
       const code = networkCode(err);
-      throw new DestinationError('retryable', `${where} failed: network error${code ? ` ${code}` : ''}`, {
-        code: code ?? 'network',
-        cause: err,
-      });
+      // No `cause`: run reports show the innermost message, and this one names the destination.
+      throw new DestinationError('retryable', `${where} failed: network error${code ? ` ${code}` : ''}`, { code: code ?? 'network' });
     }
     return { status: res.status, headers: res.headers, body: parseBody(text) };
   }
@@ -130,4 +128,9 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 /** Yields to the event loop so in-flight sockets progress during long CPU work. */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** How errors name a destination: `Meta destination "meta-main" (ad account 42)`, or without the id when unknown. */
+export function destinationLabel(platform: string, destinationId: string | undefined, account: string): string {
+  return `${platform}${destinationId ? ` destination "${destinationId}"` : ''} (${account})`;
 }

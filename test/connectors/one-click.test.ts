@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { oneClickSync } from '../../connectors/shared/one-click';
+import { parseWorkspace } from '../../src/config/load';
+import { UserInputError } from '../../src/config/errors';
+
+const yaml = (identifiers: string, extra = '') => `
+version: 1
+warehouse: { type: duckdb, path: ":memory:" }
+entities:
+  - id: person
+    table: main.persons
+    primaryKey: person_id
+    identifiers: { ${identifiers} }
+  - id: company
+    kind: account
+    table: main.companies
+    primaryKey: company_id
+segments:
+  - { id: buyers, entity: person, name: Buyers, type: everyone, alias: aud-buyers }
+  - { id: firms, entity: company, name: Firms, type: everyone }
+destinations:
+  - { id: meta-main, type: meta, settings: { adAccountId: "1", accessToken: t } }
+  - { id: gads, type: google_ads, settings: {} }
+${extra}`;
+
+const ws = (identifiers: string, extra = '') => parseWorkspace(yaml(identifiers, extra)).workspace;
+
+describe('oneClickSync', () => {
+  it('mirror, daily, identifiers = accepted ∩ mapped in the platform order', async () => {
+    const w = ws('phone: phone, email: email, mobileAdId: maid, externalId: person_id');
+    expect(await oneClickSync(w, 'buyers', 'meta-main')).toEqual({
+      id: 'buyers-meta-main',
+      segment: 'buyers',
+      destination: 'meta-main',
+      mode: 'mirror',
+      schedule: '0 6 * * *',
+      identifiers: ['email', 'phone', 'mobileAdId', 'externalId'],
+      maxRemovalShare: 0.5,
+      allowEmpty: false,
+      enabled: true,
+    });
+    // Google's CONTACT_INFO lists take neither mobile ad ids nor CRM ids.
+    expect((await oneClickSync(w, 'buyers', 'gads')).identifiers).toEqual(['email', 'phone']);
+  });
+
+  it('avoids taken sync ids', async () => {
+    const w = ws('email: email', 'syncs:\n  - { id: buyers-gads, segment: buyers, destination: gads }');
+    expect((await oneClickSync(w, 'buyers', 'gads')).id).toBe('buyers-gads-2');
+  });
+
+  it('refuses account entities, unknown ids and entities with nothing the platform takes', async () => {
+    await expect(oneClickSync(ws('email: email'), 'firms', 'meta-main')).rejects.toThrow(/only person entities/);
+    await expect(oneClickSync(ws('email: email'), 'nope', 'meta-main')).rejects.toThrow(UserInputError);
+    await expect(oneClickSync(ws('email: email'), 'buyers', 'nope')).rejects.toThrow(UserInputError);
+    await expect(oneClickSync(ws('mobileAdId: maid'), 'buyers', 'gads')).rejects.toThrow(/maps none of the identifiers/);
+  });
+});
