@@ -1,16 +1,22 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { UserInputError } from '../config/errors';
 import { loadWorkspace, type LoadedWorkspace } from '../config/load';
+import { compileCount, dialectFor } from '../segments';
+import { buildCatalog, warehouseProblems } from '../segments/check-warehouse';
+import { openWarehouse } from '../warehouse';
 import { DuckDbDriver } from '../warehouse/duckdb/driver';
 import { GENERATOR_VERSION, generateDemoData, readDemoInfo, type DemoInfo } from './generate';
 import { stepProgress } from './progress';
 import { demoWorkspaceYaml } from './workspace';
 
-export const DEFAULT_DEMO_DIR = '.outflow-demo';
-export const DEFAULT_DEMO_PERSONS = 100_000;
-export const DEFAULT_DEMO_SEED = 1;
-export const DEMO_WAREHOUSE_FILE = 'warehouse.duckdb';
-export const DEMO_CONFIG_FILE = 'outflow.yaml';
+import {
+  DEFAULT_DEMO_DIR,
+  DEFAULT_DEMO_PERSONS,
+  DEFAULT_DEMO_SEED,
+  DEMO_CONFIG_FILE,
+  DEMO_WAREHOUSE_FILE,
+} from './defaults';
 
 /** What every demo step reads, and what earlier steps leave for later ones. */
 export interface DemoContext {
@@ -94,16 +100,34 @@ export const workspaceStep: DemoStep = {
 };
 
 /**
- * Prints each demo segment's size.
- * TODO(integrator): count with `compileCount` from src/segments/index.ts once it lands; until
- * then this step only lists the segments and says that sizes are not computed.
+ * Checks the demo workspace against the warehouse (as `validate --check-warehouse` does) and
+ * prints each segment's size, counted in the warehouse, as of the data's anchor.
  */
 export const segmentSizesStep: DemoStep = {
   name: 'segment sizes',
   async run(ctx) {
-    const ws = ctx.workspace ?? loadWorkspace(ctx.configFile);
-    ctx.print('Segments (sizes: not computed yet, the segment compiler is not wired into the demo):');
-    for (const s of ws.workspace.segments) ctx.print(`  ${s.id.padEnd(26)} ${s.name}`);
+    const loaded = ctx.workspace ?? loadWorkspace(ctx.configFile);
+    const { workspace } = loaded;
+    const wh = await openWarehouse(workspace.warehouse, loaded.dir);
+    try {
+      const problems = await warehouseProblems(workspace, wh);
+      if (problems.length > 0) throw new UserInputError(problems.map((p) => ({ file: shownPath(loaded.file), ...p })));
+      const { catalog } = await buildCatalog(workspace, wh);
+      const dialect = dialectFor('duckdb');
+      ctx.print(`Segment sizes as of ${iso(ctx.anchor)}:`);
+      const width = Math.max(...workspace.segments.map((s) => s.id.length));
+      for (const segment of workspace.segments) {
+        const q = compileCount(workspace, segment.id, { dialect, asOf: ctx.anchor, catalog });
+        const [row] = await wh.query<{ n: number }>(q.sql, q.params);
+        ctx.print(`  ${segment.id.padEnd(width)}  ${fmt(Number(row?.n ?? 0)).padStart(9)}  ${segment.name}`);
+      }
+      const config = shownPath(ctx.configFile);
+      ctx.print('Explore:');
+      ctx.print(`  npx outflow segments members recent-buyers --config ${config} --as-of ${iso(ctx.anchor)}`);
+      ctx.print(`  npx outflow segments sql win-back --config ${config}`);
+    } finally {
+      await wh.close();
+    }
   },
 };
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UserInputError } from '../../config/errors';
-import { DEFAULT_DEMO_DIR, DEFAULT_DEMO_PERSONS, DEFAULT_DEMO_SEED, runDemo } from '../../demo/run-demo';
+import { DEFAULT_DEMO_DIR, DEFAULT_DEMO_PERSONS, DEFAULT_DEMO_SEED } from '../../demo/defaults';
 import { parseAsOf, showProgress } from '../context';
 
 interface DemoFlags {
@@ -19,6 +19,8 @@ export function registerDemo(program: Command): void {
     .option('--seed <n>', 'random seed; the same seed gives the same data', String(DEFAULT_DEMO_SEED))
     .option('--anchor <time>', 'latest event time, ISO-8601 (default: midnight UTC today)')
     .action(async (flags: DemoFlags) => {
+      // Loaded on use: the demo pulls in DuckDB, which other commands may not need.
+      const { runDemo } = await import('../../demo/run-demo');
       await runDemo({
         dir: flags.dir,
         persons: positiveInteger('--persons', flags.persons, 1_000_000_000),
