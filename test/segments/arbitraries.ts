@@ -425,6 +425,23 @@ export function scenarioArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
     });
 }
 
+/**
+ * A hand-written scenario on the generated schema (for regression tests): missing person
+ * columns are null, and each segment is `{id, rules}` or a full segment.
+ */
+export function fixedScenario(
+  schema: string,
+  asOf: string,
+  data: { persons: DataRow[]; companies?: DataRow[]; events?: DataRow[] },
+  segments: Record<string, unknown>[],
+): Scenario {
+  const shape: Shape = { personColumns: PERSON_COLUMNS, eventTimestampType: 'timestamptz', identifiedColumn: false };
+  const persons = data.persons.map((p) => Object.fromEntries(PERSON_COLUMNS.map((c) => [c.name, p[c.name] ?? null])));
+  const events = (data.events ?? []).map((e) => ({ session_id: null, amount: null, url: null, ...e }));
+  const full = segments.map((s) => ({ entity: 'person', name: String(s.id), ...s }));
+  return buildScenario(schema, shape, new Date(asOf), persons, data.companies ?? [], events, full);
+}
+
 function buildScenario(
   schema: string,
   shape: Shape,
