@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo';
+import { registerSegments } from './segments';
 import { registerSegmentsRefresh } from './segments-refresh';
 import { registerSync } from './sync';
 import { registerValidate } from './validate';
@@ -11,6 +12,7 @@ import { registerValidate } from './validate';
 export function registerCommands(program: Command): void {
   registerValidate(program);
   registerDemo(program);
+  registerSegments(program);
   registerSegmentsRefresh(program);
   registerSync(program);
 }

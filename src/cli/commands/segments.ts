@@ -1,0 +1,129 @@
+import { type Command, Option } from 'commander';
+import { UserInputError } from '../../config/errors';
+import type { LoadedWorkspace } from '../../config/load';
+import { compileCount, compileMembers, dialectFor } from '../../segments';
+import { DIALECTS, type DialectName } from '../../warehouse/dialect';
+import type { CompiledQuery, SqlValue } from '../../warehouse/driver';
+import { type GlobalOptions, parseAsOf, showProgress, withWarehouse, workspaceFrom } from '../context';
+import { group } from './index';
+
+const FORMATS = ['ids', 'csv', 'json'] as const;
+type Format = (typeof FORMATS)[number];
+const PAGE_SIZE = 10_000;
+
+/** `outflow segments list | sql | size | members` (SPEC §3). */
+export function registerSegments(program: Command): void {
+  const segments = group(program, 'segments', 'inspect and evaluate segments');
+  const globals = () => program.opts<GlobalOptions>();
+  const asOfOption = () => new Option('--as-of <time>', 'evaluate as of this ISO-8601 time (default: now)');
+
+  segments
+    .command('list')
+    .description('list the segments of the workspace file')
+    .action(() => {
+      const { workspace } = workspaceFrom(globals());
+      const rows = workspace.segments.map((s) => [s.id, s.type, s.status, s.entity, s.alias ?? '-']);
+      process.stdout.write(table(['id', 'type', 'status', 'entity', 'alias'], rows));
+    });
+
+  segments
+    .command('sql <id>')
+    .description("print a segment's SQL and its bound parameters (nothing runs)")
+    .addOption(new Option('--dialect <name>', "SQL dialect (default: the workspace's warehouse)").choices(DIALECTS))
+    .addOption(asOfOption())
+    .action((id: string, opts: { dialect?: DialectName; asOf?: string }) => {
+      const asOf = parseAsOf(opts.asOf);
+      const loaded = workspaceFrom(globals());
+      requireSegment(loaded, id);
+      const dialect = dialectFor(opts.dialect ?? loaded.workspace.warehouse.type);
+      process.stdout.write(formatQuery(compileMembers(loaded.workspace, id, { dialect, asOf })));
+    });
+
+  segments
+    .command('size <id>')
+    .description('count the members of a segment in the warehouse (prints one integer)')
+    .addOption(asOfOption())
+    .action(async (id: string, opts: { asOf?: string }) => {
+      const asOf = parseAsOf(opts.asOf);
+      requireSegment(workspaceFrom(globals()), id);
+      await withWarehouse(globals(), async (ctx) => {
+        const q = compileCount(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf });
+        const [row] = await ctx.warehouse.query<{ n: number | string }>(q.sql, q.params);
+        process.stdout.write(`${String(row?.n ?? 0)}\n`);
+      });
+    });
+
+  segments
+    .command('members <id>')
+    .description("stream a segment's members (primary keys) from the warehouse")
+    .addOption(asOfOption())
+    .addOption(new Option('--format <format>', 'ids: one key per line; csv: with a header; json: one array').choices(FORMATS).default('ids'))
+    .action(async (id: string, opts: { asOf?: string; format: Format }) => {
+      const asOf = parseAsOf(opts.asOf);
+      requireSegment(workspaceFrom(globals()), id);
+      await withWarehouse(globals(), async (ctx) => {
+        const q = compileMembers(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf });
+        await writeMembers(ctx.warehouse.stream<{ person_id: string }>(q.sql, q.params, { pageSize: PAGE_SIZE }), opts.format);
+      });
+    });
+}
+
+function requireSegment({ file, workspace }: LoadedWorkspace, id: string): void {
+  if (!workspace.segments.some((s) => s.id === id))
+    throw new UserInputError([{ file, path: 'segments', message: `no segment "${id}"` }]);
+}
+
+/** Writes pages as they arrive (honouring stdout back-pressure), so no member list is held whole. */
+async function writeMembers(pages: AsyncIterable<{ person_id: string }[]>, format: Format): Promise<void> {
+  const progress = showProgress();
+  let n = 0;
+  if (format === 'csv') await write('person_id\n');
+  if (format === 'json') await write('[');
+  for await (const page of pages) {
+    let chunk = '';
+    for (const { person_id: id } of page) {
+      if (format === 'json') chunk += `${n === 0 ? '' : ','}\n${JSON.stringify(id)}`;
+      else chunk += `${format === 'csv' ? csvField(id) : id}\n`;
+      n++;
+    }
+    await write(chunk);
+    if (progress) process.stderr.write(`\r${n} members`);
+  }
+  if (format === 'json') await write(n === 0 ? ']\n' : '\n]\n');
+  if (progress) process.stderr.write('\n');
+}
+
+function write(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (process.stdout.write(text, (err) => (err ? reject(err) : undefined))) resolve();
+    else process.stdout.once('drain', resolve);
+  });
+}
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** The SQL, then its parameters in a trailing comment: shown beside the text, never pasted into it. */
+export function formatQuery(q: CompiledQuery): string {
+  const params = q.params.map((p, i) => `--   ${i + 1}: ${showValue(p)}`);
+  return `${q.sql};\n${params.length > 0 ? `-- parameters, in placeholder order:\n${params.join('\n')}\n` : ''}`;
+}
+
+const MAX_SHOWN = 20;
+
+function showValue(v: SqlValue): string {
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) {
+    const shown = v.slice(0, MAX_SHOWN).map((x) => JSON.stringify(x));
+    return `[${shown.join(', ')}${v.length > MAX_SHOWN ? `, ... (${v.length} values)` : ''}]`;
+  }
+  return JSON.stringify(v);
+}
