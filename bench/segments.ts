@@ -1,0 +1,196 @@
+/**
+ * Compiled segment SQL against hand-written SQL for the same segment, on DuckDB with 1M persons and
+ * 20M events generated in SQL (kept in bench/.data/ and reused). Five representative segments;
+ * for each, the compiled count query and the hand-written one run alternately, several times, and
+ * the bench prints the median of each and their ratio. Target: compiled <= 1.2x hand-written.
+ * Both must return the same count.
+ *   npx tsx bench/segments.ts [persons] [events] [repetitions]
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Workspace, workspaceSchema } from '../src/config/schema';
+import { compileCount, compileMembers } from '../src/segments';
+import { DuckDbDriver } from '../src/warehouse/duckdb/driver';
+
+const PERSONS = Number(process.argv[2] ?? 1_000_000);
+const EVENTS = Number(process.argv[3] ?? 20_000_000);
+const REPS = Number(process.argv[4] ?? 5);
+const TARGET = 1.2;
+const AS_OF = new Date('2026-03-31T10:00:00Z');
+const T = `TIMESTAMPTZ '2026-03-31 10:00:00+00'`;
+const FILE = path.resolve('bench/.data', `segments-${PERSONS}-${EVENTS}.duckdb`);
+
+async function ensureData(db: DuckDbDriver): Promise<void> {
+  const existing = await db.query<{ n: number }>(
+    `select count(*)::integer as n from information_schema.tables where table_schema = 'b' and table_name in ('persons', 'events', 'companies')`,
+  );
+  if (existing[0]!.n === 3) return;
+  const started = Date.now();
+  process.stderr.write(`generating ${PERSONS} persons and ${EVENTS} events in ${FILE} ...\n`);
+  await db.execute(`create schema if not exists b`);
+  await db.execute(`create or replace table b.companies as
+    select i as company_id,
+      ['saas', 'retail', 'finance', 'media', 'logistics'][1 + (hash(i) % 5)::integer] as industry,
+      (hash(i * 31) % 5000)::integer as employees
+    from range(1, 50001) t(i)`);
+  await db.execute(`create or replace table b.persons as
+    select i as person_id,
+      case when hash(i * 3) % 5 = 0 then null else 'user' || i || '@example.com' end as email,
+      ['US', 'GB', 'DE', 'FR', 'CA'][1 + (hash(i * 5) % 5)::integer] as country,
+      ['free', 'pro', 'team', 'enterprise'][1 + (hash(i * 7) % 4)::integer] as plan,
+      (18 + hash(i * 11) % 60)::integer as age,
+      case when hash(i * 13) % 10 = 0 then null else 1 + (hash(i * 13) % 50000)::bigint end as company_id
+    from range(1, ${PERSONS + 1}) t(i)`);
+  // About 1% of events fall after as-of; they must never count.
+  await db.execute(`create or replace table b.events as
+    select 1 + (hash(i) % ${PERSONS})::bigint as person_id,
+      ['page_view', 'page_view', 'page_view', 'add_to_cart', 'purchase', 'login'][1 + (hash(i * 3) % 6)::integer] as event_name,
+      TIMESTAMPTZ '2026-04-04 10:00:00+00' - to_seconds((hash(i * 7) % (400 * 86400))::bigint) as occurred_at,
+      'sess-' || (hash(i * 13) % ${Math.max(1, EVENTS / 4)})::bigint as session_id
+    from range(0, ${EVENTS}) t(i)`);
+  await db.execute(`checkpoint`);
+  process.stderr.write(`generated in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+const workspace: Workspace = workspaceSchema.parse({
+  version: 1,
+  warehouse: { type: 'duckdb' },
+  entities: [
+    {
+      id: 'person',
+      table: 'b.persons',
+      primaryKey: 'person_id',
+      identifiers: { email: 'email' },
+      events: { table: 'b.events', personKey: 'person_id', name: 'event_name', timestamp: 'occurred_at', sessionKey: 'session_id' },
+      relations: [{ name: 'company', table: 'b.companies', key: 'company_id', foreignKey: 'company_id' }],
+    },
+  ],
+  segments: [
+    {
+      id: 'event-window',
+      entity: 'person',
+      name: 'Bought in the last 30 days',
+      rules: { conditions: [{ kind: 'event', event: 'purchase', window: { last: 30, unit: 'day' } }] },
+    },
+    {
+      id: 'count-threshold',
+      entity: 'person',
+      name: 'At least 3 page views in 30 days',
+      rules: { conditions: [{ kind: 'event', event: 'page_view', count: { op: '>=', value: 3 }, window: { last: 30, unit: 'day' } }] },
+    },
+    {
+      id: 'negation',
+      entity: 'person',
+      name: 'No purchase in 90 days',
+      rules: { conditions: [{ kind: 'event', event: 'purchase', performed: false, window: { last: 90, unit: 'day' } }] },
+    },
+    {
+      id: 'nested-ref',
+      entity: 'person',
+      name: 'Recent buyers on a paid plan or US 30+',
+      rules: {
+        conditions: [
+          { kind: 'segment', segment: 'event-window' },
+          {
+            kind: 'group',
+            match: 'any',
+            conditions: [
+              { kind: 'trait', trait: 'plan', op: 'in', value: ['pro', 'team'] },
+              {
+                kind: 'group',
+                match: 'all',
+                conditions: [
+                  { kind: 'trait', trait: 'age', op: '>=', value: 30 },
+                  { kind: 'trait', trait: 'country', op: '=', value: 'US' },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    },
+    {
+      id: 'relation-trait',
+      entity: 'person',
+      name: 'People at large SaaS companies',
+      rules: {
+        conditions: [
+          { kind: 'trait', trait: 'company.industry', op: '=', value: 'saas' },
+          { kind: 'trait', trait: 'company.employees', op: '>=', value: 1000 },
+        ],
+      },
+    },
+  ],
+});
+
+/** What an analyst would write by hand for the same segments (literals inlined). */
+const HAND_WRITTEN: Record<string, string> = {
+  'event-window': `select count(*) as n from b.persons p where exists (
+      select 1 from b.events e where e.person_id = p.person_id and e.event_name = 'purchase'
+        and e.occurred_at between ${T} - interval 30 day and ${T})`,
+  'count-threshold': `select count(*) as n from b.persons p join (
+      select person_id from b.events where event_name = 'page_view'
+        and occurred_at between ${T} - interval 30 day and ${T}
+      group by person_id having count(*) >= 3) e using (person_id)`,
+  negation: `select count(*) as n from b.persons p where not exists (
+      select 1 from b.events e where e.person_id = p.person_id and e.event_name = 'purchase'
+        and e.occurred_at between ${T} - interval 90 day and ${T})`,
+  'nested-ref': `select count(*) as n from b.persons p
+      where p.person_id in (select person_id from b.events where event_name = 'purchase'
+        and occurred_at between ${T} - interval 30 day and ${T})
+      and (p.plan in ('pro', 'team') or (p.age >= 30 and p.country = 'US'))`,
+  'relation-trait': `select count(*) as n from b.persons p join b.companies c on c.company_id = p.company_id
+      where c.industry = 'saas' and c.employees >= 1000`,
+};
+
+async function timed(db: DuckDbDriver, sql: string, params: readonly unknown[]): Promise<{ ms: number; n: number }> {
+  const start = process.hrtime.bigint();
+  const rows = await db.query<{ n: number }>(sql, params as never);
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, n: Number(rows[0]!.n) };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+mkdirSync(path.dirname(FILE), { recursive: true });
+const db = await DuckDbDriver.open({ path: FILE, settings: { threads: '2' } });
+try {
+  await ensureData(db);
+  console.log(`DuckDB, ${PERSONS.toLocaleString('en')} persons / ${EVENTS.toLocaleString('en')} events, ${REPS} alternating repetitions, medians`);
+  console.log(`${'segment'.padEnd(16)} ${'members'.padStart(9)} ${'compiled ms'.padStart(12)} ${'hand ms'.padStart(9)} ${'ratio'.padStart(6)}  (members query: compiled ms)`);
+  let worst = 0;
+  let mismatch = false;
+  for (const segment of workspace.segments) {
+    const compiled = compileCount(workspace, segment.id, { dialect: db.dialect, asOf: AS_OF });
+    const members = compileMembers(workspace, segment.id, { dialect: db.dialect, asOf: AS_OF, identifiers: ['email'] });
+    const hand = HAND_WRITTEN[segment.id]!;
+    // One warm-up run each, so neither side pays for the first read of the file.
+    const c0 = await timed(db, compiled.sql, compiled.params);
+    const h0 = await timed(db, hand, []);
+    if (c0.n !== h0.n) {
+      mismatch = true;
+      console.log(`${segment.id}: COUNTS DIFFER compiled ${c0.n} vs hand-written ${h0.n}`);
+    }
+    const cs: number[] = [];
+    const hs: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      // Alternate which side goes first, so drift on a shared machine hits both alike.
+      if (i % 2 === 0) {
+        cs.push((await timed(db, compiled.sql, compiled.params)).ms);
+        hs.push((await timed(db, hand, [])).ms);
+      } else {
+        hs.push((await timed(db, hand, [])).ms);
+        cs.push((await timed(db, compiled.sql, compiled.params)).ms);
+      }
+    }
+    const m = await timed(db, `select count(*) as n from (${members.sql}) q`, members.params);
+    const ratio = median(cs) / median(hs);
+    worst = Math.max(worst, ratio);
+    console.log(
+      `${segment.id.padEnd(16)} ${String(c0.n).padStart(9)} ${median(cs).toFixed(1).padStart(12)} ${median(hs).toFixed(1).padStart(9)} ${ratio.toFixed(2).padStart(6)}  (${m.ms.toFixed(1)})`,
+    );
+  }
+  console.log(`worst ratio ${worst.toFixed(2)} (target <= ${TARGET}): ${worst <= TARGET ? 'ok' : 'MISSED'}`);
+  process.exitCode = mismatch || worst > TARGET ? 1 : 0;
+} finally {
+  await db.close();
+}
