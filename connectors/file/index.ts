@@ -34,7 +34,7 @@ const fileConnector: ConnectorDefinition<FileSettings> = {
   settingsSchema,
   secretSettings: [],
   identifiers: IDENTIFIER_KINDS,
-  create: (settings, deps) => new FileDestination({ ...settings, baseDir: deps.baseDir }),
+  create: (settings, deps) => new FileDestination({ ...settings, baseDir: deps.baseDir, identifiers: IDENTIFIER_KINDS }),
 };
 
 export default fileConnector;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { IDENTIFIER_KINDS, type IdentifierKind } from '../../src/config/schema';
+import type { IdentifierKind } from '../../src/config/schema';
 import {
   type AudienceRef,
   type BatchContext,
@@ -33,11 +33,12 @@ export function batchFile(batchId: string): string {
 export class FileDestination implements Destination {
   readonly batchLimit: number;
   readonly concurrency: number;
-  readonly acceptedIdentifiers = IDENTIFIER_KINDS;
+  readonly acceptedIdentifiers: readonly IdentifierKind[];
   readonly root: string;
 
-  constructor(o: { path: string; baseDir: string; batchLimit: number; concurrency: number }) {
+  constructor(o: { path: string; baseDir: string; batchLimit: number; concurrency: number; identifiers: readonly IdentifierKind[] }) {
     this.root = path.resolve(o.baseDir, o.path);
+    this.acceptedIdentifiers = o.identifiers;
     this.batchLimit = o.batchLimit;
     this.concurrency = o.concurrency;
   }

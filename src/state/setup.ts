@@ -1,5 +1,5 @@
 import type { WarehouseDriver } from '../warehouse/driver';
-import { IDENTIFIER_COLUMNS, StateSql } from './state-sql';
+import { IDENTIFIER_COLUMNS, STATE_TABLES, StateSql } from './state-sql';
 
 const ready = new WeakMap<WarehouseDriver, Set<string>>();
 
@@ -32,8 +32,21 @@ export async function ensureStateSchema(warehouse: WarehouseDriver, schema: stri
   let done = ready.get(warehouse);
   if (!done) ready.set(warehouse, (done = new Set()));
   if (!done.has(schema)) {
-    for (const sql of stateSchemaStatements(state)) await warehouse.execute(sql);
+    // Every DDL statement is a commit; skip them all when the schema is already complete.
+    if (!(await complete(state))) for (const sql of stateSchemaStatements(state)) await warehouse.execute(sql);
     done.add(schema);
   }
   return state;
+}
+
+async function complete(state: StateSql): Promise<boolean> {
+  try {
+    const b = state.binder();
+    const rows = await state.query<{ table_name: string }>('list-tables', { schemaName: b.bind(state.schema) }, b.params);
+    const have = new Set(rows.map((r) => r.table_name));
+    return Object.values(STATE_TABLES).every((t) => have.has(t));
+  } catch {
+    // No schema yet (or no catalog access): create what is missing.
+    return false;
+  }
 }

@@ -127,6 +127,7 @@ class Steps {
   readonly host: string;
   readonly pid: number;
   readonly leaseMs: number;
+  #renewed: { runId: string; at: number } | undefined;
 
   constructor(deps: SyncDeps) {
     this.deps = deps;
@@ -154,6 +155,10 @@ class Steps {
   }
 
   async heartbeat(state: StateSql, ref: { runId: string; syncId: string }): Promise<void> {
+    // Renewing is a warehouse write; within one process, once per tenth of the lease is enough.
+    const now = Date.now();
+    if (this.#renewed?.runId === ref.runId && now - this.#renewed.at < this.leaseMs / 10) return;
+    this.#renewed = { runId: ref.runId, at: now };
     const ok = await renewSyncLock(state, { ...ref, host: this.host, pid: this.pid, now: this.clock(), leaseMs: this.leaseMs });
     if (!ok) throw new Error(`run ${ref.runId} lost the lock of sync "${ref.syncId}" to another process`);
   }

@@ -1,0 +1,191 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseWorkspace } from '../../src/config/load';
+import type { CrashPoint } from './support/crash-child';
+
+/**
+ * Crash safety (DESIGN "One sync run"): sync runs are SIGKILLed at random points — random delays
+ * (start-up, evaluation, diff), around every destination call, after acknowledgements, between
+ * upload and commit, after commit — and the rerun must leave the destination equal to the
+ * segment, without re-sending an acknowledged batch or removing anyone twice. Each child process
+ * first reruns and checks what the previous trial's crash left, then changes the data a little and
+ * runs the sync with one crash point armed. Independent lanes (own DuckDB file and export folder)
+ * run side by side.
+ */
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WANTED = Number(process.env.OUTFLOW_CRASH_TRIALS ?? 200);
+const LANES = Number(process.env.OUTFLOW_CRASH_LANES ?? 3);
+const SEED = Number(process.env.OUTFLOW_CRASH_SEED ?? Date.now() % 2 ** 31);
+// The bundle sits two levels below the repository so its templates resolve as from src/warehouse/.
+const WORK = path.join(REPO, 'scratch', `crash-${process.pid}`);
+const CHILD = path.join(WORK, 'child.mjs');
+// SIGKILL keeps the page cache, so the lanes' files can live in memory: no fsync waits.
+const DATA = path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `outflow-crash-${process.pid}`);
+/** Random delays up to about one run's length on small data. */
+const TIMER_MAX_MS = 400;
+
+const EVENTS: [event: string, maxNth: number][] = [
+  ['run_started', 1],
+  ['segment_evaluated', 1],
+  ['diff_computed', 1],
+  ['remove_call', 2],
+  ['remove_written', 2],
+  ['add_call', 3],
+  ['add_written', 3],
+  ['batch_acknowledged', 4],
+  ['upload_done', 2],
+  ['snapshot_committed', 1],
+];
+
+function mulberry32(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Lane {
+  dir: string;
+  db: string;
+  dest: string;
+  log: string;
+  results: string;
+  workspace: string;
+}
+
+function lane(i: number): Lane {
+  const dir = path.join(DATA, `lane-${i}`);
+  mkdirSync(dir, { recursive: true });
+  const db = path.join(dir, 'warehouse.duckdb');
+  const dest = path.join(dir, 'exports');
+  const { workspace } = parseWorkspace(`
+version: 1
+warehouse: {type: duckdb, path: ${db}}
+entities:
+  - {id: person, sql: "select * from persons where vip", primaryKey: person_id, identifiers: {email: email}}
+segments:
+  - {id: vips, entity: person, name: VIPs, type: everyone, alias: vip-people}
+destinations:
+  - {id: out, type: file, settings: {path: ${dest}, batchLimit: 3, concurrency: 2}}
+syncs:
+  - {id: vip-sync, segment: vips, destination: out, maxRemovalShare: 1, allowEmpty: true}
+`);
+  const l = { dir, db, dest, log: path.join(dir, 'sends.jsonl'), results: path.join(dir, 'results.jsonl'), workspace: JSON.stringify(workspace) };
+  writeFileSync(l.log, '');
+  writeFileSync(l.results, '');
+  return l;
+}
+
+function runChild(l: Lane, trial: number, seed: number, crash: CrashPoint): Promise<{ signal: NodeJS.Signals | null; code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CHILD], {
+      env: {
+        PATH: process.env.PATH,
+        CRASH_TRIAL: String(trial),
+        CRASH_SEED: String(seed),
+        CRASH_POINT: JSON.stringify(crash),
+        CRASH_LOG: l.log,
+        CRASH_RESULTS: l.results,
+        CRASH_DB: l.db,
+        CRASH_DEST: l.dest,
+        CRASH_WORKSPACE: l.workspace,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+describe('crash safety of sync runs (SIGKILL in child processes)', () => {
+  beforeAll(async () => {
+    for (const dir of [WORK, DATA]) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+    }
+    await build({
+      entryPoints: [path.join(REPO, 'test/sync/support/crash-child.ts')],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: CHILD,
+      // Only the native binding stays outside: one pre-parsed file keeps each child's start-up short.
+      external: ['@duckdb/node-bindings'],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: 'error',
+    });
+  });
+  afterAll(() => {
+    for (const dir of [WORK, DATA]) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`recovers from >= ${WANTED} random crashes with the destination equal to the segment`, async () => {
+    const rand = mulberry32(SEED);
+    const failures: string[] = [];
+    const crashedAt = new Map<string, number>();
+    let crashes = 0;
+    let trials = 0;
+    const started = Date.now();
+
+    const drive = async (l: Lane) => {
+      while (crashes < WANTED && trials < WANTED * 2 && failures.length < 5) {
+        const trial = ++trials;
+        let crash: CrashPoint;
+        if (rand() < 0.4) crash = { type: 'timer', ms: Math.floor(rand() * TIMER_MAX_MS) };
+        else {
+          const [event, maxNth] = EVENTS[Math.floor(rand() * EVENTS.length)]!;
+          crash = { type: 'event', event, nth: 1 + Math.floor(rand() * maxNth) };
+        }
+        const child = await runChild(l, trial, Math.floor(rand() * 2 ** 31), crash);
+        if (child.signal === 'SIGKILL') {
+          crashes++;
+          const key = crash.type === 'timer' ? 'timer' : crash.event;
+          crashedAt.set(key, (crashedAt.get(key) ?? 0) + 1);
+        } else if (child.code !== 0) failures.push(`trial ${trial}: child exited ${child.code}: ${child.out.slice(0, 800)}`);
+      }
+      // The rerun after the lane's last crash.
+      const last = await runChild(l, 0, 0, { type: 'none' });
+      if (last.code !== 0) failures.push(`final rerun exited ${last.code}: ${last.out.slice(0, 800)}`);
+    };
+    const lanes = Array.from({ length: LANES }, (_, i) => lane(i));
+    await Promise.all(lanes.map(drive));
+
+    for (const l of lanes) {
+      let reruns = 0;
+      for (const line of readFileSync(l.results, 'utf8').split('\n')) {
+        if (!line) continue;
+        const r = JSON.parse(line) as { trial: number; stage: string; ok?: boolean };
+        if (r.stage !== 'timing' && !r.ok) failures.push(`${path.basename(l.dir)}: ${line}`);
+        if (r.stage === 'rerun') reruns++;
+      }
+      expect(reruns).toBeGreaterThan(0);
+      // No batch was sent after its acknowledgement was recorded.
+      const acked = new Set<string>();
+      for (const line of readFileSync(l.log, 'utf8').split('\n')) {
+        if (!line) continue;
+        const e = JSON.parse(line) as { t: string; batchId: string; trial: number };
+        if (e.t === 'ack') acked.add(e.batchId);
+        else if (acked.has(e.batchId)) failures.push(`${path.basename(l.dir)} trial ${e.trial}: acknowledged batch ${e.batchId} was sent again`);
+      }
+    }
+    console.info(
+      `crash trials: ${crashes} crashes in ${trials} trials, ${Math.round((Date.now() - started) / 1000)}s, ${LANES} lanes (seed ${SEED}); by point: ${JSON.stringify(Object.fromEntries(crashedAt))}`,
+    );
+    expect(failures, `seed ${SEED}`).toEqual([]);
+    expect(crashes).toBeGreaterThanOrEqual(WANTED);
+    expect(crashedAt.size).toBeGreaterThanOrEqual(8);
+  }, 600_000);
+});

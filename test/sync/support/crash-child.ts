@@ -1,0 +1,111 @@
+/**
+ * One crash trial as its own process (bundled by crash.test.ts so start-up stays cheap):
+ *  1. the rerun: run the sync to completion (resuming whatever the previous trial's crash left)
+ *     and check that the exported audience equals the segment's members, nobody removed twice;
+ *  2. change the data a little (seeded);
+ *  3. run the sync again with one crash point armed: SIGKILL on the n-th occurrence of an event,
+ *     or after a delay; a run that survives is checked too.
+ * Check results go to $CRASH_RESULTS; sends and acknowledgements to $CRASH_LOG.
+ */
+import { appendFileSync } from 'node:fs';
+import type { Workspace } from '../../../src/config/schema';
+import { FileDestination } from '../../../connectors/file/writer';
+import { runSync } from '../../../src/sync/run-sync';
+import { DuckDbDriver } from '../../../src/warehouse/duckdb/driver';
+import { logAck, loggingDestination } from './crash-log';
+import { replayFileAudience } from './file-audience';
+
+export type CrashPoint = { type: 'none' } | { type: 'event'; event: string; nth: number } | { type: 'timer'; ms: number };
+
+const env = (k: string) => {
+  const v = process.env[k];
+  if (v === undefined) throw new Error(`${k} is not set`);
+  return v;
+};
+const trial = Number(env('CRASH_TRIAL'));
+const tag = { trial };
+const crash = JSON.parse(env('CRASH_POINT')) as CrashPoint;
+const logFile = env('CRASH_LOG');
+const results = env('CRASH_RESULTS');
+const dest = env('CRASH_DEST');
+// Parsed and validated by the parent; passing it as JSON keeps YAML parsing out of start-up.
+const workspace = JSON.parse(env('CRASH_WORKSPACE')) as Workspace;
+
+let seed = Number(env('CRASH_SEED')) >>> 0;
+const rand = () => {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+let armed = false;
+const counts = new Map<string, number>();
+const point = (event: string) => {
+  if (!armed || crash.type !== 'event' || crash.event !== event) return;
+  const n = (counts.get(event) ?? 0) + 1;
+  counts.set(event, n);
+  if (n === crash.nth) process.kill(process.pid, 'SIGKILL');
+};
+
+// Tiny data: one DuckDB thread is plenty and leaves the cores to the other lanes.
+const warehouse = await DuckDbDriver.open({ path: env('CRASH_DB'), settings: { threads: '1' } });
+// The file destination directly: the connector registry would load settings validation too.
+const files = new FileDestination({ path: dest, baseDir: '/', batchLimit: 3, concurrency: 2, identifiers: ['email'] });
+const deps = {
+  warehouse,
+  workspace,
+  destinations: async () => loggingDestination(files, logFile, tag, point),
+  log: (event: string, fields?: Record<string, unknown>) => {
+    if (event === 'batch_acknowledged') logAck(logFile, tag, fields?.batchId);
+    point(event);
+  },
+};
+const sync = () => runSync(deps, { syncId: 'vip-sync', asOf: new Date().toISOString() });
+
+async function check(stage: string) {
+  const want = (await warehouse.query<{ person_id: string; email: string }>('select person_id, email from persons where vip'))
+    .map((r) => `${r.person_id}:${r.email}`)
+    .sort();
+  const { members, violations } = replayFileAudience(dest, 'vip-people');
+  const have = [...members].map(([id, email]) => `${id}:${email}`).sort();
+  const missing = want.filter((x) => !have.includes(x));
+  const extra = have.filter((x) => !want.includes(x));
+  const ok = violations.length === 0 && missing.length === 0 && extra.length === 0;
+  appendFileSync(results, `${JSON.stringify({ trial, stage, ok, violations, missing, extra })}\n`);
+}
+
+const exists = await warehouse.query<{ n: number }>(`select count(*) as n from information_schema.tables where table_name = 'persons'`);
+if (Number(exists[0]?.n) === 0)
+  await warehouse.execute(
+    `create table persons as select 'p' || lpad(cast(i as varchar), 3, '0') as person_id, 'u' || i || '@example.com' as email, i % 3 <> 0 as vip from range(30) t(i)`,
+  );
+
+const rerun = await sync();
+if (rerun.status !== 'synced') throw new Error(`the rerun ended ${rerun.status}: ${rerun.reason}`);
+await check('rerun');
+if (crash.type === 'none') {
+  await warehouse.close();
+  process.exit(0);
+}
+
+// A little churn: members leave and come back, identifiers change, new people arrive.
+for (let i = 0; i < 4; i++) {
+  const id = `p${String(Math.floor(rand() * 36)).padStart(3, '0')}`;
+  const what = rand();
+  if (what < 0.6) await warehouse.execute('update persons set vip = not vip where person_id = $1', [id]);
+  else if (what < 0.85) await warehouse.execute('update persons set email = $1 where person_id = $2', [`u${trial}x${i}@example.com`, id]);
+  else await warehouse.execute('insert into persons select $1, $2, true where not exists (select 1 from persons where person_id = $1)', [id, `${id}@example.com`]);
+}
+
+armed = true;
+const t0 = Date.now();
+if (crash.type === 'timer') setTimeout(() => process.kill(process.pid, 'SIGKILL'), crash.ms);
+const r = await sync();
+armed = false;
+if (r.status !== 'synced') throw new Error(`run ended ${r.status}: ${r.reason}`);
+await check('survived');
+appendFileSync(results, `${JSON.stringify({ trial, stage: 'timing', runMs: Date.now() - t0 })}\n`);
+await warehouse.close();
+process.exit(0);
