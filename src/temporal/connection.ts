@@ -61,7 +61,7 @@ function unavailable(config: TemporalConfig, err: unknown): TemporalUnavailableE
 export async function connectClient(config: TemporalConfig): Promise<{ client: Client; close: () => Promise<void> }> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ ...(await connectionOptions(config)), connectTimeout: '5 seconds' });
+    connection = await Connection.connect({ ...(await connectionOptions(config)), connectTimeout: '3 seconds' });
   } catch (err) {
     if (err instanceof UserInputError) throw err;
     throw unavailable(config, err);

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo';
 import { registerSegments } from './segments';
+import { registerSchedules } from './schedules';
 import { registerSegmentsRefresh } from './segments-refresh';
 import { registerSync } from './sync';
 import { registerValidate } from './validate';
+import { registerWorker } from './worker';
 
 /**
  * Every command lives in its own file and registers itself here. Commands that share a
@@ -15,6 +17,8 @@ export function registerCommands(program: Command): void {
   registerSegments(program);
   registerSegmentsRefresh(program);
   registerSync(program);
+  registerWorker(program);
+  registerSchedules(program);
 }
 
 /** The sub-command group `name` of `program`, created on first use. */
