@@ -9,6 +9,8 @@ import { type EventSetNode, FALSE, type FilterNode, type RuleNode, TRUE } from '
 export interface NormalizedSegment {
   readonly segment: SegmentConfig;
   readonly entity: EntityConfig;
+  /** Index of the entity in the workspace file, for error paths. */
+  readonly entityIndex: number;
   readonly tree: RuleNode;
 }
 
@@ -23,11 +25,12 @@ export function normalizeSegment(ws: Workspace, segmentId: string, catalog?: Cat
   const index = ws.segments.findIndex((s) => s.id === segmentId);
   if (index < 0) throw new UserInputError([{ path: 'segment', message: `unknown segment "${segmentId}"` }]);
   const segment = ws.segments[index]!;
-  const entity = ws.entities.find((e) => e.id === segment.entity);
+  const entityIndex = ws.entities.findIndex((e) => e.id === segment.entity);
+  const entity = ws.entities[entityIndex];
   if (!entity)
     throw new UserInputError([{ path: formatPath(['segments', index, 'entity']), message: `unknown entity "${segment.entity}"` }]);
   const tree = new Normalizer(ws, entity, catalog).segment(index, []);
-  return { segment, entity, tree };
+  return { segment, entity, entityIndex, tree };
 }
 
 class Normalizer {

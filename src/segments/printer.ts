@@ -37,7 +37,7 @@ function identifierColumn(n: NormalizedSegment, kind: IdentifierKind): string {
   const column = n.entity.identifiers[kind];
   if (column === undefined)
     throw new UserInputError([
-      { path: `entities[${n.entity.id}].identifiers.${kind}`, message: `entity "${n.entity.id}" maps no "${kind}" column` },
+      { path: `entities[${n.entityIndex}].identifiers.${kind}`, message: `entity "${n.entity.id}" maps no "${kind}" column` },
     ]);
   return column;
 }

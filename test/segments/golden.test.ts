@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { type IdentifierKind, type Workspace, workspaceSchema } from '../../src/config/schema';
+import { compileMembers, dialectFor } from '../../src/segments';
+import { DIALECTS, type DialectName } from '../../src/warehouse/dialect';
+
+// Golden SQL per dialect. BigQuery and Snowflake cannot run here, so their text is reviewed by
+// hand against each engine's documentation and frozen; DuckDB and PostgreSQL are also checked
+// for behaviour in compiler.test.ts. `Record<DialectName, ...>`: a new dialect does not compile
+// until every case has its answer.
+
+interface Expected {
+  sql: string;
+  /** Bound values in placeholder order; instants as ISO text. */
+  params: unknown[];
+}
+
+const AS_OF = new Date('2024-03-31T12:00:00Z');
+
+const WORKSPACE: Workspace = workspaceSchema.parse({
+  version: 1,
+  warehouse: { type: 'duckdb' },
+  entities: [
+    {
+      id: 'person',
+      table: 'crm.persons',
+      primaryKey: 'id',
+      identifiers: { email: 'email' },
+      events: { table: 'crm.events', personKey: 'person_id', name: 'name', timestamp: 'ts', sessionKey: 'sid' },
+      relations: [{ name: 'company', table: 'crm.companies', key: 'id', foreignKey: 'company_id' }],
+    },
+  ],
+  segments: [
+    {
+      id: 'few-buys',
+      entity: 'person',
+      name: 'Fewer than 3 purchases in 2 months (includes none)',
+      rules: { conditions: [{ kind: 'event', event: 'buy', count: { op: '<', value: 3 }, window: { last: 2, unit: 'month' } }] },
+    },
+    {
+      id: 'tech-mail',
+      entity: 'person',
+      name: 'Relation trait or escaped ends_with',
+      rules: {
+        match: 'any',
+        conditions: [
+          { kind: 'trait', trait: 'company.industry', op: 'in', value: ['tech', 'media'] },
+          { kind: 'trait', trait: 'email', op: 'ends_with', value: '_co.com' },
+        ],
+      },
+    },
+    {
+      id: 'seen',
+      entity: 'person',
+      name: 'First seen this week, 2+ sessions in January',
+      rules: {
+        conditions: [
+          { kind: 'first_seen', op: 'within_last', value: { last: 7, unit: 'day' } },
+          { kind: 'sessions', count: { op: '>=', value: 2 }, window: { from: '2024-01-01', to: '2024-02-01T00:00:00Z' } },
+        ],
+      },
+    },
+    { id: 'vip', entity: 'person', name: 'Static', type: 'static', members: ['a', 'b'] },
+    {
+      id: 'not-vip-known',
+      entity: 'person',
+      name: 'Negated reference, identified, where filter',
+      rules: {
+        conditions: [
+          { kind: 'segment', segment: 'vip', member: false },
+          { kind: 'identified', value: true },
+          { kind: 'event', event: 'buy', where: [{ column: 'amount', op: '>', value: 10 }] },
+        ],
+      },
+    },
+  ],
+});
+
+const IDENTIFIERS: Record<string, IdentifierKind[]> = { vip: ['email'] };
+
+const GOLDEN: Record<string, Record<DialectName, Expected>> = {
+  "few-buys": {
+    duckdb: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $1 AND (CAST($2 AS TIMESTAMPTZ) - CAST($3 AS INTEGER) * INTERVAL \'1 month\') <= e."ts" AND e."ts" <= $4 GROUP BY e."person_id" HAVING COUNT(*) >= $5) AS s WHERE s.person_key = p."id")',
+      params: ["buy", "2024-03-31T12:00:00.000Z", 2, "2024-03-31T12:00:00.000Z", 3],
+    },
+    postgres: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $1 AND (CAST($2 AS TIMESTAMPTZ) - CAST($3 AS INTEGER) * INTERVAL \'1 month\') <= e."ts" AND e."ts" <= $4 GROUP BY e."person_id" HAVING COUNT(*) >= $5) AS s WHERE s.person_key = p."id")',
+      params: ["buy", "2024-03-31T12:00:00.000Z", 2, "2024-03-31T12:00:00.000Z", 3],
+    },
+    bigquery: {
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE e.`name` = ? AND TIMESTAMP(DATETIME_SUB(DATETIME(?), INTERVAL ? month)) <= e.`ts` AND e.`ts` <= ? GROUP BY e.`person_id` HAVING COUNT(*) >= ?) AS s WHERE s.person_key = p.`id`)',
+      params: ["buy", "2024-03-31T12:00:00.000Z", 2, "2024-03-31T12:00:00.000Z", 3],
+    },
+    snowflake: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = ? AND DATEADD(month, -1 * ?, ?) <= e."ts" AND e."ts" <= ? GROUP BY e."person_id" HAVING COUNT(*) >= ?) AS s WHERE s.person_key = p."id")',
+      params: ["buy", 2, "2024-03-31T12:00:00.000Z", "2024-03-31T12:00:00.000Z", 3],
+    },
+  },
+  "tech-mail": {
+    duckdb: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p LEFT JOIN "crm"."companies" AS r0 ON r0."id" = p."company_id" WHERE p."id" IS NOT NULL AND (r0."industry" = ANY($1) OR p."email" ILIKE $2 ESCAPE \'\\\')',
+      params: [["tech","media"], "%\\_co.com"],
+    },
+    postgres: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p LEFT JOIN "crm"."companies" AS r0 ON r0."id" = p."company_id" WHERE p."id" IS NOT NULL AND (r0."industry" = ANY($1) OR p."email" ILIKE $2 ESCAPE \'\\\')',
+      params: [["tech","media"], "%\\_co.com"],
+    },
+    bigquery: {
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p LEFT JOIN `crm`.`companies` AS r0 ON r0.`id` = p.`company_id` WHERE p.`id` IS NOT NULL AND (r0.`industry` IN UNNEST(?) OR LOWER(p.`email`) LIKE LOWER(?))',
+      params: [["tech","media"], "%\\_co.com"],
+    },
+    snowflake: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p LEFT JOIN "crm"."companies" AS r0 ON r0."id" = p."company_id" WHERE p."id" IS NOT NULL AND (ARRAY_CONTAINS(TO_VARIANT(r0."industry"), PARSE_JSON(?)) OR p."email" ILIKE ? ESCAPE \'\\\\\')',
+      params: ["[\"tech\",\"media\"]", "%\\_co.com"],
+    },
+  },
+  "seen": {
+    duckdb: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= $1 GROUP BY e."person_id" HAVING MIN(e."ts") >= (CAST($2 AS TIMESTAMPTZ) - CAST($3 AS INTEGER) * INTERVAL \'1 day\')) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE $4 <= e."ts" AND e."ts" < $5 AND e."ts" <= $6 AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= $7))',
+      params: ["2024-03-31T12:00:00.000Z", "2024-03-31T12:00:00.000Z", 7, "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-31T12:00:00.000Z", 2],
+    },
+    postgres: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= $1 GROUP BY e."person_id" HAVING MIN(e."ts") >= (CAST($2 AS TIMESTAMPTZ) - CAST($3 AS INTEGER) * INTERVAL \'1 day\')) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE $4 <= e."ts" AND e."ts" < $5 AND e."ts" <= $6 AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= $7))',
+      params: ["2024-03-31T12:00:00.000Z", "2024-03-31T12:00:00.000Z", 7, "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-31T12:00:00.000Z", 2],
+    },
+    bigquery: {
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND (p.`id` IN (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE e.`ts` <= ? GROUP BY e.`person_id` HAVING MIN(e.`ts`) >= TIMESTAMP(DATETIME_SUB(DATETIME(?), INTERVAL ? day))) AND p.`id` IN (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE ? <= e.`ts` AND e.`ts` < ? AND e.`ts` <= ? AND e.`sid` IS NOT NULL GROUP BY e.`person_id` HAVING COUNT(DISTINCT e.`sid`) >= ?))',
+      params: ["2024-03-31T12:00:00.000Z", "2024-03-31T12:00:00.000Z", 7, "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-31T12:00:00.000Z", 2],
+    },
+    snowflake: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= ? GROUP BY e."person_id" HAVING MIN(e."ts") >= DATEADD(day, -1 * ?, ?)) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE ? <= e."ts" AND e."ts" < ? AND e."ts" <= ? AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= ?))',
+      params: ["2024-03-31T12:00:00.000Z", 7, "2024-03-31T12:00:00.000Z", "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-31T12:00:00.000Z", 2],
+    },
+  },
+  "vip": {
+    duckdb: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND CAST(p."id" AS VARCHAR) = ANY($1)',
+      params: [["a","b"]],
+    },
+    postgres: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND CAST(p."id" AS VARCHAR) = ANY($1)',
+      params: [["a","b"]],
+    },
+    bigquery: {
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id`, CAST(p.`email` AS STRING) AS `email` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND CAST(p.`id` AS STRING) IN UNNEST(?)',
+      params: [["a","b"]],
+    },
+    snowflake: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND ARRAY_CONTAINS(TO_VARIANT(CAST(p."id" AS VARCHAR)), PARSE_JSON(?))',
+      params: ["[\"a\",\"b\"]"],
+    },
+  },
+  "not-vip-known": {
+    duckdb: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= $3 AND e."amount" > $4))',
+      params: [["a","b"], "buy", "2024-03-31T12:00:00.000Z", 10],
+    },
+    postgres: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= $3 AND e."amount" > $4))',
+      params: [["a","b"], "buy", "2024-03-31T12:00:00.000Z", 10],
+    },
+    bigquery: {
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND (NOT (CAST(p.`id` AS STRING) IN UNNEST(?)) AND (p.`email` IS NOT NULL) AND p.`id` IN (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE e.`name` = ? AND e.`ts` <= ? AND e.`amount` > ?))',
+      params: [["a","b"], "buy", "2024-03-31T12:00:00.000Z", 10],
+    },
+    snowflake: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (ARRAY_CONTAINS(TO_VARIANT(CAST(p."id" AS VARCHAR)), PARSE_JSON(?))) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = ? AND e."ts" <= ? AND e."amount" > ?))',
+      params: ["[\"a\",\"b\"]", "buy", "2024-03-31T12:00:00.000Z", 10],
+    },
+  },
+};
+
+describe('golden SQL', () => {
+  for (const [id, perDialect] of Object.entries(GOLDEN)) {
+    it.each(DIALECTS)(`${id} on %s`, (dialect) => {
+      const q = compileMembers(WORKSPACE, id, { dialect: dialectFor(dialect), asOf: AS_OF, identifiers: IDENTIFIERS[id] ?? [] });
+      const params = q.params.map((p) => (p instanceof Date ? p.toISOString() : p));
+      expect({ sql: q.sql, params }).toEqual(perDialect[dialect]);
+    });
+  }
+});
