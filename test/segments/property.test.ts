@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileMembers, dialectFor } from '../../src/segments';
+import { compileCount, compileMembers, dialectFor } from '../../src/segments';
 import type { SqlDialect } from '../../src/warehouse/dialect';
 import type { CompiledQuery, Row, SqlValue } from '../../src/warehouse/driver';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
@@ -58,9 +58,10 @@ async function check(e: Engine, sc: Scenario): Promise<number> {
   const placeholder = (i: number) => e.dialect.placeholder(i);
   for (const stmt of loadStatements(sc.tables, e.name, quote, placeholder)) await e.run(stmt.sql, stmt.params);
   const reference = new ReferenceEvaluator(sc.ws, sc.tables, sc.asOf);
+  const persons = new Map(sc.tables[0]!.rows.map((p) => [String(p.person_id), p]));
   let members = 0;
   for (const segment of sc.ws.segments) {
-    const q = compileMembers(sc.ws, segment.id, { dialect: e.dialect, asOf: sc.asOf });
+    const q = compileMembers(sc.ws, segment.id, { dialect: e.dialect, asOf: sc.asOf, identifiers: ['email', 'firstName'] });
     const rows = await e.run(q.sql, q.params).catch((err: Error) => {
       throw new Error(`${err.message}\n${describeFailure(sc, segment.id, q, [], [])}`, { cause: err });
     });
@@ -69,6 +70,14 @@ async function check(e: Engine, sc: Scenario): Promise<number> {
     members += want.length;
     if (new Set(got).size !== got.length) throw new Error(`duplicate rows\n${describeFailure(sc, segment.id, q, got, want)}`);
     if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(describeFailure(sc, segment.id, q, got, want));
+    // Identifier columns carry each member's own values (as text, nulls kept).
+    for (const r of rows) {
+      const person = persons.get(String(r.person_id))!;
+      expect([r.email ?? null, r.firstName ?? null], `identifiers of ${String(r.person_id)}`).toEqual([person.email ?? null, person.name ?? null]);
+    }
+    const count = compileCount(sc.ws, segment.id, { dialect: e.dialect, asOf: sc.asOf });
+    const [n] = await e.run(count.sql, count.params);
+    if (Number(n!.n) !== want.length) throw new Error(`count ${String(n!.n)}\n${describeFailure(sc, segment.id, count, got, want)}`);
   }
   return members;
 }
