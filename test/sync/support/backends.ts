@@ -3,8 +3,7 @@ import { parseWorkspace } from '../../../src/config/load';
 import type { Workspace } from '../../../src/config/schema';
 import { openWarehouse } from '../../../src/warehouse';
 import type { WarehouseDriver } from '../../../src/warehouse/driver';
-
-export const PG_URL = process.env.OUTFLOW_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { openTestPostgres, PG_URL, postgresReachable } from '../../support/pg';
 
 /** A warehouse with a private data schema and state schema, so parallel test files never collide. */
 export interface TestWarehouse {
@@ -27,7 +26,7 @@ export async function openBackend(name: BackendName, tag: string): Promise<TestW
     const warehouse = await openWarehouse({ type: 'duckdb', path: ':memory:' });
     return { name, warehouse, data: 'main', state: `outflow_${suffix}`, config: '{type: duckdb}', close: () => warehouse.close() };
   }
-  const warehouse = await openWarehouse({ type: 'postgres', connectionString: PG_URL });
+  const warehouse = await openTestPostgres();
   const data = `t_${suffix}`;
   const state = `outflow_${suffix}`;
   await warehouse.execute(`create schema ${data}`);
@@ -46,20 +45,11 @@ export async function openBackend(name: BackendName, tag: string): Promise<TestW
 }
 
 /**
- * Backends these tests run on: DuckDB always; PostgreSQL when its driver can reach the server.
- * Under CI=true an unreachable PostgreSQL is a failure, not a skip.
+ * Backends these tests run on: DuckDB always; PostgreSQL when the test server answers (under
+ * CI=true an unreachable server fails the suite instead).
  */
 export async function availableBackends(): Promise<BackendName[]> {
-  try {
-    const w = await openWarehouse({ type: 'postgres', connectionString: PG_URL });
-    await w.query('select 1');
-    await w.close();
-    return ['duckdb', 'postgres'];
-  } catch (err) {
-    if (process.env.CI) throw new Error(`PostgreSQL at ${PG_URL} is required under CI: ${(err as Error).message}`, { cause: err });
-    console.warn(`skipping PostgreSQL state tests: ${(err as Error).message}`);
-    return ['duckdb'];
-  }
+  return (await postgresReachable()) ? ['duckdb', 'postgres'] : ['duckdb'];
 }
 
 export function workspaceFor(b: TestWarehouse, body: string): Workspace {
