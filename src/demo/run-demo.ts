@@ -18,6 +18,8 @@ import {
   DEMO_WAREHOUSE_FILE,
 } from './defaults';
 
+const GENERATION_MEMORY = '4GB';
+
 /** What every demo step reads, and what earlier steps leave for later ones. */
 export interface DemoContext {
   /** Absolute path of the demo folder. */
@@ -60,11 +62,14 @@ export const warehouseStep: DemoStep = {
     }
     // Build next to the target and rename it into place, so an interrupted run never leaves
     // a half-written warehouse behind and a finished one replaces the old file in one step.
-    const tmp = `${ctx.warehouseFile}.tmp`;
+    // (Not "<file>.tmp": DuckDB spills to a folder of that name next to an open database.)
+    const tmp = `${ctx.warehouseFile}.building`;
     removeDuckDbFile(tmp);
     const started = Date.now();
     const bar = stepProgress(ctx.progress, 'Generating demo data');
-    const wh = await DuckDbDriver.open({ path: tmp });
+    // A bounded memory budget: DuckDB spills to disk beyond it, so ten million persons fit on a
+    // laptop next to everything else it runs.
+    const wh = await DuckDbDriver.open({ path: tmp, settings: { memory_limit: GENERATION_MEMORY } });
     try {
       const summary = await generateDemoData(wh, {
         persons: ctx.persons,

@@ -13,7 +13,7 @@ interface DemoFlags {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('generate a demo warehouse and workspace file under .outflow-demo/ and show the segments')
+    .description('generate a demo warehouse and workspace file under .outflow-demo/ and print every segment size')
     .option('--persons <n>', 'number of persons to generate', String(DEFAULT_DEMO_PERSONS))
     .option('--dir <path>', 'folder for the demo warehouse and workspace file', DEFAULT_DEMO_DIR)
     .option('--seed <n>', 'random seed; the same seed gives the same data', String(DEFAULT_DEMO_SEED))
