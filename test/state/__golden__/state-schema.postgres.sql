@@ -1,0 +1,12 @@
+create schema if not exists "outflow";
+create table if not exists "outflow"."segment_membership" ( segment_id text not null, person_id text not null, entered_at timestamptz not null );
+create index if not exists "segment_membership_key" on "outflow"."segment_membership" (segment_id, person_id);
+create table if not exists "outflow"."segment_membership_history" ( segment_id text not null, person_id text not null, entered_at timestamptz not null, exited_at timestamptz );
+create table if not exists "outflow"."segment_evaluations" ( segment_id text not null, as_of timestamptz not null, evaluated_at timestamptz not null, member_count bigint not null, added bigint not null, removed bigint not null );
+create or replace view "outflow"."person_segments" as select person_id, array_agg(segment_id order by segment_id) as segment_ids from "outflow"."segment_membership" group by person_id;
+create table if not exists "outflow"."sync_runs" ( run_id text not null, sync_id text not null, status text not null, started_at timestamptz not null, finished_at timestamptz, added bigint, removed bigint, rejected bigint, match_rate double precision, segment_id text not null, as_of timestamptz not null, mode text not null, phase text not null, confirm_removals boolean not null, dry_run boolean not null, identifiers text, member_count bigint, snapshot_count bigint, changed bigint, batches bigint, batch_size bigint, audience_id text, audience_name text, error text, updated_at timestamptz not null );
+create table if not exists "outflow"."sync_snapshots" ( sync_id text not null, person_id text not null, "email" text, "phone" text, "first_name" text, "last_name" text, "postal_code" text, "country_code" text, "mobile_ad_id" text, "external_id" text, fingerprint text not null, run_id text not null );
+create index if not exists "sync_snapshots_key" on "outflow"."sync_snapshots" (sync_id, person_id);
+create table if not exists "outflow"."sync_batches" ( run_id text not null, batch_id text not null, kind text not null, seq bigint not null, row_count bigint not null, rejected bigint not null, acknowledged_at timestamptz not null );
+create table if not exists "outflow"."sync_rejections" ( run_id text not null, batch_id text not null, kind text not null, person_id text not null, reason text not null );
+create table if not exists "outflow"."sync_locks" ( sync_id text not null, run_id text not null, host text not null, pid bigint not null, acquired_at timestamptz not null, lease_until timestamptz not null, primary key (sync_id) );
