@@ -85,9 +85,15 @@ export class MetaApi {
     return out;
   }
 
-  /** `POST /{audience_id}/users` (add) or `DELETE /{audience_id}/users` (remove). */
-  async users(method: 'POST' | 'DELETE', audienceId: string, payload: UsersPayload, session: UploadSession, signal?: AbortSignal): Promise<UsersResponse> {
-    const body = await this.post(`/${audienceId}/users`, { payload, session }, signal, method);
+  /**
+   * `POST /{audience_id}/users` (add) or `DELETE /{audience_id}/users` (remove). The payload comes
+   * serialised (`JSON.stringify(UsersPayload)`), prepared while the previous request was in flight.
+   */
+  async users(method: 'POST' | 'DELETE', audienceId: string, payloadJson: string, session: UploadSession, signal?: AbortSignal): Promise<UsersResponse> {
+    const rawJson = `{"payload":${payloadJson},"session":${JSON.stringify(session)},"access_token":${JSON.stringify(this.#o.accessToken)}}`;
+    const path = `/${audienceId}/users`;
+    const res = await this.#http.send({ method, path: this.#path(path), rawJson, signal });
+    const body = this.#ok(res, method, path);
     const samples = asRecord(body.invalid_entry_samples) ?? {};
     return {
       num_received: Number(body.num_received ?? 0),

@@ -81,6 +81,8 @@ export function metaValuesOf(row: MemberRow): PreparedIdentifiers | Invalid {
 
 interface PreparedChunk {
   payload: UsersPayload;
+  /** The payload serialised, ready to send. */
+  json: string;
   /** Row index (into the call's rows) of each data row. */
   indices: number[];
 }
@@ -174,7 +176,7 @@ export class MetaDestination implements Destination {
       const sending = this.#api.users(
         method,
         audience.id,
-        chunk.payload,
+        chunk.json,
         { session_id: sessionId, batch_seq: seq, last_batch_flag: last, estimated_num_total: rows.length },
         ctx.signal,
       );
@@ -205,7 +207,8 @@ export class MetaDestination implements Destination {
     // Only the columns this request uses: a multi-key schema with empty cells where a person lacks a key.
     const columns = COLUMNS.filter(([kind]) => present.has(kind));
     const data = values.map((v) => columns.map(([kind]) => v[kind] ?? ''));
-    return { payload: { schema: columns.map(([, key]) => key), data }, indices };
+    const payload: UsersPayload = { schema: columns.map(([, key]) => key), data };
+    return { payload, json: JSON.stringify(payload), indices };
   }
 
   /**

@@ -15,6 +15,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Sent as `application/json`. */
   json?: unknown;
+  /** Already serialised JSON, sent as `application/json` (lets callers serialise off the critical path). */
+  rawJson?: string;
   /** Sent as `application/x-www-form-urlencoded`. */
   form?: Record<string, string>;
   signal?: AbortSignal;
@@ -50,7 +52,10 @@ export class HttpClient {
     for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     let body: string | undefined;
-    if (req.json !== undefined) {
+    if (req.rawJson !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = req.rawJson;
+    } else if (req.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(req.json);
     } else if (req.form !== undefined) {

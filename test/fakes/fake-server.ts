@@ -106,11 +106,13 @@ export abstract class FakeServerBase {
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The added latency runs from the request's arrival, alongside the fake's own work: a reply
+    // takes max(latency, processing), the way a platform's response time includes its processing.
+    const latency = this.latencyMs > 0 ? new Promise((r) => setTimeout(r, this.latencyMs)) : undefined;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://fake');
-    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     const fault = this.#takeFault(url.pathname);
     let reply: FakeReply;
     if (fault?.kind === 'hang') {
@@ -128,6 +130,7 @@ export abstract class FakeServerBase {
         body = parseBody(raw, req.headers['content-type']);
       } catch {
         reply = { status: 400, body: { error: { code: 400, message: 'malformed body' } } };
+        await latency;
         return this.#send(req, res, url.pathname, reply, raw.length);
       }
       try {
@@ -136,6 +139,7 @@ export abstract class FakeServerBase {
         reply = { status: 500, body: { error: { code: 500, message: err instanceof Error ? err.message : 'fake failure' } } };
       }
     }
+    await latency;
     this.#send(req, res, url.pathname, reply, raw.length);
   }
 

@@ -45,6 +45,7 @@ export interface MetaFakeOptions {
 
 /** The canonical tuple of one data row. */
 export function metaTupleKey(schema: readonly string[], row: readonly string[]): string {
+  if (schema.length === 1) return row[0] ? `${schema[0]}=${row[0]}` : '';
   const cells: string[] = [];
   schema.forEach((k, i) => {
     const v = row[i];
@@ -197,7 +198,8 @@ export class MetaFake extends FakeServerBase {
       const tuple = metaTupleKey(schema, row as string[]);
       if (method === 'POST') audience.members.add(tuple);
       else audience.members.delete(tuple);
-      state.matched += matches(/[0-9a-f]{64}/.exec(tuple)?.[0] ?? 'ff') ? 1 : 0;
+      const firstHash = (row as string[]).find((v, i) => !UNHASHED.has(schema[i] as string) && v !== '');
+      state.matched += firstHash === undefined || matches(firstHash) ? 1 : 0;
     }
     state.received += payload.data.length;
     state.invalid += invalid;
