@@ -33,9 +33,14 @@ export class SqlWriter {
     return `${MARK}${this.#values.length - 1}${MARK}`;
   }
 
-  /** A marker bound to the as-of instant. */
+  /** The as-of instant, bound, as the dialect compares it with event times. */
   asOfParam(): string {
-    return this.bind(this.asOf);
+    return this.instant(this.asOf);
+  }
+
+  /** A bound instant as a UTC timestamp expression (`segments/instant`). */
+  instant(value: Date): string {
+    return this.render('instant', { param: this.bind(value) });
   }
 
   /** `alias.column`, the column quoted by the dialect. */

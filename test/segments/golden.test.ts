@@ -80,11 +80,11 @@ const IDENTIFIERS: Record<string, IdentifierKind[]> = { vip: ['email'] };
 const GOLDEN: Record<string, Record<DialectName, Expected>> = {
   "few-buys": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $1 AND (CAST($2 AS TIMESTAMPTZ) - CAST($3 AS INTEGER) * INTERVAL \'1 month\') <= e."ts" AND e."ts" <= $4 GROUP BY e."person_id" HAVING COUNT(*) >= $5) AS s WHERE s.person_key = p."id")',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $1 AND (timezone(\'UTC\', $2) - CAST($3 AS INTEGER) * INTERVAL \'1 month\') <= e."ts" AND e."ts" <= timezone(\'UTC\', $4) GROUP BY e."person_id" HAVING COUNT(*) >= $5) AS s WHERE s.person_key = p."id")',
       params: ["buy", "2024-03-31T12:00:00.000Z", 2, "2024-03-31T12:00:00.000Z", 3],
     },
     postgres: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $1 AND (CAST($2 AS TIMESTAMPTZ) - CAST($3 AS INTEGER) * INTERVAL \'1 month\') <= e."ts" AND e."ts" <= $4 GROUP BY e."person_id" HAVING COUNT(*) >= $5) AS s WHERE s.person_key = p."id")',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $1 AND (CAST($2 AS TIMESTAMP) - CAST($3 AS INTEGER) * INTERVAL \'1 month\') <= e."ts" AND e."ts" <= CAST($4 AS TIMESTAMP) GROUP BY e."person_id" HAVING COUNT(*) >= $5) AS s WHERE s.person_key = p."id")',
       params: ["buy", "2024-03-31T12:00:00.000Z", 2, "2024-03-31T12:00:00.000Z", 3],
     },
     bigquery: {
@@ -116,11 +116,11 @@ const GOLDEN: Record<string, Record<DialectName, Expected>> = {
   },
   "seen": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= $1 GROUP BY e."person_id" HAVING MIN(e."ts") >= (CAST($2 AS TIMESTAMPTZ) - CAST($3 AS INTEGER) * INTERVAL \'1 day\')) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE $4 <= e."ts" AND e."ts" < $5 AND e."ts" <= $6 AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= $7))',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= timezone(\'UTC\', $1) GROUP BY e."person_id" HAVING MIN(e."ts") >= (timezone(\'UTC\', $2) - CAST($3 AS INTEGER) * INTERVAL \'1 day\')) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE timezone(\'UTC\', $4) <= e."ts" AND e."ts" < timezone(\'UTC\', $5) AND e."ts" <= timezone(\'UTC\', $6) AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= $7))',
       params: ["2024-03-31T12:00:00.000Z", "2024-03-31T12:00:00.000Z", 7, "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-31T12:00:00.000Z", 2],
     },
     postgres: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= $1 GROUP BY e."person_id" HAVING MIN(e."ts") >= (CAST($2 AS TIMESTAMPTZ) - CAST($3 AS INTEGER) * INTERVAL \'1 day\')) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE $4 <= e."ts" AND e."ts" < $5 AND e."ts" <= $6 AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= $7))',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= CAST($1 AS TIMESTAMP) GROUP BY e."person_id" HAVING MIN(e."ts") >= (CAST($2 AS TIMESTAMP) - CAST($3 AS INTEGER) * INTERVAL \'1 day\')) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE CAST($4 AS TIMESTAMP) <= e."ts" AND e."ts" < CAST($5 AS TIMESTAMP) AND e."ts" <= CAST($6 AS TIMESTAMP) AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= $7))',
       params: ["2024-03-31T12:00:00.000Z", "2024-03-31T12:00:00.000Z", 7, "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-31T12:00:00.000Z", 2],
     },
     bigquery: {
@@ -152,11 +152,11 @@ const GOLDEN: Record<string, Record<DialectName, Expected>> = {
   },
   "not-vip-known": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= $3 AND e."amount" > $4))',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= timezone(\'UTC\', $3) AND e."amount" > $4))',
       params: [["a","b"], "buy", "2024-03-31T12:00:00.000Z", 10],
     },
     postgres: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= $3 AND e."amount" > $4))',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= CAST($3 AS TIMESTAMP) AND e."amount" > $4))',
       params: [["a","b"], "buy", "2024-03-31T12:00:00.000Z", 10],
     },
     bigquery: {

@@ -14,7 +14,7 @@ export function windowPredicates(w: SqlWriter, ts: string, window: Window | unde
   const notAfterAsOf = `${ts} <= ${w.asOfParam()}`;
   if (window === undefined) return [notAfterAsOf];
   if ('last' in window) return [`${windowStart(w, window)} <= ${ts}`, notAfterAsOf];
-  return [`${w.bind(utcInstant(window.from))} <= ${ts}`, `${ts} < ${w.bind(utcInstant(window.to))}`, notAfterAsOf];
+  return [`${w.instant(utcInstant(window.from))} <= ${ts}`, `${ts} < ${w.instant(utcInstant(window.to))}`, notAfterAsOf];
 }
 
 /** An ISO date or date-time; without an offset it is read as UTC (as-of and windows are UTC). */
