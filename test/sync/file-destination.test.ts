@@ -1,0 +1,70 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConnector } from '../../connectors';
+import { batchFile } from '../../connectors/file/writer';
+import { DestinationError } from '../../src/sync/destination';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function fileDestination(settings: Record<string, unknown>) {
+  const base = mkdtempSync(path.join(tmpdir(), 'outflow-file-'));
+  dirs.push(base);
+  const connector = (await loadConnector('file'))!;
+  return { base, dest: connector.create(connector.settingsSchema.parse(settings), { baseDir: base }) };
+}
+
+describe('file destination', () => {
+  it('is registered, resolves its folder from the workspace and takes a batch limit', async () => {
+    const connector = await loadConnector('file');
+    expect(connector?.type).toBe('file');
+    expect(connector?.secretSettings).toEqual([]);
+    expect(connector?.settingsSchema.safeParse({ path: 'x', typo: 1 }).success).toBe(false);
+    const { dest } = await fileDestination({ path: 'exports', batchLimit: 500 });
+    expect(dest.batchLimit).toBe(500);
+    await dest.testConnection();
+  });
+
+  it('writes one JSONL file per batch, named by batch id, and rejects rows without identifiers', async () => {
+    const { base, dest } = await fileDestination({ path: 'exports' });
+    const audience = await dest.createAudience({ name: 'amber-falcon-river' });
+    const results = await dest.addMembers(
+      audience,
+      [
+        { personId: 'p1', identifiers: { email: 'a@example.com', phone: null } },
+        { personId: 'p2', identifiers: { email: null } },
+      ],
+      { batchId: 'run-1/add/7' },
+    );
+    expect(results).toEqual([
+      { personId: 'p1', ok: true },
+      { personId: 'p2', ok: false, reason: 'no identifier value' },
+    ]);
+    await dest.removeMembers(audience, [{ personId: 'p9', identifiers: { email: 'z@example.com' } }], { batchId: 'run-1/remove/0' });
+    const folder = path.join(base, 'exports', 'amber-falcon-river', 'run-1');
+    expect(readdirSync(folder).sort()).toEqual(['add-000007.jsonl', 'remove-000000.jsonl']);
+    expect(readFileSync(path.join(folder, 'add-000007.jsonl'), 'utf8')).toBe('{"op":"add","personId":"p1","identifiers":{"email":"a@example.com"}}\n');
+  });
+
+  it('is idempotent per batch id: a retried batch leaves the file as first written', async () => {
+    const { base, dest } = await fileDestination({ path: 'out' });
+    const audience = await dest.createAudience({ name: 'aud' });
+    await dest.addMembers(audience, [{ personId: 'p1', identifiers: { email: 'a@example.com' } }], { batchId: 'r/add/0' });
+    await dest.addMembers(audience, [{ personId: 'p1', identifiers: { email: 'a@example.com' } }], { batchId: 'r/add/0' });
+    const folder = path.join(base, 'out', 'aud', 'r');
+    expect(readdirSync(folder)).toEqual(['add-000000.jsonl']);
+    expect(readFileSync(path.join(folder, 'add-000000.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it('refuses names that could leave its folder, as invalid payloads', async () => {
+    const { dest } = await fileDestination({ path: 'out' });
+    await expect(dest.createAudience({ name: '../etc' })).rejects.toMatchObject({ kind: 'invalid_payload' });
+    expect(() => batchFile('../../x/add/1')).toThrow(DestinationError);
+    const audience = await dest.createAudience({ name: 'ok' });
+    await expect(dest.addMembers(audience, [], { batchId: 'a/../../b/add/1' })).rejects.toMatchObject({ kind: 'invalid_payload' });
+  });
+});
