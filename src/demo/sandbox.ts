@@ -1,4 +1,11 @@
-import type { DestinationConfig } from '../config/schema';
+import { oneClickSync } from '../../connectors/shared/one-click';
+import type { LoadedWorkspace } from '../config/load';
+import type { DestinationConfig, Workspace } from '../config/schema';
+import { generateAlias } from '../segments/alias';
+import type { MatchRate } from '../sync/destination';
+import { destinationFactory } from '../sync/destinations';
+import { runSync } from '../sync/run-sync';
+import { openWarehouse } from '../warehouse';
 import { GoogleAdsFake } from '../../test/fakes/google-ads-fake';
 import { MetaFake } from '../../test/fakes/meta-fake';
 
@@ -45,4 +52,98 @@ export async function startSandboxPlatforms(): Promise<SandboxPlatforms> {
       await Promise.all([google.stop(), meta.stop()]);
     },
   };
+}
+
+/** One line of the sandbox report: a segment's sync to one sandbox platform. */
+export interface SandboxSyncReport {
+  syncId: string;
+  segment: string;
+  destination: string;
+  audienceName: string;
+  status: string;
+  added: number;
+  removed: number;
+  rejected: number;
+  reason?: string;
+  matchRate?: MatchRate;
+}
+
+/**
+ * Syncs `segmentIds` to both sandbox platforms with one-click defaults and reads the match rates
+ * back, printing one line per sync: what `outflow demo` shows after the segment sizes.
+ *
+ * Sync state goes to its own schema (`stateSchema`, dropped first), because the sandbox
+ * platforms start empty on every demo run: a snapshot left by an earlier demo would make the diff
+ * empty and the sandbox audiences would stay empty. Segments without an alias get a random one
+ * (the only name that leaves Outflow).
+ *
+ * @example
+ * await syncSegmentsToSandbox({ loaded: ctx.workspace, segmentIds: ['recent-buyers', 'win-back'], print: ctx.print, asOf: ctx.anchor.toISOString() });
+ */
+export async function syncSegmentsToSandbox(input: {
+  loaded: LoadedWorkspace;
+  segmentIds: readonly string[];
+  print: (line: string) => void;
+  asOf?: string;
+  stateSchema?: string;
+  /** Rounds of runs; a second round shows that an unchanged segment sends nothing. */
+  rounds?: number;
+}): Promise<SandboxSyncReport[]> {
+  const stateSchema = input.stateSchema ?? 'outflow_sandbox';
+  const sandbox = await startSandboxPlatforms();
+  const warehouse = await openWarehouse(input.loaded.workspace.warehouse, input.loaded.dir);
+  try {
+    await warehouse.execute(`drop schema if exists ${warehouse.dialect.quoteIdentifier(stateSchema)} cascade`);
+    let workspace: Workspace = { ...input.loaded.workspace, stateSchema, destinations: [...input.loaded.workspace.destinations, ...sandbox.destinations], syncs: [] };
+    for (const segmentId of input.segmentIds) {
+      const segment = workspace.segments.find((s) => s.id === segmentId);
+      const audienceName = segment?.alias ?? generateAlias();
+      for (const d of sandbox.destinations) {
+        const sync = { ...(await oneClickSync(workspace, segmentId, d.id)), audienceName };
+        workspace = { ...workspace, syncs: [...workspace.syncs, sync] };
+      }
+    }
+    const factory = destinationFactory(workspace, input.loaded.dir);
+    const deps = { warehouse, workspace, destinations: factory };
+    const hosts = sandbox.destinations.map((d) => `${d.type === 'meta' ? 'Meta' : 'Google Ads'} ${String(d.settings.apiBaseUrl)}`).join(', ');
+    input.print(`Sandbox ad platforms on loopback: ${hosts}`);
+    const reports: SandboxSyncReport[] = [];
+    for (let round = 1; round <= (input.rounds ?? 1); round++) {
+      for (const sync of workspace.syncs) {
+        const r = await runSync(deps, { syncId: sync.id, asOf: input.asOf ?? new Date().toISOString() });
+        const config = workspace.destinations.find((d) => d.id === sync.destination) as DestinationConfig;
+        const destination = await factory(config);
+        const audienceName = sync.audienceName ?? '';
+        let matchRate: MatchRate | undefined;
+        if (r.status === 'synced') matchRate = await destination.readMatchRate(await destination.createAudience({ name: audienceName }));
+        const report: SandboxSyncReport = {
+          syncId: sync.id,
+          segment: sync.segment,
+          destination: sync.destination,
+          audienceName,
+          status: r.status,
+          added: r.added,
+          removed: r.removed,
+          rejected: r.rejected,
+          ...(r.reason !== undefined ? { reason: r.reason } : {}),
+          ...(matchRate ? { matchRate } : {}),
+        };
+        reports.push(report);
+        input.print(`  ${formatReport(report)}`);
+      }
+    }
+    return reports;
+  } finally {
+    await warehouse.close();
+    await sandbox.stop();
+  }
+}
+
+function formatReport(r: SandboxSyncReport): string {
+  const head = `${r.segment} -> ${r.destination} (audience "${r.audienceName}"): ${r.status}, added ${r.added}, removed ${r.removed}, rejected ${r.rejected}`;
+  if (r.status !== 'synced') return `${head}${r.reason ? ` (${r.reason})` : ''}`;
+  const m = r.matchRate;
+  const rate = m?.matchRate !== undefined ? `match rate ${Math.round(m.matchRate * 100)}%` : 'match rate pending';
+  const size = m?.audienceSize !== undefined ? `, size ${m.audienceSize}${m.audienceSizeUpper !== undefined ? `-${m.audienceSizeUpper}` : ''}` : '';
+  return `${head}; ${rate}${size}`;
 }

@@ -1,0 +1,44 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadWorkspace } from '../../src/config/load';
+import { syncSegmentsToSandbox } from '../../src/demo/sandbox';
+import { initialPeople, withDuckDb, writePeople } from './e2e-support';
+
+describe('syncSegmentsToSandbox', () => {
+  it('syncs two segments to both sandbox platforms, prints adds, removes and match rates; a second round sends nothing', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'outflow-sandbox-'));
+    const db = path.join(dir, 'w.duckdb');
+    await withDuckDb(db, (w) => writePeople(w, initialPeople()));
+    const config = path.join(dir, 'outflow.yaml');
+    writeFileSync(
+      config,
+      `version: 1
+warehouse: { type: duckdb, path: ${JSON.stringify(db)} }
+entities:
+  - { id: person, table: main.persons, primaryKey: person_id, identifiers: { email: email, phone: phone } }
+  - { id: vip, sql: "select * from main.persons where vip", primaryKey: person_id, identifiers: { email: email } }
+segments:
+  - { id: everyone, entity: person, name: Everyone, type: everyone }
+  - { id: vips, entity: vip, name: VIPs, type: everyone, alias: aud-vips }
+`,
+    );
+    const lines: string[] = [];
+    const reports = await syncSegmentsToSandbox({ loaded: loadWorkspace(config), segmentIds: ['everyone', 'vips'], print: (l) => lines.push(l), rounds: 2 });
+    expect(reports).toHaveLength(8);
+    const [first, second] = [reports.slice(0, 4), reports.slice(4)];
+    expect(first.map((r) => [r.segment, r.destination, r.status, r.added])).toEqual([
+      ['everyone', 'google-ads-sandbox', 'synced', 30],
+      ['everyone', 'meta-sandbox', 'synced', 30],
+      ['vips', 'google-ads-sandbox', 'synced', 27],
+      ['vips', 'meta-sandbox', 'synced', 27],
+    ]);
+    for (const r of first) expect(r.matchRate?.status).toBe('ready');
+    expect(first[2]?.audienceName).toBe('aud-vips');
+    expect(first[0]?.audienceName).toMatch(/^[a-z]+-[a-z]+-[a-z]+$/);
+    expect(second.every((r) => r.status === 'synced' && r.added === 0 && r.removed === 0)).toBe(true);
+    expect(lines[0]).toMatch(/^Sandbox ad platforms on loopback: Google Ads http:\/\/127\.0\.0\.1:\d+, Meta http:\/\/127\.0\.0\.1:\d+$/);
+    expect(lines[3]).toMatch(/^ {2}vips -> google-ads-sandbox \(audience "aud-vips"\): synced, added 27, removed 0, rejected \d+; match rate \d+%, size \d+$/);
+  });
+});
