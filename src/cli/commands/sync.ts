@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { UserInputError } from '../../config/errors';
 import type { LoadedWorkspace } from '../../config/load';
@@ -9,6 +9,7 @@ import { ensureStateSchema } from '../../state/setup';
 import { destinationFactory } from '../../sync/destinations';
 import type { SyncRunResult } from '../../sync/orchestrate';
 import { runSync, SYNC_EXIT_CODES } from '../../sync/run-sync';
+import { syncRunViaTemporal } from '../../temporal/sync-run-command';
 import type { UploadProgress } from '../../sync/upload';
 import { openWarehouse } from '../../warehouse';
 import type { WarehouseDriver } from '../../warehouse/driver';
@@ -23,9 +24,14 @@ export function registerSync(program: Command): void {
     .option('--as-of <time>', 'evaluate the segment as of this ISO-8601 time (default: now)')
     .option('--dry-run', 'print what would be added and removed; send and change nothing')
     .option('--confirm-removals', 'allow removing more than maxRemovalShare of the audience, or emptying it')
-    .action(async (syncId: string, opts: { asOf?: string; dryRun?: boolean; confirmRemovals?: boolean }) => {
+    .addOption(new Option('--via <engine>', 'run in this process, or start it on Temporal and follow it (docs/temporal.md)').choices(['local', 'temporal']).default('local'))
+    .action(async (syncId: string, opts: { asOf?: string; dryRun?: boolean; confirmRemovals?: boolean; via?: string }) => {
       const asOf = parseAsOf(opts.asOf);
       const loaded = workspaceFrom(program.opts<GlobalOptions>());
+      if (opts.via === 'temporal') {
+        process.exitCode = await syncRunViaTemporal(loaded, syncId, { ...opts, asOf, progress: showProgress() });
+        return;
+      }
       requireSync(loaded, syncId);
       const started = Date.now();
       const samples: { added: string[]; removed: string[] } = { added: [], removed: [] };
