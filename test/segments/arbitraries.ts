@@ -94,6 +94,8 @@ export interface ScenarioOptions {
   maxPersons?: number;
   maxEvents?: number;
   maxSegments?: number;
+  /** Single-condition segments added for the first leaf conditions, so no leaf hides behind and/or. */
+  maxProbes?: number;
 }
 
 // Months weigh more than other units: their calendar arithmetic is where engines and naive code differ.
@@ -171,6 +173,10 @@ const nullable = <T>(arb: fc.Arbitrary<T>, freq = 0.25): fc.Arbitrary<T | null> 
  */
 const TEXT_STEMS = ['a', 'A', 'b', 'B', '%', '_', '\\', "'", '"', 'é', 'É', 'ω', 'Ω', '名', '🙂', ' ', '-', ';'] as const;
 const stemText = fc.array(fc.constantFrom(...TEXT_STEMS), { maxLength: 3 }).map((parts) => parts.join(''));
+/** Text with a LIKE wildcard or escape in it, for the case-insensitive operators' values. */
+const likeText = fc
+  .tuple(fc.constantFrom('%', '_', '\\', '\\%', '_%'), fc.constantFrom(...TEXT_STEMS), fc.boolean())
+  .map(([wild, stem, before]) => (before ? wild + stem : stem + wild));
 const text = fc.oneof({ weight: 3, arbitrary: stemText }, { weight: 1, arbitrary: fc.constantFrom(...AWKWARD_TEXT) });
 
 interface Shape {
@@ -272,14 +278,21 @@ function filterFor(family: ColumnFamily, focus: Focus): fc.Arbitrary<{ op: Filte
   const presence = fc.constantFrom<FilterOp>('is_set', 'is_not_set').map((op) => ({ op }));
   switch (family) {
     case 'text':
+      // LIKE-based operators weigh most: escaping wildcards and folding case is where they go wrong.
       return fc.oneof(
-        fc.record({ op: fc.constantFrom<FilterOp>(...COMPARISON_OPS), value: text }),
-        fc.record({
-          op: fc.constantFrom<FilterOp>('contains', 'not_contains', 'starts_with', 'ends_with'),
-          value: fc.oneof(text, fc.constantFrom(...TEXT_STEMS)),
-        }),
-        fc.record({ op: fc.constantFrom<FilterOp>('in', 'not_in'), value: fc.uniqueArray(text, { minLength: 1, maxLength: 4 }) }),
-        presence,
+        { weight: 2, arbitrary: fc.record({ op: fc.constantFrom<FilterOp>(...COMPARISON_OPS), value: text }) },
+        {
+          weight: 4,
+          arbitrary: fc.record({
+            op: fc.constantFrom<FilterOp>('contains', 'not_contains', 'starts_with', 'ends_with'),
+            value: fc.oneof(likeText, text, fc.constantFrom(...TEXT_STEMS)),
+          }),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({ op: fc.constantFrom<FilterOp>('in', 'not_in'), value: fc.uniqueArray(text, { minLength: 1, maxLength: 4 }) }),
+        },
+        { weight: 1, arbitrary: presence },
       );
     case 'number':
       return fc.oneof(
@@ -295,6 +308,11 @@ function filterFor(family: ColumnFamily, focus: Focus): fc.Arbitrary<{ op: Filte
     case 'time':
       return fc.oneof(
         fc.record({ op: fc.constantFrom<FilterOp>('within_last', 'not_within_last'), value: fc.constantFrom(...focus.relative) }),
+        // ISO instants compared with dates and timestamps, drawn from the same edges as the data.
+        fc.record({
+          op: fc.constantFrom<FilterOp>(...COMPARISON_OPS),
+          value: fc.constantFrom(...focus.absolute.flatMap((w) => [w.from, w.to])),
+        }),
         presence,
       );
   }
@@ -401,7 +419,7 @@ function segmentArb(focus: Focus, shape: Shape, index: number, personCount: numb
 
 /** A workspace with one person entity (events, sessions, a companies relation) and its data. */
 export function scenarioArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
-  const { schema, maxPersons = 12, maxEvents = 40, maxSegments = 3 } = options;
+  const { schema, maxPersons = 12, maxEvents = 40, maxSegments = 3, maxProbes = 6 } = options;
   return fc
     .record({
       asOf: fc.constantFrom(...AS_OF_CHOICES).map((s) => new Date(s)),
@@ -419,7 +437,9 @@ export function scenarioArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
               events: eventsArb(focus, persons.length, maxEvents),
               segments: fc.tuple(...Array.from({ length: segmentCount }, (_, i) => segmentArb(focus, shape, i, persons.length))),
             })
-            .map(({ companies, events, segments }) => buildScenario(schema, shape, asOf, persons, companies, events, segments)),
+            .map(({ companies, events, segments }) =>
+              buildScenario(schema, shape, asOf, persons, companies, events, [...segments, ...probes(segments, maxProbes)]),
+            ),
         ),
       );
     });
@@ -440,6 +460,19 @@ export function fixedScenario(
   const events = (data.events ?? []).map((e) => ({ session_id: null, amount: null, url: null, ...e }));
   const full = segments.map((s) => ({ entity: 'person', name: String(s.id), ...s }));
   return buildScenario(schema, shape, new Date(asOf), persons, data.companies ?? [], events, full);
+}
+
+/**
+ * One segment per leaf condition (up to `max`): inside a larger and/or a wrong leaf is often
+ * masked by its siblings; on its own it shows.
+ */
+function probes(segments: Record<string, unknown>[], max: number): Record<string, unknown>[] {
+  const leaves: Condition[] = [];
+  for (const s of segments) {
+    const rules = s.rules as { conditions: Condition[] } | undefined;
+    if (rules) for (const c of walkConditions(rules.conditions)) if (c.kind !== 'group' && leaves.length < max) leaves.push(c);
+  }
+  return leaves.map((c, i) => ({ id: `probe${i}`, entity: 'person', name: `probe${i}`, rules: { match: 'all', conditions: [c] } }));
 }
 
 function buildScenario(
@@ -551,4 +584,25 @@ function toSqlValue(cell: Cell, type: ColumnType): SqlValue {
     return cell.toISOString();
   }
   return cell;
+}
+
+/**
+ * Dense checks of the text operators: many persons with generated names, and four
+ * single-condition segments comparing `name` with generated values (wildcards, escapes, case).
+ */
+export function textScenarioArb(schema: string): fc.Arbitrary<Scenario> {
+  const focus: Focus = { asOf: new Date(AS_OF_CHOICES[0]), relative: [], absolute: [], instants: [new Date(AS_OF_CHOICES[0])] };
+  return fc
+    .record({
+      names: fc.array(nullable(fc.oneof(text, likeText), 0.1), { minLength: 4, maxLength: 16 }),
+      filters: fc.array(filterFor('text', focus), { minLength: 4, maxLength: 4 }),
+    })
+    .map(({ names, filters }) =>
+      fixedScenario(
+        schema,
+        AS_OF_CHOICES[0],
+        { persons: names.map((name, i) => ({ person_id: `p${i}`, name })) },
+        filters.map((f, i) => ({ id: `t${i}`, rules: { conditions: [{ kind: 'trait', trait: 'name', ...f }] } })),
+      ),
+    );
 }

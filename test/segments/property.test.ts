@@ -4,7 +4,7 @@ import { compileCount, compileMembers, dialectFor } from '../../src/segments';
 import type { SqlDialect } from '../../src/warehouse/dialect';
 import type { CompiledQuery, Row, SqlValue } from '../../src/warehouse/driver';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
-import { fixedScenario, loadStatements, type Scenario, scenarioArb } from './arbitraries';
+import { fixedScenario, loadStatements, type Scenario, scenarioArb, textScenarioArb } from './arbitraries';
 import { ReferenceEvaluator } from './reference-evaluator';
 import { openTestPostgres, PG_URL } from '../support/pg';
 
@@ -117,6 +117,17 @@ describe.each(ENGINES)('compiled segments on $name match the reference evaluator
     );
     // Guards against a generator that only ever produces empty segments.
     expect(members).toBeGreaterThan(RUNS);
+  });
+
+  it(`agrees on text operators over ${RUNS} generated name lists`, async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const e = engine!;
+    await fc.assert(
+      fc.asyncProperty(textScenarioArb(schema), async (sc) => {
+        await check(e, sc);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   // Counterexamples the property found, kept as focused cases (scratch/compiler-bugs.md).

@@ -26,6 +26,9 @@ import type {
  *   `identifiedColumn` means not identified).
  * - `static` members are the entity rows whose primary key (as text) is listed.
  * - A relation row that is missing (or a null foreign key) makes every relation trait null.
+ * - A DATE column compared with an ISO instant compares with that instant's (UTC) date, as both
+ *   engines read a value bound against a date column (`signup_date = 2026-11-02T08:00Z` holds
+ *   on 2026-11-02). Timestamps compare as instants.
  */
 
 export type Cell = string | number | boolean | Date | null;
@@ -110,9 +113,24 @@ function equal(cell: Exclude<Cell, null>, value: ScalarValue): boolean {
   return order(cell, value) === 0;
 }
 
+/** A date column compares with a date: an ISO instant given for it counts by its (UTC) date. */
+function valueForColumn(value: EventFilter['value'], type: ColumnType | undefined): EventFilter['value'] {
+  if (type !== 'date') return value;
+  const asDate = (x: ScalarValue) => (typeof x === 'string' ? `${new Date(Date.parse(x)).toISOString().slice(0, 10)}T00:00:00Z` : x);
+  if (Array.isArray(value)) return value.map(asDate);
+  return typeof value === 'string' ? asDate(value) : value;
+}
+
 /** One trait or `where` comparison of SPEC §2, with its null rules. */
-export function matchFilter(cell: Cell | undefined, op: FilterOp, value: EventFilter['value'], asOf: Date): boolean {
+export function matchFilter(
+  cell: Cell | undefined,
+  op: FilterOp,
+  rawValue: EventFilter['value'],
+  asOf: Date,
+  type?: ColumnType,
+): boolean {
   const v = cell ?? null;
+  const value = valueForColumn(rawValue, type);
   switch (op) {
     case 'is_set':
       return v !== null;
@@ -201,8 +219,10 @@ export class ReferenceEvaluator {
         return this.#all(c.match, c.conditions, entity, person, id);
       case 'segment':
         return this.members(c.segment).has(id) === c.member;
-      case 'trait':
-        return matchFilter(this.#trait(entity, person, c.trait), c.op, c.value, asOf);
+      case 'trait': {
+        const [cell, type] = this.#trait(entity, person, c.trait);
+        return matchFilter(cell, c.op, c.value, asOf, type);
+      }
       case 'identified': {
         const identified = entity.identifiedColumn
           ? person[entity.identifiedColumn] === true
@@ -215,7 +235,7 @@ export class ReferenceEvaluator {
         for (const e of this.#eventsOf(entity, id)) {
           if (e[ev.name] !== c.event) continue;
           if (!inWindow(e[ev.timestamp] as Date | null, c.window, asOf)) continue;
-          if (!(c.where ?? []).every((f) => matchFilter(e[f.column], f.op, f.value, asOf))) continue;
+          if (!(c.where ?? []).every((f) => matchFilter(e[f.column], f.op, f.value, asOf, this.#type(ev.table, f.column)))) continue;
           n++;
         }
         if (!c.performed) return n === 0;
@@ -247,14 +267,20 @@ export class ReferenceEvaluator {
     }
   }
 
-  #trait(entity: EntityConfig, person: DataRow, trait: string): Cell {
+  #trait(entity: EntityConfig, person: DataRow, trait: string): [Cell, ColumnType | undefined] {
     const dot = trait.indexOf('.');
-    if (dot < 0) return person[trait] ?? null;
+    if (dot < 0) return [person[trait] ?? null, this.#type(entity.table, trait)];
     const relation = entity.relations.find((r) => r.name === trait.slice(0, dot))!;
+    const column = trait.slice(dot + 1);
+    const type = this.#type(relation.table, column);
     const fk = person[relation.foreignKey] ?? null;
-    if (fk === null) return null;
+    if (fk === null) return [null, type];
     const row = this.#rows(relation.table).find((r) => r[relation.key] !== null && String(r[relation.key]) === String(fk));
-    return row ? (row[trait.slice(dot + 1)] ?? null) : null;
+    return [row ? (row[column] ?? null) : null, type];
+  }
+
+  #type(table: string | undefined, column: string): ColumnType | undefined {
+    return (table === undefined ? undefined : this.#tables.get(table))?.columns.find((c) => c.name === column)?.type;
   }
 
   *#eventsOf(entity: EntityConfig, id: string): Generator<DataRow> {
