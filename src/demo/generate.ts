@@ -17,7 +17,7 @@ import {
  * Bumped whenever the generated data changes shape or values, so a demo warehouse built by an
  * older generator is rebuilt rather than reused.
  */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 /** Events reach back this far before the anchor. */
 const HISTORY_DAYS = 540;
@@ -112,6 +112,16 @@ export async function readDemoInfo(wh: WarehouseDriver): Promise<DemoInfo | unde
   return { generatorVersion: Number(row.generator_version), seed: Number(row.seed), persons: Number(row.persons), anchor: row.anchor };
 }
 
+/**
+ * The salt of one random field: a stable number per name (32-bit FNV-1a), so every field draws
+ * independent values. Numbers rather than text because DuckDB hashes them several times faster.
+ */
+function salt(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 /** Numbered placeholders, so one bound value can be referenced many times in a statement. */
 class Binder {
   readonly params: SqlValue[] = [];
@@ -133,12 +143,12 @@ async function createHelpers(wh: WarehouseDriver): Promise<void> {
   // A standard normal variate (Box-Muller) for amounts and company sizes.
   await wh.execute(
     `create or replace temp macro demo_normal(s, k, salt) as
-       sqrt(-2 * ln(1 - demo_u(s, k, salt || '.a'))) * cos(2 * pi() * demo_u(s, k, salt || '.b'))`,
+       sqrt(-2 * ln(1 - demo_u(s, k, salt + 1))) * cos(2 * pi() * demo_u(s, k, salt + 2))`,
   );
   // `len` random digits, the first one 2-9 (subscriber numbers and the like never start with 0 or 1).
   await wh.execute(
     `create or replace temp macro demo_digits(s, k, salt, len) as
-       (2 + demo_h(s, k, salt || '.0') % 8)::varchar
+       (2 + demo_h(s, k, salt + 3) % 8)::varchar
        || lpad((demo_h(s, k, salt) % (10 ** (len - 1))::ubigint)::varchar, (len - 1)::int, '0')`,
   );
   await wh.execute(
@@ -149,14 +159,14 @@ async function createHelpers(wh: WarehouseDriver): Promise<void> {
     `create or replace temp macro demo_activity(s, anchor, lo, hi) as table
        select pn,
               'p' || pn as person_id,
-              demo_u(s, pn, 'account') < 0.72 as has_account,
-              demo_u(s, pn, 'seen') < 0.93 as seen,
-              anchor - ${HISTORY_DAYS * DAY_SECONDS} * demo_u(s, pn, 'first') as first_s,
-              first_s + (anchor - first_s) * sqrt(demo_u(s, pn, 'last')) as last_s,
-              case when seen then least(60, 1 + floor(-ln(1 - demo_u(s, pn, 'sessions')) * 3.5))::int else 0 end as n_sessions,
+              demo_u(s, pn, ${salt('account')}) < 0.72 as has_account,
+              demo_u(s, pn, ${salt('seen')}) < 0.93 as seen,
+              anchor - ${HISTORY_DAYS * DAY_SECONDS} * demo_u(s, pn, ${salt('first')}) as first_s,
+              first_s + (anchor - first_s) * sqrt(demo_u(s, pn, ${salt('last')})) as last_s,
+              case when seen then least(60, 1 + floor(-ln(1 - demo_u(s, pn, ${salt('sessions')})) * 3.5))::int else 0 end as n_sessions,
               case when not has_account then null
-                   when seen then first_s + (last_s - first_s) * 0.2 * demo_u(s, pn, 'signup')
-                   else anchor - ${HISTORY_DAYS * DAY_SECONDS} * demo_u(s, pn, 'signup') end as signup_s
+                   when seen then first_s + (last_s - first_s) * 0.2 * demo_u(s, pn, ${salt('signup')})
+                   else anchor - ${HISTORY_DAYS * DAY_SECONDS} * demo_u(s, pn, ${salt('signup')}) end as signup_s
        from range(lo, hi) t(pn)`,
   );
   const b = new Binder();
@@ -207,11 +217,11 @@ async function createCompanies(wh: WarehouseDriver, seed: number, companies: num
   await wh.execute(
     `create or replace table main.companies as
      select c::int as company_id,
-            demo_pick(${b.bind([...COMPANY_WORDS])}::varchar[], ${s}, c, 'co.w1') || ' '
-              || demo_pick(${b.bind([...COMPANY_WORDS])}::varchar[], ${s}, c, 'co.w2') || ' '
-              || demo_pick(${b.bind([...COMPANY_SUFFIXES])}::varchar[], ${s}, c, 'co.sfx') as name,
-            demo_pick(${b.bind([...INDUSTRIES])}::varchar[], ${s}, c, 'co.industry') as industry,
-            least(100000, greatest(1, round(exp(3 + 1.8 * demo_normal(${s}, c, 'co.size')))))::int as employees
+            demo_pick(${b.bind([...COMPANY_WORDS])}::varchar[], ${s}, c, ${salt('co.w1')}) || ' '
+              || demo_pick(${b.bind([...COMPANY_WORDS])}::varchar[], ${s}, c, ${salt('co.w2')}) || ' '
+              || demo_pick(${b.bind([...COMPANY_SUFFIXES])}::varchar[], ${s}, c, ${salt('co.sfx')}) as name,
+            demo_pick(${b.bind([...INDUSTRIES])}::varchar[], ${s}, c, ${salt('co.industry')}) as industry,
+            least(100000, greatest(1, round(exp(3 + 1.8 * demo_normal(${s}, c, ${salt('co.size')})))))::int as employees
      from range(1, ${b.bind(companies)}::bigint + 1) t(c)
      order by c`,
     b.params,
@@ -241,8 +251,8 @@ async function insertEvents(wh: WarehouseDriver, seed: number, anchor: number, l
        select *, pn * 4096 + k * 64 as skey,
               -- the first session is where the person was first seen, the second their latest visit
               case when k = 0 then first_s when k = 1 then last_s
-                   else first_s + (last_s - first_s) * demo_u(${s}, skey, 'session.at') end as end_s,
-              least(60, 1 + floor(-ln(1 - demo_u(${s}, skey, 'session.len')) * 2.5))::int as n_events
+                   else first_s + (last_s - first_s) * demo_u(${s}, skey, ${salt('session.at')}) end as end_s,
+              least(60, 1 + floor(-ln(1 - demo_u(${s}, skey, ${salt('session.len')})) * 2.5))::int as n_events
        from sessions
      ),
      events as (
@@ -251,30 +261,30 @@ async function insertEvents(wh: WarehouseDriver, seed: number, anchor: number, l
      typed as (
        select *, skey + j as ekey,
               case when j = 0 then 'page_view'
-                   else case when demo_u(${s}, ekey, 'kind') < 0.72 then 'page_view'
-                             when demo_u(${s}, ekey, 'kind') < 0.93 then 'add_to_cart'
+                   else case when demo_u(${s}, ekey, ${salt('kind')}) < 0.72 then 'page_view'
+                             when demo_u(${s}, ekey, ${salt('kind')}) < 0.93 then 'add_to_cart'
                              else 'purchase' end end as event_name,
-              demo_pick(${pages}::varchar[], ${s}, ekey, 'page') as page
+              demo_pick(${pages}::varchar[], ${s}, ekey, ${salt('page')}) as page
        from events
      )
      select ekey as event_id,
             person_id,
             event_name,
-            to_timestamp(end_s - (n_events - 1 - j) * (30 + 150 * demo_u(${s}, skey, 'pace'))) as occurred_at,
+            to_timestamp(end_s - (n_events - 1 - j) * (30 + 150 * demo_u(${s}, skey, ${salt('pace')}))) as occurred_at,
             -- a few client events lose their session; server-side purchases often carry none
-            case when demo_u(${s}, ekey, 'nosession') < (case when event_name = 'purchase' then 0.3 else 0.03 end) then null
-                 else 's_' || printf('%012x', demo_h(${s}, skey, 'session.id') % 281474976710656) end as session_id,
+            case when demo_u(${s}, ekey, ${salt('nosession')}) < (case when event_name = 'purchase' then 0.3 else 0.03 end) then null
+                 else 's_' || printf('%012x', demo_h(${s}, skey, ${salt('session.id')}) % 281474976710656) end as session_id,
             case when event_name <> 'page_view' then null
-                 else case page when '/products/' then page || (1 + demo_h(${s}, ekey, 'product') % 500)
-                                when '/blog/' then page || 'post-' || (1 + demo_h(${s}, ekey, 'post') % 120)
+                 else case page when '/products/' then page || (1 + demo_h(${s}, ekey, ${salt('product')}) % 500)
+                                when '/blog/' then page || 'post-' || (1 + demo_h(${s}, ekey, ${salt('post')}) % 120)
                                 else page end
-                      || case when j = 0 and demo_u(${s}, skey, 'utm') < 0.25
-                              then '?utm_source=' || demo_pick(${b.bind([...UTM_SOURCES])}::varchar[], ${s}, skey, 'utm.src')
+                      || case when j = 0 and demo_u(${s}, skey, ${salt('utm')}) < 0.25
+                              then '?utm_source=' || demo_pick(${b.bind([...UTM_SOURCES])}::varchar[], ${s}, skey, ${salt('utm.src')})
                               else '' end end as url,
             case when event_name = 'purchase'
-                 then least(5000, greatest(1, exp(3.4 + 0.9 * demo_normal(${s}, ekey, 'amount'))))::decimal(10, 2) end as amount,
+                 then least(5000, greatest(1, exp(3.4 + 0.9 * demo_normal(${s}, ekey, ${salt('amount')}))))::decimal(10, 2) end as amount,
             case when event_name in ('purchase', 'add_to_cart')
-                 then demo_pick(${b.bind([...CATEGORIES])}::varchar[], ${s}, ekey, 'category') end as category
+                 then demo_pick(${b.bind([...CATEGORIES])}::varchar[], ${s}, ekey, ${salt('category')}) end as category
      from typed
      union all
      select pn * 4096 + 4095, person_id, 'signup', to_timestamp(signup_s), null, null, null, null
@@ -286,7 +296,7 @@ async function insertEvents(wh: WarehouseDriver, seed: number, anchor: number, l
 async function createPersons(wh: WarehouseDriver, seed: number, anchor: number, persons: number, companies: number): Promise<void> {
   const b = new Binder();
   const s = `${b.bind(seed)}::bigint`;
-  const u = (salt: string) => `demo_u(${s}, pn, '${salt}')`;
+  const u = (name: string) => `demo_u(${s}, pn, ${salt(name)})`;
   const firstNames = b.bind([...FIRST_NAMES]);
   const lastNames = b.bind([...LAST_NAMES]);
   await wh.execute(
@@ -298,14 +308,14 @@ async function createPersons(wh: WarehouseDriver, seed: number, anchor: number, 
      p as (
        select a.*, c.country as home_country, c.city, c.area_codes, c.zip_prefix, k.dial, k.trunk, k.sub_len,
               k.mobile_prefixes, k.mobile_len,
-              demo_pick(${firstNames}::varchar[], ${s}, pn, 'first_name') as first_clean,
-              demo_pick(${lastNames}::varchar[], ${s}, pn, 'last_name') as last_clean,
+              demo_pick(${firstNames}::varchar[], ${s}, pn, ${salt('first_name')}) as first_clean,
+              demo_pick(${lastNames}::varchar[], ${s}, pn, ${salt('last_name')}) as last_clean,
               regexp_replace(strip_accents(lower(first_clean)), '[^a-z]', '', 'g') as f,
               regexp_replace(strip_accents(lower(last_clean)), '[^a-z]', '', 'g') as l,
               case when ${u('device')} < 0.35 then 'ios' when ${u('device')} < 0.65 then 'android'
                    when ${u('device')} < 0.95 then 'desktop' else 'tablet' end as device
        from a
-       join demo_city c on c.idx = demo_pick(${b.bind(CITY_SLOTS)}::int[], ${s}, pn, 'city')
+       join demo_city c on c.idx = demo_pick(${b.bind(CITY_SLOTS)}::int[], ${s}, pn, ${salt('city')})
        join demo_country k on k.country = c.country
      ),
      ids as (
@@ -315,11 +325,11 @@ async function createPersons(wh: WarehouseDriver, seed: number, anchor: number, 
                 case floor(${u('email.shape')} * 4)::int
                   when 0 then f || '.' || l || pn when 1 then left(f, 1) || l || pn
                   when 2 then f || '_' || pn else l || '.' || f || pn end
-                || '@' || demo_pick(${b.bind(EMAIL_DOMAINS)}::varchar[], ${s}, pn, 'email.domain') end as email_clean,
+                || '@' || demo_pick(${b.bind(EMAIL_DOMAINS)}::varchar[], ${s}, pn, ${salt('email.domain')}) end as email_clean,
               ${u('phone')} < (case when has_account then 0.65 else 0.1 end) as has_phone,
               mobile_len > 0 and ${u('phone.mobile')} < 0.6 as is_mobile,
-              case when is_mobile then demo_pick(string_split(mobile_prefixes, ','), ${s}, pn, 'phone.prefix') || demo_digits(${s}, pn, 'phone.sub', mobile_len)
-                   else demo_pick(string_split(area_codes, ','), ${s}, pn, 'phone.area') || demo_digits(${s}, pn, 'phone.sub', sub_len) end as nsn,
+              case when is_mobile then demo_pick(string_split(mobile_prefixes, ','), ${s}, pn, ${salt('phone.prefix')}) || demo_digits(${s}, pn, ${salt('phone.sub')}, mobile_len)
+                   else demo_pick(string_split(area_codes, ','), ${s}, pn, ${salt('phone.area')}) || demo_digits(${s}, pn, ${salt('phone.sub')}, sub_len) end as nsn,
               len(nsn) - (case when is_mobile then mobile_len else sub_len end) as area_len
        from p
      )
@@ -331,7 +341,7 @@ async function createPersons(wh: WarehouseDriver, seed: number, anchor: number, 
                  when ${u('email.mess')} < 0.09 then email_clean || ' '
                  else email_clean end as email,
             case when not has_phone then null
-                 when ${u('phone.junk')} < 0.015 then demo_pick(${b.bind(JUNK_PHONES)}::varchar[], ${s}, pn, 'phone.junkval')
+                 when ${u('phone.junk')} < 0.015 then demo_pick(${b.bind(JUNK_PHONES)}::varchar[], ${s}, pn, ${salt('phone.junkval')})
                  when dial = '1' then
                    case floor(${u('phone.fmt')} * 6)::int
                      when 0 then '(' || left(nsn, 3) || ') ' || substr(nsn, 4, 3) || '-' || right(nsn, 4)
@@ -359,16 +369,16 @@ async function createPersons(wh: WarehouseDriver, seed: number, anchor: number, 
             case when ${u('zip')} < 0.07 then null
                  else case home_country
                    when 'US' then case when ${u('zip.mess')} < 0.3 and zip_prefix like '0%' then ltrim(zip_prefix, '0') else zip_prefix end
-                                  || lpad((demo_h(${s}, pn, 'zip') % 100)::varchar, 2, '0')
-                                  || case when ${u('zip.plus4')} < 0.1 then '-' || lpad((demo_h(${s}, pn, 'zip4') % 10000)::varchar, 4, '0') else '' end
+                                  || lpad((demo_h(${s}, pn, ${salt('zip')}) % 100)::varchar, 2, '0')
+                                  || case when ${u('zip.plus4')} < 0.1 then '-' || lpad((demo_h(${s}, pn, ${salt('zip4')}) % 10000)::varchar, 4, '0') else '' end
                    when 'GB' then case when ${u('zip.mess')} < 0.1 then lower(zip_prefix) else zip_prefix end
                                   || case when ${u('zip.mess')} between 0.1 and 0.2 then '' else ' ' end
-                                  || (1 + demo_h(${s}, pn, 'zip') % 9) || demo_letter(${s}, pn, 'zip.a') || demo_letter(${s}, pn, 'zip.b')
-                   when 'CA' then zip_prefix || ' ' || (demo_h(${s}, pn, 'zip') % 10) || demo_letter(${s}, pn, 'zip.a') || (demo_h(${s}, pn, 'zip.c') % 10)
-                   when 'NL' then zip_prefix || lpad((demo_h(${s}, pn, 'zip') % 100)::varchar, 2, '0') || ' ' || demo_letter(${s}, pn, 'zip.a') || demo_letter(${s}, pn, 'zip.b')
-                   when 'BR' then zip_prefix || lpad((demo_h(${s}, pn, 'zip') % 1000)::varchar, 3, '0') || '-' || lpad((demo_h(${s}, pn, 'zip.c') % 1000)::varchar, 3, '0')
-                   else zip_prefix || lpad((demo_h(${s}, pn, 'zip') % (10 ** (5 - len(zip_prefix)))::ubigint)::varchar, (5 - len(zip_prefix))::int, '0')
-                        || case when home_country = 'IN' then (demo_h(${s}, pn, 'zip.c') % 10)::varchar else '' end
+                                  || (1 + demo_h(${s}, pn, ${salt('zip')}) % 9) || demo_letter(${s}, pn, ${salt('zip.a')}) || demo_letter(${s}, pn, ${salt('zip.b')})
+                   when 'CA' then zip_prefix || ' ' || (demo_h(${s}, pn, ${salt('zip')}) % 10) || demo_letter(${s}, pn, ${salt('zip.a')}) || (demo_h(${s}, pn, ${salt('zip.c')}) % 10)
+                   when 'NL' then zip_prefix || lpad((demo_h(${s}, pn, ${salt('zip')}) % 100)::varchar, 2, '0') || ' ' || demo_letter(${s}, pn, ${salt('zip.a')}) || demo_letter(${s}, pn, ${salt('zip.b')})
+                   when 'BR' then zip_prefix || lpad((demo_h(${s}, pn, ${salt('zip')}) % 1000)::varchar, 3, '0') || '-' || lpad((demo_h(${s}, pn, ${salt('zip.c')}) % 1000)::varchar, 3, '0')
+                   else zip_prefix || lpad((demo_h(${s}, pn, ${salt('zip')}) % (10 ** (5 - len(zip_prefix)))::ubigint)::varchar, (5 - len(zip_prefix))::int, '0')
+                        || case when home_country = 'IN' then (demo_h(${s}, pn, ${salt('zip.c')}) % 10)::varchar else '' end
                  end end as zip,
             city,
             case when ${u('country')} < 0.03 then null
@@ -377,7 +387,7 @@ async function createPersons(wh: WarehouseDriver, seed: number, anchor: number, 
             case when device = 'desktop' or ${u('maid')} < 0.2 then null
                  when device in ('ios', 'tablet') and ${u('maid.lat')} < 0.03 then '00000000-0000-0000-0000-000000000000'
                  else (case when device in ('ios', 'tablet') then upper(maid_raw) else maid_raw end) end as maid,
-            case when has_account then demo_pick(${b.bind(PLANS)}::varchar[], ${s}, pn, 'plan') end as plan,
+            case when has_account then demo_pick(${b.bind(PLANS)}::varchar[], ${s}, pn, ${salt('plan')}) end as plan,
             device,
             case device
               when 'ios' then case when ${u('browser')} < 0.85 then 'Safari' else 'Chrome' end
@@ -391,12 +401,12 @@ async function createPersons(wh: WarehouseDriver, seed: number, anchor: number, 
             has_account as is_identified,
             case when not has_account or ${u('company')} >= 0.6 then null
                  -- a few point at companies that are not in the companies table, as stale CRM data does
-                 when ${u('company.dangling')} < 0.02 then ${b.bind(companies)}::int + 1 + (demo_h(${s}, pn, 'company.id') % 1000)::int
-                 else 1 + (demo_h(${s}, pn, 'company.id') % ${b.bind(companies)}::bigint)::int end as company_id
+                 when ${u('company.dangling')} < 0.02 then ${b.bind(companies)}::int + 1 + (demo_h(${s}, pn, ${salt('company.id')}) % 1000)::int
+                 else 1 + (demo_h(${s}, pn, ${salt('company.id')}) % ${b.bind(companies)}::bigint)::int end as company_id
      from (
        select *, printf('%08x-%04x-4%03x-%04x-%012x',
-                        demo_h(${s}, pn, 'maid.1') % 4294967296, demo_h(${s}, pn, 'maid.2') % 65536, demo_h(${s}, pn, 'maid.3') % 4096,
-                        32768 + demo_h(${s}, pn, 'maid.4') % 16384, demo_h(${s}, pn, 'maid.5') % 281474976710656) as maid_raw
+                        demo_h(${s}, pn, ${salt('maid.1')}) % 4294967296, demo_h(${s}, pn, ${salt('maid.2')}) % 65536, demo_h(${s}, pn, ${salt('maid.3')}) % 4096,
+                        32768 + demo_h(${s}, pn, ${salt('maid.4')}) % 16384, demo_h(${s}, pn, ${salt('maid.5')}) % 281474976710656) as maid_raw
        from ids
      ) x
      left join spend using (pn)
