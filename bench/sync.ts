@@ -1,0 +1,205 @@
+/**
+ * One sync run, end to end, on DuckDB: 5M persons, a 1M-member segment, 1% churn between runs.
+ * Prints, each against a baseline measured in the same run:
+ *  - rows read out of the warehouse by the second run vs its adds + removes (target: equal);
+ *  - second-run time vs bare segment evaluation (materialising the members; target <= 1.5x);
+ *  - the naive baseline that pulls every member (and the previous members) into Node and diffs
+ *    there, with the speed ratio;
+ *  - Node's peak RSS and JS heap for a first run (every member sent) of a 100k- vs a 1M-member
+ *    segment, each in its own process (target: no growth; DuckDB's memory_limit is fixed).
+ *   npx tsx bench/sync.ts [persons] [members]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Workspace, workspaceSchema } from '../src/config/schema';
+import { compileMembers } from '../src/segments';
+import type { AudienceRef, Destination, MemberRow, RowResult } from '../src/sync/destination';
+import { runSync } from '../src/sync/run-sync';
+import { DuckDbDriver } from '../src/warehouse/duckdb/driver';
+import type { Row, SqlValue } from '../src/warehouse/driver';
+
+const PERSONS = Number(process.argv[2] ?? 5_000_000);
+const MEMBERS = Number(process.argv[3] ?? 1_000_000);
+const FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.data', `sync-${PERSONS}.duckdb`);
+// Fixed so RSS compares Node, not DuckDB's buffer pool growing with the data.
+const SETTINGS = { memory_limit: '1GB', threads: '2' };
+
+/** Segment "score below N" where score is uniform in [0, PERSONS): exactly N members. */
+function workspace(members: number, syncId: string, stateSchema: string): Workspace {
+  return workspaceSchema.parse({
+    version: 1,
+    warehouse: { type: 'duckdb', path: FILE },
+    stateSchema,
+    entities: [{ id: 'person', table: 'b.persons', primaryKey: 'person_id', identifiers: { email: 'email', phone: 'phone' } }],
+    segments: [{ id: 'seg', entity: 'person', name: 'Bench', alias: 'bench-audience', rules: { match: 'all', conditions: [{ kind: 'trait', trait: 'score', op: '<', value: members }] } }],
+    destinations: [{ id: 'null', type: 'file', settings: { path: '/dev/null' } }],
+    syncs: [{ id: syncId, segment: 'seg', destination: 'null', maxRemovalShare: 1 }],
+  });
+}
+
+/** A destination that only counts: the bench measures Outflow, not a platform. */
+class CountingDestination implements Destination {
+  readonly batchLimit = 10_000;
+  readonly concurrency = 4;
+  readonly acceptedIdentifiers = ['email', 'phone'] as const;
+  rows = 0;
+  async testConnection(): Promise<void> {}
+  async createAudience(i: { name: string }): Promise<AudienceRef> {
+    return { id: i.name, name: i.name };
+  }
+  async addMembers(_a: AudienceRef, rows: readonly MemberRow[]): Promise<RowResult[]> {
+    this.rows += rows.length;
+    return rows.map((r) => ({ personId: r.personId, ok: true }));
+  }
+  removeMembers(a: AudienceRef, rows: readonly MemberRow[]): Promise<RowResult[]> {
+    return this.addMembers(a, rows);
+  }
+  async readMatchRate() {
+    return { status: 'ready' as const };
+  }
+}
+
+/** Counts rows that leave the warehouse through the driver: diff pages, and everything else (run bookkeeping). */
+function counted(db: DuckDbDriver) {
+  const stats = { diff: 0, other: 0 };
+  const query = db.query.bind(db);
+  db.query = async <T extends Row = Row>(sql: string, params?: readonly SqlValue[]) => {
+    const rows = await query<T>(sql, params);
+    if (/_changes" where kind = .* and seq >= /.test(sql)) stats.diff += rows.length;
+    else stats.other += rows.length;
+    return rows;
+  };
+  return stats;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const out = await fn();
+  return [out, performance.now() - t0];
+}
+
+async function ensureData(db: DuckDbDriver) {
+  const have = await db.query<{ n: number }>(`select count(*)::integer as n from information_schema.tables where table_schema = 'b' and table_name = 'persons'`);
+  if (have[0]!.n === 1) return;
+  process.stderr.write(`generating ${PERSONS} persons in ${FILE} ...\n`);
+  await db.execute('create schema if not exists b');
+  // score is a permutation of 0..PERSONS-1, so "score < N" has exactly N members.
+  await db.execute(`create or replace table b.persons as
+    select 'p' || i as person_id, 'user' || i || '@example.com' as email,
+      case when i % 3 = 0 then null else '+1555' || lpad(cast(i as varchar), 7, '0') end as phone,
+      row_number() over (order by hash(i)) - 1 as score
+    from range(${PERSONS}) t(i)`);
+}
+
+/** 1% churn of the members: 0.5% leave, as many join, and 0.1% change their email. */
+async function churn(db: DuckDbDriver, members: number, round: number) {
+  const k = Math.round(members * 0.005);
+  // Leavers move from [m-k, m) to [2m-k, 2m); joiners come from a fresh range above 2m into [m-k, m).
+  await db.execute(`update b.persons set score = score + ${members} where score >= ${members - k} and score < ${members}`);
+  const from = 2 * members + (round - 1) * k;
+  await db.execute(`update b.persons set score = score - ${from - members + k} where score >= ${from} and score < ${from + k}`);
+  await db.execute(`update b.persons set email = 'moved${round}.' || person_id || '@example.com' where score < ${Math.round(members * 0.001)}`);
+}
+
+async function rssChild(members: number) {
+  const db = await DuckDbDriver.open({ path: FILE, settings: SETTINGS });
+  const ws = workspace(members, `rss-${members}`, `bench_rss_${members}`);
+  let heapPeak = 0;
+  const sample = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 20);
+  const dest = new CountingDestination();
+  const r = await runSync({ warehouse: db, workspace: ws, destinations: async () => dest }, { syncId: `rss-${members}`, asOf: new Date().toISOString() });
+  clearInterval(sample);
+  await db.execute(`drop schema bench_rss_${members} cascade`);
+  await db.close();
+  process.stdout.write(JSON.stringify({ members, sent: dest.rows, status: r.status, maxRssMB: process.resourceUsage().maxRSS / 1024, heapPeakMB: heapPeak / 2 ** 20 }));
+}
+
+async function main() {
+  mkdirSync(path.dirname(FILE), { recursive: true });
+  let db = await DuckDbDriver.open({ path: FILE, settings: SETTINGS });
+  await ensureData(db);
+  await db.execute('drop schema if exists bench_state cascade');
+  const ws = workspace(MEMBERS, 'bench', 'bench_state');
+  const dest = new CountingDestination();
+  const deps = { warehouse: db, workspace: ws, destinations: async () => dest };
+  const asOf = () => new Date().toISOString();
+
+  const [first, firstMs] = await timed(() => runSync(deps, { syncId: 'bench', asOf: asOf() }));
+  console.log(`first run: ${first.status}, ${first.added} added in ${(firstMs / 1000).toFixed(1)}s`);
+  await churn(db, MEMBERS, 1);
+
+  // Bare evaluation: materialise the members with the identifiers a sync sends, nothing else.
+  const q = compileMembers(ws, 'seg', { dialect: db.dialect, asOf: new Date(), identifiers: ['email', 'phone'] });
+  const bare: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const [, ms] = await timed(() => db.execute(`create or replace temp table bare_eval as ${q.sql}`, q.params));
+    bare.push(ms);
+  }
+  await db.execute('drop table if exists bare_eval');
+  const bareMs = bare.sort((a, b) => a - b)[1]!;
+
+  const stats = counted(db);
+  dest.rows = 0;
+  const [second, secondMs] = await timed(() => runSync(deps, { syncId: 'bench', asOf: asOf() }));
+  const diffRows = second.added + second.removed;
+  const sent = dest.rows;
+  const secondReads = { ...stats };
+  stats.diff = stats.other = Number.NaN; // the wrapper stays installed; later runs are counted separately
+
+  // Naive baseline: pull all current members and the previous members into Node, diff in a Map.
+  await churn(db, MEMBERS, 2);
+  const [naive, naiveMs] = await timed(async () => {
+    let read = 0;
+    const previous = new Map<string, string>();
+    for await (const page of db.stream<{ person_id: string; email: string | null; phone: string | null }>(
+      `select person_id, email, phone from bench_state.sync_snapshots where sync_id = 'bench'`,
+    )) {
+      read += page.length;
+      for (const r of page) previous.set(r.person_id, `${r.email}|${r.phone}`);
+    }
+    let added = 0;
+    let removed = 0;
+    const seen = new Set<string>();
+    const cur = compileMembers(ws, 'seg', { dialect: db.dialect, asOf: new Date(), identifiers: ['email', 'phone'] });
+    for await (const page of db.stream<{ person_id: string; email: string | null; phone: string | null }>(cur.sql, cur.params)) {
+      read += page.length;
+      for (const r of page) {
+        seen.add(r.person_id);
+        const before = previous.get(r.person_id);
+        if (before === `${r.email}|${r.phone}`) continue;
+        added++;
+        if (before !== undefined) removed++; // changed identifiers: remove old, add new
+
+      }
+    }
+    for (const id of previous.keys()) if (!seen.has(id)) removed++;
+    return { read, added, removed };
+  });
+  const stats3 = counted(db);
+  const [third, thirdMs] = await timed(() => runSync(deps, { syncId: 'bench', asOf: asOf() }));
+  await db.close();
+
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  console.log(`\n${PERSONS} persons, ${MEMBERS}-member segment, 1% churn (+0.1% changed emails) between runs`);
+  console.log(`second run: ${second.status}, +${second.added} -${second.removed} in ${(secondMs / 1000).toFixed(2)}s`);
+  console.log(`  rows read out of the warehouse: ${secondReads.diff} diff rows (+${secondReads.other} rows of run bookkeeping); adds + removes = ${diffRows}; rows sent = ${sent}`);
+  console.log(`  bare segment evaluation (materialise members): ${(bareMs / 1000).toFixed(2)}s -> run / bare = ${ratio(secondMs, bareMs)} (target <= 1.5)`);
+  console.log(`third run: +${third.added} -${third.removed} in ${(thirdMs / 1000).toFixed(2)}s, ${stats3.diff + stats3.other} rows read out`);
+  console.log(`naive baseline (pull members + previous members into Node, diff there): ${(naiveMs / 1000).toFixed(2)}s, ${naive.read} rows read out, +${naive.added} -${naive.removed}`);
+  console.log(`  speed: naive / Outflow = ${ratio(naiveMs, thirdMs)}x; rows out: naive / Outflow = ${ratio(naive.read, stats3.diff + stats3.other)}x`);
+
+  db = undefined as unknown as DuckDbDriver;
+  const self = fileURLToPath(import.meta.url);
+  const rss = [Math.round(MEMBERS / 10), MEMBERS].map(
+    (m) => JSON.parse(execFileSync(process.execPath, [...process.execArgv, self, String(PERSONS), String(MEMBERS), '--rss', String(m)], { encoding: 'utf8' })) as { members: number; sent: number; maxRssMB: number; heapPeakMB: number },
+  );
+  for (const r of rss) console.log(`first run of a ${r.members}-member segment (${r.sent} rows sent): peak RSS ${r.maxRssMB.toFixed(0)} MB, peak JS heap ${r.heapPeakMB.toFixed(0)} MB`);
+  console.log(`  RSS 1M / 100k = ${ratio(rss[1]!.maxRssMB, rss[0]!.maxRssMB)}; heap 1M / 100k = ${ratio(rss[1]!.heapPeakMB, rss[0]!.heapPeakMB)}`);
+}
+
+const rssAt = process.argv.indexOf('--rss');
+if (rssAt > 0) await rssChild(Number(process.argv[rssAt + 1]));
+else await main();
+if (process.env.OUTFLOW_BENCH_KEEP !== '1' && rssAt < 0 && process.argv[2] !== undefined && Number(process.argv[2]) < 100_000) rmSync(FILE, { force: true });
