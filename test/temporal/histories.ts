@@ -104,6 +104,22 @@ function invalidAuthFailsWithoutCommit(): HistoryBuilder {
     .completeWorkflow(result({ status: 'failed', memberCount: 1000, added: 10, reason: 'Activity task failed' }));
 }
 
+function cancelledDuringUpload(): HistoryBuilder {
+  const h = syncRunStart()
+    .activity('evaluateSegment', { result: { memberCount: 1000 } })
+    .activity('computeDiff', { result: { added: 120, removed: 30, snapshotCount: 910 } })
+    .activity('ensureAudience', { result: { audienceId: 'aud-1', audienceName: 'aud-7k2p9x' } });
+  // The cancel signal arrives while the remove upload runs: the workflow asks the activity to
+  // stop, waits for it, then still records the run as failed (and releases the lock).
+  const upload = h.scheduleActivity('uploadChanges');
+  const started = h.startActivity(upload);
+  return h
+    .signal('cancel', ['stopped by an operator'])
+    .cancelActivity(upload, started)
+    .activity('finishRun', { result: undefined })
+    .completeWorkflow(result({ status: 'failed', memberCount: 1000, added: 120, removed: 30, reason: 'cancelled: stopped by an operator' }));
+}
+
 function matchRatePoll(): HistoryBuilder {
   const processing: MatchRate = { status: 'processing' };
   const ready: MatchRate = { status: 'ready', matchRate: 0.62, audienceSize: 740 };
@@ -127,5 +143,6 @@ export const HISTORIES: Record<string, () => HistoryBuilder> = {
   'sync-run-rate-limited-retry': () => syncedRun({ rateLimited: true }),
   'sync-run-needs-confirmation': needsConfirmation,
   'sync-run-invalid-auth': invalidAuthFailsWithoutCommit,
+  'sync-run-cancelled-during-upload': cancelledDuringUpload,
   'match-rate-poll-timers': matchRatePoll,
 };

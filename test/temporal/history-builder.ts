@@ -201,6 +201,29 @@ export class HistoryBuilder {
     return this;
   }
 
+  /** ActivityTaskStarted for an activity that is still running; returns the started event id. */
+  startActivity(scheduledEventId: number): number {
+    return this.#add('ActivityTaskStarted', { scheduledEventId: String(scheduledEventId), identity: IDENTITY, requestId: `act-${scheduledEventId}`, attempt: 1 });
+  }
+
+  /**
+   * The workflow asked to cancel a running activity (command of the last workflow task), and the
+   * activity acknowledged it on its next heartbeat; then the workflow task that saw it.
+   */
+  cancelActivity(scheduledEventId: number, startedEventId: number): this {
+    const requested = this.#add('ActivityTaskCancelRequested', {
+      scheduledEventId: String(scheduledEventId),
+      workflowTaskCompletedEventId: String(this.#lastCompletedTask),
+    });
+    this.#add('ActivityTaskCanceled', {
+      scheduledEventId: String(scheduledEventId),
+      startedEventId: String(startedEventId),
+      latestCancelRequestedEventId: String(requested),
+      identity: IDENTITY,
+    });
+    return this.workflowTask();
+  }
+
   /** One activity scheduled, run and ended, then the workflow task that saw the result. */
   activity(
     activityType: string,
