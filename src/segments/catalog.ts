@@ -10,6 +10,12 @@ export interface TypeProblem {
   message: string;
 }
 
+/** The type family of `table.column`, when the catalog knows it. */
+export function columnFamily(catalog: Catalog | undefined, table: string, column: string): ColumnInfo['family'] | undefined {
+  const columns = catalog?.get(table);
+  return (columns?.find((c) => c.name === column) ?? columns?.find((c) => c.name.toLowerCase() === column.toLowerCase()))?.family;
+}
+
 const is = (list: readonly string[], op: FilterOp) => list.includes(op);
 
 /**

@@ -1,7 +1,7 @@
 import { formatPath, UserInputError } from '../config/errors';
 import type { EntityConfig, SegmentConfig, Workspace } from '../config/schema';
 import type { Catalog } from './catalog';
-import { checkFilterTypes } from './catalog';
+import { checkFilterTypes, columnFamily } from './catalog';
 import type { ComparisonOp, Condition, FilterOp } from './rule-schema';
 import { type EventSetNode, FALSE, type FilterNode, type RuleNode, TRUE } from './tree';
 
@@ -85,10 +85,12 @@ class Normalizer {
       }
       case 'event': {
         this.requireEvents(c.kind, path);
-        for (const [i, f] of (c.where ?? []).entries()) {
-          this.checkTypes(this.entity.events!.table, f.column, f.op, f.value, [...path, 'where', i], 'column');
-        }
-        const base = { type: 'events', event: c.event, window: c.window, where: c.where ?? [], sessionsOnly: false, path: at } as const;
+        const events = this.entity.events!.table;
+        const where = (c.where ?? []).map((f, i) => {
+          this.checkTypes(events, f.column, f.op, f.value, [...path, 'where', i], 'column');
+          return { ...f, family: columnFamily(this.catalog, events, f.column) };
+        });
+        const base = { type: 'events', event: c.event, window: c.window, where, sessionsOnly: false, path: at } as const;
         if (!c.performed) return { ...base, negated: true };
         if (!c.count) return { ...base, negated: false };
         return threshold('count', c.count.op, c.count.value, base);
@@ -120,8 +122,10 @@ class Normalizer {
     const dot = trait.indexOf('.');
     const at = formatPath(path);
     if (dot < 0) {
-      if (this.entity.table) this.checkTypes(this.entity.table, trait, op, value, path, 'trait');
-      return { type: 'filter', source: { kind: 'entity' }, column: trait, op, value, negated: false, path: at };
+      const table = this.entity.table;
+      if (table) this.checkTypes(table, trait, op, value, path, 'trait');
+      const family = table ? columnFamily(this.catalog, table, trait) : undefined;
+      return { type: 'filter', source: { kind: 'entity' }, column: trait, op, value, family, negated: false, path: at };
     }
     const name = trait.slice(0, dot);
     const column = trait.slice(dot + 1);
@@ -129,7 +133,8 @@ class Normalizer {
     if (!relation)
       throw new UserInputError([{ path: `${at}.trait`, message: `unknown relation "${name}" on entity "${this.entity.id}"` }]);
     this.checkTypes(relation.table, column, op, value, path, 'trait');
-    return { type: 'filter', source: { kind: 'relation', relation: name }, column, op, value, negated: false, path: at };
+    const family = columnFamily(this.catalog, relation.table, column);
+    return { type: 'filter', source: { kind: 'relation', relation: name }, column, op, value, family, negated: false, path: at };
   }
 
   requireEvents(kind: string, path: Path): void {

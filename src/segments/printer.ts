@@ -56,7 +56,7 @@ function printNode(node: RuleNode, w: SqlWriter, entity: EntityConfig, pk: strin
     case 'filter': {
       const alias =
         node.source.kind === 'entity' ? ENTITY_ALIAS : relationAlias(entity.relations.findIndex((r) => node.source.kind === 'relation' && r.name === node.source.relation));
-      return filterSql(w, w.column(alias, node.column), node.op, node.value, node.negated);
+      return filterSql(w, w.column(alias, node.column), node, node.negated);
     }
     case 'identified':
       return identifiedSql(w, entity, node.value);

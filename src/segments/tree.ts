@@ -1,3 +1,4 @@
+import type { ColumnInfo } from '../warehouse/driver';
 import type { ComparisonOp, EventFilter, FilterOp, RelativeWindow, Window } from './rule-schema';
 
 /**
@@ -23,13 +24,23 @@ export interface BoolNode {
 /** Where a filter reads its column: the entity row, or a many-to-one relation joined to it. */
 export type ColumnSource = { readonly kind: 'entity' } | { readonly kind: 'relation'; readonly relation: string };
 
+/** One comparison with a value; `family` is the column's type family when a catalog gave it. */
+export interface Comparison {
+  readonly op: FilterOp;
+  readonly value?: EventFilter['value'];
+  readonly family?: ColumnInfo['family'];
+}
+
+/** A `where` filter of an event condition. */
+export interface WhereFilter extends Comparison {
+  readonly column: string;
+}
+
 /** A trait comparison on the entity row or a related row. */
-export interface FilterNode {
+export interface FilterNode extends Comparison {
   readonly type: 'filter';
   readonly source: ColumnSource;
   readonly column: string;
-  readonly op: FilterOp;
-  readonly value: EventFilter['value'];
   /** True: the complement (true where the filter is false or null). */
   readonly negated: boolean;
   /** Where the condition is in the workspace file, for error messages. */
@@ -56,7 +67,7 @@ export interface EventSetNode {
   /** Event name to match; absent: any event. */
   readonly event?: string;
   readonly window?: Window;
-  readonly where: readonly EventFilter[];
+  readonly where: readonly WhereFilter[];
   /** Only events with a non-null session key count. */
   readonly sessionsOnly: boolean;
   readonly measure?: EventMeasure;

@@ -10,11 +10,11 @@ export const AS_OF = new Date('2024-03-31T12:00:00Z');
 const d = (iso: string) => new Date(iso);
 
 const PERSONS = [
-  [1, 'alice@x.com', null, 'Alice', 30, 'pro', true, d('2024-03-25T00:00:00Z'), 10],
-  [2, null, '+15550001', 'bob', null, null, false, d('2023-01-01T00:00:00Z'), 20],
-  [3, null, null, '100% real_deal\\', 50, 'free', null, null, null],
-  [4, null, null, "O'Brien", 20, 'PRO', true, d('2024-02-29T11:00:00Z'), 30],
-  [5, 'eve@x.com', null, 'Eve', 41, 'pro', null, d('2024-03-31T13:00:00Z'), 10],
+  [1, 'alice@x.com', null, 'Alice', 30, 'pro', true, d('2024-03-25T00:00:00Z'), 10, d('2024-03-31T00:00:00Z')],
+  [2, null, '+15550001', 'bob', null, null, false, d('2023-01-01T00:00:00Z'), 20, d('2024-04-01T00:00:00Z')],
+  [3, null, null, '100% real_deal\\', 50, 'free', null, null, null, null],
+  [4, null, null, "O'Brien", 20, 'PRO', true, d('2024-02-29T11:00:00Z'), 30, null],
+  [5, 'eve@x.com', null, 'Eve', 41, 'pro', null, d('2024-03-31T13:00:00Z'), 10, null],
 ] as const;
 
 const COMPANIES = [
@@ -41,7 +41,7 @@ export async function loadFixture(wh: WarehouseDriver, schema: string): Promise<
   await wh.execute(`CREATE SCHEMA ${schema}`);
   await wh.execute(
     `CREATE TABLE ${schema}.persons (person_id INTEGER, email VARCHAR, phone VARCHAR, name VARCHAR, age INTEGER,
-       plan VARCHAR, verified BOOLEAN, signed_up_at TIMESTAMP, company_id INTEGER)`,
+       plan VARCHAR, verified BOOLEAN, signed_up_at TIMESTAMP, company_id INTEGER, birthday DATE)`,
   );
   await wh.execute(`CREATE TABLE ${schema}.companies (company_id INTEGER, industry VARCHAR)`);
   await wh.execute(

@@ -196,9 +196,31 @@ describe.each(engines())('compiler on $name', (engine) => {
     expect(rows.map((r) => r.person_id).sort()).toEqual(['1', '4']);
   });
 
-  it('type-checks values against the catalog', async () => {
+  const catalogOf = async () => {
     const catalog: Catalog = new Map();
     for (const t of ['persons', 'events', 'companies']) catalog.set(`${schema}.${t}`, (await wh.columns(`${schema}.${t}`))!);
+    return catalog;
+  };
+
+  it('compares numbers as numbers: a fraction against an INTEGER column is no error', async () => {
+    expect(await run(workspaceFor(schema, [trait('age', '=', 30.5)]))).toEqual([]);
+    expect(await run(workspaceFor(schema, [trait('age', '<', 30.5)]))).toEqual([1, 4]);
+    expect(await run(workspaceFor(schema, [trait('age', 'in', [30, 20.5])]))).toEqual([1]);
+    expect(await run(workspaceFor(schema, [purchase({ where: [{ column: 'amount', op: '<', value: 1.5 }] })]))).toEqual([4]);
+  });
+
+  it('with a catalog, compares text with a DATE column as a UTC instant (midnight), not as a truncated date', async () => {
+    const catalog = await catalogOf();
+    const ws = workspaceFor(schema, [trait('birthday', '<', '2024-03-31T06:00:00Z')]);
+    const q = compileMembers(ws, 'target', { dialect: wh.dialect, asOf: AS_OF, catalog });
+    const rows = await wh.query<{ person_id: string }>(q.sql, q.params);
+    expect(rows.map((r) => r.person_id)).toEqual(['1']);
+    const eq = compileMembers(workspaceFor(schema, [trait('birthday', '=', '2024-04-01')]), 'target', { dialect: wh.dialect, asOf: AS_OF, catalog });
+    expect((await wh.query<{ person_id: string }>(eq.sql, eq.params)).map((r) => r.person_id)).toEqual(['2']);
+  });
+
+  it('type-checks values against the catalog', async () => {
+    const catalog = await catalogOf();
     const fails = (conds: Cond[], path: string) => {
       const ws = workspaceFor(schema, conds);
       const attempt = () => compileMembers(ws, 'target', { dialect: wh.dialect, asOf: AS_OF, catalog });

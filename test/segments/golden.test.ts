@@ -152,11 +152,11 @@ const GOLDEN: Record<string, Record<DialectName, Expected>> = {
   },
   "not-vip-known": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= timezone(\'UTC\', $3) AND e."amount" > $4))',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= timezone(\'UTC\', $3) AND e."amount" > CAST($4 AS BIGINT)))',
       params: [["a","b"], "buy", "2024-03-31T12:00:00.000Z", 10],
     },
     postgres: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= CAST($3 AS TIMESTAMP) AND e."amount" > $4))',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= CAST($3 AS TIMESTAMP) AND e."amount" > CAST($4 AS BIGINT)))',
       params: [["a","b"], "buy", "2024-03-31T12:00:00.000Z", 10],
     },
     bigquery: {

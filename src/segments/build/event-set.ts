@@ -18,7 +18,7 @@ export function eventSetSql(w: SqlWriter, events: Events, personKey: string, nod
   if (node.event !== undefined) predicates.push(`${col(events.name)} = ${w.bind(node.event)}`);
   predicates.push(...windowPredicates(w, ts, node.window));
   if (node.sessionsOnly) predicates.push(`${col(events.sessionKey!)} IS NOT NULL`);
-  for (const f of node.where) predicates.push(filterSql(w, col(f.column), f.op, f.value));
+  for (const f of node.where) predicates.push(filterSql(w, col(f.column), f));
   const having = node.measure ? measureSql(w, events, node.measure) : '';
   const set = w.render(
     'event-set',

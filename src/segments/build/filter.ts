@@ -1,24 +1,26 @@
-import type { EventFilter, FilterOp, RelativeWindow, ScalarValue } from '../rule-schema';
+import type { RelativeWindow, ScalarValue } from '../rule-schema';
 import type { SqlWriter } from '../sql-writer';
-import { windowStart } from './window';
+import type { Comparison } from '../tree';
+import { utcInstant, windowStart } from './window';
 
 /**
  * One comparison of SPEC §2 on a column expression, with its null rules: positive operators are
  * false on null (SQL's NULL does that at the top of a WHERE), while `!=`, `not_contains`,
  * `not_in` and negated leaves say `col IS NULL OR ...` explicitly.
  */
-export function filterSql(w: SqlWriter, col: string, op: FilterOp, value: EventFilter['value'], negated = false): string {
-  if (negated) return `(${col} IS NULL OR NOT (${filterSql(w, col, op, value)}))`;
+export function filterSql(w: SqlWriter, col: string, c: Comparison, negated = false): string {
+  if (negated) return `(${col} IS NULL OR NOT (${filterSql(w, col, c)}))`;
+  const { op, value } = c;
   switch (op) {
     case '=':
-      return `${col} = ${w.bind(value as ScalarValue)}`;
+      return `${col} = ${scalar(w, c)}`;
     case '!=':
-      return `(${col} IS NULL OR ${col} <> ${w.bind(value as ScalarValue)})`;
+      return `(${col} IS NULL OR ${col} <> ${scalar(w, c)})`;
     case '>':
     case '>=':
     case '<':
     case '<=':
-      return `${col} ${op} ${w.bind(value as ScalarValue)}`;
+      return `${col} ${op} ${scalar(w, c)}`;
     case 'contains':
       return like(w, col, `%${escapeLike(value as string)}%`);
     case 'not_contains':
@@ -42,6 +44,19 @@ export function filterSql(w: SqlWriter, col: string, op: FilterOp, value: EventF
   }
 }
 
+/**
+ * A bound scalar, typed so the engine compares it as the value it is: numbers as numbers (an
+ * engine that types the placeholder after the column would reject 1.5 for an INTEGER column),
+ * and text on a date or timestamp column (known from the catalog) as a UTC instant.
+ */
+function scalar(w: SqlWriter, c: Comparison): string {
+  const v = c.value as ScalarValue;
+  if (typeof v === 'number') return w.render('number', { param: w.bind(v) }, { integer: Number.isSafeInteger(v) });
+  if (typeof v === 'string' && (c.family === 'date' || c.family === 'timestamp') && !Number.isNaN(Date.parse(v)))
+    return w.instant(utcInstant(v));
+  return w.bind(v);
+}
+
 /** Makes `%`, `_` and the escape character itself match literally in a LIKE pattern. */
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -53,5 +68,6 @@ function like(w: SqlWriter, col: string, pattern: string): string {
 
 /** `col` equals one of `values`, bound as one list parameter. */
 export function inList(w: SqlWriter, col: string, values: readonly ScalarValue[]): string {
-  return w.render('in-list', { expr: col, list: w.bind(w.dialect.listParam(values)) });
+  const numeric = values.every((v) => typeof v === 'number');
+  return w.render('in-list', { expr: col, list: w.bind(w.dialect.listParam(values)) }, { numeric });
 }

@@ -1,3 +1,4 @@
+import type { SqlValue } from '../driver';
 import { SqlDialectBase } from '../dialect';
 
 export class DuckDbDialect extends SqlDialectBase {
@@ -6,5 +7,12 @@ export class DuckDbDialect extends SqlDialectBase {
   // Numbered placeholders let one value be referenced twice without binding it twice.
   override placeholder(index: number): string {
     return `$${index + 1}`;
+  }
+
+  // @duckdb/node-api types an untyped list after its first element, so [30, 20.5] fails as an
+  // INTEGER list. Numbers travel as their exact decimal text; the template casts the list to
+  // DOUBLE[] (sql-templates/_base/segments/in-list).
+  override listParam(values: readonly (string | number | boolean)[]): SqlValue {
+    return values.every((v) => typeof v === 'number') ? values.map(String) : values;
   }
 }
