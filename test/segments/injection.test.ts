@@ -9,6 +9,8 @@ import { type Workspace, workspaceSchema } from '../../src/config/schema';
 import { compileCount, compileMembers, dialectFor } from '../../src/segments';
 import { DIALECTS } from '../../src/warehouse/dialect';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
+import type { WarehouseDriver } from '../../src/warehouse/driver';
+import { openTestPostgres, postgresReachable, uniqueSchema } from '../support/pg';
 
 /**
  * Hostile input. Values (trait and `where` values, `in` lists, event names, static members) must
@@ -32,9 +34,7 @@ const HOSTILE_VALUES = [
   'line\nbreak\ttab',
 ] as const;
 
-const SCHEMA = 'inj';
-
-function workspace(value: string): Workspace {
+function workspace(value: string, schema = 'inj'): Workspace {
   const seg = (id: string, conditions: unknown[]) => ({ id, entity: 'person', name: id, rules: { match: 'all', conditions } });
   return workspaceSchema.parse({
     version: 1,
@@ -42,10 +42,10 @@ function workspace(value: string): Workspace {
     entities: [
       {
         id: 'person',
-        table: `${SCHEMA}.persons`,
+        table: `${schema}.persons`,
         primaryKey: 'id',
         identifiers: { email: 'email' },
-        events: { table: `${SCHEMA}.events`, personKey: 'person_id', name: 'name', timestamp: 'ts' },
+        events: { table: `${schema}.events`, personKey: 'person_id', name: 'name', timestamp: 'ts' },
       },
     ],
     segments: [
@@ -64,15 +64,18 @@ function workspace(value: string): Workspace {
 }
 
 /** Persons: p1 holds the value exactly, p2 an upper-cased copy inside a longer text, p3 null, p4 plain. */
-async function seed(db: DuckDbDriver, value: string) {
-  await db.execute(`create or replace table ${SCHEMA}.persons (id varchar, email varchar, label varchar)`);
-  await db.execute(`create or replace table ${SCHEMA}.events (person_id varchar, name varchar, ts timestamptz, url varchar)`);
-  await db.execute(`insert into ${SCHEMA}.persons values ('p1', null, $1), ('p2', null, $2), ('p3', null, null), ('p4', null, 'plain'), ($1, null, 'x')`, [
-    value,
-    `<${value.toUpperCase()}>`,
-  ]);
+async function seed(db: WarehouseDriver, schema: string, value: string) {
+  const text = db.dialect.name === 'duckdb' ? 'varchar' : 'text';
+  await db.execute(`drop table if exists ${schema}.persons`);
+  await db.execute(`drop table if exists ${schema}.events`);
+  await db.execute(`create table ${schema}.persons (id ${text}, email ${text}, label ${text})`);
+  await db.execute(`create table ${schema}.events (person_id ${text}, name ${text}, ts timestamptz, url ${text})`);
   await db.execute(
-    `insert into ${SCHEMA}.events values ('p1', $1, $3, null), ('p2', 'view', $3, $2), ('p4', 'view', $3, 'plain')`,
+    `insert into ${schema}.persons values ('p1', null, $1), ('p2', null, $2), ('p3', null, null), ('p4', null, 'plain'), ($1, null, 'x')`,
+    [value, `<${value.toUpperCase()}>`],
+  );
+  await db.execute(
+    `insert into ${schema}.events values ('p1', $1, $3, null), ('p2', 'view', $3, $2), ('p4', 'view', $3, 'plain')`,
     [value, `https://x/?q=${value}`, new Date('2026-01-01T00:00:00Z')],
   );
 }
@@ -93,14 +96,11 @@ function expected(value: string): Record<string, string[]> {
   };
 }
 
-let db: DuckDbDriver;
-beforeAll(async () => {
-  db = await DuckDbDriver.open({ path: ':memory:' });
-  await db.execute(`create schema ${SCHEMA}`);
-});
-afterAll(async () => {
-  await db.close();
-});
+const pgUp = await postgresReachable();
+const ENGINES = [
+  { name: 'duckdb', skip: false, open: (): Promise<WarehouseDriver> => DuckDbDriver.open({ path: ':memory:' }) },
+  { name: 'postgres', skip: !pgUp, open: (): Promise<WarehouseDriver> => openTestPostgres() },
+] as const;
 
 describe('hostile values', () => {
   it.each(DIALECTS)('never appear in %s SQL text; they are bound parameters', (dialectName) => {
@@ -124,17 +124,33 @@ describe('hostile values', () => {
     }
   });
 
-  it.each(HOSTILE_VALUES.map((v) => [v]))('select exactly the right members on DuckDB, and the tables survive: %j', async (value) => {
-    await seed(db, value);
-    const ws = workspace(value);
+});
+
+describe.each(ENGINES)('hostile values on $name', ({ name, skip, open }) => {
+  const schema = uniqueSchema('inj');
+  let db: WarehouseDriver;
+  beforeAll(async () => {
+    if (skip) return;
+    db = await open();
+    await db.execute(`create schema ${schema}`);
+  });
+  afterAll(async () => {
+    if (skip) return;
+    await db.execute(`drop schema if exists ${schema} cascade`);
+    await db.close();
+  });
+
+  it.skipIf(skip).each(HOSTILE_VALUES.map((v) => [v]))(`select exactly the right members on ${name}, and the tables survive: %j`, async (value) => {
+    await seed(db, schema, value);
+    const ws = workspace(value, schema);
     const want = expected(value);
     for (const s of ws.segments) {
       const q = compileMembers(ws, s.id, { dialect: db.dialect, asOf: new Date('2026-02-01T00:00:00Z') });
       const rows = await db.query<{ person_id: string }>(q.sql, q.params);
       expect(rows.map((r) => r.person_id).sort(), `${s.id}`).toEqual(want[s.id]);
     }
-    const [persons] = await db.query<{ n: number }>(`select count(*)::integer as n from ${SCHEMA}.persons`);
-    const [events] = await db.query<{ n: number }>(`select count(*)::integer as n from ${SCHEMA}.events`);
+    const [persons] = await db.query<{ n: number }>(`select count(*)::integer as n from ${schema}.persons`);
+    const [events] = await db.query<{ n: number }>(`select count(*)::integer as n from ${schema}.events`);
     expect([persons!.n, events!.n]).toEqual([5, 3]);
   });
 });
