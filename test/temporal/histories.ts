@@ -120,6 +120,24 @@ function cancelledDuringUpload(): HistoryBuilder {
     .completeWorkflow(result({ status: 'failed', memberCount: 1000, added: 120, removed: 30, reason: 'cancelled: stopped by an operator' }));
 }
 
+function scheduled(alreadyOpen: boolean): HistoryBuilder {
+  const child = { workflowType: 'syncRunWorkflow', workflowId: `sync/${SYNC_ID}`, input: [{ syncId: SYNC_ID }], parentClosePolicy: 'RequestCancel' } as const;
+  const h = new HistoryBuilder({
+    workflowType: 'scheduledSyncWorkflow',
+    workflowId: `scheduled-sync/${SYNC_ID}-2026-01-15T06:00:00Z`,
+    input: [{ syncId: SYNC_ID }],
+  }).workflowTask();
+  const initiated = h.initiateChild(child);
+  if (alreadyOpen) {
+    return h
+      .childAlreadyRunning(initiated, child)
+      .completeWorkflow({ started: false, reason: `a run of sync "${SYNC_ID}" is already open` });
+  }
+  const run = result({ memberCount: 1000, added: 120, removed: 30, batches: 3 });
+  const started = h.childStarted(initiated, child);
+  return h.childCompleted(initiated, started, child, run).completeWorkflow({ started: true, result: run });
+}
+
 function matchRatePoll(): HistoryBuilder {
   const processing: MatchRate = { status: 'processing' };
   const ready: MatchRate = { status: 'ready', matchRate: 0.62, audienceSize: 740 };
@@ -145,4 +163,6 @@ export const HISTORIES: Record<string, () => HistoryBuilder> = {
   'sync-run-invalid-auth': invalidAuthFailsWithoutCommit,
   'sync-run-cancelled-during-upload': cancelledDuringUpload,
   'match-rate-poll-timers': matchRatePoll,
+  'scheduled-sync-starts-run': () => scheduled(false),
+  'scheduled-sync-skipped-while-open': () => scheduled(true),
 };

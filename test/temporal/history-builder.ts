@@ -30,6 +30,14 @@ export interface HistoryBuilderOptions {
 }
 
 type Attributes = Record<string, unknown>;
+
+/** A child workflow as the parent starts it. */
+export interface ChildSpec {
+  workflowType: string;
+  workflowId: string;
+  input: unknown[];
+  parentClosePolicy: 'Abandon' | 'Terminate' | 'RequestCancel';
+}
 interface HistoryEvent {
   eventId: string;
   eventTime: string;
@@ -49,6 +57,7 @@ export interface FailureSpec {
 
 const RUN_ID = '00000000-0000-4000-8000-000000000001';
 const IDENTITY = 'history-builder@outflow';
+const CHILD_RUN_ID = '00000000-0000-4000-8000-000000000002';
 const SDK_METADATA = { coreUsedFlags: [1, 2, 3], langUsedFlags: [1, 2], sdkName: 'temporal-typescript', sdkVersion: '1.24.0' };
 
 export function payloads(values: unknown[]): { payloads: JSONPayload[] } {
@@ -253,9 +262,9 @@ export class HistoryBuilder {
     return this.workflowTask();
   }
 
-  /** StartChildWorkflowExecutionInitiated and ChildWorkflowExecutionStarted, then a workflow task. */
-  startChild(opts: { workflowType: string; workflowId: string; input: unknown[]; parentClosePolicy: 'Abandon' | 'Terminate' | 'RequestCancel' }): this {
-    const initiated = this.#add('StartChildWorkflowExecutionInitiated', {
+  /** StartChildWorkflowExecutionInitiated for the next child command; returns its event id. */
+  initiateChild(opts: ChildSpec): number {
+    return this.#add('StartChildWorkflowExecutionInitiated', {
       namespace: 'default',
       workflowId: opts.workflowId,
       workflowType: { name: opts.workflowType },
@@ -269,14 +278,51 @@ export class HistoryBuilder {
       workflowIdReusePolicy: 'AllowDuplicate',
       header: { fields: {} },
     });
-    this.#add('ChildWorkflowExecutionStarted', {
+  }
+
+  /** ChildWorkflowExecutionStarted, then a workflow task; returns the started event id. */
+  childStarted(initiatedEventId: number, opts: ChildSpec): number {
+    const started = this.#add('ChildWorkflowExecutionStarted', {
       namespace: 'default',
-      initiatedEventId: String(initiated),
-      workflowExecution: { workflowId: opts.workflowId, runId: '00000000-0000-4000-8000-000000000002' },
+      initiatedEventId: String(initiatedEventId),
+      workflowExecution: { workflowId: opts.workflowId, runId: CHILD_RUN_ID },
       workflowType: { name: opts.workflowType },
       header: { fields: {} },
     });
+    this.workflowTask();
+    return started;
+  }
+
+  /** ChildWorkflowExecutionCompleted with `result`, then a workflow task. */
+  childCompleted(initiatedEventId: number, startedEventId: number, opts: ChildSpec, result: unknown): this {
+    this.#add('ChildWorkflowExecutionCompleted', {
+      namespace: 'default',
+      initiatedEventId: String(initiatedEventId),
+      startedEventId: String(startedEventId),
+      workflowExecution: { workflowId: opts.workflowId, runId: CHILD_RUN_ID },
+      workflowType: { name: opts.workflowType },
+      result: payloads([result]),
+    });
     return this.workflowTask();
+  }
+
+  /** The server refused to start the child: a workflow with its id is already running. */
+  childAlreadyRunning(initiatedEventId: number, opts: ChildSpec): this {
+    this.#add('StartChildWorkflowExecutionFailed', {
+      namespace: 'default',
+      workflowId: opts.workflowId,
+      workflowType: { name: opts.workflowType },
+      cause: 'START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS',
+      initiatedEventId: String(initiatedEventId),
+      workflowTaskCompletedEventId: String(this.#lastCompletedTask),
+    });
+    return this.workflowTask();
+  }
+
+  /** A child started (and left running, e.g. ABANDON), then the workflow task that saw it. */
+  startChild(opts: ChildSpec): this {
+    this.childStarted(this.initiateChild(opts), opts);
+    return this;
   }
 
   completeWorkflow(result: unknown): this {
