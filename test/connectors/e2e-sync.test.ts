@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadWorkspace } from '../../src/config/load';
+import { destinationFactory } from '../../src/sync/destinations';
+import { runSync } from '../../src/sync/run-sync';
+import { openWarehouse } from '../../src/warehouse';
 import { GoogleAdsFake } from '../fakes/google-ads-fake';
 import { MetaFake } from '../fakes/meta-fake';
 import {
@@ -14,10 +18,11 @@ import {
 } from './e2e-support';
 
 /**
- * `outflow sync run` from a DuckDB segment to both contract fakes, as a user runs it: three runs
- * with churn and changed emails in between. After each, the fake's audience is exactly the
- * segment's hashed identifiers; a run with no change sends nothing; no log line holds personal
- * data or secrets.
+ * From a DuckDB segment to both contract fakes: the first run through the `outflow sync run` CLI
+ * as a user runs it (every output line captured), the next ones through the exported runSync
+ * (every structured log event captured), with churn and changed emails in between. After each,
+ * the fake's audience is exactly the segment's hashed identifiers; a run with no change sends
+ * nothing; no output line or log event holds personal data or secrets.
  */
 
 const google = new GoogleAdsFake();
@@ -58,9 +63,12 @@ afterAll(async () => {
   await Promise.all([google.stop(), meta.stop()]);
 });
 
-async function syncBoth(): Promise<string[]> {
+const SYNCS = ['vips-gads', 'vips-meta-main'];
+
+/** Both syncs through the CLI; returns what each printed. */
+async function syncBothWithCli(): Promise<string[]> {
   const outs: string[] = [];
-  for (const sync of ['vips-gads', 'vips-meta-main']) {
+  for (const sync of SYNCS) {
     const r = await runCli(['--config', work.config, 'sync', 'run', sync], env);
     output.push(r.stdout, r.stderr);
     expect(r.stderr).toBe('');
@@ -70,9 +78,29 @@ async function syncBoth(): Promise<string[]> {
   return outs;
 }
 
+/** Both syncs through runSync in this process, logging every event into `output`. */
+async function syncBoth() {
+  const loaded = loadWorkspace(work.config, { ...process.env, ...env });
+  const warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
+  const log = (event: string, fields?: Record<string, unknown>) => void output.push(JSON.stringify({ event, ...fields }));
+  try {
+    const deps = { warehouse, workspace: loaded.workspace, destinations: destinationFactory(loaded.workspace, loaded.dir, log), log };
+    const results = [];
+    for (const syncId of SYNCS) {
+      const r = await runSync(deps, { syncId, asOf: new Date().toISOString() });
+      output.push(JSON.stringify(r));
+      expect(r.status, r.reason).toBe('synced');
+      results.push(r);
+    }
+    return results;
+  } finally {
+    await warehouse.close();
+  }
+}
+
 describe('outflow sync run to the Google Ads and Meta fakes', () => {
   it('run 1: the audiences equal the segment; the unusable row is rejected with its reason', async () => {
-    const [g, m] = await syncBoth();
+    const [g, m] = await syncBothWithCli();
     const members = people.filter((p) => p.vip).length;
     for (const out of [g, m]) {
       expect(out).toContain(`added ${members}, removed 0, rejected 1`);
@@ -95,9 +123,9 @@ describe('outflow sync run to the Google Ads and Meta fakes', () => {
     people.push({ id: 'p100', email: 'newcomer@example.net', phone: null, vip: true });
     await withDuckDb(work.dbPath, (w) => writePeople(w, people));
     const metaRowsBefore = meta.uploads.reduce((n, u) => n + u.rows, 0);
-    const [g, m] = await syncBoth();
+    const results = await syncBoth();
     // joins: p009, p100; changed: p004, p005 (each a remove of the old row and an add of the new)
-    for (const out of [g, m]) expect(out).toContain('added 4, removed 3, rejected 0');
+    for (const r of results) expect(r).toMatchObject({ added: 4, removed: 3, rejected: 0 });
     expect(google.members('aud-vips')).toEqual(expectedAudience(people, googleTuple));
     expect(meta.members('aud-vips')).toEqual(expectedAudience(people, metaTuple));
     expect(meta.uploads.reduce((n, u) => n + u.rows, 0) - metaRowsBefore).toBe(7);
@@ -105,15 +133,15 @@ describe('outflow sync run to the Google Ads and Meta fakes', () => {
 
   it('run 3: nothing changed, nothing is sent', async () => {
     const requests = { google: google.requests.length, meta: meta.requests.length, jobs: google.jobs.size };
-    const [g, m] = await syncBoth();
-    for (const out of [g, m]) expect(out).toContain('added 0, removed 0, rejected 0, batches 0');
+    const results = await syncBoth();
+    for (const r of results) expect(r).toMatchObject({ added: 0, removed: 0, rejected: 0, batches: 0 });
     expect(google.jobs.size).toBe(requests.jobs);
     // Not even a token refresh or an audience lookup: an empty diff needs no platform call.
     expect(google.requests.length).toBe(requests.google);
     expect(meta.requests.length).toBe(requests.meta);
   }, 120_000);
 
-  it('no output line holds an email, a phone number or a secret', () => {
+  it('no output line or log event holds an email, a phone number or a secret', () => {
     const all = output.join('\n');
     expect(all.length).toBeGreaterThan(0);
     const secrets = [google.developerToken, google.clientSecret, google.refreshToken, meta.accessToken];
