@@ -33,6 +33,12 @@ segments:
     type: static
     status: draft
     members: ["1", "3"]
+  - id: bad-type
+    entity: person
+    name: Compares a number column with text
+    rules:
+      conditions:
+        - { kind: trait, trait: age, op: ">", value: "thirty" }
 `;
 
 interface Run {
@@ -66,6 +72,7 @@ describe('outflow segments (CLI)', () => {
       'id type status entity alias',
       'buyers dynamic active person aud-buyers',
       'picked static draft person -',
+      'bad-type dynamic active person -',
       '',
     ]);
   });
@@ -108,14 +115,19 @@ describe('outflow segments (CLI)', () => {
     expect((JSON.parse(json.stdout) as string[]).sort()).toEqual(['1', '3']);
   });
 
+  it('exits 2 when a value does not fit the column type the warehouse reports', async () => {
+    const r = await run('segments', 'size', 'bad-type');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('segments[2].rules.conditions[0].value');
+    expect(r.stderr).toContain('INTEGER');
+  });
+
   it('exits 2 on an unknown segment, dialect, format or --as-of', async () => {
     const cases = [
-      ['segments', 'sql', 'nope'],
       ['segments', 'size', 'nope'],
-      ['segments', 'members', 'nope'],
+      ['segments', 'members', 'nope', '--format', 'json'],
       ['segments', 'sql', 'buyers', '--dialect', 'oracle'],
-      ['segments', 'members', 'buyers', '--format', 'xml'],
-      ['segments', 'size', 'buyers', '--as-of', 'yesterday'],
+      ['segments', 'members', 'buyers', '--format', 'xml', '--as-of', 'yesterday'],
     ];
     // None of these gets as far as opening the warehouse, so they can run side by side.
     const results = await Promise.all(cases.map((args) => run(...args)));
@@ -123,6 +135,6 @@ describe('outflow segments (CLI)', () => {
       expect(r.code, cases[i]!.join(' ')).toBe(2);
       expect(r.stderr, cases[i]!.join(' ')).not.toMatch(/\n\s+at /);
     });
-    expect(results[1]!.stderr).toContain('no segment "nope"');
+    expect(results[0]!.stderr).toContain('no segment "nope"');
   });
 });

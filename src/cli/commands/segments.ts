@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { UserInputError } from '../../config/errors';
 import type { LoadedWorkspace } from '../../config/load';
 import { compileCount, compileMembers, dialectFor } from '../../segments';
+import { loadCatalog } from '../../segments/load-catalog';
 import { DIALECTS, type DialectName } from '../../warehouse/dialect';
 import type { CompiledQuery, SqlValue } from '../../warehouse/driver';
 import { type GlobalOptions, parseAsOf, showProgress, withWarehouse, workspaceFrom } from '../context';
@@ -47,7 +48,8 @@ export function registerSegments(program: Command): void {
       const asOf = parseAsOf(opts.asOf);
       requireSegment(workspaceFrom(globals()), id);
       await withWarehouse(globals(), async (ctx) => {
-        const q = compileCount(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf });
+        const catalog = await loadCatalog(ctx.warehouse, ctx.workspace);
+        const q = compileCount(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });
         const [row] = await ctx.warehouse.query<{ n: number | string }>(q.sql, q.params);
         process.stdout.write(`${String(row?.n ?? 0)}\n`);
       });
@@ -62,7 +64,8 @@ export function registerSegments(program: Command): void {
       const asOf = parseAsOf(opts.asOf);
       requireSegment(workspaceFrom(globals()), id);
       await withWarehouse(globals(), async (ctx) => {
-        const q = compileMembers(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf });
+        const catalog = await loadCatalog(ctx.warehouse, ctx.workspace);
+        const q = compileMembers(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });
         await writeMembers(ctx.warehouse.stream<{ person_id: string }>(q.sql, q.params, { pageSize: PAGE_SIZE }), opts.format);
       });
     });
