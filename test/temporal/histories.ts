@@ -1,7 +1,7 @@
 import type { MatchRate } from '../../src/sync/destination';
 import type { DiffSummary, StartedRun, SyncRunResult, UploadSummary } from '../../src/sync/orchestrate';
 import { FAILURE_TYPES } from '../../src/activities/failures';
-import { HistoryBuilder } from './history-builder';
+import { HistoryBuilder, type ChildSpec } from './history-builder';
 
 /**
  * The histories replayed by replay.test.ts, written as the server would record them for the
@@ -121,7 +121,7 @@ function cancelledDuringUpload(): HistoryBuilder {
 }
 
 function scheduled(alreadyOpen: boolean): HistoryBuilder {
-  const child = { workflowType: 'syncRunWorkflow', workflowId: `sync/${SYNC_ID}`, input: [{ syncId: SYNC_ID }], parentClosePolicy: 'RequestCancel' } as const;
+  const child: ChildSpec = { workflowType: 'syncRunWorkflow', workflowId: `sync/${SYNC_ID}`, input: [{ syncId: SYNC_ID }], parentClosePolicy: 'RequestCancel' };
   const h = new HistoryBuilder({
     workflowType: 'scheduledSyncWorkflow',
     workflowId: `scheduled-sync/${SYNC_ID}-2026-01-15T06:00:00Z`,
