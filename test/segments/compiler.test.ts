@@ -176,6 +176,14 @@ describe.each(engines())('compiler on $name', (engine) => {
     expect(await run(ws, 'no')).toEqual([2, 3, 5]);
   });
 
+  it('reads an entity defined by SQL, keeping its text as written', async () => {
+    const ws = fixtureWorkspace(schema, [{ id: 'spaced', rules: { conditions: [trait('tag', '=', 'a  b'), trait('age', '>', 25)] } }], {
+      table: undefined,
+      sql: `SELECT p.*, 'a  b' AS tag FROM ${schema}.persons p WHERE p.plan IS NOT NULL`,
+    });
+    expect(await run(ws, 'spaced')).toEqual([1, 3, 5]);
+  });
+
   it('returns the primary key and requested identifiers as text', async () => {
     const ws = workspaceFor(schema, [trait('age', '>', 25)]);
     const q = compileMembers(ws, 'target', { dialect: wh.dialect, asOf: AS_OF, identifiers: ['email', 'phone'] });
