@@ -181,6 +181,10 @@ const text = fc.oneof({ weight: 3, arbitrary: stemText }, { weight: 1, arbitrary
 
 interface Shape {
   personColumns: { name: string; type: ColumnType }[];
+  /** Integer keys make the compiler cast them to text and compare static members as text. */
+  keyType: 'text' | 'integer';
+  /** The entity as `sql: select * from ...` instead of a table. */
+  entitySql: boolean;
   eventTimestampType: ColumnType;
   identifiedColumn: boolean;
 }
@@ -425,10 +429,12 @@ export function scenarioArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
       asOf: fc.constantFrom(...AS_OF_CHOICES).map((s) => new Date(s)),
       eventTimestampType: fc.constantFrom<ColumnType>('timestamptz', 'timestamp'),
       identifiedColumn: fc.boolean(),
+      keyType: fc.constantFrom('text' as const, 'integer' as const),
+      entitySql: fc.boolean(),
       segmentCount: fc.integer({ min: 1, max: maxSegments }),
     })
-    .chain(({ asOf, eventTimestampType, identifiedColumn, segmentCount }) => {
-      const shape: Shape = { personColumns: PERSON_COLUMNS, eventTimestampType, identifiedColumn };
+    .chain(({ asOf, eventTimestampType, identifiedColumn, keyType, entitySql, segmentCount }) => {
+      const shape: Shape = { personColumns: PERSON_COLUMNS, keyType, entitySql, eventTimestampType, identifiedColumn };
       return focusArb(asOf).chain((focus) =>
         personsArb(focus, maxPersons).chain((persons) =>
           fc
@@ -455,7 +461,13 @@ export function fixedScenario(
   data: { persons: DataRow[]; companies?: DataRow[]; events?: DataRow[] },
   segments: Record<string, unknown>[],
 ): Scenario {
-  const shape: Shape = { personColumns: PERSON_COLUMNS, eventTimestampType: 'timestamptz', identifiedColumn: false };
+  const shape: Shape = {
+    personColumns: PERSON_COLUMNS,
+    keyType: 'text',
+    entitySql: false,
+    eventTimestampType: 'timestamptz',
+    identifiedColumn: false,
+  };
   const persons = data.persons.map((p) => Object.fromEntries(PERSON_COLUMNS.map((c) => [c.name, p[c.name] ?? null])));
   const events = (data.events ?? []).map((e) => ({ session_id: null, amount: null, url: null, ...e }));
   const full = segments.map((s) => ({ entity: 'person', name: String(s.id), ...s }));
@@ -484,13 +496,22 @@ function buildScenario(
   events: DataRow[],
   segments: Record<string, unknown>[],
 ): Scenario {
+  if (shape.keyType === 'integer') {
+    // p<N> becomes N; ids that match no person keep matching none.
+    const key = (id: Cell) => (id === null ? null : /^p\d+$/.test(String(id)) ? Number(String(id).slice(1)) : 999);
+    persons = persons.map((p) => ({ ...p, person_id: key(p.person_id ?? null) }));
+    events = events.map((e) => ({ ...e, person_id: key(e.person_id ?? null) }));
+    segments = segments.map((s) => (Array.isArray(s.members) ? { ...s, members: s.members.map((m) => String(key(m as string))) } : s));
+  }
+  const personColumns = shape.personColumns.map((c) => (c.name === 'person_id' ? { ...c, type: shape.keyType } : c));
+  const sql = `select * from ${schema}.persons`;
   const raw = {
     version: 1,
     warehouse: { type: 'duckdb' },
     entities: [
       {
         id: 'person',
-        table: `${schema}.persons`,
+        ...(shape.entitySql ? { sql } : { table: `${schema}.persons` }),
         primaryKey: 'person_id',
         identifiers: { email: 'email', phone: 'phone', firstName: 'name' },
         ...(shape.identifiedColumn ? { identifiedColumn: 'is_identified' } : {}),
@@ -508,12 +529,12 @@ function buildScenario(
   };
   const ws = workspaceSchema.parse(raw);
   const tables: TableData[] = [
-    { name: `${schema}.persons`, columns: shape.personColumns, rows: persons },
+    { name: `${schema}.persons`, columns: personColumns, rows: persons },
     { name: `${schema}.companies`, columns: COMPANY_COLUMNS, rows: companies },
     {
       name: `${schema}.events`,
       columns: [
-        { name: 'person_id', type: 'text' },
+        { name: 'person_id', type: shape.keyType },
         { name: 'event_name', type: 'text' },
         { name: 'occurred_at', type: shape.eventTimestampType },
         { name: 'session_id', type: 'text' },
@@ -523,6 +544,7 @@ function buildScenario(
       rows: events,
     },
   ];
+  if (shape.entitySql) tables.push({ name: sql, columns: personColumns, rows: persons, virtual: true });
   return { ws, tables, asOf };
 }
 
@@ -557,6 +579,7 @@ export function loadStatements(
 ): CompiledQuery[] {
   const out: CompiledQuery[] = [];
   for (const t of tables) {
+    if (t.virtual) continue;
     out.push({ sql: `drop table if exists ${quote(t.name)}`, params: [] });
     const cols = t.columns.map((c) => `${quote(c.name)} ${SQL_TYPES[engine][c.type]}`).join(', ');
     out.push({ sql: `create table ${quote(t.name)} (${cols})`, params: [] });

@@ -41,6 +41,8 @@ export interface TableData {
   name: string;
   columns: readonly { name: string; type: ColumnType }[];
   rows: readonly DataRow[];
+  /** Not a table in the engine: the rows an entity's `sql:` (the name) returns. */
+  virtual?: boolean;
 }
 
 const MINUTE = 60_000;
@@ -193,7 +195,7 @@ export class ReferenceEvaluator {
     const entity = this.#entity(segment.entity);
     const out = new Set<string>();
     const staticIds = new Set(segment.members ?? []);
-    for (const person of this.#rows(entity.table)) {
+    for (const person of this.#rows(entity.table ?? entity.sql)) {
       const pk = person[entity.primaryKey];
       if (pk === null || pk === undefined) continue;
       const id = String(pk);
@@ -269,7 +271,7 @@ export class ReferenceEvaluator {
 
   #trait(entity: EntityConfig, person: DataRow, trait: string): [Cell, ColumnType | undefined] {
     const dot = trait.indexOf('.');
-    if (dot < 0) return [person[trait] ?? null, this.#type(entity.table, trait)];
+    if (dot < 0) return [person[trait] ?? null, this.#type(entity.table ?? entity.sql, trait)];
     const relation = entity.relations.find((r) => r.name === trait.slice(0, dot))!;
     const column = trait.slice(dot + 1);
     const type = this.#type(relation.table, column);
