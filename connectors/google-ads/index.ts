@@ -57,9 +57,13 @@ export const googleAdsSettingsSchema = z.strictObject({
   rowsPerJob: z.number().int().min(1).max(1_000_000).default(100_000),
   /** Identifiers per AddOperations request; Google recommends about 10,000 and allows 100,000. */
   identifiersPerRequest: z.number().int().min(1).max(MAX_IDENTIFIERS_PER_REQUEST).default(10_000),
-  /** How often to poll a running job, and for how long before leaving it to finish on its own. */
+  /**
+   * How often to poll a running job, and for how long one call waits: first for an earlier job on
+   * the list to finish, then for its own. Two waits stay under the sync engine's two-minute
+   * heartbeat; a job still running after its wait finishes on its own.
+   */
   jobPollIntervalMs: z.number().int().min(0).default(5_000),
-  jobWaitTimeoutMs: z.number().int().min(0).default(30 * 60_000),
+  jobWaitTimeoutMs: z.number().int().min(0).default(45_000),
   requestTimeoutMs: z.number().int().min(1).default(120_000),
 });
 export type GoogleAdsSettings = z.infer<typeof googleAdsSettingsSchema>;
@@ -203,6 +207,7 @@ export class GoogleAdsDestination implements Destination {
     });
     if (pending.length === 0) return results;
 
+    await this.#waitForIdleList(audience.id, ctx);
     const consent = this.#s.consent;
     const job = await this.#api.createJob(
       this.#s.customerId,
@@ -232,6 +237,28 @@ export class GoogleAdsDestination implements Destination {
     await this.#api.runJob(job, ctx.signal);
     await this.#waitForJob(job, ctx);
     return results;
+  }
+
+  /**
+   * Waits until no job is RUNNING on the list, so jobs apply in order: a run's removes before its
+   * adds, and this run's changes after the previous run's. Still busy after jobWaitTimeoutMs:
+   * a retryable error, and the sync engine tries the batch again later.
+   */
+  async #waitForIdleList(list: string, ctx: BatchContext): Promise<void> {
+    const started = Date.now();
+    let interval = this.#s.jobPollIntervalMs;
+    while (true) {
+      const running = await this.#api.search(
+        this.#s.customerId,
+        `SELECT offline_user_data_job.resource_name FROM offline_user_data_job WHERE offline_user_data_job.status = 'RUNNING' AND offline_user_data_job.customer_match_user_list_metadata.user_list = '${gaqlString(list)}'`,
+        ctx.signal,
+      );
+      if (running.length === 0) return;
+      if (Date.now() - started >= this.#s.jobWaitTimeoutMs)
+        throw new DestinationError('retryable', `${this.#label}: an earlier job on user list ${list} is still running`, { code: 'LIST_BUSY' });
+      await this.#sleep(interval);
+      interval = Math.min(Math.max(interval * 2, 1), 60_000);
+    }
   }
 
   /** Polls the job until SUCCESS/FAILED; past jobWaitTimeoutMs the job is left to finish on its own. */

@@ -123,6 +123,31 @@ describe('google_ads connector against the contract fake', () => {
     }
   });
 
+  it('leaves a slow job running, and starts the next job on the list only once it has finished', async () => {
+    fake.pollsUntilDone = 4;
+    try {
+      const logs: string[] = [];
+      const settings = googleAdsSettingsSchema.parse(fake.settings({ jobWaitTimeoutMs: 0 }));
+      const dest = googleAdsConnector.create(settings, { baseDir: '.', log: (e) => logs.push(e), sleep: async () => {} });
+      const aud = await dest.createAudience({ name: 'aud-slow' });
+      await dest.removeMembers(aud, [person(1)], ctx);
+      expect(logs).toContain('google_ads.job_still_running');
+      const [first] = [...fake.jobs.values()].filter((j) => j.userList === aud.id);
+      expect(first?.status).toBe('RUNNING');
+      // jobWaitTimeoutMs 0: one look, still busy -> retryable, and no second job created.
+      const busy = await expectError(dest.addMembers(aud, [person(1)], ctx));
+      expect([busy.kind, busy.code]).toEqual(['retryable', 'LIST_BUSY']);
+      expect([...fake.jobs.values()].filter((j) => j.userList === aud.id)).toHaveLength(1);
+      // With time to wait, the add job starts after the remove job finished.
+      const patient = googleAdsConnector.create(googleAdsSettingsSchema.parse(fake.settings()), { baseDir: '.', sleep: async () => {} });
+      await patient.addMembers(aud, [person(1)], ctx);
+      expect(first?.status).toBe('SUCCESS');
+      expect(fake.members('aud-slow')).toEqual(new Set([tuple(1)]));
+    } finally {
+      fake.pollsUntilDone = 1;
+    }
+  });
+
   it('a failed job is a retryable error', async () => {
     const dest = connect();
     const aud = await dest.createAudience({ name: 'aud-failjob' });

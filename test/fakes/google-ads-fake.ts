@@ -234,6 +234,14 @@ export class GoogleAdsFake extends FakeServerBase {
         }));
       return { status: 200, body: { results } };
     }
+    if (/FROM\s+offline_user_data_job\b/i.test(query) && /status\s*=\s*'RUNNING'/i.test(query)) {
+      // Running jobs of one list; each look counts as a poll of those jobs.
+      const list = /user_list\s*=\s*'((?:[^'\\]|\\.)*)'/i.exec(query)?.[1];
+      const running = [...this.jobs.values()].filter((j) => j.status === 'RUNNING' && (list === undefined || j.userList === list));
+      for (const job of running) if (++job.polls >= this.pollsUntilDone) this.#finish(job);
+      const still = running.filter((j) => j.status === 'RUNNING');
+      return { status: 200, body: { results: still.map((j) => ({ offlineUserDataJob: { resourceName: j.resourceName, status: j.status } })) } };
+    }
     if (/FROM\s+offline_user_data_job\b/i.test(query)) {
       const job = value ? this.jobs.get(value) : undefined;
       if (!job) return { status: 200, body: { results: [] } };
