@@ -155,6 +155,29 @@ function matchRatePoll(): HistoryBuilder {
     .completeWorkflow({ status: 'ready', polls: 2, rate: ready });
 }
 
+function matchRateContinuesAsNew(): HistoryBuilder {
+  // Ten polls while the platform is still processing, then the history is handed to a new run.
+  const h = new HistoryBuilder({
+    workflowType: 'matchRatePollWorkflow',
+    workflowId: `match-rate/${RUN.runId}`,
+    input: [{ runId: RUN.runId, syncId: SYNC_ID }],
+  }).workflowTask();
+  const startedAt = h.clockISO;
+  for (let poll = 0; poll < 10; poll++) {
+    h.timer(Math.min(5 * 60_000 * 2 ** poll, 6 * 3_600_000)).activity('readMatchRate', { result: { status: 'processing' } });
+  }
+  return h.continueAsNew('matchRatePollWorkflow', [{ runId: RUN.runId, syncId: SYNC_ID, startedAt, polls: 10 }]);
+}
+
+function segmentRefresh(): HistoryBuilder {
+  const input = { segmentId: 'recent-buyers', asOf: AS_OF };
+  const evaluation = { segmentId: 'recent-buyers', asOf: AS_OF, memberCount: 1000, added: 12, removed: 3 };
+  return new HistoryBuilder({ workflowType: 'segmentRefreshWorkflow', workflowId: 'segment-refresh/recent-buyers', input: [input] })
+    .workflowTask()
+    .activity('refreshSegment', { result: evaluation })
+    .completeWorkflow(evaluation);
+}
+
 /** File name (without .json) -> history. */
 export const HISTORIES: Record<string, () => HistoryBuilder> = {
   'sync-run-happy-path': () => syncedRun({ rateLimited: false }),
@@ -163,6 +186,8 @@ export const HISTORIES: Record<string, () => HistoryBuilder> = {
   'sync-run-invalid-auth': invalidAuthFailsWithoutCommit,
   'sync-run-cancelled-during-upload': cancelledDuringUpload,
   'match-rate-poll-timers': matchRatePoll,
+  'match-rate-poll-continues-as-new': matchRateContinuesAsNew,
+  'segment-refresh': segmentRefresh,
   'scheduled-sync-starts-run': () => scheduled(false),
   'scheduled-sync-skipped-while-open': () => scheduled(true),
 };

@@ -112,6 +112,11 @@ export class HistoryBuilder {
     });
   }
 
+  /** Time of the last event written (what `Date.now()` returns in the workflow after it). */
+  get clockISO(): string {
+    return new Date(this.#clock).toISOString();
+  }
+
   /** Id of the last event written. */
   get lastEventId(): number {
     return this.#events.length;
