@@ -9,7 +9,7 @@ import type { NormalizedSegment } from './normalize';
 import type { SqlWriter } from './sql-writer';
 import type { RuleNode } from './tree';
 
-/** Settings of one print: the writer's dialect, as-of and parameter offset, and the output shape. */
+/** What to print: the members (with identifier columns) or their count. */
 export interface PrintOptions {
   shape: 'members' | 'count';
   identifiers?: readonly IdentifierKind[];
@@ -28,9 +28,18 @@ export function printSegment(n: NormalizedSegment, w: SqlWriter, o: PrintOptions
     alias: q(kind),
   }));
   const where = `${pk} IS NOT NULL AND ${printNode(n.tree, w, entity, pk, personId)}`;
-  const fragments = { personId, where, source: entity.table ? w.dialect.quoteQualified(entity.table) : `(${entity.sql})` };
+  const fragments = { personId, where, source: entity.table ? w.dialect.quoteQualified(entity.table) : `(${entitySql(n)})` };
   const structure = { personIdAlias: q('person_id'), countAlias: q('n'), columns, alias: ENTITY_ALIAS, joins: joinsFor(n.tree, entity, w) };
   return w.finish(w.render(o.shape, fragments, structure));
+}
+
+/** An entity's own SQL; control characters have no place in it (the printer uses them as markers). */
+function entitySql(n: NormalizedSegment): string {
+  const sql = n.entity.sql!;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000e-\u001f]/.test(sql))
+    throw new UserInputError([{ path: `entities[${n.entityIndex}].sql`, message: 'control characters are not allowed in SQL text' }]);
+  return sql;
 }
 
 function identifierColumn(n: NormalizedSegment, kind: IdentifierKind): string {
@@ -54,8 +63,8 @@ function printNode(node: RuleNode, w: SqlWriter, entity: EntityConfig, pk: strin
       return `(${parts.join(node.type === 'and' ? ' AND ' : ' OR ')})`;
     }
     case 'filter': {
-      const alias =
-        node.source.kind === 'entity' ? ENTITY_ALIAS : relationAlias(entity.relations.findIndex((r) => node.source.kind === 'relation' && r.name === node.source.relation));
+      const { source } = node;
+      const alias = source.kind === 'entity' ? ENTITY_ALIAS : relationAlias(entity.relations.findIndex((r) => r.name === source.relation));
       return filterSql(w, w.column(alias, node.column), node, node.negated);
     }
     case 'identified':

@@ -13,6 +13,8 @@ const MARKER = new RegExp(`${MARK}(\\d+)${MARK}`, 'g');
 const SLOT = '\u0002';
 const SLOTS = new RegExp(`${SLOT}(\\w+)${SLOT}`, 'g');
 const shapes = new Map<string, string>();
+// Shapes differ by table and column names only, so a process sees few; the bound is a backstop.
+const MAX_SHAPES = 10_000;
 
 /**
  * Collects bound parameters while SQL is printed, and renders `sql-templates/<dialect>/segments/*`
@@ -58,6 +60,7 @@ export class SqlWriter {
     if (shape === undefined) {
       const slots = Object.fromEntries(Object.keys(fragments).map((k) => [k, `${SLOT}${k}${SLOT}`]));
       shape = renderSql(this.dialect.name, `segments/${template}`, { ...structure, ...slots });
+      if (shapes.size >= MAX_SHAPES) shapes.clear();
       shapes.set(key, shape);
     }
     return shape.replace(SLOTS, (_, k: string) => fragments[k]!);

@@ -263,6 +263,10 @@ describe('compiler API', () => {
       /maps no "mobileAdId"/,
     );
   });
+  it('rejects control characters in an entity\'s SQL (the printer marks placeholders with them)', () => {
+    const sqlWs = fixtureWorkspace('s', [{ id: 'e', type: 'everyone' }], { table: undefined, sql: 'SELECT 1 AS person_id WHERE \u00010\u0001' });
+    expect(() => compileMembers(sqlWs, 'e', { dialect: dialectFor('duckdb'), asOf: AS_OF })).toThrow(/entities\[0\]\.sql/);
+  });
   it('binds every value and numbers placeholders from paramOffset', () => {
     const q = compileMembers(ws, 'target', { dialect: dialectFor('postgres'), asOf: AS_OF, paramOffset: 2 });
     expect(q.sql).toContain('"name" = $3');
