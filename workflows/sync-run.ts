@@ -3,11 +3,13 @@ import {
   ParentClosePolicy,
   defineQuery,
   defineSignal,
+  log,
   proxyActivities,
   setHandler,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { OutflowActivities } from '../src/activities';
 import { orchestrateSyncRun, type SyncActivities, type SyncRunInput, type SyncRunResult, type UploadSummary } from '../src/sync/orchestrate';
 import { matchRateWorkflowId } from './ids';
@@ -108,12 +110,19 @@ export async function syncRunWorkflow(input: SyncRunWorkflowInput): Promise<Sync
   delete status.step;
 
   if (pollMatchRate && result.status === 'synced' && result.added + result.removed > 0) {
-    // ABANDON: the poll outlives this run by up to 48 h; the run is done when its data is sent.
-    await startChild(matchRatePollWorkflow, {
-      workflowId: matchRateWorkflowId(result.runId),
-      args: [{ runId: result.runId, syncId: result.syncId }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
+    try {
+      // ABANDON: the poll outlives this run by up to 48 h; the run is done when its data is sent.
+      await startChild(matchRatePollWorkflow, {
+        workflowId: matchRateWorkflowId(result.runId),
+        args: [{ runId: result.runId, syncId: result.syncId }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    } catch (err) {
+      // A poll for this run is already going (a resumed run finishing again): the data is sent,
+      // so the run still succeeds.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      log.info('match-rate poll already running', { runId: result.runId });
+    }
   }
   return result;
 }

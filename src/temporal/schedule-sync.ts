@@ -1,4 +1,4 @@
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { scheduledSyncWorkflow } from '../../workflows';
 import { planSchedules, type DesiredSchedule, type ExistingSchedule, type PlanOptions, type SchedulePlan } from './schedules';
 
@@ -59,24 +59,30 @@ const policies = {
 
 /** Carries out a plan. Creating a schedule that appeared meanwhile is an update instead. */
 export async function applySchedulePlan(client: Client, plan: SchedulePlan): Promise<void> {
-  for (const desired of plan.create) {
-    await client.schedule.create({
-      scheduleId: desired.scheduleId,
-      spec: spec(desired),
-      action: action(desired),
-      policies,
-      state: { paused: desired.paused, ...(desired.note ? { note: desired.note } : {}) },
-    });
-  }
-  for (const { desired } of plan.update) {
-    await client.schedule.getHandle(desired.scheduleId).update((prev) => ({
+  const update = (desired: DesiredSchedule) =>
+    client.schedule.getHandle(desired.scheduleId).update((prev) => ({
       ...prev,
       spec: spec(desired),
       action: action(desired),
       policies: { ...prev.policies, ...policies },
       state: { ...prev.state, paused: desired.paused, note: desired.note },
     }));
+  for (const desired of plan.create) {
+    try {
+      await client.schedule.create({
+        scheduleId: desired.scheduleId,
+        spec: spec(desired),
+        action: action(desired),
+        policies,
+        state: { paused: desired.paused, ...(desired.note ? { note: desired.note } : {}) },
+      });
+    } catch (err) {
+      // Listing is eventually consistent: a schedule created moments ago may not be listed yet.
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      await update(desired);
+    }
   }
+  for (const { desired } of plan.update) await update(desired);
   for (const id of plan.delete) await client.schedule.getHandle(id).delete();
 }
 
