@@ -89,9 +89,10 @@ export function userDataOf(row: MemberRow): UserData | Invalid {
   const { firstName, lastName, countryCode, postalCode } = values;
   if (firstName && lastName && countryCode && postalCode)
     ids.push({ addressInfo: { hashedFirstName: firstName, hashedLastName: lastName, countryCode, postalCode } });
-  else if (ids.length === 0 && (firstName || lastName || postalCode))
-    problems.push('address: needs firstName, lastName, countryCode and postalCode together');
-  if (ids.length === 0) return noUsableIdentifier(problems);
+  if (ids.length === 0) {
+    const partialAddress = firstName || lastName || postalCode;
+    return noUsableIdentifier(partialAddress ? [...problems, 'address: needs firstName, lastName, countryCode and postalCode together'] : problems);
+  }
   if (ids.length > MAX_IDENTIFIERS_PER_USER) return new Invalid(`more than ${MAX_IDENTIFIERS_PER_USER} identifiers`);
   return { userIdentifiers: ids };
 }

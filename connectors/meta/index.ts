@@ -71,6 +71,9 @@ export const metaConnector: ConnectorDefinition<MetaSettings> = {
 };
 export default metaConnector;
 
+/** Text that needs no escaping inside a JSON string (hex hashes, ids, UUIDs). */
+const JSON_SAFE = /^[\w.@:+-]*$/;
+
 /** A row's identifiers by Meta's rules, or why none can be used. */
 export function metaValuesOf(row: MemberRow): PreparedIdentifiers | Invalid {
   const { values, problems } = prepareIdentifiers(META_IDENTITY, row.identifiers);
@@ -80,11 +83,11 @@ export function metaValuesOf(row: MemberRow): PreparedIdentifiers | Invalid {
 }
 
 interface PreparedChunk {
-  payload: UsersPayload;
-  /** The payload serialised, ready to send. */
+  /** The payload (`UsersPayload`) serialised, ready to send. */
   json: string;
-  /** Row index (into the call's rows) of each data row. */
+  /** Row index (into the call's rows) and prepared values of each data row. */
   indices: number[];
+  values: PreparedIdentifiers[];
 }
 
 export class MetaDestination implements Destination {
@@ -206,9 +209,20 @@ export class MetaDestination implements Destination {
     });
     // Only the columns this request uses: a multi-key schema with empty cells where a person lacks a key.
     const columns = COLUMNS.filter(([kind]) => present.has(kind));
-    const data = values.map((v) => columns.map(([kind]) => v[kind] ?? ''));
-    const payload: UsersPayload = { schema: columns.map(([, key]) => key), data };
-    return { payload, json: JSON.stringify(payload), indices };
+    const schema: UsersPayload['schema'] = columns.map(([, key]) => key);
+    // Serialised by hand, one string per row: the same JSON as JSON.stringify(UsersPayload) without
+    // building an array per row first (this loop runs for every member uploaded).
+    const data = new Array<string>(values.length);
+    for (let j = 0; j < values.length; j++) {
+      const v = values[j] as PreparedIdentifiers;
+      let row = '[';
+      for (let c = 0; c < columns.length; c++) {
+        const cell = v[(columns[c] as (typeof COLUMNS)[number])[0]];
+        row += (c > 0 ? ',' : '') + (cell === undefined ? '""' : JSON_SAFE.test(cell) ? `"${cell}"` : JSON.stringify(cell));
+      }
+      data[j] = `${row}]`;
+    }
+    return { json: `{"schema":${JSON.stringify(schema)},"data":[${data.join(',')}]}`, indices, values };
   }
 
   /**
@@ -217,9 +231,8 @@ export class MetaDestination implements Destination {
    */
   #markInvalid(rows: readonly MemberRow[], chunk: PreparedChunk, count: number, samples: Record<string, string>, results: RowResult[]) {
     const byValue = new Map<string, number[]>();
-    chunk.payload.data.forEach((cells, j) => {
-      for (const c of cells) {
-        if (c === '') continue;
+    chunk.values.forEach((values, j) => {
+      for (const c of Object.values(values)) {
         const list = byValue.get(c);
         if (list) list.push(chunk.indices[j] as number);
         else byValue.set(c, [chunk.indices[j] as number]);

@@ -40,8 +40,11 @@ export type PreparedIdentifiers = Partial<Record<IdentifierKind, string>>;
 export interface PreparedRow {
   values: PreparedIdentifiers;
   /** One reason per identifier that could not be used (the others are still sent). */
-  problems: string[];
+  problems: readonly string[];
 }
+
+// Most rows have no problem: share one empty list instead of allocating one per row.
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
 
 /**
  * Normalises and hashes the identifiers of one person by a platform's rules. Kinds the platform
@@ -50,7 +53,7 @@ export interface PreparedRow {
  */
 export function prepareIdentifiers(rules: IdentityRules, row: RawIdentifiers): PreparedRow {
   const values: PreparedIdentifiers = {};
-  const problems: string[] = [];
+  let problems: string[] | undefined;
   for (const kind in row) {
     const rule = rules.fields[kind as IdentifierKind];
     const raw = row[kind as IdentifierKind];
@@ -62,8 +65,8 @@ export function prepareIdentifiers(rules: IdentityRules, row: RawIdentifiers): P
       continue;
     }
     const normalized = rule.normalize(value, row);
-    if (normalized instanceof Invalid) problems.push(normalized.reason);
+    if (normalized instanceof Invalid) (problems ??= []).push(normalized.reason);
     else values[kind as IdentifierKind] = rule.hashed ? sha256Hex(normalized) : normalized;
   }
-  return { values, problems };
+  return { values, problems: problems ?? NO_PROBLEMS };
 }

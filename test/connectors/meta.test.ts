@@ -97,6 +97,13 @@ describe('meta connector against the contract fake', () => {
     );
   });
 
+  it('escapes plain values that JSON needs escaped', async () => {
+    const dest = connect();
+    const aud = await dest.createAudience({ name: 'aud-escape' });
+    await dest.addMembers(aud, [{ personId: 'q', identifiers: { externalId: 'crm "7" \\ zoë' } }], ctx);
+    expect(fake.members('aud-escape')).toEqual(new Set(['EXTERN_ID=crm "7" \\ zoë']));
+  });
+
   it('reports locally unusable rows and rows Meta counts as invalid entries', async () => {
     const dest = connect();
     const aud = await dest.createAudience({ name: 'aud-invalid' });
