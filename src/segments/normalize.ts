@@ -17,6 +17,13 @@ export interface NormalizedSegment {
 type Path = (string | number)[];
 
 /**
+ * Referenced segments are inlined, so a chain of segments that each reference the previous one
+ * twice doubles at every step; past this many conditions in total the segment is refused rather
+ * than printed as a query no warehouse would plan.
+ */
+export const MAX_EXPANDED_CONDITIONS = 5_000;
+
+/**
  * Turns a segment's rules into a normalised tree (see tree.ts): references to other segments
  * are inlined with their own rules, negation is pushed to the leaves, constants are folded.
  * Pure: every fact it needs (workspace, catalog) is passed in.
@@ -29,15 +36,18 @@ export function normalizeSegment(ws: Workspace, segmentId: string, catalog?: Cat
   const entity = ws.entities[entityIndex];
   if (!entity)
     throw new UserInputError([{ path: formatPath(['segments', index, 'entity']), message: `unknown entity "${segment.entity}"` }]);
-  const tree = new Normalizer(ws, entity, catalog).segment(index, []);
+  const tree = new Normalizer(ws, entity, catalog, index).segment(index, []);
   return { segment, entity, entityIndex, tree };
 }
 
 class Normalizer {
+  #conditions = 0;
+
   constructor(
     readonly ws: Workspace,
     readonly entity: EntityConfig,
     readonly catalog: Catalog | undefined,
+    readonly rootIndex: number,
   ) {}
 
   segment(index: number, stack: readonly string[]): RuleNode {
@@ -69,6 +79,13 @@ class Normalizer {
   }
 
   condition(c: Condition, path: Path, stack: readonly string[]): RuleNode {
+    if (++this.#conditions > MAX_EXPANDED_CONDITIONS)
+      throw new UserInputError([
+        {
+          path: formatPath(['segments', this.rootIndex, 'rules']),
+          message: `with the segments it references, this segment has more than ${MAX_EXPANDED_CONDITIONS} conditions`,
+        },
+      ]);
     const at = formatPath(path);
     switch (c.kind) {
       case 'group':

@@ -267,6 +267,16 @@ describe('compiler API', () => {
     const sqlWs = fixtureWorkspace('s', [{ id: 'e', type: 'everyone' }], { table: undefined, sql: 'SELECT 1 AS person_id WHERE \u00010\u0001' });
     expect(() => compileMembers(sqlWs, 'e', { dialect: dialectFor('duckdb'), asOf: AS_OF })).toThrow(/entities\[0\]\.sql/);
   });
+  it('refuses a segment whose references expand past the limit instead of printing it', () => {
+    const chain = [{ id: 'c0', rules: { conditions: [trait('name', '=', 'x')] } }];
+    for (let i = 1; i <= 14; i++) {
+      const ref = { kind: 'segment', segment: `c${i - 1}` };
+      chain.push({ id: `c${i}`, rules: { conditions: [ref, { ...ref, member: false }] } } as never);
+    }
+    const deep = fixtureWorkspace('s', chain);
+    expect(() => compileMembers(deep, 'c8', { dialect: dialectFor('duckdb'), asOf: AS_OF })).not.toThrow();
+    expect(() => compileMembers(deep, 'c14', { dialect: dialectFor('duckdb'), asOf: AS_OF })).toThrow(/segments\[14\]\.rules: .*more than 5000/);
+  });
   it('binds every value and numbers placeholders from paramOffset', () => {
     const q = compileMembers(ws, 'target', { dialect: dialectFor('postgres'), asOf: AS_OF, paramOffset: 2 });
     expect(q.sql).toContain('"name" = $3');
