@@ -41,7 +41,9 @@ export async function recordBatch(
   entry: LedgerEntry & { runId: string; now: Date },
   rejections: readonly Rejection[],
 ): Promise<void> {
-  await state.warehouse.transaction(async (tx: WarehouseDriver) => {
+  // Without rejections the ledger row is one statement: no explicit transaction needed.
+  const write = rejections.length === 0 ? (fn: (tx: WarehouseDriver) => Promise<void>) => fn(state.warehouse) : state.warehouse.transaction.bind(state.warehouse);
+  await write(async (tx: WarehouseDriver) => {
     for (let i = 0; i < rejections.length; i += REJECTIONS_PER_INSERT) {
       const b = state.binder();
       const rows = rejections.slice(i, i + REJECTIONS_PER_INSERT).map((r) => ({

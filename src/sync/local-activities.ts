@@ -285,13 +285,17 @@ class Steps {
     if (row.audienceId && row.audienceName) return { audienceId: row.audienceId, audienceName: row.audienceName };
     const ctx = syncContext(this.deps.workspace, row.syncId);
     const destination = await this.deps.destinations(ctx.destinationConfig);
-    const b = state.binder();
-    const [last] = await state.query<{ audience_name: string }>('audience-last', { syncId: b.bind(row.syncId) }, b.params);
     // The alias is the only name that leaves Outflow; without one, the sync keeps the random name it got first.
-    const name = ctx.sync.audienceName ?? ctx.segment.alias ?? last?.audience_name ?? generateAlias();
+    const name = ctx.sync.audienceName ?? ctx.segment.alias ?? (await this.lastAudienceName(state, row.syncId)) ?? generateAlias();
     const audience = await withRetry(() => destination.createAudience({ name }), { sleep: this.sleep, ...(this.deps.retry ? { policy: this.deps.retry } : {}) });
     await updateRun(state, row.runId, { audienceId: audience.id, audienceName: audience.name, updatedAt: this.clock() });
     return { audienceId: audience.id, audienceName: audience.name };
+  }
+
+  async lastAudienceName(state: StateSql, syncId: string): Promise<string | undefined> {
+    const b = state.binder();
+    const [last] = await state.query<{ audience_name: string }>('audience-last', { syncId: b.bind(syncId) }, b.params);
+    return last?.audience_name;
   }
 
   async uploadChanges(run: StartedRun & { kind: 'add' | 'remove' }): Promise<UploadSummary> {

@@ -91,7 +91,7 @@ if (crash.type === 'none') {
 }
 
 // A little churn: members leave and come back, identifiers change, new people arrive.
-for (let i = 0; i < 4; i++) {
+for (let i = 0; i < 6; i++) {
   const id = `p${String(Math.floor(rand() * 36)).padStart(3, '0')}`;
   const what = rand();
   if (what < 0.6) await warehouse.execute('update persons set vip = not vip where person_id = $1', [id]);
