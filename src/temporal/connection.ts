@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
-import { NativeConnection } from '@temporalio/worker';
 import { UserInputError } from '../config/errors';
 import { TemporalConfigError, loadTemporalConfig, type TemporalConfig } from '../../temporal.config';
 
@@ -49,7 +48,7 @@ export async function connectionOptions(config: TemporalConfig): Promise<{ addre
   return { address: config.address, tls: await tlsOptions(config), ...(config.apiKey ? { apiKey: config.apiKey } : {}) };
 }
 
-function unavailable(config: TemporalConfig, err: unknown): TemporalUnavailableError {
+export function unavailable(config: TemporalConfig, err: unknown): TemporalUnavailableError {
   const detail = err instanceof Error ? err.message : String(err);
   return new TemporalUnavailableError(
     `cannot reach the Temporal server at ${config.address} (namespace "${config.namespace}"): ${detail}\n` +
@@ -58,23 +57,13 @@ function unavailable(config: TemporalConfig, err: unknown): TemporalUnavailableE
 }
 
 /** A client for starting workflows and managing schedules; fails fast with a clear message. */
-export async function connectClient(config: TemporalConfig): Promise<{ client: Client; close: () => Promise<void> }> {
+export async function connectClient(config: TemporalConfig, opts: { connectTimeoutMs?: number } = {}): Promise<{ client: Client; close: () => Promise<void> }> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ ...(await connectionOptions(config)), connectTimeout: '3 seconds' });
+    connection = await Connection.connect({ ...(await connectionOptions(config)), connectTimeout: opts.connectTimeoutMs ?? 3000 });
   } catch (err) {
     if (err instanceof UserInputError) throw err;
     throw unavailable(config, err);
   }
   return { client: new Client({ connection, namespace: config.namespace }), close: () => connection.close() };
-}
-
-/** The worker's (native) connection. */
-export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
-  try {
-    return await NativeConnection.connect(await connectionOptions(config));
-  } catch (err) {
-    if (err instanceof UserInputError) throw err;
-    throw unavailable(config, err);
-  }
 }

@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { TemporalConfig } from '../../temporal.config';
 import { createActivities } from '../activities';
 import { bindSyncSteps } from '../activities/sync-steps';
 import type { LoadedWorkspace } from '../config/load';
 import { destinationFactory } from '../sync/destinations';
 import { openWarehouse } from '../warehouse';
-import { connectWorker } from './connection';
+import { UserInputError } from '../config/errors';
+import { connectionOptions, unavailable } from './connection';
 
 /** workflows/index.ts; the worker bundles it for the deterministic sandbox at start-up. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
@@ -14,6 +15,16 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', 
 /** Structured, one JSON object per line on stderr; callers pass no secrets or personal data. */
 export function jsonLog(event: string, fields: Record<string, unknown> = {}): void {
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
+}
+
+/** The worker's (native) connection; fails fast with the same message as the client's. */
+export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(await connectionOptions(config));
+  } catch (err) {
+    if (err instanceof UserInputError) throw err;
+    throw unavailable(config, err);
+  }
 }
 
 export interface RunWorkerOptions {
