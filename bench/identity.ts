@@ -1,6 +1,8 @@
 /**
  * Normalise + hash throughput on one core, per platform rule set, against a baseline of bare
  * SHA-256 over the same raw values in the same run. Target: >= 200,000 identifiers/s.
+ * Throughput is per CPU-second of this (single-threaded) process; wall-clock rates are printed
+ * too and fall below it when other processes share the core.
  *   npx tsx bench/identity.ts [rows]
  */
 import { GOOGLE_ADS_IDENTITY } from '../src/identity/google-ads';
@@ -42,11 +44,19 @@ function countIdentifiers(rows: RawIdentifiers[]): number {
   return n;
 }
 
+/**
+ * CPU seconds this process spent in `fn`: on a shared machine, wall time also counts the time
+ * other processes held the core, and "per core" is what the target is about.
+ */
 function time(fn: () => void): number {
+  const c = process.cpuUsage();
   const t = process.hrtime.bigint();
   fn();
-  return Number(process.hrtime.bigint() - t) / 1e9;
+  const used = process.cpuUsage(c);
+  wall = Number(process.hrtime.bigint() - t) / 1e9;
+  return (used.user + used.system) / 1e6;
 }
+let wall = 0;
 
 const rows = makeRows(ROWS);
 const ids = countIdentifiers(rows);
@@ -60,7 +70,7 @@ const baseline = time(() => {
 });
 const perSec = (s: number) => ids / s;
 console.log(`rows ${ROWS}, identifiers ${ids} (email, phone, first/last name, postal code, country per row)`);
-console.log(`baseline  bare sha256 of raw values      ${Math.round(perSec(baseline)).toLocaleString('en')} ids/s`);
+console.log(`baseline  bare sha256 of raw values      ${Math.round(perSec(baseline)).toLocaleString('en')} ids per CPU-second (wall: ${Math.round(ids / wall).toLocaleString('en')}/s)`);
 
 let worst = Infinity;
 for (const rules of [META_IDENTITY, GOOGLE_ADS_IDENTITY] as IdentityRules[]) {
@@ -74,9 +84,9 @@ for (const rules of [META_IDENTITY, GOOGLE_ADS_IDENTITY] as IdentityRules[]) {
   });
   worst = Math.min(worst, perSec(s));
   console.log(
-    `${rules.platform.padEnd(10)}normalise + hash                ${Math.round(perSec(s)).toLocaleString('en')} ids/s` +
-      `  (${(baseline / s).toFixed(2)}x baseline speed; ${problems} invalid values)`,
+    `${rules.platform.padEnd(11)}normalise + hash               ${Math.round(perSec(s)).toLocaleString('en')} ids per CPU-second` +
+      ` (wall: ${Math.round(ids / wall).toLocaleString('en')}/s; ${(baseline / s).toFixed(2)}x baseline speed; ${problems} invalid values)`,
   );
 }
-console.log(`target ${TARGET.toLocaleString('en')} ids/s: ${worst >= TARGET ? 'met' : 'NOT met'} (slowest rule set ${Math.round(worst).toLocaleString('en')} ids/s)`);
+console.log(`target ${TARGET.toLocaleString('en')} ids/s on one core: ${worst >= TARGET ? 'met' : 'NOT met'} (slowest rule set ${Math.round(worst).toLocaleString('en')} ids per CPU-second)`);
 if (sink < 0) console.log(sink);
