@@ -629,3 +629,67 @@ export function textScenarioArb(schema: string): fc.Arbitrary<Scenario> {
       ),
     );
 }
+
+/**
+ * Dense checks of time: persons whose events and timestamps sit on the edges of a few windows,
+ * and four single-condition segments using those windows (events with and without counts,
+ * sessions, first/last seen, date and timestamp traits).
+ */
+export function timeScenarioArb(schema: string): fc.Arbitrary<Scenario> {
+  const shape: Shape = {
+    personColumns: PERSON_COLUMNS,
+    keyType: 'text',
+    entitySql: false,
+    eventTimestampType: 'timestamptz',
+    identifiedColumn: false,
+  };
+  return fc
+    .record({ asOf: fc.constantFrom(...AS_OF_CHOICES).map((s) => new Date(s)), eventTimestampType: fc.constantFrom<ColumnType>('timestamptz', 'timestamp') })
+    .chain(({ asOf, eventTimestampType }) =>
+      focusArb(asOf).chain((focus) => {
+        const count = fc.option(countArb, { nil: undefined });
+        const condition: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+          fc
+            .record({ window: windowArb(focus), count })
+            .map(({ window, count }) => ({ kind: 'event', event: 'purchase', ...(window ? { window } : {}), ...(count ? { count } : {}) })),
+          fc.record({ count: countArb, window: windowArb(focus) }).map(({ count, window }) => ({ kind: 'sessions', count, ...(window ? { window } : {}) })),
+          fc.record({
+            kind: fc.constantFrom('first_seen', 'last_seen'),
+            op: fc.constantFrom('within_last', 'not_within_last'),
+            value: fc.constantFrom(...focus.relative),
+          }),
+          fc
+            .record({ trait: fc.constantFrom('signup_date', 'last_order_at'), f: filterFor('time', focus) })
+            .map(({ trait, f }) => ({ kind: 'trait', trait, ...f })),
+        );
+        return fc
+          .record({
+            persons: fc.array(
+              fc.record({ signup_date: nullable(instant(focus).map(midnight), 0.1), last_order_at: nullable(instant(focus), 0.1) }),
+              { minLength: 4, maxLength: 12 },
+            ),
+            events: fc.array(
+              fc.record({
+                person: fc.nat({ max: 11 }),
+                event_name: fc.constant('purchase'),
+                occurred_at: instant(focus),
+                session_id: nullable(fc.constantFrom('s1', 's2', 's3'), 0.2),
+              }),
+              { maxLength: 40 },
+            ),
+            conditions: fc.array(condition, { minLength: 4, maxLength: 4 }),
+          })
+          .map(({ persons, events, conditions }) =>
+            buildScenario(
+              schema,
+              { ...shape, eventTimestampType },
+              asOf,
+              persons.map((p, i) => ({ ...Object.fromEntries(PERSON_COLUMNS.map((c) => [c.name, null])), ...p, person_id: `p${i}` })),
+              [],
+              events.map(({ person, ...e }) => ({ person_id: `p${person}`, amount: null, url: null, ...e })),
+              conditions.map((c, i) => ({ id: `w${i}`, entity: 'person', name: `w${i}`, rules: { match: 'all', conditions: [c] } })),
+            ),
+          );
+      }),
+    );
+}
