@@ -1,0 +1,84 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { formatPlan } from '../../src/cli/commands/schedules';
+import type { SyncRunResult } from '../../src/sync/orchestrate';
+import { followSyncRun } from '../../src/temporal/start-sync-run';
+import type { SyncRunStatus, syncRunWorkflow } from '../../workflows';
+
+const RESULT: SyncRunResult = { runId: 'r1', syncId: 's1', asOf: '2026-01-15T06:00:00Z', status: 'synced', memberCount: 5, added: 5, removed: 0, rejected: 0, batches: 1 };
+
+/** A handle whose status advances one step per query and whose result settles after the last. */
+function fakeHandle(steps: string[]) {
+  let i = 0;
+  let settle: (r: SyncRunResult) => void = () => undefined;
+  const result = new Promise<SyncRunResult>((r) => (settle = r));
+  const signals: unknown[][] = [];
+  const handle = {
+    workflowId: 'sync/s1',
+    query: async (): Promise<SyncRunStatus> => {
+      const step = steps[Math.min(i, steps.length - 1)]!;
+      i += 1;
+      if (i >= steps.length) setTimeout(() => settle(RESULT), 5);
+      return { phase: 'running', step, uploads: [] };
+    },
+    result: () => result,
+    signal: async (...args: unknown[]) => void signals.push(args),
+  };
+  return { handle: handle as unknown as WorkflowHandle<typeof syncRunWorkflow>, signals };
+}
+
+describe('followSyncRun', () => {
+  it('reports each status change once and returns the result', async () => {
+    const { handle } = fakeHandle(['evaluateSegment', 'evaluateSegment', 'computeDiff', 'uploadChanges:add']);
+    const seen: string[] = [];
+    const result = await followSyncRun(handle, { pollMs: 1, onStatus: (s) => seen.push(s.step ?? '') });
+    expect(result).toEqual(RESULT);
+    expect(seen).toEqual(['evaluateSegment', 'computeDiff', 'uploadChanges:add']);
+  });
+
+  it('asks the run to stop once when interrupted, and keeps following it', async () => {
+    const { handle, signals } = fakeHandle(['evaluateSegment', 'computeDiff', 'computeDiff', 'finishRun']);
+    const abort = new AbortController();
+    const result = await followSyncRun(handle, {
+      pollMs: 1,
+      signal: abort.signal,
+      onStatus: () => {
+        abort.abort();
+        abort.abort();
+      },
+    });
+    expect(result).toEqual(RESULT);
+    expect(signals).toHaveLength(1);
+    expect(signals[0]![1]).toBe('interrupted from the command line');
+  });
+});
+
+describe('formatPlan', () => {
+  const d = (syncId: string, paused = false) => ({
+    scheduleId: `outflow-sync/${syncId}`,
+    syncId,
+    cron: '0 6 * * *',
+    paused,
+    note: paused ? `segment "x" is paused` : '',
+    workflowType: 'scheduledSyncWorkflow' as const,
+    taskQueue: 'outflow',
+  });
+  const plan = { create: [d('a')], update: [{ desired: d('b', true), changes: ['pause (segment "x" is paused)'] }], unchanged: [d('c')], delete: ['outflow-sync/gone'] };
+
+  it('says what changed', () => {
+    expect(formatPlan(plan, false)).toBe(
+      [
+        'created outflow-sync/a  "0 6 * * *" UTC  active',
+        'updated outflow-sync/b  pause (segment "x" is paused)',
+        'deleted outflow-sync/gone  (its sync is no longer in the workspace)',
+        'unchanged outflow-sync/c  "0 6 * * *" UTC  active',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says what would change on a dry run', () => {
+    expect(formatPlan(plan, true)).toMatch(/^would create outflow-sync\/a/m);
+    expect(formatPlan(plan, true)).toMatch(/^would delete outflow-sync\/gone/m);
+  });
+});
