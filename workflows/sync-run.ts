@@ -102,7 +102,8 @@ export async function syncRunWorkflow(input: SyncRunWorkflowInput): Promise<Sync
 
   const asOf = input.asOf ?? new Date(workflowInfo().startTime).toISOString();
   const { pollMatchRate = true, ...runInput } = input;
-  // A cancel before startRun returns fails the workflow as cancelled: no run was recorded.
+  // startRun, commitSnapshot and finishRun ignore the cancel; everything else stops, and the
+  // orchestration's failure path records the run as failed.
   const result = await scope.run(() => orchestrateSyncRun(acts, { ...runInput, asOf }));
   if (status.cancelRequested !== undefined && result.status === 'failed') result.reason = `cancelled: ${status.cancelRequested}`;
   status.result = result;
