@@ -89,10 +89,10 @@ describe.each<Platform>(['meta', 'google'])('faults during a sync run to the %s 
   });
 
   it('5xx replies and hung requests are retried; the audience ends exact', async () => {
-    const t = await setup(platform, { requestTimeoutMs: 300 });
+    const t = await setup(platform, { requestTimeoutMs: 1_500 });
     const upload = platform === 'meta' ? '/users' : ':addOperations';
     t.fake.inject({ kind: 'server_error', times: 2, status: 503, pathIncludes: upload });
-    t.fake.inject({ kind: 'hang', times: 1, ms: 1_500, pathIncludes: upload });
+    t.fake.inject({ kind: 'hang', times: 1, ms: 4_000, pathIncludes: upload });
     t.fake.inject({ kind: 'server_error', times: 1, status: 500 }); // the first call of the run, whatever it is
     const r = await t.run();
     expect(r.status, r.reason).toBe('synced');

@@ -167,11 +167,11 @@ describe('google_ads connector against the contract fake', () => {
   });
 
   it('5xx is retryable; a hung request times out as retryable', async () => {
-    const dest = connect({ requestTimeoutMs: 300 });
+    const dest = connect({ requestTimeoutMs: 1_500 });
     const aud = await dest.createAudience({ name: 'aud-5xx' });
     fake.inject({ kind: 'server_error', times: 1, status: 503 });
     expect((await expectError(dest.addMembers(aud, [person(1)], ctx))).kind).toBe('retryable');
-    fake.inject({ kind: 'hang', times: 1, ms: 2_000 });
+    fake.inject({ kind: 'hang', times: 1, ms: 4_000 });
     const err = await expectError(dest.addMembers(aud, [person(1)], ctx));
     expect(err.kind).toBe('retryable');
     expect(err.code).toBe('timeout');
