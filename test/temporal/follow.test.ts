@@ -1,8 +1,8 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { formatPlan } from '../../src/cli/commands/schedules';
 import type { SyncRunResult } from '../../src/sync/orchestrate';
-import { followSyncRun } from '../../src/temporal/start-sync-run';
+import { SyncRunAlreadyOpenError, followSyncRun, startSyncRun } from '../../src/temporal/start-sync-run';
 import type { SyncRunStatus, syncRunWorkflow } from '../../workflows';
 
 const RESULT: SyncRunResult = { runId: 'r1', syncId: 's1', asOf: '2026-01-15T06:00:00Z', status: 'synced', memberCount: 5, added: 5, removed: 0, rejected: 0, batches: 1 };
@@ -80,5 +80,34 @@ describe('formatPlan', () => {
   it('says what would change on a dry run', () => {
     expect(formatPlan(plan, true)).toMatch(/^would create outflow-sync\/a/m);
     expect(formatPlan(plan, true)).toMatch(/^would delete outflow-sync\/gone/m);
+  });
+});
+
+describe('startSyncRun', () => {
+  const fakeClient = (start: (fn: unknown, opts: Record<string, unknown>) => Promise<unknown>) => ({ workflow: { start } }) as unknown as Client;
+
+  it('starts under the business id and lets the server refuse a second open run', async () => {
+    const seen: Record<string, unknown>[] = [];
+    await startSyncRun(
+      fakeClient(async (_fn, opts) => void seen.push(opts)),
+      'outflow',
+      { syncId: 'buyers-meta' },
+    );
+    expect(seen[0]).toMatchObject({
+      workflowId: 'sync/buyers-meta',
+      taskQueue: 'outflow',
+      args: [{ syncId: 'buyers-meta' }],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    });
+  });
+
+  it('turns the id conflict into a message naming the open run', async () => {
+    const refuse = fakeClient(async () => {
+      throw new WorkflowExecutionAlreadyStartedError('Workflow execution already started', 'sync/buyers-meta', 'syncRunWorkflow');
+    });
+    const err: unknown = await startSyncRun(refuse, 'outflow', { syncId: 'buyers-meta' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SyncRunAlreadyOpenError);
+    expect((err as Error).message).toBe('a run of sync "buyers-meta" is already open (workflow sync/buyers-meta); wait for it to finish or cancel it');
   });
 });
