@@ -262,7 +262,7 @@ function eventsArb(focus: Focus, persons: number, max: number): fc.Arbitrary<Dat
   const ids = [...Array.from({ length: persons }, (_, i) => `p${i}`), 'p_orphan'];
   return fc.array(
     fc.record({
-      person_id: fc.constantFrom(...ids),
+      person_id: nullable(fc.constantFrom(...ids), 0.05),
       event_name: fc.oneof(fc.constant('purchase'), fc.constantFrom(...EVENT_NAMES)),
       occurred_at: nullable(instant(focus), 0.03),
       session_id: nullable(fc.constantFrom('s1', 's2', 's3', 'S1'), 0.3),
@@ -670,7 +670,7 @@ export function timeScenarioArb(schema: string): fc.Arbitrary<Scenario> {
             ),
             events: fc.array(
               fc.record({
-                person: fc.nat({ max: 11 }),
+                person: nullable(fc.nat({ max: 11 }), 0.05),
                 event_name: fc.constant('purchase'),
                 occurred_at: instant(focus),
                 session_id: nullable(fc.constantFrom('s1', 's2', 's3'), 0.2),
@@ -686,7 +686,7 @@ export function timeScenarioArb(schema: string): fc.Arbitrary<Scenario> {
               asOf,
               persons.map((p, i) => ({ ...Object.fromEntries(PERSON_COLUMNS.map((c) => [c.name, null])), ...p, person_id: `p${i}` })),
               [],
-              events.map(({ person, ...e }) => ({ person_id: `p${person}`, amount: null, url: null, ...e })),
+              events.map(({ person, ...e }) => ({ person_id: person === null ? null : `p${person}`, amount: null, url: null, ...e })),
               conditions.map((c, i) => ({ id: `w${i}`, entity: 'person', name: `w${i}`, rules: { match: 'all', conditions: [c] } })),
             ),
           );

@@ -11,11 +11,11 @@ import { openTestPostgres, PG_URL } from '../support/pg';
 /**
  * The compiler against the reference evaluator: random datasets and rule trees, compiled SQL run
  * on DuckDB and on a real PostgreSQL, member sets compared. Runs per engine:
- * OUTFLOW_PROPERTY_RUNS (default 150; the focused text and time properties run two thirds of
+ * OUTFLOW_PROPERTY_RUNS (default 100; the focused text and time properties run two thirds of
  * that); a failure prints fast-check's seed and path to replay it.
  */
 
-const RUNS = Number(process.env.OUTFLOW_PROPERTY_RUNS ?? 150);
+const RUNS = Number(process.env.OUTFLOW_PROPERTY_RUNS ?? 100);
 /** The focused properties are denser; fewer runs find as much. */
 const FOCUSED_RUNS = Math.ceil((RUNS * 2) / 3);
 
@@ -78,6 +78,8 @@ async function check(e: Engine, sc: Scenario): Promise<number> {
       const person = persons.get(String(r.person_id))!;
       expect([r.email ?? null, r.firstName ?? null], `identifiers of ${String(r.person_id)}`).toEqual([person.email ?? null, person.name ?? null]);
     }
+    // Probes repeat a leaf of a segment whose count is checked already.
+    if (segment.id.startsWith('probe')) continue;
     const count = compileCount(sc.ws, segment.id, { dialect: e.dialect, asOf: sc.asOf });
     const [n] = await e.run(count.sql, count.params);
     if (Number(n!.n) !== want.length) throw new Error(`count ${String(n!.n)}\n${describeFailure(sc, segment.id, count, got, want)}`);
