@@ -24,7 +24,8 @@ let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
   // Replays that are meant to fail log their nondeterminism at WARN; keep the output readable.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // (A runtime installed earlier in this process keeps its logger; only the noise differs.)
+  if (Runtime._instance === undefined) Runtime.install({ logger: new DefaultLogger('ERROR') });
   // Bundling is what the worker does at start-up: it fails on Node built-ins and other
   // imports the deterministic sandbox cannot load.
   bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, ...quiet });
