@@ -121,10 +121,11 @@ export const segmentSizesStep: DemoStep = {
       const dialect = dialectFor('duckdb');
       ctx.print(`Segment sizes as of ${iso(ctx.anchor)}:`);
       const width = Math.max(...workspace.segments.map((s) => s.id.length));
+      const digits = fmt(ctx.persons).length;
       for (const segment of workspace.segments) {
         const q = compileCount(workspace, segment.id, { dialect, asOf: ctx.anchor, catalog });
         const [row] = await wh.query<{ n: number }>(q.sql, q.params);
-        ctx.print(`  ${segment.id.padEnd(width)}  ${fmt(Number(row?.n ?? 0)).padStart(9)}  ${segment.name}`);
+        ctx.print(`  ${segment.id.padEnd(width)}  ${fmt(Number(row?.n ?? 0)).padStart(digits)}  ${segment.name}`);
       }
       const config = shownPath(ctx.configFile);
       ctx.print('Explore:');
