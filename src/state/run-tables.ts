@@ -25,7 +25,10 @@ export interface DiffCounts {
 /** Quoted names of a run's tables; the run id is reduced to identifier-safe characters. */
 export function runTables(state: StateSql, runId: string): RunTables {
   const token = runId.toLowerCase().replace(/[^a-z0-9]+/g, '_');
-  return { members: state.table(`run_${token}_members`), changes: state.table(`run_${token}_changes`) };
+  return {
+    members: state.render('run-members-name', { name: state.quote(`run_${token}_members`) }),
+    changes: state.table(`run_${token}_changes`),
+  };
 }
 
 function columnsOf(state: StateSql, kinds: readonly IdentifierKind[]): string[] {
@@ -61,6 +64,15 @@ export async function materialiseMembers(
   return count(state, members);
 }
 
+/** Members of the run's members table, or undefined when this connection cannot see it (a temporary table made elsewhere). */
+export async function countMembers(state: StateSql, runId: string): Promise<number | undefined> {
+  try {
+    return await count(state, runTables(state, runId).members);
+  } catch {
+    return undefined;
+  }
+}
+
 async function count(state: StateSql, table: string, on?: WarehouseDriver): Promise<number> {
   const rows = await state.query<{ n: unknown }>('count-rows', { table, where: undefined }, [], on);
   return Number(rows[0]?.n ?? 0);
@@ -86,7 +98,6 @@ export async function materialiseDiff(
     identifierColumns,
     mirror: input.mode === 'mirror',
     syncId: b.bind(input.syncId),
-    syncIdAgain: input.mode === 'mirror' ? b.bind(input.syncId) : undefined,
   };
   await state.execute('insert-run-changes', ctx, b.params, tx);
   await state.execute(

@@ -10,6 +10,7 @@ import {
   applyDiffToSnapshot,
   dropRunTables,
   materialiseDiff,
+  countMembers,
   materialiseMembers,
   sampleChanges,
 } from '../state/run-tables';
@@ -250,19 +251,25 @@ class Steps {
     const state = await this.state();
     const row = await this.run(state, run);
     if (row.phase !== 'started') return { memberCount: row.memberCount ?? 0 };
+    return { memberCount: await this.evaluate(state, row) };
+  }
+
+  async evaluate(state: StateSql, row: SyncRunRow): Promise<number> {
     const kinds = parseKinds(row.identifiers);
     const query = membersQuery(this.deps.workspace, row.segmentId, { dialect: this.deps.warehouse.dialect, asOf: row.asOf, identifiers: kinds });
     const t0 = Date.now();
     const memberCount = await materialiseMembers(state, row.runId, query, kinds);
     await updateRun(state, row.runId, { memberCount, updatedAt: this.clock() });
     this.log('segment_evaluated', { runId: row.runId, memberCount, ms: Date.now() - t0 });
-    return { memberCount };
+    return memberCount;
   }
 
   async computeDiff(run: StartedRun): Promise<DiffSummary> {
     const state = await this.state();
     const row = await this.run(state, run);
     if (row.phase === 'started') {
+      // Members may live in a temporary table of another connection (a run whose steps moved): evaluate again.
+      if ((await countMembers(state, row.runId)) === undefined) await this.evaluate(state, row);
       const t0 = Date.now();
       const counts = await this.deps.warehouse.transaction(async (tx) => {
         const c = await materialiseDiff(state, { runId: row.runId, syncId: row.syncId, mode: row.mode, kinds: parseKinds(row.identifiers) }, tx);
