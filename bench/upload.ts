@@ -8,7 +8,7 @@
  * loop (the transport's ceiling without normalisation and hashing).
  * Then the same members go through the whole sync engine (`runSync`: DuckDB evaluation, diff,
  * ledgered upload with src/sync/upload.ts), timing its upload phase from progress events.
- *   npx tsx bench/upload.ts [members=1000000] [latencyMs=50]
+ *   npx tsx bench/upload.ts [members=1000000] [latencyMs=50] [rowsPerRequest=10000]
  */
 import { fork } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -23,6 +23,8 @@ import { openWarehouse } from '../src/warehouse';
 
 const MEMBERS = Number(process.argv[2] ?? 1_000_000);
 const LATENCY_MS = Number(process.argv[3] ?? 50);
+/** Rows per request (Meta's maximum by default); smaller shows the latency-bound regime on a busy machine. */
+const ROWS_PER_REQUEST = Number(process.argv[4] ?? 10_000);
 const TOKEN = 'bench-token';
 
 interface FakeProcess {
@@ -105,7 +107,7 @@ entities:
 segments:
   - { id: everyone, entity: member, name: Everyone, type: everyone, alias: aud-bench-engine }
 destinations:
-  - { id: meta, type: meta, settings: { adAccountId: "1234567890", accessToken: ${TOKEN}, apiBaseUrl: "${url}" } }
+  - { id: meta, type: meta, settings: { adAccountId: "1234567890", accessToken: ${TOKEN}, apiBaseUrl: "${url}", rowsPerRequest: ${ROWS_PER_REQUEST} } }
 syncs:
   - { id: everyone-meta, segment: everyone, destination: meta }
 `,
@@ -132,6 +134,7 @@ syncs:
       },
       { syncId: 'everyone-meta', asOf: new Date().toISOString() },
     );
+    if (r.status !== 'synced') console.log(`sync engine run ${r.status}: ${r.reason ?? ''}`);
     return { status: r.status, added: r.added, uploadSeconds: (last - first) / 1000, runSeconds: (performance.now() - started) / 1000 };
   } finally {
     await warehouse.close();
@@ -140,7 +143,7 @@ syncs:
 
 const fake = await startFake();
 try {
-  const settings = metaSettingsSchema.parse({ adAccountId: '1234567890', accessToken: TOKEN, apiBaseUrl: fake.url });
+  const settings = metaSettingsSchema.parse({ adAccountId: '1234567890', accessToken: TOKEN, apiBaseUrl: fake.url, rowsPerRequest: ROWS_PER_REQUEST });
   const dest = metaConnector.create(settings, { baseDir: '.' });
   const theoretical = (settings.rowsPerRequest * dest.concurrency) / (LATENCY_MS / 1000);
   console.log(
