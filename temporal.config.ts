@@ -25,6 +25,15 @@ export const temporalConfigSchema = z.strictObject({
       serverNameOverride: z.string().min(1).optional(),
     })
     .optional(),
+  worker: z.strictObject({
+    /**
+     * Activities one worker runs at once. The steps of one run are sequential anyway; this bounds
+     * how many syncs share the worker's warehouse connection. Keep 1 for an embedded DuckDB file
+     * (one connection, whose transactions must not interleave); raise it for warehouses that
+     * give each step its own session (PostgreSQL, BigQuery, Snowflake).
+     */
+    maxConcurrentActivities: z.number().int().min(1).max(100),
+  }),
   schedules: z.strictObject({
     /** Prefix of schedule ids: `<prefix><syncId>`. Only schedules with it are Outflow's to change. */
     idPrefix: z.string().min(1),
@@ -60,6 +69,7 @@ export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): Tempor
     apiKey: env.TEMPORAL_API_KEY || undefined,
     tlsEnabled: env.TEMPORAL_TLS === 'true' || env.TEMPORAL_TLS === '1',
     tls,
+    worker: { maxConcurrentActivities: env.OUTFLOW_WORKER_CONCURRENCY ? Number(env.OUTFLOW_WORKER_CONCURRENCY) : 1 },
     schedules: { idPrefix: env.OUTFLOW_SCHEDULE_PREFIX || 'outflow-sync/' },
   });
   if (!parsed.success) throw new TemporalConfigError(`invalid Temporal settings: ${z.prettifyError(parsed.error)}`);

@@ -60,6 +60,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       taskQueue: config.taskQueue,
       workflowsPath: WORKFLOWS_PATH,
       activities: createActivities({ steps }),
+      maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
       shutdownGraceTime: '30 seconds',
     });
     // The SDK's runtime already turns these signals into worker.shutdown(); say what happens.

@@ -12,8 +12,14 @@ describe('temporal.config.ts from the environment', () => {
       namespace: 'default',
       taskQueue: 'outflow',
       tlsEnabled: false,
+      worker: { maxConcurrentActivities: 1 },
       schedules: { idPrefix: 'outflow-sync/' },
     });
+  });
+
+  it('takes the worker concurrency from OUTFLOW_WORKER_CONCURRENCY and refuses nonsense', () => {
+    expect(temporalConfigFromEnv({ OUTFLOW_WORKER_CONCURRENCY: '8' }).worker.maxConcurrentActivities).toBe(8);
+    expect(() => temporalConfigFromEnv({ OUTFLOW_WORKER_CONCURRENCY: 'lots' })).toThrow(/invalid Temporal settings/);
   });
 
   it('an API key implies TLS and is passed on', async () => {
