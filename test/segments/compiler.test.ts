@@ -217,14 +217,25 @@ describe.each(engines())('compiler on $name', (engine) => {
     expect(await run(workspaceFor(schema, [purchase({ where: [{ column: 'amount', op: '<', value: 1.5 }] })]))).toEqual([4]);
   });
 
-  it('with a catalog, compares text with a DATE column as a UTC instant (midnight), not as a truncated date', async () => {
+  it('compares ISO text with a DATE column by its UTC date, with or without a catalog', async () => {
     const catalog = await catalogOf();
-    const ws = workspaceFor(schema, [trait('birthday', '<', '2024-03-31T06:00:00Z')]);
+    const members = async (conds: Cond[], withCatalog: boolean) => {
+      const q = compileMembers(workspaceFor(schema, conds), 'target', { dialect: wh.dialect, asOf: AS_OF, ...(withCatalog ? { catalog } : {}) });
+      return (await wh.query<{ person_id: string }>(q.sql, q.params)).map((r) => r.person_id).sort();
+    };
+    for (const withCatalog of [false, true]) {
+      expect(await members([trait('birthday', '=', '2024-03-31T06:00:00Z')], withCatalog)).toEqual(['1']);
+      expect(await members([trait('birthday', '<', '2024-04-01T06:00:00Z')], withCatalog)).toEqual(['1']);
+      expect(await members([trait('birthday', '>=', '2024-03-31')], withCatalog)).toEqual(['1', '2']);
+    }
+    expect(await members([trait('birthday', 'in', ['2024-04-01T23:00:00Z'])], true)).toEqual(['2']);
+  });
+
+  it('with a catalog, compares ISO text with a TIMESTAMP column as a UTC instant, whatever its offset', async () => {
+    const catalog = await catalogOf();
+    const ws = workspaceFor(schema, [trait('signed_up_at', '=', '2024-03-25T02:00:00+02:00')]);
     const q = compileMembers(ws, 'target', { dialect: wh.dialect, asOf: AS_OF, catalog });
-    const rows = await wh.query<{ person_id: string }>(q.sql, q.params);
-    expect(rows.map((r) => r.person_id)).toEqual(['1']);
-    const eq = compileMembers(workspaceFor(schema, [trait('birthday', '=', '2024-04-01')]), 'target', { dialect: wh.dialect, asOf: AS_OF, catalog });
-    expect((await wh.query<{ person_id: string }>(eq.sql, eq.params)).map((r) => r.person_id)).toEqual(['2']);
+    expect((await wh.query<{ person_id: string }>(q.sql, q.params)).map((r) => r.person_id)).toEqual(['1']);
   });
 
   it('type-checks values against the catalog', async () => {

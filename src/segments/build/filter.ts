@@ -30,9 +30,9 @@ export function filterSql(w: SqlWriter, col: string, c: Comparison, negated = fa
     case 'ends_with':
       return like(w, col, `%${escapeLike(value as string)}`);
     case 'in':
-      return inList(w, col, value as ScalarValue[]);
+      return inList(w, col, listOf(c), c.family === 'date' ? 'date' : undefined);
     case 'not_in':
-      return `(${col} IS NULL OR NOT (${inList(w, col, value as ScalarValue[])}))`;
+      return `(${col} IS NULL OR NOT (${inList(w, col, listOf(c), c.family === 'date' ? 'date' : undefined)}))`;
     case 'is_set':
       return `${col} IS NOT NULL`;
     case 'is_not_set':
@@ -46,15 +46,28 @@ export function filterSql(w: SqlWriter, col: string, c: Comparison, negated = fa
 
 /**
  * A bound scalar, typed so the engine compares it as the value it is: numbers as numbers (an
- * engine that types the placeholder after the column would reject 1.5 for an INTEGER column),
- * and text on a date or timestamp column (known from the catalog) as a UTC instant.
+ * engine that types the placeholder after the column would reject 1.5 for an INTEGER column).
+ * When the catalog knows the column: ISO text on a timestamp column is a UTC instant, and on a
+ * DATE column it is that instant's UTC date (`signup_date = 2026-11-02T08:00Z` holds on
+ * 2026-11-02), which is also how both engines read it without a catalog.
  */
 function scalar(w: SqlWriter, c: Comparison): string {
   const v = c.value as ScalarValue;
   if (typeof v === 'number') return w.render('number', { param: w.bind(v) }, { integer: Number.isSafeInteger(v) });
-  if (typeof v === 'string' && (c.family === 'date' || c.family === 'timestamp') && !Number.isNaN(Date.parse(v)))
-    return w.instant(utcInstant(v));
-  return w.bind(v);
+  if (typeof v === 'string' && c.family === 'timestamp' && isInstant(v)) return w.instant(utcInstant(v));
+  return w.bind(c.family === 'date' ? asDate(v) : v);
+}
+
+const isInstant = (v: string) => !Number.isNaN(utcInstant(v).getTime());
+
+/** ISO text as its UTC date (`YYYY-MM-DD`); anything else unchanged. */
+function asDate<T extends ScalarValue>(v: T): T | string {
+  return typeof v === 'string' && isInstant(v) ? utcInstant(v).toISOString().slice(0, 10) : v;
+}
+
+function listOf(c: Comparison): ScalarValue[] {
+  const values = c.value as ScalarValue[];
+  return c.family === 'date' ? values.map(asDate) : values;
 }
 
 /** Makes `%`, `_` and the escape character itself match literally in a LIKE pattern. */
@@ -66,8 +79,8 @@ function like(w: SqlWriter, col: string, pattern: string): string {
   return w.render('ilike', { expr: col, pattern: w.bind(pattern) });
 }
 
-/** `col` equals one of `values`, bound as one list parameter. */
-export function inList(w: SqlWriter, col: string, values: readonly ScalarValue[]): string {
-  const numeric = values.every((v) => typeof v === 'number');
-  return w.render('in-list', { expr: col, list: w.bind(w.dialect.listParam(values)) }, { numeric });
+/** `col` equals one of `values`, bound as one list parameter (numbers, and dates when known, typed). */
+export function inList(w: SqlWriter, col: string, values: readonly ScalarValue[], type?: 'date'): string {
+  const listType = type ?? (values.every((v) => typeof v === 'number') ? 'number' : 'other');
+  return w.render('in-list', { expr: col, list: w.bind(w.dialect.listParam(values)) }, { listType });
 }
