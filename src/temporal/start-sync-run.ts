@@ -1,4 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { resumeCursor } from '../activities/heartbeat';
+import type { UploadCursor } from '../activities/types';
 import type { SyncRunResult } from '../sync/orchestrate';
 import { cancelSignal, statusQuery, syncRunWorkflow, syncWorkflowId, type SyncRunStatus, type SyncRunWorkflowInput } from '../../workflows';
 
@@ -36,6 +39,23 @@ export interface FollowOptions {
   onStatus?: (status: SyncRunStatus) => void;
   /** When aborted, the run is asked to stop (cancelSignal) and is still followed to its end. */
   signal?: AbortSignal;
+  /** Live upload progress, read from the running upload activity's last heartbeat. */
+  onUpload?: (cursor: UploadCursor) => void;
+}
+
+/**
+ * The cursor the running upload last heartbeated. The workflow cannot see heartbeats; the
+ * server keeps the latest one with the pending activity.
+ */
+export async function uploadProgress(handle: Pick<WorkflowHandle, 'describe'>, kind: UploadCursor['kind']): Promise<UploadCursor | undefined> {
+  const { raw } = await handle.describe();
+  for (const pending of raw.pendingActivities ?? []) {
+    if (pending.activityType?.name !== 'uploadChanges') continue;
+    const payload = pending.heartbeatDetails?.payloads?.[0];
+    if (!payload) continue;
+    return resumeCursor(defaultPayloadConverter.fromPayload(payload), kind);
+  }
+  return undefined;
 }
 
 /** Follows a run by polling `statusQuery` until the workflow ends; returns its result. */
@@ -55,6 +75,7 @@ export async function followSyncRun(handle: WorkflowHandle<typeof syncRunWorkflo
     () => (done = true),
   );
   let last = '';
+  let lastCursor = '';
   try {
     while (!done) {
       try {
@@ -63,6 +84,15 @@ export async function followSyncRun(handle: WorkflowHandle<typeof syncRunWorkflo
         if (key !== last) {
           last = key;
           opts.onStatus?.(status);
+        }
+        const kind = status.step?.startsWith('uploadChanges:') ? (status.step.slice('uploadChanges:'.length) as UploadCursor['kind']) : undefined;
+        if (kind && opts.onUpload) {
+          const cursor = await uploadProgress(handle, kind);
+          const cursorKey = JSON.stringify(cursor);
+          if (cursor && cursorKey !== lastCursor) {
+            lastCursor = cursorKey;
+            opts.onUpload(cursor);
+          }
         }
       } catch {
         // A query can fail while no worker is polling or the run is just closing; the result decides.

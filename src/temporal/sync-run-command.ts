@@ -2,6 +2,7 @@ import type { LoadedWorkspace } from '../config/load';
 import { UserInputError } from '../config/errors';
 import { SYNC_EXIT_CODES } from '../sync/run-sync';
 import type { SyncRunResult } from '../sync/orchestrate';
+import type { UploadCursor } from '../activities/types';
 import type { SyncRunStatus } from '../../workflows';
 import { connectClient, temporalConfigFromEnv } from './connection';
 import { followSyncRun, startSyncRun } from './start-sync-run';
@@ -40,7 +41,12 @@ export async function syncRunViaTemporal(loaded: LoadedWorkspace, syncId: string
     if (opts.progress) process.stderr.write(`started workflow ${handle.workflowId} on task queue ${config.taskQueue}\n`);
     const result = await followSyncRun(handle, {
       signal: interrupt.signal,
-      ...(opts.progress ? { onStatus: (s: SyncRunStatus) => process.stderr.write(statusLine(s)) } : {}),
+      ...(opts.progress
+        ? {
+            onStatus: (s: SyncRunStatus) => process.stderr.write(statusLine(s)),
+            onUpload: (c: UploadCursor) => process.stderr.write(`    ${c.kind === 'add' ? 'added' : 'removed'} ${c.done} of ${c.total} rows\n`),
+          }
+        : {}),
     });
     process.stdout.write(resultLines(result, handle.workflowId, Date.now() - started));
     return SYNC_EXIT_CODES[result.status];

@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { formatPlan } from '../../src/cli/commands/schedules';
 import type { SyncRunResult } from '../../src/sync/orchestrate';
 import { SyncRunAlreadyOpenError, followSyncRun, startSyncRun } from '../../src/temporal/start-sync-run';
@@ -8,7 +9,8 @@ import type { SyncRunStatus, syncRunWorkflow } from '../../workflows';
 const RESULT: SyncRunResult = { runId: 'r1', syncId: 's1', asOf: '2026-01-15T06:00:00Z', status: 'synced', memberCount: 5, added: 5, removed: 0, rejected: 0, batches: 1 };
 
 /** A handle whose status advances one step per query and whose result settles after the last. */
-function fakeHandle(steps: string[]) {
+function fakeHandle(steps: string[], heartbeats: unknown[] = []) {
+  let beat = 0;
   let i = 0;
   let settle: (r: SyncRunResult) => void = () => undefined;
   const result = new Promise<SyncRunResult>((r) => (settle = r));
@@ -23,6 +25,12 @@ function fakeHandle(steps: string[]) {
     },
     result: () => result,
     signal: async (...args: unknown[]) => void signals.push(args),
+    describe: async () => {
+      const details = heartbeats[Math.min(beat++, heartbeats.length - 1)];
+      const pendingActivities =
+        details === undefined ? [] : [{ activityType: { name: 'uploadChanges' }, heartbeatDetails: { payloads: [defaultPayloadConverter.toPayload(details)] } }];
+      return { raw: { pendingActivities } };
+    },
   };
   return { handle: handle as unknown as WorkflowHandle<typeof syncRunWorkflow>, signals };
 }
@@ -34,6 +42,18 @@ describe('followSyncRun', () => {
     const result = await followSyncRun(handle, { pollMs: 1, onStatus: (s) => seen.push(s.step ?? '') });
     expect(result).toEqual(RESULT);
     expect(seen).toEqual(['evaluateSegment', 'computeDiff', 'uploadChanges:add']);
+  });
+
+  it('reads live upload progress from the upload activity heartbeat', async () => {
+    const beats = [
+      { kind: 'add', done: 3, total: 9 },
+      { kind: 'add', done: 3, total: 9 },
+      { kind: 'add', done: 9, total: 9 },
+    ];
+    const { handle } = fakeHandle(['uploadChanges:add', 'uploadChanges:add', 'uploadChanges:add', 'commitSnapshot'], beats);
+    const seen: unknown[] = [];
+    await followSyncRun(handle, { pollMs: 1, onUpload: (c) => seen.push(c) });
+    expect(seen).toEqual([beats[0], beats[2]]);
   });
 
   it('asks the run to stop once when interrupted, and keeps following it', async () => {
