@@ -210,3 +210,25 @@ describe('golden SQL', () => {
     });
   }
 });
+
+describe.each(DIALECTS)('every dialect (%s)', (dialect) => {
+  it('has exactly one bound value per placeholder, in the order the text shows them', () => {
+    for (const id of Object.keys(GOLDEN)) {
+      const q = compileMembers(WORKSPACE, id, { dialect: dialectFor(dialect), asOf: AS_OF, paramOffset: 3 });
+      const numbered = [...q.sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
+      const positional = q.sql.match(/\?/g)?.length ?? 0;
+      if (numbered.length > 0) expect(numbered).toEqual(q.params.map((_, i) => i + 4));
+      else expect(positional).toBe(q.params.length);
+    }
+  });
+  it('never writes a value into the SQL text', () => {
+    const marker = "zz'; DROP TABLE x; --";
+    const ws = workspaceSchema.parse({
+      ...WORKSPACE,
+      segments: [{ id: 'v', entity: 'person', name: 'v', rules: { conditions: [{ kind: 'event', event: marker, where: [{ column: 'amount', op: 'in', value: [marker] }] }, { kind: 'trait', trait: 'email', op: 'contains', value: marker }] } }],
+    });
+    const q = compileMembers(ws, 'v', { dialect: dialectFor(dialect), asOf: AS_OF });
+    expect(q.sql).not.toContain('zz');
+    expect(JSON.stringify(q.params)).toContain('zz');
+  });
+});
