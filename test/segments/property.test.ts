@@ -18,6 +18,8 @@ import { openTestPostgres, PG_URL } from '../support/pg';
 const RUNS = Number(process.env.OUTFLOW_PROPERTY_RUNS ?? 100);
 /** The focused properties are denser; fewer runs find as much. */
 const FOCUSED_RUNS = Math.ceil((RUNS * 2) / 3);
+/** Soaks with many runs need more than the default test timeout (a shared machine: 1 s per run). */
+const TIMEOUT = Math.max(60_000, RUNS * 1_000);
 
 /** The little an engine needs here: run SQL with bound values. */
 interface Engine {
@@ -122,7 +124,7 @@ describe.each(ENGINES)('compiled segments on $name match the reference evaluator
     );
     // Guards against a generator that only ever produces empty segments.
     expect(members).toBeGreaterThan(RUNS);
-  });
+  }, TIMEOUT);
 
   it(`agrees on text operators over ${FOCUSED_RUNS} generated name lists`, async (ctx) => {
     if (unavailable) ctx.skip(unavailable);
@@ -133,7 +135,7 @@ describe.each(ENGINES)('compiled segments on $name match the reference evaluator
       }),
       { numRuns: FOCUSED_RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it(`agrees on windows, sessions and first/last seen over ${FOCUSED_RUNS} edge-heavy timelines`, async (ctx) => {
     if (unavailable) ctx.skip(unavailable);
@@ -144,7 +146,7 @@ describe.each(ENGINES)('compiled segments on $name match the reference evaluator
       }),
       { numRuns: FOCUSED_RUNS },
     );
-  });
+  }, TIMEOUT);
 
   // Counterexamples the property found, kept as focused cases (scratch/compiler-bugs.md).
   it('regression: a fractional number compared with an integer column', async (ctx) => {
