@@ -36,11 +36,12 @@ const TREATMENTS = [
   'contraceptive', 'birth control', 'hormone therapy', 'hrt', 'insulin pump', 'patient', 'symptom',
 ];
 
+// "prep" (HIV PrEP) is left out: as a word it is mostly "meal prep"; the drug names cover it.
 const MEDICATIONS = [
   'adderall', 'antibiotic', 'antidepressant', 'antipsychotic', 'antiviral', 'benzodiazepine', 'chemotherapeutic',
   'cialis', 'insulin', 'lexapro', 'lipitor', 'metformin', 'methadone', 'morphine', 'naloxone', 'opioid', 'oxycodone',
   'ozempic', 'painkiller', 'prozac', 'ritalin', 'semaglutide', 'statin', 'steroid', 'suboxone', 'viagra',
-  'wegovy', 'xanax', 'zoloft', 'fentanyl', 'mounjaro', 'tirzepatide', 'prep', 'truvada', 'accutane', 'valium',
+  'wegovy', 'xanax', 'zoloft', 'fentanyl', 'mounjaro', 'tirzepatide', 'truvada', 'accutane', 'valium',
   'ambien', 'opiate', 'medication',
 ];
 

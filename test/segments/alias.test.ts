@@ -65,7 +65,7 @@ describe('health terms', () => {
       'recent-buyers', 'aud-7k2p9x', 'cart-abandoners-30d', 'vip-customers', 'newsletter-subscribers',
       'standard-plan', 'raiders-fans', 'archive-readers', 'impatient-shoppers', 'devastating-deals',
       'keyboard-users', 'winter-sale', 'high-value-b2b', 'trial-users', 'churn-risk', 'app-installers',
-      'mothers-day-gifts', 'sports-fans', 'q4-lookalike', 'spring-collection',
+      'mothers-day-gifts', 'sports-fans', 'q4-lookalike', 'spring-collection', 'meal-prep-fans',
     ];
     for (const alias of ordinary) expect(findHealthTerm(alias), alias).toBeUndefined();
   });
