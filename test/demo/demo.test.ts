@@ -189,20 +189,30 @@ describe('outflow demo', () => {
     expect(readdirSync(dirs.a).sort()).toEqual(['outflow.yaml', 'warehouse.duckdb']);
   });
 
-  it('runs from the command line, ends by itself and prints no progress bar when piped', async () => {
-    const dir = path.join(root, 'cli');
-    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
       execFile(
         process.execPath,
-        [path.resolve(import.meta.dirname, '../../bin/outflow.js'), 'demo', '--persons', '300', '--dir', dir],
+        [path.resolve(import.meta.dirname, '../../bin/outflow.js'), 'demo', ...args],
         { cwd: root, timeout: 60_000 },
         (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
       ),
     );
+
+  it('runs from the command line, ends by itself and prints no progress bar when piped', async () => {
+    const dir = path.join(root, 'cli');
+    const run = await cli(['--persons', '300', '--dir', dir]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Generated cli[/\\]warehouse\.duckdb: 300 persons/);
     expect(run.stdout).toMatch(/all-persons +300 {2}Everyone/);
     expect(existsSync(path.join(dir, 'outflow.yaml'))).toBe(true);
+  });
+
+  it('rejects a bad --persons with exit 2 and no stack trace', async () => {
+    const run = await cli(['--persons', 'many', '--dir', path.join(root, 'bad')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('error: --persons: expected a whole number from 1 to 1000000000, got "many"\n');
+    expect(existsSync(path.join(root, 'bad'))).toBe(false);
   });
 });
