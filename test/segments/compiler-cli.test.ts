@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,9 @@ entities:
     primaryKey: person_id
     identifiers: { email: email, phone: phone }
     events: { table: shop.events, personKey: person_id, name: event_name, timestamp: occurred_at, sessionKey: session_id }
+  - id: row
+    table: shop.many
+    primaryKey: id
 segments:
   - id: buyers
     entity: person
@@ -39,6 +42,10 @@ segments:
     rules:
       conditions:
         - { kind: trait, trait: age, op: ">", value: "thirty" }
+  - id: many
+    entity: row
+    name: Many rows
+    type: everyone
 `;
 
 interface Run {
@@ -60,6 +67,7 @@ describe('outflow segments (CLI)', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'outflow-seg-cli-'));
     const wh = await DuckDbDriver.open({ path: path.join(dir, 'wh.duckdb') });
     await loadFixture(wh, 'shop');
+    await wh.execute('CREATE TABLE shop.many AS SELECT range AS id FROM range(200000)');
     await wh.close();
     writeFileSync(path.join(dir, 'outflow.yaml'), WORKSPACE);
   });
@@ -73,6 +81,7 @@ describe('outflow segments (CLI)', () => {
       'buyers dynamic active person aud-buyers',
       'picked static draft person -',
       'bad-type dynamic active person -',
+      'many everyone active row -',
       '',
     ]);
   });
@@ -113,6 +122,16 @@ describe('outflow segments (CLI)', () => {
     expect(csv.stdout.split('\n')[0]).toBe('person_id');
     expect(csv.stdout.trim().split('\n').slice(1).sort()).toEqual(['1', '2', '4']);
     expect((JSON.parse(json.stdout) as string[]).sort()).toEqual(['1', '3']);
+  });
+
+  it('stops quietly when the reader closes the pipe early (| head)', async () => {
+    const child = spawn(process.execPath, [BIN, 'segments', 'members', 'many'], { cwd: dir, env: { ...process.env, CI: 'true' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('exits 2 when a value does not fit the column type the warehouse reports', async () => {

@@ -76,30 +76,41 @@ function requireSegment({ file, workspace }: LoadedWorkspace, id: string): void 
     throw new UserInputError([{ file, path: 'segments', message: `no segment "${id}"` }]);
 }
 
-/** Writes pages as they arrive (honouring stdout back-pressure), so no member list is held whole. */
+/**
+ * Writes pages as they arrive, each flushed before the next is read, so no member list is held
+ * whole. Nothing is written before the first page, so a query that fails leaves stdout empty. A
+ * reader that stops early (`| head`) ends the stream quietly and closes the warehouse cursor.
+ */
 async function writeMembers(pages: AsyncIterable<{ person_id: string }[]>, format: Format): Promise<void> {
   const progress = showProgress();
+  const opening = format === 'csv' ? 'person_id\n' : format === 'json' ? '[' : '';
+  // The stream reports a closed pipe as an 'error' event too; the write callback handles it.
+  process.stdout.on('error', () => undefined);
   let n = 0;
-  if (format === 'csv') await write('person_id\n');
-  if (format === 'json') await write('[');
-  for await (const page of pages) {
-    let chunk = '';
-    for (const { person_id: id } of page) {
-      if (format === 'json') chunk += `${n === 0 ? '' : ','}\n${JSON.stringify(id)}`;
-      else chunk += `${format === 'csv' ? csvField(id) : id}\n`;
-      n++;
+  let started = false;
+  try {
+    for await (const page of pages) {
+      let chunk = started ? '' : opening;
+      started = true;
+      for (const { person_id: id } of page) {
+        if (format === 'json') chunk += `${n === 0 ? '' : ','}\n${JSON.stringify(id)}`;
+        else chunk += `${format === 'csv' ? csvField(id) : id}\n`;
+        n++;
+      }
+      await write(chunk);
+      if (progress) process.stderr.write(`\r${n} members`);
     }
-    await write(chunk);
-    if (progress) process.stderr.write(`\r${n} members`);
+    if (!started) await write(opening);
+    if (format === 'json') await write(n === 0 ? ']\n' : '\n]\n');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
   }
-  if (format === 'json') await write(n === 0 ? ']\n' : '\n]\n');
   if (progress) process.stderr.write('\n');
 }
 
 function write(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (process.stdout.write(text, (err) => (err ? reject(err) : undefined))) resolve();
-    else process.stdout.once('drain', resolve);
+    process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
   });
 }
 
