@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { connectClient, temporalConfigFromEnv } from '../../temporal/connection';
-import { syncSchedules } from '../../temporal/schedule-sync';
 import type { SchedulePlan } from '../../temporal/schedules';
 import { type GlobalOptions, workspaceFrom } from '../context';
 import { group } from './index';
@@ -11,6 +9,9 @@ export function registerSchedules(program: Command): void {
     .description("create, update, pause or delete one Temporal Schedule per sync so they match the workspace file")
     .option('--dry-run', 'print what would change; change nothing')
     .action(async (opts: { dryRun?: boolean }) => {
+      // Temporal's SDK is heavy to load: only the commands that use it load it.
+      const { connectClient, temporalConfigFromEnv } = await import('../../temporal/connection');
+      const { syncSchedules } = await import('../../temporal/schedule-sync');
       const config = temporalConfigFromEnv();
       const { workspace } = workspaceFrom(program.opts<GlobalOptions>());
       const { client, close } = await connectClient(config);

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { temporalConfigFromEnv } from '../../temporal/connection';
-import { runWorker } from '../../temporal/worker';
 import { type GlobalOptions, workspaceFrom } from '../context';
 
 export function registerWorker(program: Command): void {
@@ -8,6 +6,9 @@ export function registerWorker(program: Command): void {
     .command('worker')
     .description('run a Temporal worker for sync runs, schedules, match-rate polls and segment refreshes (TEMPORAL_* settings, see docs/temporal.md)')
     .action(async () => {
+      // Temporal's SDK is heavy to load: only the commands that use it load it.
+      const { temporalConfigFromEnv } = await import('../../temporal/connection');
+      const { runWorker } = await import('../../temporal/worker');
       const config = temporalConfigFromEnv();
       const loaded = workspaceFrom(program.opts<GlobalOptions>());
       await runWorker({ config, loaded });
