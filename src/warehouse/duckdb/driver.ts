@@ -32,6 +32,8 @@ export class DuckDbDriver implements WarehouseDriver {
     try {
       const instance = await DuckDBInstance.create(options.path, options.settings);
       const conn = await instance.connect();
+      // Time windows are defined in UTC (SPEC §2); the session time zone must not shift them.
+      await conn.run("SET TimeZone = 'UTC'");
       return new DuckDbDriver(instance, conn);
     } catch (err) {
       throw new WarehouseError(`cannot open DuckDB database ${options.path}: ${(err as Error).message}`, { cause: err });
