@@ -1,8 +1,8 @@
 /**
  * Compiled segment SQL against hand-written SQL for the same segment, on DuckDB with 1M persons and
  * 20M events generated in SQL (kept in bench/.data/ and reused). Five representative segments;
- * for each, the compiled count query and the hand-written one run alternately, several times, and
- * the bench prints the median of each and their ratio. Target: compiled <= 1.2x hand-written.
+ * for each, the compiled count query and the hand-written one(s) run alternately, several times,
+ * and the bench prints the medians and the ratio compiled / fastest hand-written form. Target: compiled <= 1.2x hand-written.
  * Both must return the same count.
  *   npx tsx bench/segments.ts [persons] [events] [repetitions]
  */
@@ -123,24 +123,47 @@ const workspace: Workspace = workspaceSchema.parse({
   ],
 });
 
-/** What an analyst would write by hand for the same segments (literals inlined). */
-const HAND_WRITTEN: Record<string, string> = {
-  'event-window': `select count(*) as n from b.persons p where exists (
+/**
+ * What an analyst would write by hand for the same segments (literals inlined). Where two
+ * natural forms exist (EXISTS / IN, JOIN / IN), both are timed and the faster one is the baseline.
+ */
+const HAND_WRITTEN: Record<string, string[]> = {
+  'event-window': [
+    `select count(*) as n from b.persons p where exists (
       select 1 from b.events e where e.person_id = p.person_id and e.event_name = 'purchase'
         and e.occurred_at between ${T} - interval 30 day and ${T})`,
-  'count-threshold': `select count(*) as n from b.persons p join (
+    `select count(*) as n from b.persons p where p.person_id in (
+      select person_id from b.events where event_name = 'purchase'
+        and occurred_at between ${T} - interval 30 day and ${T})`,
+  ],
+  'count-threshold': [
+    `select count(*) as n from b.persons p join (
       select person_id from b.events where event_name = 'page_view'
         and occurred_at between ${T} - interval 30 day and ${T}
       group by person_id having count(*) >= 3) e using (person_id)`,
-  negation: `select count(*) as n from b.persons p where not exists (
+    `select count(*) as n from b.persons p where p.person_id in (
+      select person_id from b.events where event_name = 'page_view'
+        and occurred_at between ${T} - interval 30 day and ${T}
+      group by person_id having count(*) >= 3)`,
+  ],
+  negation: [
+    `select count(*) as n from b.persons p where not exists (
       select 1 from b.events e where e.person_id = p.person_id and e.event_name = 'purchase'
         and e.occurred_at between ${T} - interval 90 day and ${T})`,
-  'nested-ref': `select count(*) as n from b.persons p
+    `select count(*) as n from b.persons p anti join (
+      select person_id from b.events where event_name = 'purchase'
+        and occurred_at between ${T} - interval 90 day and ${T}) e on e.person_id = p.person_id`,
+  ],
+  'nested-ref': [
+    `select count(*) as n from b.persons p
       where p.person_id in (select person_id from b.events where event_name = 'purchase'
         and occurred_at between ${T} - interval 30 day and ${T})
       and (p.plan in ('pro', 'team') or (p.age >= 30 and p.country = 'US'))`,
-  'relation-trait': `select count(*) as n from b.persons p join b.companies c on c.company_id = p.company_id
+  ],
+  'relation-trait': [
+    `select count(*) as n from b.persons p join b.companies c on c.company_id = p.company_id
       where c.industry = 'saas' and c.employees >= 1000`,
+  ],
 };
 
 async function timed(db: DuckDbDriver, sql: string, params: readonly unknown[]): Promise<{ ms: number; n: number }> {
@@ -156,37 +179,38 @@ const db = await DuckDbDriver.open({ path: FILE, settings: { threads: '2' } });
 try {
   await ensureData(db);
   console.log(`DuckDB, ${PERSONS.toLocaleString('en')} persons / ${EVENTS.toLocaleString('en')} events, ${REPS} alternating repetitions, medians`);
-  console.log(`${'segment'.padEnd(16)} ${'members'.padStart(9)} ${'compiled ms'.padStart(12)} ${'hand ms'.padStart(9)} ${'ratio'.padStart(6)}  (members query: compiled ms)`);
+  console.log(`${'segment'.padEnd(16)} ${'members'.padStart(9)} ${'compiled ms'.padStart(12)} ${'hand ms'.padStart(9)} ${'ratio'.padStart(6)}  (compiled members query, ms)`);
   let worst = 0;
   let mismatch = false;
   for (const segment of workspace.segments) {
     const compiled = compileCount(workspace, segment.id, { dialect: db.dialect, asOf: AS_OF });
     const members = compileMembers(workspace, segment.id, { dialect: db.dialect, asOf: AS_OF, identifiers: ['email'] });
-    const hand = HAND_WRITTEN[segment.id]!;
-    // One warm-up run each, so neither side pays for the first read of the file.
+    const hands = HAND_WRITTEN[segment.id]!;
+    // One warm-up run each, so no query pays for the first read of the file.
     const c0 = await timed(db, compiled.sql, compiled.params);
-    const h0 = await timed(db, hand, []);
-    if (c0.n !== h0.n) {
-      mismatch = true;
-      console.log(`${segment.id}: COUNTS DIFFER compiled ${c0.n} vs hand-written ${h0.n}`);
-    }
-    const cs: number[] = [];
-    const hs: number[] = [];
-    for (let i = 0; i < REPS; i++) {
-      // Alternate which side goes first, so drift on a shared machine hits both alike.
-      if (i % 2 === 0) {
-        cs.push((await timed(db, compiled.sql, compiled.params)).ms);
-        hs.push((await timed(db, hand, [])).ms);
-      } else {
-        hs.push((await timed(db, hand, [])).ms);
-        cs.push((await timed(db, compiled.sql, compiled.params)).ms);
+    for (const [i, hand] of hands.entries()) {
+      const h0 = await timed(db, hand, []);
+      if (c0.n !== h0.n) {
+        mismatch = true;
+        console.log(`${segment.id}: COUNTS DIFFER compiled ${c0.n} vs hand-written #${i + 1} ${h0.n}`);
       }
     }
+    const cs: number[] = [];
+    const hs: number[][] = hands.map(() => []);
+    for (let i = 0; i < REPS; i++) {
+      // Alternate which side goes first, so drift on a shared machine hits both alike.
+      if (i % 2 === 0) cs.push((await timed(db, compiled.sql, compiled.params)).ms);
+      for (const [k, hand] of hands.entries()) hs[k]!.push((await timed(db, hand, [])).ms);
+      if (i % 2 === 1) cs.push((await timed(db, compiled.sql, compiled.params)).ms);
+    }
     const m = await timed(db, `select count(*) as n from (${members.sql}) q`, members.params);
-    const ratio = median(cs) / median(hs);
+    const handMedians = hs.map(median);
+    const best = Math.min(...handMedians);
+    const ratio = median(cs) / best;
     worst = Math.max(worst, ratio);
+    const forms = handMedians.length > 1 ? `  hand forms: ${handMedians.map((x) => x.toFixed(1)).join(' / ')}` : '';
     console.log(
-      `${segment.id.padEnd(16)} ${String(c0.n).padStart(9)} ${median(cs).toFixed(1).padStart(12)} ${median(hs).toFixed(1).padStart(9)} ${ratio.toFixed(2).padStart(6)}  (${m.ms.toFixed(1)})`,
+      `${segment.id.padEnd(16)} ${String(c0.n).padStart(9)} ${median(cs).toFixed(1).padStart(12)} ${best.toFixed(1).padStart(9)} ${ratio.toFixed(2).padStart(6)}  (${m.ms.toFixed(1)})${forms}`,
     );
   }
   console.log(`worst ratio ${worst.toFixed(2)} (target <= ${TARGET}): ${worst <= TARGET ? 'ok' : 'MISSED'}`);
