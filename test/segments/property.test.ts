@@ -82,6 +82,15 @@ async function check(e: Engine, sc: Scenario): Promise<number> {
     }
     // Probes repeat a leaf of a segment whose count is checked already.
     if (segment.id.startsWith('probe')) continue;
+    // Embedded after another bound value (paramOffset), as membership refreshes embed it.
+    const inner = compileMembers(sc.ws, segment.id, { dialect: e.dialect, asOf: sc.asOf, paramOffset: 1 });
+    const wrapped = await e.run(
+      `SELECT CAST(${e.dialect.placeholder(0)} AS VARCHAR) AS tag, q.person_id FROM (${inner.sql}) AS q`,
+      ['seg', ...inner.params],
+    );
+    const embedded = wrapped.map((r) => String(r.person_id)).sort();
+    if (JSON.stringify(embedded) !== JSON.stringify(want) || wrapped.some((r) => r.tag !== 'seg'))
+      throw new Error(`with paramOffset 1\n${describeFailure(sc, segment.id, inner, embedded, want)}`);
     const count = compileCount(sc.ws, segment.id, { dialect: e.dialect, asOf: sc.asOf });
     const [n] = await e.run(count.sql, count.params);
     if (Number(n!.n) !== want.length) throw new Error(`count ${String(n!.n)}\n${describeFailure(sc, segment.id, count, got, want)}`);
