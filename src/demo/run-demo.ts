@@ -137,8 +137,26 @@ export const segmentSizesStep: DemoStep = {
   },
 };
 
+/** Segments the demo syncs to the sandbox ad platforms: one dynamic by purchases, one by a negation. */
+export const SANDBOX_SEGMENTS = ['recent-buyers', 'cart-abandoners'] as const;
+
+/**
+ * Starts sandbox Google Ads and Meta platforms on loopback and mirrors two segments to each with
+ * one-click defaults, printing adds, removes and match rates. A second round shows that an
+ * unchanged segment sends nothing.
+ */
+export const sandboxSyncStep: DemoStep = {
+  name: 'sandbox sync',
+  async run(ctx) {
+    const loaded = ctx.workspace ?? loadWorkspace(ctx.configFile);
+    const { syncSegmentsToSandbox } = await import('./sandbox');
+    ctx.print('Mirroring segments to sandbox ad platforms (run 1, then run 2 with nothing changed):');
+    await syncSegmentsToSandbox({ loaded, segmentIds: SANDBOX_SEGMENTS, print: ctx.print, asOf: ctx.anchor.toISOString(), rounds: 2 });
+  },
+};
+
 /** The demo, in order. Append a step to extend it. */
-export const DEMO_STEPS: DemoStep[] = [warehouseStep, workspaceStep, segmentSizesStep];
+export const DEMO_STEPS: DemoStep[] = [warehouseStep, workspaceStep, segmentSizesStep, sandboxSyncStep];
 
 export interface DemoOptions {
   dir?: string;
