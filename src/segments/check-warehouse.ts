@@ -56,6 +56,17 @@ function entityProblems(ws: Workspace, catalog: Catalog): Problem[] {
     else if (families && info.family !== 'other' && !families.includes(info.family))
       problems.push({ path: formatPath(at), message: `column "${column}" of ${table} is ${info.dataType}; expected ${families.join(' or ')}` });
   };
+  // Keys that are joined must be comparable: PostgreSQL, for one, has no text = bigint operator.
+  const joinable = (leftTable: string, left: string, rightTable: string, right: string, at: Path) => {
+    const l = findColumn(catalog.get(leftTable) ?? [], left);
+    const r = findColumn(catalog.get(rightTable) ?? [], right);
+    const families = new Set([l?.family, r?.family]);
+    if (l && r && l.family !== r.family && !families.has('other'))
+      problems.push({
+        path: formatPath(at),
+        message: `column "${right}" of ${rightTable} is ${r.dataType} but is joined with "${left}" of ${leftTable}, which is ${l.dataType}`,
+      });
+  };
   ws.entities.forEach((e, i) => {
     const source = entitySource(e);
     need(source, e.primaryKey, ['entities', i, 'primaryKey']);
@@ -71,7 +82,9 @@ function entityProblems(ws: Workspace, catalog: Catalog): Problem[] {
     e.relations.forEach((r, j) => {
       need(source, r.foreignKey, ['entities', i, 'relations', j, 'foreignKey']);
       need(r.table, r.key, ['entities', i, 'relations', j, 'key']);
+      joinable(source, r.foreignKey, r.table, r.key, ['entities', i, 'relations', j, 'foreignKey']);
     });
+    if (e.events) joinable(source, e.primaryKey, e.events.table, e.events.personKey, ['entities', i, 'events', 'personKey']);
   });
   return problems;
 }

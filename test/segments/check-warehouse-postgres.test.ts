@@ -84,7 +84,7 @@ describe.skipIf(!pgUp)('warehouse check on PostgreSQL', () => {
     ]);
   });
 
-  it('reports a missing table and a column of the wrong type on the entity', async () => {
+  it('reports a missing table, columns of the wrong type, and keys that cannot be joined', async () => {
     const bad = workspaceSchema.parse({
       version: 1,
       warehouse: { type: 'postgres', connectionString: 'postgres://unused' },
@@ -95,13 +95,28 @@ describe.skipIf(!pgUp)('warehouse check on PostgreSQL', () => {
           primaryKey: 'person_id',
           identifiedColumn: 'plan',
           events: { table: `${schema}.events`, personKey: 'person_id', name: 'event_name', timestamp: 'amount' },
-          relations: [{ name: 'org', table: `${schema}.orgs`, key: 'id', foreignKey: 'company_id' }],
+          relations: [
+            { name: 'org', table: `${schema}.orgs`, key: 'id', foreignKey: 'company_id' },
+            { name: 'company', table: `${schema}.companies`, key: 'industry', foreignKey: 'company_id' },
+          ],
+        },
+        {
+          id: 'by-email',
+          table: `${schema}.persons`,
+          primaryKey: 'email',
+          events: { table: `${schema}.events`, personKey: 'person_id', name: 'event_name', timestamp: 'occurred_at' },
         },
       ],
     });
     const problems = await warehouseProblems(bad, db);
     expect(problems.map((p) => p.path).sort()).toEqual(
-      ['entities[0].events.timestamp', 'entities[0].identifiedColumn', 'entities[0].relations[0].table'].sort(),
+      [
+        'entities[0].events.timestamp',
+        'entities[0].identifiedColumn',
+        'entities[0].relations[0].table',
+        'entities[0].relations[1].foreignKey', // bigint joined with varchar(50)
+        'entities[1].events.personKey', // varchar primary key joined with bigint person_id
+      ].sort(),
     );
   });
 });
