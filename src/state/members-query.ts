@@ -1,6 +1,7 @@
 import type { IdentifierKind, Workspace } from '../config/schema';
 import { UserInputError } from '../config/errors';
 import { compileMembers } from '../segments';
+import type { Catalog } from '../segments/catalog';
 import type { SqlDialect } from '../warehouse/dialect';
 import type { CompiledQuery } from '../warehouse/driver';
 
@@ -11,9 +12,16 @@ import type { CompiledQuery } from '../warehouse/driver';
 export function membersQuery(
   ws: Workspace,
   segmentId: string,
-  o: { dialect: SqlDialect; asOf: Date; identifiers?: readonly IdentifierKind[] },
+  o: { dialect: SqlDialect; asOf: Date; identifiers?: readonly IdentifierKind[]; catalog?: Catalog },
 ): CompiledQuery {
   if (!ws.segments.some((s) => s.id === segmentId))
     throw new UserInputError([{ path: 'segments', message: `unknown segment "${segmentId}"` }]);
-  return compileMembers(ws, segmentId, { dialect: o.dialect, asOf: o.asOf, identifiers: o.identifiers ?? [] });
+  // With the warehouse's column types the compiler type-checks values and binds them typed
+  // (e.g. an `in` list on a DATE column).
+  return compileMembers(ws, segmentId, {
+    dialect: o.dialect,
+    asOf: o.asOf,
+    identifiers: o.identifiers ?? [],
+    ...(o.catalog ? { catalog: o.catalog } : {}),
+  });
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { segmentReferences, type Workspace } from '../config/schema';
 import { UserInputError } from '../config/errors';
 import type { WarehouseDriver } from '../warehouse/driver';
+import { loadCatalog } from '../segments/load-catalog';
 import { membersQuery } from './members-query';
 import { ensureStateSchema } from './setup';
 
@@ -51,7 +52,8 @@ export function refreshOrder(ws: Workspace, ids: readonly string[]): string[] {
 export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf: Date): Promise<SegmentEvaluation> {
   const { warehouse, workspace } = deps;
   const state = await ensureStateSchema(warehouse, workspace.stateSchema);
-  const query = membersQuery(workspace, segmentId, { dialect: warehouse.dialect, asOf });
+  const catalog = await loadCatalog(warehouse, workspace);
+  const query = membersQuery(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
   const table = state.table(`refresh_${randomBytes(6).toString('hex')}`);
   await state.execute('create-refresh-members', { table });
   try {

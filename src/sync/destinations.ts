@@ -40,5 +40,5 @@ async function create(
   const parsed = connector.settingsSchema.safeParse(config.settings);
   if (!parsed.success)
     throw new UserInputError(zodProblems(parsed.error).map((p) => ({ ...p, path: p.path ? `${at}.settings.${p.path}` : `${at}.settings` })));
-  return connector.create(parsed.data, { baseDir, ...(log ? { log } : {}) });
+  return connector.create(parsed.data, { baseDir, destinationId: config.id, ...(log ? { log } : {}) });
 }

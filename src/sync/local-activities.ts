@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { UserInputError } from '../config/errors';
 import type { DestinationConfig, IdentifierKind, SegmentConfig, SyncConfig, Workspace } from '../config/schema';
 import { generateAlias } from '../segments/alias';
+import { loadCatalog } from '../segments/load-catalog';
 import { acknowledgedBatches } from '../state/ledger';
 import { acquireSyncLock, releaseSyncLock, renewSyncLock } from '../state/locks';
 import { membersQuery } from '../state/members-query';
@@ -256,7 +257,8 @@ class Steps {
 
   async evaluate(state: StateSql, row: SyncRunRow): Promise<number> {
     const kinds = parseKinds(row.identifiers);
-    const query = membersQuery(this.deps.workspace, row.segmentId, { dialect: this.deps.warehouse.dialect, asOf: row.asOf, identifiers: kinds });
+    const catalog = await loadCatalog(this.deps.warehouse, this.deps.workspace);
+    const query = membersQuery(this.deps.workspace, row.segmentId, { dialect: this.deps.warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog });
     const t0 = Date.now();
     const memberCount = await materialiseMembers(state, row.runId, query, kinds);
     await updateRun(state, row.runId, { memberCount, updatedAt: this.clock() });

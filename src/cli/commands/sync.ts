@@ -9,7 +9,6 @@ import { ensureStateSchema } from '../../state/setup';
 import { destinationFactory } from '../../sync/destinations';
 import type { SyncRunResult } from '../../sync/orchestrate';
 import { runSync, SYNC_EXIT_CODES } from '../../sync/run-sync';
-import { syncRunViaTemporal } from '../../temporal/sync-run-command';
 import type { UploadProgress } from '../../sync/upload';
 import { openWarehouse } from '../../warehouse';
 import type { WarehouseDriver } from '../../warehouse/driver';
@@ -29,6 +28,8 @@ export function registerSync(program: Command): void {
       const asOf = parseAsOf(opts.asOf);
       const loaded = workspaceFrom(program.opts<GlobalOptions>());
       if (opts.via === 'temporal') {
+        // Temporal's SDK is heavy to load: only runs started on Temporal load it.
+        const { syncRunViaTemporal } = await import('../../temporal/sync-run-command');
         process.exitCode = await syncRunViaTemporal(loaded, syncId, { ...opts, asOf, progress: showProgress() });
         return;
       }
