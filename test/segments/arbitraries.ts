@@ -185,6 +185,7 @@ interface Shape {
   keyType: 'text' | 'integer';
   /** The entity as `sql: select * from ...` instead of a table. */
   entitySql: boolean;
+  phoneMapped: boolean;
   eventTimestampType: ColumnType;
   identifiedColumn: boolean;
 }
@@ -431,10 +432,11 @@ export function scenarioArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
       identifiedColumn: fc.boolean(),
       keyType: fc.constantFrom('text' as const, 'integer' as const),
       entitySql: fc.boolean(),
+      phoneMapped: fc.boolean(),
       segmentCount: fc.integer({ min: 1, max: maxSegments }),
     })
-    .chain(({ asOf, eventTimestampType, identifiedColumn, keyType, entitySql, segmentCount }) => {
-      const shape: Shape = { personColumns: PERSON_COLUMNS, keyType, entitySql, eventTimestampType, identifiedColumn };
+    .chain(({ asOf, eventTimestampType, identifiedColumn, keyType, entitySql, phoneMapped, segmentCount }) => {
+      const shape: Shape = { personColumns: PERSON_COLUMNS, keyType, entitySql, phoneMapped, eventTimestampType, identifiedColumn };
       return focusArb(asOf).chain((focus) =>
         personsArb(focus, maxPersons).chain((persons) =>
           fc
@@ -465,6 +467,7 @@ export function fixedScenario(
     personColumns: PERSON_COLUMNS,
     keyType: 'text',
     entitySql: false,
+    phoneMapped: true,
     eventTimestampType: 'timestamptz',
     identifiedColumn: false,
   };
@@ -513,7 +516,8 @@ function buildScenario(
         id: 'person',
         ...(shape.entitySql ? { sql } : { table: `${schema}.persons` }),
         primaryKey: 'person_id',
-        identifiers: { email: 'email', phone: 'phone', firstName: 'name' },
+        // Without a phone mapping, "identified" defaults to the email alone.
+        identifiers: { email: 'email', ...(shape.phoneMapped ? { phone: 'phone' } : {}), firstName: 'name' },
         ...(shape.identifiedColumn ? { identifiedColumn: 'is_identified' } : {}),
         events: {
           table: `${schema}.events`,
@@ -640,6 +644,7 @@ export function timeScenarioArb(schema: string): fc.Arbitrary<Scenario> {
     personColumns: PERSON_COLUMNS,
     keyType: 'text',
     entitySql: false,
+    phoneMapped: true,
     eventTimestampType: 'timestamptz',
     identifiedColumn: false,
   };
