@@ -133,7 +133,7 @@ describe.each<Platform>(['meta', 'google'])('faults during a sync run to the %s 
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(t.retries()).toHaveLength(0);
     expect(t.fake.requests.length).toBe(1);
-    expect(r.reason).toMatch(platform === 'meta' ? /^Meta \(ad account 1234567890\).*code 190\/460.*access token/ : /^Google Ads \(customer 1234567890\).*refresh token/);
+    expect(r.reason).toMatch(platform === 'meta' ? /^Meta destination "dest" \(ad account 1234567890\).*code 190\/460.*access token/ : /^Google Ads destination "dest" \(customer 1234567890\).*refresh token/);
     expect(t.audience().size).toBe(0);
     t.assertCleanLogs(r.reason ?? '');
   });
