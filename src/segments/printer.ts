@@ -27,7 +27,10 @@ export function printSegment(n: NormalizedSegment, w: SqlWriter, o: PrintOptions
     expr: w.render('cast-text', { expr: w.column(ENTITY_ALIAS, identifierColumn(n, kind)) }),
     alias: q(kind),
   }));
-  const where = `${pk} IS NOT NULL AND ${printNode(n.tree, w, entity, pk, personId)}`;
+  // Rows whose key is null are never members; the explicit test is left out where the rules
+  // already reject a null key (it would only slow the engine's semi-join down).
+  const rules = printNode(n.tree, w, entity, pk, personId);
+  const where = rejectsNullKey(n.tree) ? rules : `${pk} IS NOT NULL AND ${rules}`;
   const fragments = { personId, where, source: entity.table ? w.dialect.quoteQualified(entity.table) : `(${entitySql(n)})` };
   const structure = { personIdAlias: q('person_id'), countAlias: q('n'), columns, alias: ENTITY_ALIAS, joins: joinsFor(n.tree, entity, w) };
   return w.finish(w.render(o.shape, fragments, structure));
@@ -73,6 +76,29 @@ function printNode(node: RuleNode, w: SqlWriter, entity: EntityConfig, pk: strin
       return eventSetSql(w, entity.events!, pk, node);
     case 'members':
       return staticMembersSql(w, personId, node.members, node.negated);
+  }
+}
+
+/**
+ * True when the rules can only hold for a non-null primary key: membership of the key in a set
+ * or list is never true for a null key; not being in one can be (`NOT IN` an empty set, a
+ * dialect's list test that reads a null as false), and so can filters on other columns.
+ * Negation sits only at the leaves, so AND needs one such child and OR needs all of them.
+ */
+function rejectsNullKey(node: RuleNode): boolean {
+  switch (node.type) {
+    case 'const':
+      return !node.value;
+    case 'and':
+      return node.children.some(rejectsNullKey);
+    case 'or':
+      return node.children.every(rejectsNullKey);
+    case 'events':
+    case 'members':
+      return !node.negated;
+    case 'filter':
+    case 'identified':
+      return false;
   }
 }
 

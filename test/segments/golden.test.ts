@@ -93,7 +93,7 @@ const IDENTIFIERS: Record<string, IdentifierKind[]> = { vip: ['email'] };
 const GOLDEN: Record<string, Record<DialectName, Expected>> = {
   "few-buys": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $1 AND (timezone(\'UTC\', $2) - CAST($3 AS INTEGER) * INTERVAL \'1 month\') <= e."ts" AND e."ts" <= timezone(\'UTC\', $4) GROUP BY e."person_id" HAVING COUNT(*) >= $5) AS s WHERE s.person_key = p."id")',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND p."id" NOT IN (SELECT s.person_key FROM (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $1 AND (timezone(\'UTC\', $2) - CAST($3 AS INTEGER) * INTERVAL \'1 month\') <= e."ts" AND e."ts" <= timezone(\'UTC\', $4) GROUP BY e."person_id" HAVING COUNT(*) >= $5) AS s WHERE s.person_key IS NOT NULL)',
       params: ["buy", "2024-03-31T12:00:00.000Z", 2, "2024-03-31T12:00:00.000Z", 3],
     },
     postgres: {
@@ -101,22 +101,22 @@ const GOLDEN: Record<string, Record<DialectName, Expected>> = {
       params: ["buy", "2024-03-31T12:00:00.000Z", 2, "2024-03-31T12:00:00.000Z", 3],
     },
     bigquery: {
-      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE e.`name` = ? AND TIMESTAMP(DATETIME_SUB(DATETIME(?), INTERVAL ? month)) <= e.`ts` AND e.`ts` <= ? GROUP BY e.`person_id` HAVING COUNT(*) >= ?) AS s WHERE s.person_key = p.`id`)',
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND p.`id` NOT IN (SELECT s.person_key FROM (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE e.`name` = ? AND TIMESTAMP(DATETIME_SUB(DATETIME(?), INTERVAL ? month)) <= e.`ts` AND e.`ts` <= ? GROUP BY e.`person_id` HAVING COUNT(*) >= ?) AS s WHERE s.person_key IS NOT NULL)',
       params: ["buy", "2024-03-31T12:00:00.000Z", 2, "2024-03-31T12:00:00.000Z", 3],
     },
     snowflake: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = ? AND DATEADD(month, -1 * ?, ?) <= e."ts" AND e."ts" <= ? GROUP BY e."person_id" HAVING COUNT(*) >= ?) AS s WHERE s.person_key = p."id")',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND p."id" NOT IN (SELECT s.person_key FROM (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = ? AND DATEADD(month, -1 * ?, ?) <= e."ts" AND e."ts" <= ? GROUP BY e."person_id" HAVING COUNT(*) >= ?) AS s WHERE s.person_key IS NOT NULL)',
       params: ["buy", 2, "2024-03-31T12:00:00.000Z", "2024-03-31T12:00:00.000Z", 3],
     },
   },
   "tech-mail": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p LEFT JOIN "crm"."companies" AS r0 ON r0."id" = p."company_id" WHERE p."id" IS NOT NULL AND (r0."industry" = ANY($1) OR p."email" ILIKE $2 ESCAPE \'\\\')',
-      params: [["tech","media"], "%\\_co.com"],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p LEFT JOIN "crm"."companies" AS r0 ON r0."id" = p."company_id" WHERE p."id" IS NOT NULL AND (r0."industry" IN ($1, $2) OR p."email" ILIKE $3 ESCAPE \'\\\')',
+      params: ["tech", "media", "%\\_co.com"],
     },
     postgres: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p LEFT JOIN "crm"."companies" AS r0 ON r0."id" = p."company_id" WHERE p."id" IS NOT NULL AND (r0."industry" = ANY($1) OR p."email" ILIKE $2 ESCAPE \'\\\')',
-      params: [["tech","media"], "%\\_co.com"],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p LEFT JOIN "crm"."companies" AS r0 ON r0."id" = p."company_id" WHERE p."id" IS NOT NULL AND (r0."industry" IN ($1, $2) OR p."email" ILIKE $3 ESCAPE \'\\\')',
+      params: ["tech", "media", "%\\_co.com"],
     },
     bigquery: {
       sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p LEFT JOIN `crm`.`companies` AS r0 ON r0.`id` = p.`company_id` WHERE p.`id` IS NOT NULL AND (r0.`industry` IN UNNEST(?) OR LOWER(p.`email`) LIKE LOWER(?))',
@@ -129,66 +129,66 @@ const GOLDEN: Record<string, Record<DialectName, Expected>> = {
   },
   "seen": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= timezone(\'UTC\', $1) GROUP BY e."person_id" HAVING MIN(e."ts") >= (timezone(\'UTC\', $2) - CAST($3 AS INTEGER) * INTERVAL \'1 day\')) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE timezone(\'UTC\', $4) <= e."ts" AND e."ts" < timezone(\'UTC\', $5) AND e."ts" <= timezone(\'UTC\', $6) AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= $7))',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= timezone(\'UTC\', $1) GROUP BY e."person_id" HAVING MIN(e."ts") >= (timezone(\'UTC\', $2) - CAST($3 AS INTEGER) * INTERVAL \'1 day\')) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE timezone(\'UTC\', $4) <= e."ts" AND e."ts" < timezone(\'UTC\', $5) AND e."ts" <= timezone(\'UTC\', $6) AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= $7))',
       params: ["2024-03-31T12:00:00.000Z", "2024-03-31T12:00:00.000Z", 7, "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-31T12:00:00.000Z", 2],
     },
     postgres: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= CAST($1 AS TIMESTAMP) GROUP BY e."person_id" HAVING MIN(e."ts") >= (CAST($2 AS TIMESTAMP) - CAST($3 AS INTEGER) * INTERVAL \'1 day\')) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE CAST($4 AS TIMESTAMP) <= e."ts" AND e."ts" < CAST($5 AS TIMESTAMP) AND e."ts" <= CAST($6 AS TIMESTAMP) AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= $7))',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= CAST($1 AS TIMESTAMP) GROUP BY e."person_id" HAVING MIN(e."ts") >= (CAST($2 AS TIMESTAMP) - CAST($3 AS INTEGER) * INTERVAL \'1 day\')) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE CAST($4 AS TIMESTAMP) <= e."ts" AND e."ts" < CAST($5 AS TIMESTAMP) AND e."ts" <= CAST($6 AS TIMESTAMP) AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= $7))',
       params: ["2024-03-31T12:00:00.000Z", "2024-03-31T12:00:00.000Z", 7, "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-31T12:00:00.000Z", 2],
     },
     bigquery: {
-      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND (p.`id` IN (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE e.`ts` <= ? GROUP BY e.`person_id` HAVING MIN(e.`ts`) >= TIMESTAMP(DATETIME_SUB(DATETIME(?), INTERVAL ? day))) AND p.`id` IN (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE ? <= e.`ts` AND e.`ts` < ? AND e.`ts` <= ? AND e.`sid` IS NOT NULL GROUP BY e.`person_id` HAVING COUNT(DISTINCT e.`sid`) >= ?))',
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE (p.`id` IN (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE e.`ts` <= ? GROUP BY e.`person_id` HAVING MIN(e.`ts`) >= TIMESTAMP(DATETIME_SUB(DATETIME(?), INTERVAL ? day))) AND p.`id` IN (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE ? <= e.`ts` AND e.`ts` < ? AND e.`ts` <= ? AND e.`sid` IS NOT NULL GROUP BY e.`person_id` HAVING COUNT(DISTINCT e.`sid`) >= ?))',
       params: ["2024-03-31T12:00:00.000Z", "2024-03-31T12:00:00.000Z", 7, "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-31T12:00:00.000Z", 2],
     },
     snowflake: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= ? GROUP BY e."person_id" HAVING MIN(e."ts") >= DATEADD(day, -1 * ?, ?)) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE ? <= e."ts" AND e."ts" < ? AND e."ts" <= ? AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= ?))',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE (p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."ts" <= ? GROUP BY e."person_id" HAVING MIN(e."ts") >= DATEADD(day, -1 * ?, ?)) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE ? <= e."ts" AND e."ts" < ? AND e."ts" <= ? AND e."sid" IS NOT NULL GROUP BY e."person_id" HAVING COUNT(DISTINCT e."sid") >= ?))',
       params: ["2024-03-31T12:00:00.000Z", 7, "2024-03-31T12:00:00.000Z", "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-31T12:00:00.000Z", 2],
     },
   },
   "vip": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND CAST(p."id" AS VARCHAR) = ANY($1)',
-      params: [["a","b"]],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE CAST(p."id" AS VARCHAR) IN ($1, $2)',
+      params: ["a", "b"],
     },
     postgres: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND CAST(p."id" AS VARCHAR) = ANY($1)',
-      params: [["a","b"]],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE CAST(p."id" AS VARCHAR) IN ($1, $2)',
+      params: ["a", "b"],
     },
     bigquery: {
-      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id`, CAST(p.`email` AS STRING) AS `email` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND CAST(p.`id` AS STRING) IN UNNEST(?)',
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id`, CAST(p.`email` AS STRING) AS `email` FROM `crm`.`persons` AS p WHERE CAST(p.`id` AS STRING) IN UNNEST(?)',
       params: [["a","b"]],
     },
     snowflake: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND ARRAY_CONTAINS(TO_VARIANT(CAST(p."id" AS VARCHAR)), PARSE_JSON(?))',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE ARRAY_CONTAINS(TO_VARIANT(CAST(p."id" AS VARCHAR)), PARSE_JSON(?))',
       params: ["[\"a\",\"b\"]"],
     },
   },
   "not-vip-known": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= timezone(\'UTC\', $3) AND e."amount" > CAST($4 AS BIGINT)))',
-      params: [["a","b"], "buy", "2024-03-31T12:00:00.000Z", 10],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE (NOT (CAST(p."id" AS VARCHAR) IN ($1, $2)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $3 AND e."ts" <= timezone(\'UTC\', $4) AND e."amount" > CAST($5 AS BIGINT)))',
+      params: ["a", "b", "buy", "2024-03-31T12:00:00.000Z", 10],
     },
     postgres: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (CAST(p."id" AS VARCHAR) = ANY($1)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $2 AND e."ts" <= CAST($3 AS TIMESTAMP) AND e."amount" > CAST($4 AS BIGINT)))',
-      params: [["a","b"], "buy", "2024-03-31T12:00:00.000Z", 10],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE (NOT (CAST(p."id" AS VARCHAR) IN ($1, $2)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $3 AND e."ts" <= CAST($4 AS TIMESTAMP) AND e."amount" > CAST($5 AS BIGINT)))',
+      params: ["a", "b", "buy", "2024-03-31T12:00:00.000Z", 10],
     },
     bigquery: {
-      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND (NOT (CAST(p.`id` AS STRING) IN UNNEST(?)) AND (p.`email` IS NOT NULL) AND p.`id` IN (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE e.`name` = ? AND e.`ts` <= ? AND e.`amount` > ?))',
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE (NOT (CAST(p.`id` AS STRING) IN UNNEST(?)) AND (p.`email` IS NOT NULL) AND p.`id` IN (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE e.`name` = ? AND e.`ts` <= ? AND e.`amount` > ?))',
       params: [["a","b"], "buy", "2024-03-31T12:00:00.000Z", 10],
     },
     snowflake: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (NOT (ARRAY_CONTAINS(TO_VARIANT(CAST(p."id" AS VARCHAR)), PARSE_JSON(?))) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = ? AND e."ts" <= ? AND e."amount" > ?))',
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE (NOT (ARRAY_CONTAINS(TO_VARIANT(CAST(p."id" AS VARCHAR)), PARSE_JSON(?))) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = ? AND e."ts" <= ? AND e."amount" > ?))',
       params: ["[\"a\",\"b\"]", "buy", "2024-03-31T12:00:00.000Z", 10],
     },
   },
   "numbers": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."age" = ANY(CAST($1 AS DOUBLE[])) AND p."score" < CAST($2 AS DOUBLE) AND (p."age" IS NULL OR NOT (p."age" > CAST($3 AS BIGINT))))',
-      params: [["30","40.5"], 0.5, 17],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."age" IN (CAST($1 AS BIGINT), CAST($2 AS DOUBLE)) AND p."score" < CAST($3 AS DOUBLE) AND (p."age" IS NULL OR NOT (p."age" > CAST($4 AS BIGINT))))',
+      params: [30, 40.5, 0.5, 17],
     },
     postgres: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."age" = ANY(CAST($1 AS NUMERIC[])) AND p."score" < CAST($2 AS NUMERIC) AND (p."age" IS NULL OR NOT (p."age" > CAST($3 AS BIGINT))))',
-      params: [[30,40.5], 0.5, 17],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."age" IN (CAST($1 AS BIGINT), CAST($2 AS NUMERIC)) AND p."score" < CAST($3 AS NUMERIC) AND (p."age" IS NULL OR NOT (p."age" > CAST($4 AS BIGINT))))',
+      params: [30, 40.5, 0.5, 17],
     },
     bigquery: {
       sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND (p.`age` IN UNNEST(?) AND p.`score` < ? AND (p.`age` IS NULL OR NOT (p.`age` > ?)))',

@@ -8,8 +8,9 @@ type Events = NonNullable<EntityConfig['events']>;
 
 /**
  * `event`, `sessions`, `first_seen` and `last_seen` conditions: the person is (or, negated, is
- * not) among the keys of a grouped subquery over the events table. The negated form is
- * NOT EXISTS, so persons without any event (n = 0) are included and null keys cannot poison it.
+ * not) among the keys of a grouped subquery over the events table. The negated form
+ * (`segments/not-in-set`) includes persons without any event (n = 0), and null keys in the set
+ * cannot poison it.
  */
 export function eventSetSql(w: SqlWriter, events: Events, personKey: string, node: EventSetNode): string {
   const col = (c: string) => w.column('e', c);

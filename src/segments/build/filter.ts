@@ -79,8 +79,23 @@ function like(w: SqlWriter, col: string, pattern: string): string {
   return w.render('ilike', { expr: col, pattern: w.bind(pattern) });
 }
 
-/** `col` equals one of `values`, bound as one list parameter (numbers, and dates when known, typed). */
+/** Lists up to this long are also offered to the template as one placeholder per value. */
+const MAX_LIST_ITEMS = 100;
+
+/**
+ * `col` equals one of `values` (numbers, and dates when known, typed). The template gets the list
+ * bound as one parameter (`list`) and, for short lists, one bound parameter per value (`items`);
+ * only the placeholders the dialect's template prints are sent.
+ */
 export function inList(w: SqlWriter, col: string, values: readonly ScalarValue[], type?: 'date'): string {
   const listType = type ?? (values.every((v) => typeof v === 'number') ? 'number' : 'other');
-  return w.render('in-list', { expr: col, list: w.bind(w.dialect.listParam(values)) }, { listType });
+  const fragments: Record<string, string> = { expr: col, list: w.bind(w.dialect.listParam(values)) };
+  if (values.length > 0 && values.length <= MAX_LIST_ITEMS) fragments.items = values.map((v) => listItem(w, v, listType)).join(', ');
+  return w.render('in-list', fragments, { listType });
+}
+
+function listItem(w: SqlWriter, v: ScalarValue, listType: string): string {
+  if (listType === 'number') return w.render('number', { param: w.bind(v) }, { integer: Number.isSafeInteger(v) });
+  if (listType === 'date') return w.render('date', { param: w.bind(v) });
+  return w.bind(v);
 }
