@@ -4,6 +4,7 @@ import type { WarehouseConfig } from '../../config/schema';
 import { UnsupportedFeatureError } from '../templates';
 import { type ColumnInfo, type Row, type SqlValue, type WarehouseDriver, WarehouseError } from '../driver';
 import { BigQueryDialect } from './dialect';
+import { collect } from '../pages';
 
 type BigQueryConfig = Extract<WarehouseConfig, { type: 'bigquery' }>;
 
@@ -51,10 +52,8 @@ export class BigQueryDriver implements WarehouseDriver {
     return new BigQueryDriver(new BigQuery(clientOptions), config.location);
   }
 
-  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const rows: T[] = [];
-    for await (const page of this.stream<T>(sql, params, { pageSize: 10_000 })) rows.push(...page);
-    return rows;
+  query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return collect(this.stream<T>(sql, params));
   }
 
   async *stream<T extends Row = Row>(

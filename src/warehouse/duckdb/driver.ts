@@ -8,6 +8,7 @@ import {
 import type { ColumnInfo, Row, SqlValue, WarehouseDriver } from '../driver';
 import { WarehouseError } from '../driver';
 import { DuckDbDialect } from './dialect';
+import { rechunk, SessionTransactions } from '../pages';
 
 export interface DuckDbOptions {
   /** A database file, or `:memory:`. */
@@ -21,7 +22,7 @@ export class DuckDbDriver implements WarehouseDriver {
   readonly dialect = new DuckDbDialect();
   readonly #instance: DuckDBInstance;
   readonly #conn: DuckDBConnection;
-  #inTransaction = false;
+  readonly #transactions = new SessionTransactions({ begin: 'BEGIN TRANSACTION', commit: 'COMMIT', rollback: 'ROLLBACK' });
 
   private constructor(instance: DuckDBInstance, conn: DuckDBConnection) {
     this.#instance = instance;
@@ -50,25 +51,23 @@ export class DuckDbDriver implements WarehouseDriver {
     params: readonly SqlValue[] = [],
     options: { pageSize?: number } = {},
   ): AsyncIterable<T[]> {
-    const pageSize = options.pageSize ?? 10_000;
     const result = await this.#run(() => this.#conn.stream(sql, bind(params)));
     const names = result.deduplicatedColumnNames();
-    let page: T[] = [];
-    const chunks = result.yieldRowsJs()[Symbol.asyncIterator]();
+    yield* rechunk(this.#chunks<T>(result.yieldRowsJs(), names), options.pageSize ?? 10_000);
+  }
+
+  /** DuckDB's result chunks as arrays of row objects (one await per chunk, not per row). */
+  async *#chunks<T>(chunks: AsyncIterable<unknown[][]>, names: string[]): AsyncIterable<T[]> {
+    const it = chunks[Symbol.asyncIterator]();
     for (;;) {
-      const next = await this.#run(() => chunks.next());
-      if (next.done) break;
-      for (const values of next.value) {
+      const next = await this.#run(() => it.next());
+      if (next.done) return;
+      yield next.value.map((values) => {
         const row: Row = {};
         values.forEach((v, i) => (row[names[i]!] = fromJs(v)));
-        page.push(row as T);
-        if (page.length >= pageSize) {
-          yield page;
-          page = [];
-        }
-      }
+        return row as T;
+      });
     }
-    if (page.length > 0) yield page;
   }
 
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
@@ -76,20 +75,8 @@ export class DuckDbDriver implements WarehouseDriver {
     return result.rowsChanged;
   }
 
-  async transaction<T>(fn: (tx: WarehouseDriver) => Promise<T>): Promise<T> {
-    if (this.#inTransaction) return fn(this);
-    await this.execute('BEGIN TRANSACTION');
-    this.#inTransaction = true;
-    try {
-      const out = await fn(this);
-      await this.execute('COMMIT');
-      return out;
-    } catch (err) {
-      await this.execute('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      this.#inTransaction = false;
-    }
+  transaction<T>(fn: (tx: WarehouseDriver) => Promise<T>): Promise<T> {
+    return this.#transactions.run(this, fn);
   }
 
   async columns(table: string): Promise<ColumnInfo[] | undefined> {

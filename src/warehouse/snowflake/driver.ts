@@ -4,6 +4,7 @@ import type { WarehouseConfig } from '../../config/schema';
 import { type ColumnInfo, type Row, type SqlValue, type WarehouseDriver, WarehouseError } from '../driver';
 import { family } from '../duckdb/driver';
 import { SnowflakeDialect } from './dialect';
+import { collect, inPages, SessionTransactions } from '../pages';
 
 type SnowflakeConfig = Extract<WarehouseConfig, { type: 'snowflake' }>;
 type Connection = snowflake.Connection;
@@ -21,7 +22,7 @@ let configured = false;
 export class SnowflakeDriver implements WarehouseDriver {
   readonly dialect = new SnowflakeDialect();
   readonly #conn: Connection;
-  #inTransaction = false;
+  readonly #transactions = new SessionTransactions();
 
   private constructor(conn: Connection) {
     this.#conn = conn;
@@ -57,10 +58,8 @@ export class SnowflakeDriver implements WarehouseDriver {
     return new SnowflakeDriver(conn);
   }
 
-  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const rows: T[] = [];
-    for await (const page of this.stream<T>(sql, params, { pageSize: 10_000 })) rows.push(...page);
-    return rows;
+  query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return collect(this.stream<T>(sql, params));
   }
 
   async *stream<T extends Row = Row>(
@@ -68,21 +67,12 @@ export class SnowflakeDriver implements WarehouseDriver {
     params: readonly SqlValue[] = [],
     options: { pageSize?: number } = {},
   ): AsyncIterable<T[]> {
-    const pageSize = options.pageSize ?? 10_000;
     const statement = await this.#execute(sql, params, { streamResult: true });
-    let page: T[] = [];
     try {
-      for await (const row of statement.streamRows()) {
-        page.push(toRow(row as Record<string, unknown>) as T);
-        if (page.length >= pageSize) {
-          yield page;
-          page = [];
-        }
-      }
+      yield* inPages(plainRows<T>(statement.streamRows()), options.pageSize ?? 10_000);
     } catch (err) {
-      throw new WarehouseError(`Snowflake: ${(err as Error).message}`, { cause: err });
+      throw err instanceof WarehouseError ? err : new WarehouseError(`Snowflake: ${(err as Error).message}`, { cause: err });
     }
-    if (page.length > 0) yield page;
   }
 
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
@@ -91,20 +81,8 @@ export class SnowflakeDriver implements WarehouseDriver {
     return n === undefined || n < 0 ? 0 : n;
   }
 
-  async transaction<T>(fn: (tx: WarehouseDriver) => Promise<T>): Promise<T> {
-    if (this.#inTransaction) return fn(this);
-    await this.execute('BEGIN');
-    this.#inTransaction = true;
-    try {
-      const out = await fn(this);
-      await this.execute('COMMIT');
-      return out;
-    } catch (err) {
-      await this.execute('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      this.#inTransaction = false;
-    }
+  transaction<T>(fn: (tx: WarehouseDriver) => Promise<T>): Promise<T> {
+    return this.#transactions.run(this, fn);
   }
 
   async columns(table: string): Promise<ColumnInfo[] | undefined> {
@@ -154,6 +132,10 @@ function toBind(v: SqlValue): Bind {
   if (Array.isArray(v)) return JSON.stringify(v);
   if (typeof v === 'bigint') return v.toString();
   return v as Bind;
+}
+
+async function* plainRows<T>(rows: AsyncIterable<unknown>): AsyncIterable<T> {
+  for await (const row of rows) yield toRow(row as Record<string, unknown>) as T;
 }
 
 function toRow(r: Record<string, unknown>): Row {
