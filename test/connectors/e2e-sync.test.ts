@@ -105,6 +105,8 @@ describe('outflow sync run to the Google Ads and Meta fakes', () => {
     for (const out of [g, m]) {
       expect(out).toContain(`added ${members}, removed 0, rejected 1`);
       expect(out).toContain('rejected 1: no usable identifier (phone: not a possible phone number (no country code))');
+      // The platform's read-back is printed after the run (and recorded on it; see `sync status`).
+      expect(out).toMatch(/match rate \d+%|audience size \d+/);
     }
     expect(google.members('aud-vips')).toEqual(expectedAudience(people, googleTuple));
     expect(meta.members('aud-vips')).toEqual(expectedAudience(people, metaTuple));

@@ -9,6 +9,9 @@ import { ensureStateSchema } from '../../state/setup';
 import { destinationFactory } from '../../sync/destinations';
 import type { SyncRunResult } from '../../sync/orchestrate';
 import { runSync, SYNC_EXIT_CODES } from '../../sync/run-sync';
+import type { SyncDeps } from '../../sync/local-activities';
+import type { MatchRate } from '../../sync/destination';
+import { bindSyncSteps } from '../../activities/sync-steps';
 import type { UploadProgress } from '../../sync/upload';
 import { openWarehouse } from '../../warehouse';
 import type { WarehouseDriver } from '../../warehouse/driver';
@@ -39,19 +42,21 @@ export function registerSync(program: Command): void {
       const progress = showProgress() ? new UploadBar() : undefined;
       const result = await withOpenWarehouse(loaded, async (warehouse) => {
         try {
+          const deps = {
+            warehouse,
+            workspace: loaded.workspace,
+            destinations: destinationFactory(loaded.workspace, loaded.dir),
+            onDiffSample: (s: { added: string[]; removed: string[] }) => Object.assign(samples, s),
+            ...(progress ? { onProgress: (p: UploadProgress) => progress.update(p) } : {}),
+          };
           const r = await runSync(
-            {
-              warehouse,
-              workspace: loaded.workspace,
-              destinations: destinationFactory(loaded.workspace, loaded.dir),
-              onDiffSample: (s) => Object.assign(samples, s),
-              ...(progress ? { onProgress: (p: UploadProgress) => progress.update(p) } : {}),
-            },
+            deps,
             { syncId, asOf: asOf.toISOString(), dryRun: opts.dryRun ?? false, confirmRemovals: opts.confirmRemovals ?? false },
           );
           progress?.stop();
           const state = await ensureStateSchema(warehouse, loaded.workspace.stateSchema);
-          return { ...r, reasons: r.rejected > 0 ? await rejectionReasons(state, r.runId) : [] };
+          const matchRate = r.status === 'synced' && r.added + r.removed > 0 ? await readBackMatchRate(deps, r) : undefined;
+          return { ...r, matchRate, reasons: r.rejected > 0 ? await rejectionReasons(state, r.runId) : [] };
         } finally {
           progress?.stop();
         }
@@ -111,8 +116,33 @@ function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
 }
 
+/**
+ * Reads the platform's match rate once after a run that changed the audience and records it on
+ * the run. Platforms take minutes to hours to process; on Temporal a durable poll keeps reading
+ * (docs/temporal.md). A platform that cannot answer yet does not fail the run.
+ */
+async function readBackMatchRate(deps: SyncDeps, r: SyncRunResult): Promise<MatchRate | undefined> {
+  const steps = bindSyncSteps(deps);
+  try {
+    const rate = await steps.readMatchRate({ runId: r.runId, syncId: r.syncId });
+    await steps.recordMatchRate({ runId: r.runId, syncId: r.syncId }, rate);
+    return rate;
+  } catch {
+    return undefined;
+  }
+}
+
+function formatMatchRate(m: MatchRate): string {
+  const parts: string[] = [];
+  if (m.matchRate !== undefined) parts.push(`match rate ${Math.round(m.matchRate * 100)}%`);
+  if (m.audienceSize !== undefined)
+    parts.push(`audience size ${m.audienceSizeUpper !== undefined ? `${m.audienceSize}-${m.audienceSizeUpper}` : m.audienceSize}`);
+  if (m.status === 'processing') parts.push('the platform is still processing; the match rate follows later');
+  return parts.join(', ');
+}
+
 function summary(
-  r: SyncRunResult & { reasons: { reason: string; count: number }[] },
+  r: SyncRunResult & { reasons: { reason: string; count: number }[]; matchRate?: MatchRate | undefined },
   ms: number,
   samples: { added: string[]; removed: string[] },
 ): string {
@@ -127,6 +157,7 @@ function summary(
     lines.push(`  added ${r.added}, removed ${r.removed}, rejected ${r.rejected}, batches ${r.batches}, members ${r.memberCount}, ${seconds(ms)}`);
   }
   for (const { reason, count } of r.reasons) lines.push(`  rejected ${count}: ${reason}`);
+  if (r.matchRate && formatMatchRate(r.matchRate)) lines.push(`  ${formatMatchRate(r.matchRate)}`);
   if (r.status === 'needs_confirmation') lines.push(`  stopped: ${r.reason ?? ''}`);
   if (r.status === 'failed') lines.push(`  failed: ${r.reason ?? ''}`);
   return `${lines.join('\n')}\n`;
@@ -134,7 +165,7 @@ function summary(
 
 function statusTable(syncId: string, runs: SyncRunRow[], running?: string): string {
   if (runs.length === 0) return `sync ${syncId}: no runs yet\n`;
-  const header = ['run', 'status', 'started', 'duration', 'added', 'removed', 'rejected', 'batches'];
+  const header = ['run', 'status', 'started', 'duration', 'added', 'removed', 'rejected', 'batches', 'match rate'];
   const rows = runs.map((r) => [
     r.runId,
     r.status,
@@ -144,6 +175,7 @@ function statusTable(syncId: string, runs: SyncRunRow[], running?: string): stri
     String(r.removed ?? '-'),
     String(r.rejected ?? '-'),
     String(r.batches ?? '-'),
+    r.matchRate === null ? '-' : `${Math.round(r.matchRate * 100)}%`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
