@@ -1,8 +1,33 @@
 import path from 'node:path';
 import { loadConnector } from '../../connectors';
+import type { ConnectorDefinition } from '../../connectors/types';
+import type { DestinationConfig } from './schema';
 import type { LoadedWorkspace } from './load';
 import { zodProblems } from './load';
 import { type Problem, UserInputError } from './errors';
+
+/**
+ * Loads the connector of `destinations[index]` and parses its settings with the connector's own
+ * schema; problems point at `destinations[index].type` or `destinations[index].settings.<key>`.
+ */
+export async function connectorFor(
+  dest: DestinationConfig,
+  index: number,
+): Promise<{ connector?: ConnectorDefinition; settings?: Record<string, unknown>; problems: Problem[] }> {
+  const at = `destinations[${index}]`;
+  const connector = await loadConnector(dest.type);
+  if (!connector) return { problems: [{ path: `${at}.type`, message: `no connector for "${dest.type}" in this version of Outflow` }] };
+  const parsed = connector.settingsSchema.safeParse(dest.settings);
+  if (!parsed.success)
+    return {
+      connector,
+      problems: zodProblems(parsed.error).map((p) => ({
+        path: `${at}.settings${p.path ? `.${p.path}` : ''}`.replace('.settings.[', '.settings['),
+        message: p.message,
+      })),
+    };
+  return { connector, settings: parsed.data, problems: [] };
+}
 
 /**
  * Checks what the workspace schema alone cannot: each destination's settings against its
@@ -16,16 +41,9 @@ export async function validateDestinations(loaded: LoadedWorkspace): Promise<voi
   const accepted = new Map<string, readonly string[]>();
 
   for (const [i, dest] of workspace.destinations.entries()) {
-    const connector = await loadConnector(dest.type);
-    if (!connector) {
-      problems.push({ file, path: `destinations[${i}].type`, message: `no connector for "${dest.type}" in this version of Outflow` });
-      continue;
-    }
-    accepted.set(dest.id, connector.identifiers);
-    const parsed = connector.settingsSchema.safeParse(dest.settings);
-    if (!parsed.success)
-      for (const p of zodProblems(parsed.error))
-        problems.push({ file, path: `destinations[${i}].settings${p.path ? `.${p.path}` : ''}`.replace('.[', '['), message: p.message });
+    const checked = await connectorFor(dest, i);
+    problems.push(...checked.problems.map((p) => ({ file, ...p })));
+    if (checked.connector) accepted.set(dest.id, checked.connector.identifiers);
   }
 
   for (const [i, sync] of workspace.syncs.entries()) {

@@ -1,6 +1,5 @@
-import { loadConnector } from '../../connectors';
 import { UserInputError } from '../config/errors';
-import { zodProblems } from '../config/load';
+import { connectorFor } from '../config/destinations';
 import type { DestinationConfig, Workspace } from '../config/schema';
 import type { Destination } from './destination';
 
@@ -33,12 +32,8 @@ async function create(
   baseDir: string,
   log?: (event: string, fields?: Record<string, unknown>) => void,
 ): Promise<Destination> {
-  const index = workspace.destinations.findIndex((d) => d.id === config.id);
-  const at = `destinations[${index}]`;
-  const connector = await loadConnector(config.type);
-  if (!connector) throw new UserInputError([{ path: `${at}.type`, message: `no connector for destination type "${config.type}" yet` }]);
-  const parsed = connector.settingsSchema.safeParse(config.settings);
-  if (!parsed.success)
-    throw new UserInputError(zodProblems(parsed.error).map((p) => ({ ...p, path: p.path ? `${at}.settings.${p.path}` : `${at}.settings` })));
-  return connector.create(parsed.data, { baseDir, destinationId: config.id, ...(log ? { log } : {}) });
+  const checked = await connectorFor(config, workspace.destinations.findIndex((d) => d.id === config.id));
+  const { connector, settings, problems } = checked;
+  if (!connector || !settings) throw new UserInputError(problems);
+  return connector.create(settings, { baseDir, destinationId: config.id, ...(log ? { log } : {}) });
 }
