@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { googleAdsConnector, googleAdsSettingsSchema } from '../../connectors/google-ads';
-import { DestinationError, type Destination, type MemberRow } from '../../src/sync/destination';
+import type { Destination, MemberRow } from '../../src/sync/destination';
 import { GoogleAdsFake } from '../fakes/google-ads-fake';
+import { expectError } from './expect-error';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const ctx = { batchId: 'run-1/add/0' };
@@ -29,15 +30,6 @@ const person = (i: number, extra: MemberRow['identifiers'] = {}): MemberRow => (
   identifiers: { email: `Person${i}@Example.com`, phone: `+1 212 555 ${String(1000 + i)}`, ...extra },
 });
 const tuple = (i: number) => `email:${sha(`person${i}@example.com`)},phone:${sha(`+1212555${1000 + i}`)}`;
-
-async function expectError(p: Promise<unknown>): Promise<DestinationError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DestinationError);
-  return err as DestinationError;
-}
 
 describe('google_ads connector against the contract fake', () => {
   it('creates a CONTACT_INFO list once and finds it by name afterwards', async () => {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { metaConnector, metaSettingsSchema } from '../../connectors/meta';
-import { DestinationError, type Destination, type MemberRow } from '../../src/sync/destination';
+import type { Destination, MemberRow } from '../../src/sync/destination';
 import { MetaFake } from '../fakes/meta-fake';
+import { expectError } from './expect-error';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const ctx = { batchId: 'run-1/add/0' };
@@ -28,15 +29,6 @@ function connect(extra: Record<string, unknown> = {}, fetchImpl?: typeof fetch):
 
 const person = (i: number): MemberRow => ({ personId: `p${i}`, identifiers: { email: `Person${i}@Example.com`, phone: `+1 212 555 ${1000 + i}` } });
 const tuple = (i: number) => `EMAIL=${sha(`person${i}@example.com`)}|PHONE=${sha(`1212555${1000 + i}`)}`;
-
-async function expectError(p: Promise<unknown>): Promise<DestinationError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DestinationError);
-  return err as DestinationError;
-}
 
 describe('meta connector against the contract fake', () => {
   it('creates a customer-file audience once and reuses it by name', async () => {

@@ -90,3 +90,19 @@ export function fakeSteps(opts: FakeStepsOptions = {}): FakeSteps {
   };
   return steps;
 }
+
+/** Activities that delegate to whichever fake steps the current test installed in `holder`. */
+export function delegating(holder: { steps: SyncSteps }): SyncSteps {
+  return {
+    startRun: (i) => holder.steps.startRun(i),
+    evaluateSegment: (r) => holder.steps.evaluateSegment(r),
+    computeDiff: (r) => holder.steps.computeDiff(r),
+    ensureAudience: (r) => holder.steps.ensureAudience(r),
+    uploadChanges: (r, o) => holder.steps.uploadChanges(r, o),
+    commitSnapshot: (r) => holder.steps.commitSnapshot(r),
+    finishRun: (i) => holder.steps.finishRun(i),
+    refreshSegment: (i) => holder.steps.refreshSegment(i),
+    readMatchRate: (r) => holder.steps.readMatchRate(r),
+    recordMatchRate: (r, m) => holder.steps.recordMatchRate(r, m),
+  };
+}

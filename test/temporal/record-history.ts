@@ -17,7 +17,7 @@ import { createActivities } from '../../src/activities';
 import { DestinationError } from '../../src/sync/destination';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker';
 import { syncRunWorkflow } from '../../workflows';
-import { fakeSteps, type FakeSteps } from './fakes';
+import { delegating, fakeSteps, type FakeSteps } from './fakes';
 
 const address = process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
 const taskQueue = `outflow-record-${Date.now()}`;
@@ -55,18 +55,7 @@ const worker = await Worker.create({
   taskQueue,
   workflowsPath: WORKFLOWS_PATH,
   activities: createActivities({
-    steps: {
-      startRun: (i) => holder.steps.startRun(i),
-      evaluateSegment: (r) => holder.steps.evaluateSegment(r),
-      computeDiff: (r) => holder.steps.computeDiff(r),
-      ensureAudience: (r) => holder.steps.ensureAudience(r),
-      uploadChanges: (r, o) => holder.steps.uploadChanges(r, o),
-      commitSnapshot: (r) => holder.steps.commitSnapshot(r),
-      finishRun: (i) => holder.steps.finishRun(i),
-      refreshSegment: (i) => holder.steps.refreshSegment(i),
-      readMatchRate: (r) => holder.steps.readMatchRate(r),
-      recordMatchRate: (r, m) => holder.steps.recordMatchRate(r, m),
-    },
+    steps: delegating(holder),
   }),
 });
 await worker.runUntil(async () => {

@@ -8,14 +8,14 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities, type SyncSteps } from '../../src/activities';
+import { createActivities } from '../../src/activities';
 import { workspaceSchema } from '../../src/config/schema';
 import { DestinationError } from '../../src/sync/destination';
 import { syncSchedules } from '../../src/temporal/schedule-sync';
 import { SyncRunAlreadyOpenError, followSyncRun, startSyncRun } from '../../src/temporal/start-sync-run';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker';
 import { matchRatePollWorkflow } from '../../workflows';
-import { fakeSteps, type FakeSteps } from './fakes';
+import { delegating, fakeSteps, type FakeSteps } from './fakes';
 
 const CLI = process.env.TEMPORAL_CLI_PATH;
 const TEST_SERVER = process.env.TEMPORAL_TEST_SERVER_PATH;
@@ -25,21 +25,6 @@ const AS_OF = '2026-01-15T06:00:00.000Z';
 if (!CLI) console.log('[temporal] real-server suite SKIPPED: TEMPORAL_CLI_PATH is not set (point it at a `temporal` CLI binary to run it)');
 if (!TEST_SERVER) console.log('[temporal] time-skipping suite SKIPPED: TEMPORAL_TEST_SERVER_PATH is not set (point it at a Temporal test-server binary to run it)');
 
-/** Activities that delegate to whichever fake the current test installed. */
-function delegating(holder: { steps: SyncSteps }): SyncSteps {
-  return {
-    startRun: (i) => holder.steps.startRun(i),
-    evaluateSegment: (r) => holder.steps.evaluateSegment(r),
-    computeDiff: (r) => holder.steps.computeDiff(r),
-    ensureAudience: (r) => holder.steps.ensureAudience(r),
-    uploadChanges: (r, o) => holder.steps.uploadChanges(r, o),
-    commitSnapshot: (r) => holder.steps.commitSnapshot(r),
-    finishRun: (i) => holder.steps.finishRun(i),
-    refreshSegment: (i) => holder.steps.refreshSegment(i),
-    readMatchRate: (r) => holder.steps.readMatchRate(r),
-    recordMatchRate: (r, m) => holder.steps.recordMatchRate(r, m),
-  };
-}
 
 describe.skipIf(!CLI)('against `temporal server start-dev`', () => {
   let env: TestWorkflowEnvironment;
