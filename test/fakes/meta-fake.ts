@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, HASH, isRecord, matches } from './fake-server';
+import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, isHash, isRecord, matches } from './fake-server';
 
 /**
  * Contract fake of Meta's customer-file custom audiences (Graph API), enforcing what the
@@ -20,13 +20,81 @@ const LEGACY_SINGLE: Record<string, string> = { EMAIL_SHA256: 'EMAIL', PHONE_SHA
 const UNHASHED = new Set(['MADID', 'EXTERN_ID']);
 const MADID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_ROWS = 10_000;
+/** How a cell is checked: a 64-hex hash, a MADID, or anything (EXTERN_ID). */
+const CELL_HASH = 0;
+const CELL_MADID = 1;
+const CELL_PLAIN = 2;
+
+/** A small integer from the end of a cell value (the random part of a hash), for bucketing. */
+function bucketOf(value: string): number {
+  let h = 0;
+  for (let i = Math.max(0, value.length - 12); i < value.length; i++) h = (Math.imul(h, 31) + value.charCodeAt(i)) | 0;
+  return h & 0x3fffffff;
+}
+
+/**
+ * An audience's members as canonical tuples (see metaTupleKey). Tuples of one cell, `KEY=value`
+ * (nearly all of them), are kept per key by value in buckets keyed by a small integer: adding a
+ * million fresh strings to a Set<string> costs about a microsecond each, most of it hashing them.
+ * Tuples of several cells are kept as they are.
+ */
+export class Members implements Iterable<string> {
+  readonly #single = new Map<string, Map<number, string | string[]>>();
+  readonly #multi = new Set<string>();
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Adds or removes the tuple `key=value`; true when that changed the set. */
+  single(key: string, value: string, add: boolean): boolean {
+    let byBucket = this.#single.get(key);
+    if (!byBucket) this.#single.set(key, (byBucket = new Map()));
+    const bucket = bucketOf(value);
+    const held = byBucket.get(bucket);
+    const found = held === undefined ? false : typeof held === 'string' ? held === value : held.includes(value);
+    if (found === add) return false;
+    if (add) {
+      if (held === undefined) byBucket.set(bucket, value);
+      else if (typeof held === 'string') byBucket.set(bucket, [held, value]);
+      else held.push(value);
+      this.#size++;
+    } else {
+      if (typeof held === 'string') byBucket.delete(bucket);
+      else if (held) {
+        held.splice(held.indexOf(value), 1);
+        if (held.length === 1) byBucket.set(bucket, held[0] as string);
+      }
+      this.#size--;
+    }
+    return true;
+  }
+
+  /** Adds or removes a tuple of several cells (canonical, from metaTupleKey). */
+  multi(tuple: string, add: boolean): void {
+    const before = this.#multi.size;
+    if (add) this.#multi.add(tuple);
+    else this.#multi.delete(tuple);
+    this.#size += this.#multi.size - before;
+  }
+
+  *[Symbol.iterator](): Iterator<string> {
+    for (const [key, byBucket] of this.#single)
+      for (const held of byBucket.values()) {
+        if (typeof held === 'string') yield `${key}=${held}`;
+        else for (const v of held) yield `${key}=${v}`;
+      }
+    yield* this.#multi;
+  }
+}
 
 interface Audience {
   id: string;
   name: string;
   subtype: string;
   customerFileSource: string;
-  members: Set<string>;
+  members: Members;
   operationStatus: number;
 }
 
@@ -90,8 +158,9 @@ export class MetaFake extends FakeServerBase {
     return undefined;
   }
 
+  /** The audience's tuples (a copy). */
   members(name: string): Set<string> {
-    return this.audienceByName(name)?.members ?? new Set();
+    return new Set(this.audienceByName(name)?.members);
   }
 
   protected override throttleReply(fault: Fault): FakeReply {
@@ -148,7 +217,7 @@ export class MetaFake extends FakeServerBase {
     if (!['USER_PROVIDED_ONLY', 'PARTNER_PROVIDED_ONLY', 'BOTH_USER_AND_PARTNER_PROVIDED'].includes(String(body.customer_file_source)))
       return graphError(100, 'Invalid parameter: customer_file_source');
     const id = String(this.#nextId++);
-    this.audiences.set(id, { id, name: body.name, subtype: 'CUSTOM', customerFileSource: String(body.customer_file_source), members: new Set(), operationStatus: 200 });
+    this.audiences.set(id, { id, name: body.name, subtype: 'CUSTOM', customerFileSource: String(body.customer_file_source), members: new Members(), operationStatus: 200 });
     return { status: 200, body: { id } };
   }
 
@@ -185,20 +254,32 @@ export class MetaFake extends FakeServerBase {
     this.sessions.set(key, state);
     this.uploads.push({ method, rows: payload.data.length, sessionId, batchSeq: seq, last: session.last_batch_flag });
 
+    // Per cell kind, worked out once per request: every row of the request is checked against it.
+    const cellKinds = schema.map((k) => (k === 'MADID' ? CELL_MADID : UNHASHED.has(k) ? CELL_PLAIN : CELL_HASH));
     const samples: Record<string, string> = {};
     let invalid = 0;
-    for (const raw of payload.data) {
+    for (const raw of payload.data as unknown[]) {
       const row: unknown[] = Array.isArray(raw) ? raw : [raw];
-      const bad = row.length !== schema.length ? String(row[0] ?? '') : this.#invalidCell(schema, row);
+      const bad = row.length !== schema.length ? String(row[0] ?? '') : this.#invalidCell(cellKinds, row);
       if (bad !== undefined) {
         invalid++;
         if (Object.keys(samples).length < 100) samples[bad] = 'Invalid format';
         continue;
       }
-      const tuple = metaTupleKey(schema, row as string[]);
-      if (method === 'POST') audience.members.add(tuple);
-      else audience.members.delete(tuple);
-      const firstHash = (row as string[]).find((v, i) => !UNHASHED.has(schema[i] as string) && v !== '');
+      // A valid row has a non-empty cell; with exactly one, its tuple is `KEY=value`.
+      let only = -1;
+      for (let i = 0; i < row.length; i++)
+        if (row[i] !== '') {
+          if (only >= 0) {
+            only = -2;
+            break;
+          }
+          only = i;
+        }
+      if (only >= 0) audience.members.single(schema[only] as string, row[only] as string, method === 'POST');
+      else audience.members.multi(metaTupleKey(schema, row as string[]), method === 'POST');
+      let firstHash: string | undefined;
+      for (let i = 0; i < row.length && firstHash === undefined; i++) if (cellKinds[i] === CELL_HASH && row[i] !== '') firstHash = row[i] as string;
       state.matched += firstHash === undefined || matches(firstHash) ? 1 : 0;
     }
     state.received += payload.data.length;
@@ -210,16 +291,16 @@ export class MetaFake extends FakeServerBase {
   }
 
   /** The first invalid cell of a row, or undefined when every cell is fine. */
-  #invalidCell(schema: readonly string[], row: readonly unknown[]): string | undefined {
+  #invalidCell(cellKinds: readonly number[], row: readonly unknown[]): string | undefined {
     let any = false;
-    for (let i = 0; i < schema.length; i++) {
+    for (let i = 0; i < cellKinds.length; i++) {
       const v = row[i];
       if (typeof v !== 'string') return String(v);
       if (v === '') continue;
       any = true;
-      const k = schema[i] as string;
-      if (this.invalidValues.has(v)) return v;
-      if (k === 'MADID' ? !MADID.test(v) : !UNHASHED.has(k) && !HASH.test(v)) return v;
+      if (this.invalidValues.size > 0 && this.invalidValues.has(v)) return v;
+      const kind = cellKinds[i];
+      if (kind === CELL_MADID ? !MADID.test(v) : kind === CELL_HASH && !isHash(v)) return v;
     }
     return any ? undefined : '';
   }
