@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { DestinationError } from '../../src/sync/destination';
 
 /** What a connector's HTTP call returns: status, headers and the parsed JSON body (or text). */
@@ -17,6 +19,8 @@ export interface HttpRequest {
   json?: unknown;
   /** Already serialised JSON, sent as `application/json` (lets callers serialise off the critical path). */
   rawJson?: string;
+  /** Already serialised JSON as UTF-8 bytes, sent as `application/json` as it is. */
+  body?: Buffer;
   /** Sent as `application/x-www-form-urlencoded`. */
   form?: Record<string, string>;
   signal?: AbortSignal;
@@ -24,8 +28,10 @@ export interface HttpRequest {
 
 /**
  * A small JSON-over-HTTP client for connectors: base URL (the `apiBaseUrl` override), a per-call
- * timeout and injected fetch. Network failures and timeouts become retryable DestinationErrors;
- * HTTP statuses are left to the connector, which knows its platform's error codes.
+ * timeout, and `node:http`/`node:https` with a keep-alive agent per client (cheaper per request
+ * than fetch, which matters for large uploads); an injected fetch (tests) is used instead when
+ * given. Network failures and timeouts become retryable DestinationErrors; HTTP statuses are left
+ * to the connector, which knows its platform's error codes.
  *
  * Error messages carry the method and path only, never the query string or body: tokens and
  * personal data travel there.
@@ -36,13 +42,14 @@ export interface HttpRequest {
  */
 export class HttpClient {
   readonly #baseUrl: string;
-  readonly #fetch: typeof fetch;
+  readonly #fetch: typeof fetch | undefined;
   readonly #timeoutMs: number;
   readonly label: string;
+  #agent: HttpAgent | HttpsAgent | undefined;
 
   constructor(options: { baseUrl: string; timeoutMs: number; label: string; fetch?: typeof fetch }) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = options.fetch;
     this.#timeoutMs = options.timeoutMs;
     this.label = options.label;
   }
@@ -51,8 +58,11 @@ export class HttpClient {
     const url = new URL(this.#baseUrl + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-    let body: string | undefined;
-    if (req.rawJson !== undefined) {
+    let body: string | Buffer | undefined;
+    if (req.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = req.body;
+    } else if (req.rawJson !== undefined) {
       headers['content-type'] = 'application/json';
       body = req.rawJson;
     } else if (req.json !== undefined) {
@@ -65,11 +75,9 @@ export class HttpClient {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     const where = `${this.label}: ${req.method} ${req.path}`;
-    let res: Response;
-    let text: string;
+    let reply: { status: number; headers: Headers; text: string };
     try {
-      res = await this.#fetch(url, { method: req.method, headers, body, signal });
-      text = await res.text();
+      reply = this.#fetch ? await viaFetch(this.#fetch, url, req.method, headers, body, signal) : await this.#viaNode(url, req.method, headers, body, signal);
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
       if (timeout.aborted)
@@ -78,8 +86,42 @@ export class HttpClient {
       // No `cause`: run reports show the innermost message, and this one names the destination.
       throw new DestinationError('retryable', `${where} failed: network error${code ? ` ${code}` : ''}`, { code: code ?? 'network' });
     }
-    return { status: res.status, headers: res.headers, body: parseBody(text) };
+    return { status: reply.status, headers: reply.headers, body: parseBody(reply.text) };
   }
+
+  #viaNode(url: URL, method: string, headers: Record<string, string>, body: string | Buffer | undefined, signal: AbortSignal) {
+    const https = url.protocol === 'https:';
+    const agent = (this.#agent ??= https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true }));
+    const payload = typeof body === 'string' ? Buffer.from(body) : body;
+    if (payload !== undefined) headers['content-length'] = String(payload.length);
+    return new Promise<{ status: number; headers: Headers; text: string }>((resolve, reject) => {
+      const request = (https ? httpsRequest : httpRequest)(url, { method, headers, agent, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: headersOf(res.headers), text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      request.on('error', reject);
+      request.end(payload);
+    });
+  }
+}
+
+async function viaFetch(f: typeof fetch, url: URL, method: string, headers: Record<string, string>, body: string | Buffer | undefined, signal: AbortSignal) {
+  // Bodies reach an injected fetch as text, the way callers' spies read them.
+  const res = await f(url, { method, headers, body: Buffer.isBuffer(body) ? body.toString('utf8') : body, signal });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** node:http's header object as fetch `Headers` (what connectors read retry hints from). */
+function headersOf(raw: IncomingHttpHeaders): Headers {
+  const out = new Headers();
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const item of v) out.append(k, item);
+    else out.set(k, v);
+  }
+  return out;
 }
 
 function parseBody(text: string): unknown {
@@ -91,7 +133,7 @@ function parseBody(text: string): unknown {
   }
 }
 
-/** ECONNREFUSED, ECONNRESET, ... from undici's `cause`, for the message (no hosts or URLs). */
+/** ECONNREFUSED, ECONNRESET, ... from node:http's error or undici's `cause`, for the message (no hosts or URLs). */
 function networkCode(err: unknown): string | undefined {
   let e: unknown = err;
   for (let i = 0; i < 4 && e instanceof Error; i++) {
