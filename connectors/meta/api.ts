@@ -87,12 +87,13 @@ export class MetaApi {
 
   /**
    * `POST /{audience_id}/users` (add) or `DELETE /{audience_id}/users` (remove). The payload comes
-   * serialised (`JSON.stringify(UsersPayload)`), prepared while the previous request was in flight.
+   * serialised (`UsersPayload` as UTF-8 JSON), prepared while the previous request was in flight.
    */
-  async users(method: 'POST' | 'DELETE', audienceId: string, payloadJson: string, session: UploadSession, signal?: AbortSignal): Promise<UsersResponse> {
-    const rawJson = `{"payload":${payloadJson},"session":${JSON.stringify(session)},"access_token":${JSON.stringify(this.#o.accessToken)}}`;
+  async users(method: 'POST' | 'DELETE', audienceId: string, payload: Buffer, session: UploadSession, signal?: AbortSignal): Promise<UsersResponse> {
+    const head = Buffer.from('{"payload":');
+    const tail = Buffer.from(`,"session":${JSON.stringify(session)},"access_token":${JSON.stringify(this.#o.accessToken)}}`);
     const path = `/${audienceId}/users`;
-    const res = await this.#http.send({ method, path: this.#path(path), rawJson, signal });
+    const res = await this.#http.send({ method, path: this.#path(path), body: Buffer.concat([head, payload, tail]), signal });
     const body = this.#ok(res, method, path);
     const samples = asRecord(body.invalid_entry_samples) ?? {};
     return {

@@ -6,15 +6,20 @@ import { yieldToEventLoop } from './http';
 const SLICE = 250;
 
 /**
- * Builds the platform payload of every row (normalise + hash) in slices, yielding to the event
- * loop before each one: a request just handed to fetch gets written out, and requests in flight
- * keep moving, while the next request is prepared.
+ * Builds the platform payload of every row (normalise + hash) of `rows[from..to)` in slices,
+ * yielding to the event loop before each one: a request just handed to the HTTP client gets
+ * written out, and requests in flight keep moving, while the next request is prepared.
  */
-export async function prepareRows<T>(rows: readonly MemberRow[], build: (row: MemberRow) => T | Invalid): Promise<(T | Invalid)[]> {
-  const out = new Array<T | Invalid>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    if (i % SLICE === 0) await yieldToEventLoop();
-    out[i] = build(rows[i] as MemberRow);
+export async function prepareRows<T>(
+  rows: readonly MemberRow[],
+  build: (row: MemberRow) => T | Invalid,
+  from = 0,
+  to = rows.length,
+): Promise<(T | Invalid)[]> {
+  const out = new Array<T | Invalid>(to - from);
+  for (let i = from; i < to; i++) {
+    if ((i - from) % SLICE === 0) await yieldToEventLoop();
+    out[i - from] = build(rows[i] as MemberRow);
   }
   return out;
 }
