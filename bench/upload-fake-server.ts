@@ -14,7 +14,8 @@ process.on('message', (m) => {
   if (m === 'count') {
     let members = 0;
     for (const a of fake.audiences.values()) members += a.members.size;
-    process.send?.({ members, uploads: fake.uploads.length });
+    const cpu = process.cpuUsage();
+    process.send?.({ members, uploads: fake.uploads.length, cpuMicros: cpu.user + cpu.system });
   }
 });
 process.on('SIGTERM', () => {
