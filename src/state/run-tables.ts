@@ -4,18 +4,21 @@ import type { CompiledQuery, WarehouseDriver } from '../warehouse/driver';
 import { IDENTIFIER_COLUMNS, type StateSql } from './state-sql';
 
 /**
- * A run's own tables in the state schema: its evaluated members and its diff. They outlive a
- * crash so the next `sync run` resumes the same diff; they are dropped when the run finishes.
+ * A run's diff table in the state schema. It outlives a crash so the next `sync run` resumes the
+ * same diff; it is dropped when the run finishes. Members are never materialised: the segment
+ * query is diffed against the snapshot in the same statement.
  */
 export interface RunTables {
-  members: string;
   changes: string;
 }
 
 export type ChangeKind = 'add' | 'remove';
 
 export interface DiffCounts {
+  /** Members of the segment at the run's as-of: snapshot + added - removed. */
+  memberCount: number;
   added: number;
+  /** Snapshot rows without a current match (in add_only mode they are counted, never sent). */
   removed: number;
   /** Persons both removed and added: their identifier values changed. */
   changed: number;
@@ -25,10 +28,7 @@ export interface DiffCounts {
 /** Quoted names of a run's tables; the run id is reduced to identifier-safe characters. */
 export function runTables(state: StateSql, runId: string): RunTables {
   const token = runId.toLowerCase().replace(/[^a-z0-9]+/g, '_');
-  return {
-    members: state.render('run-members-name', { name: state.quote(`run_${token}_members`) }),
-    changes: state.table(`run_${token}_changes`),
-  };
+  return { changes: state.table(`run_${token}_changes`) };
 }
 
 function columnsOf(state: StateSql, kinds: readonly IdentifierKind[]): string[] {
@@ -36,67 +36,28 @@ function columnsOf(state: StateSql, kinds: readonly IdentifierKind[]): string[] 
 }
 
 /**
- * Evaluates the segment into the run's members table. `query` selects `person_id` and one column
- * per identifier kind, named by the kind; its bound parameters are the statement's only ones.
- */
-export async function materialiseMembers(
-  state: StateSql,
-  runId: string,
-  query: CompiledQuery,
-  kinds: readonly IdentifierKind[],
-): Promise<number> {
-  const { members } = runTables(state, runId);
-  const identifierColumns = columnsOf(state, kinds);
-  await state.execute('drop-table', { table: members });
-  await state.execute('create-run-members', { table: members, identifierColumns });
-  const sourceColumns = kinds.map((k) => state.quote(k));
-  await state.execute(
-    'insert-run-members',
-    {
-      table: members,
-      identifierColumns,
-      sourceColumns,
-      fingerprintColumns: sourceColumns.map((c) => `cast(q.${c} as ${state.render('type-text')})`),
-      members: query.sql,
-    },
-    query.params,
-  );
-  return count(state, members);
-}
-
-/** Members of the run's members table, or undefined when this connection cannot see it (a temporary table made elsewhere). */
-export async function countMembers(state: StateSql, runId: string): Promise<number | undefined> {
-  try {
-    return await count(state, runTables(state, runId).members);
-  } catch {
-    return undefined;
-  }
-}
-
-async function count(state: StateSql, table: string, on?: WarehouseDriver): Promise<number> {
-  const rows = await state.query<{ n: unknown }>('count-rows', { table, where: undefined }, [], on);
-  return Number(rows[0]?.n ?? 0);
-}
-
-/**
- * Diffs the run's members against the sync's confirmed snapshot, in the warehouse, into the
- * run's changes table. Runs on `tx` so the caller can mark the run diffed in the same transaction.
+ * Evaluates the segment and diffs it against the sync's confirmed snapshot, in one warehouse
+ * statement, into the run's changes table. `query` selects `person_id` and one column per
+ * identifier kind, named by the kind. Runs on `tx` so the caller can mark the run diffed in the
+ * same transaction.
  */
 export async function materialiseDiff(
   state: StateSql,
-  input: { runId: string; syncId: string; mode: 'mirror' | 'add_only'; kinds: readonly IdentifierKind[] },
+  input: { runId: string; syncId: string; query: CompiledQuery; kinds: readonly IdentifierKind[] },
   tx: WarehouseDriver,
 ): Promise<DiffCounts> {
-  const { members, changes } = runTables(state, input.runId);
+  const { changes } = runTables(state, input.runId);
   const identifierColumns = columnsOf(state, input.kinds);
   await state.execute('drop-table', { table: changes }, [], tx);
   await state.execute('create-run-changes', { table: changes, identifierColumns }, [], tx);
-  const b = state.binder();
+  // The segment query's parameters come first: it precedes the sync id in the statement.
+  const b = state.binder(input.query.params);
   const ctx = {
     changes,
-    members,
+    members: input.query.sql,
     identifierColumns,
-    mirror: input.mode === 'mirror',
+    sourceColumns: input.kinds.map((k, i) => ({ source: state.quote(k), column: identifierColumns[i] })),
+    fingerprintColumns: ['m.person_id', ...identifierColumns.map((c) => `m.${c}`)],
     syncId: b.bind(input.syncId),
   };
   await state.execute('insert-run-changes', ctx, b.params, tx);
@@ -116,11 +77,13 @@ export async function materialiseDiff(
   );
   const added = Number(counts?.added ?? 0);
   const removed = Number(counts?.removed ?? 0);
+  const snapshotCount = Number(snapshot[0]?.n ?? 0);
   return {
+    memberCount: snapshotCount + added - removed,
     added,
     removed,
     changed: added + removed - Number(counts?.persons ?? 0),
-    snapshotCount: Number(snapshot[0]?.n ?? 0),
+    snapshotCount,
   };
 }
 
@@ -158,24 +121,22 @@ export async function sampleChanges(state: StateSql, runId: string, kind: Change
 }
 
 /**
- * Applies the run's diff to the sync's snapshot on `tx`: persons in the diff lose their old row,
- * added ones get their new row. Proportional to churn, not to audience size.
+ * Applies the run's diff to the sync's snapshot on `tx`: removed rows go (in add_only mode only
+ * the old rows of people added again), added rows come in. Proportional to churn, not to audience size.
  */
 export async function applyDiffToSnapshot(
   state: StateSql,
-  input: { runId: string; syncId: string; kinds: readonly IdentifierKind[] },
+  input: { runId: string; syncId: string; mode: 'mirror' | 'add_only'; kinds: readonly IdentifierKind[] },
   tx: WarehouseDriver,
 ): Promise<void> {
   const { changes } = runTables(state, input.runId);
   const d = state.binder();
-  await state.execute('commit-snapshot-delete', { changes, syncId: d.bind(input.syncId) }, d.params, tx);
+  await state.execute('commit-snapshot-delete', { changes, syncId: d.bind(input.syncId), mirror: input.mode === 'mirror' }, d.params, tx);
   const i = state.binder();
   const ctx = { changes, identifierColumns: columnsOf(state, input.kinds), syncId: i.bind(input.syncId), runId: i.bind(input.runId) };
   await state.execute('commit-snapshot-insert', ctx, i.params, tx);
 }
 
 export async function dropRunTables(state: StateSql, runId: string): Promise<void> {
-  const { members, changes } = runTables(state, runId);
-  await state.execute('drop-table', { table: changes });
-  await state.execute('drop-table', { table: members });
+  await state.execute('drop-table', { table: runTables(state, runId).changes });
 }

@@ -7,14 +7,7 @@ import { loadCatalog } from '../segments/load-catalog';
 import { acknowledgedBatches } from '../state/ledger';
 import { acquireSyncLock, releaseSyncLock, renewSyncLock } from '../state/locks';
 import { membersQuery } from '../state/members-query';
-import {
-  applyDiffToSnapshot,
-  dropRunTables,
-  materialiseDiff,
-  countMembers,
-  materialiseMembers,
-  sampleChanges,
-} from '../state/run-tables';
+import { applyDiffToSnapshot, dropRunTables, materialiseDiff, sampleChanges } from '../state/run-tables';
 import { getRun, insertRun, listRuns, type SyncRunRow, updateRun } from '../state/runs';
 import { ensureStateSchema } from '../state/setup';
 import type { StateSql } from '../state/state-sql';
@@ -251,38 +244,36 @@ class Steps {
   async evaluateSegment(run: StartedRun): Promise<EvaluateResult> {
     const state = await this.state();
     const row = await this.run(state, run);
-    if (row.phase !== 'started') return { memberCount: row.memberCount ?? 0 };
-    return { memberCount: await this.evaluate(state, row) };
+    if (row.phase === 'started') await this.evaluateAndDiff(state, row);
+    return { memberCount: row.memberCount ?? 0 };
   }
 
-  async evaluate(state: StateSql, row: SyncRunRow): Promise<number> {
+  /**
+   * Evaluates the segment at the run's as-of and diffs it against the confirmed snapshot, in one
+   * warehouse statement; the diff and the run's `diffed` phase commit together. Updates `row`.
+   */
+  async evaluateAndDiff(state: StateSql, row: SyncRunRow): Promise<void> {
     const kinds = parseKinds(row.identifiers);
     const catalog = await loadCatalog(this.deps.warehouse, this.deps.workspace);
     const query = membersQuery(this.deps.workspace, row.segmentId, { dialect: this.deps.warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog });
     const t0 = Date.now();
-    const memberCount = await materialiseMembers(state, row.runId, query, kinds);
-    await updateRun(state, row.runId, { memberCount, updatedAt: this.clock() });
-    this.log('segment_evaluated', { runId: row.runId, memberCount, ms: Date.now() - t0 });
-    return memberCount;
+    const counts = await this.deps.warehouse.transaction(async (tx) => {
+      const c = await materialiseDiff(state, { runId: row.runId, syncId: row.syncId, query, kinds }, tx);
+      await updateRun(state, row.runId, { phase: 'diffed', ...c, updatedAt: this.clock() }, tx);
+      return c;
+    });
+    Object.assign(row, counts, { phase: 'diffed' });
+    const { memberCount, added, removed, changed } = counts;
+    this.log('diff_computed', { runId: row.runId, memberCount, added, removed, changed, ms: Date.now() - t0 });
   }
 
   async computeDiff(run: StartedRun): Promise<DiffSummary> {
     const state = await this.state();
     const row = await this.run(state, run);
-    if (row.phase === 'started') {
-      // Members may live in a temporary table of another connection (a run whose steps moved): evaluate again.
-      if ((await countMembers(state, row.runId)) === undefined) await this.evaluate(state, row);
-      const t0 = Date.now();
-      const counts = await this.deps.warehouse.transaction(async (tx) => {
-        const c = await materialiseDiff(state, { runId: row.runId, syncId: row.syncId, mode: row.mode, kinds: parseKinds(row.identifiers) }, tx);
-        await updateRun(state, row.runId, { phase: 'diffed', ...c, updatedAt: this.clock() }, tx);
-        return c;
-      });
-      Object.assign(row, counts);
-      this.log('diff_computed', { runId: row.runId, added: counts.added, removed: counts.removed, changed: counts.changed, ms: Date.now() - t0 });
-    }
+    if (row.phase === 'started') await this.evaluateAndDiff(state, row);
     if (row.dryRun && this.deps.onDiffSample) {
-      const [added, removed] = [await sampleChanges(state, row.runId, 'add', DRY_RUN_SAMPLE), await sampleChanges(state, row.runId, 'remove', DRY_RUN_SAMPLE)];
+      const added = await sampleChanges(state, row.runId, 'add', DRY_RUN_SAMPLE);
+      const removed = row.mode === 'mirror' ? await sampleChanges(state, row.runId, 'remove', DRY_RUN_SAMPLE) : [];
       this.deps.onDiffSample({ runId: row.runId, added, removed });
     }
     return { added: row.added ?? 0, removed: row.removed ?? 0, snapshotCount: row.snapshotCount ?? 0 };
@@ -354,7 +345,7 @@ class Steps {
       const row = await getRun(state, run.runId, tx);
       if (!row || row.phase === 'committed') return;
       if (row.phase !== 'diffed') throw new Error(`run ${run.runId} cannot commit before its diff is complete`);
-      await applyDiffToSnapshot(state, { runId: row.runId, syncId: row.syncId, kinds: parseKinds(row.identifiers) }, tx);
+      await applyDiffToSnapshot(state, { runId: row.runId, syncId: row.syncId, mode: row.mode, kinds: parseKinds(row.identifiers) }, tx);
       await updateRun(state, row.runId, { phase: 'committed', updatedAt: this.clock() }, tx);
     });
     this.log('snapshot_committed', { runId: run.runId });

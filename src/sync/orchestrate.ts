@@ -71,15 +71,18 @@ export interface FinishInput extends RunRef {
 export interface SyncActivities {
   /** Takes the sync's lock and records the run as `syncing`; resumes an unfinished run if one exists. */
   startRun(input: SyncRunInput): Promise<StartedRun>;
-  /** Materialises the segment's current members (key + identifiers) into the run's table. */
+  /**
+   * Evaluates the segment at the run's as-of and diffs it against the last confirmed snapshot in
+   * one warehouse statement, into the run's changes table (members are never materialised).
+   */
   evaluateSegment(run: StartedRun): Promise<EvaluateResult>;
-  /** Diffs the run table against the last confirmed snapshot, in the warehouse. */
+  /** The diff's counts (evaluating first if the run has no diff yet); a dry run also gets a sample. */
   computeDiff(run: StartedRun): Promise<DiffSummary>;
   /** Finds or creates the destination audience, named by the segment's alias. */
   ensureAudience(run: StartedRun): Promise<{ audienceId: string; audienceName: string }>;
   /** Streams one side of the diff to the destination in batches, skipping acknowledged ones. */
   uploadChanges(run: StartedRun & { kind: 'add' | 'remove' }): Promise<UploadSummary>;
-  /** Atomically replaces the snapshot with the run's members and appends membership history. */
+  /** Atomically applies the run's diff to the sync's snapshot (work proportional to the diff). */
   commitSnapshot(run: StartedRun): Promise<void>;
   /** Records the outcome on `sync_runs` and releases the lock. */
   finishRun(input: FinishInput): Promise<void>;

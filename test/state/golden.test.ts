@@ -19,10 +19,10 @@ const PERSON_SEGMENTS: Record<DialectName, string> = {
 };
 
 const FINGERPRINT_HASH: Record<DialectName, RegExp> = {
-  duckdb: /, cast\(hash\(q\."email"\) as text\) from/,
-  postgres: /, md5\(coalesce\(cast\(length\(q\."email"\) as text\) \|\| ':' \|\| q\."email", '-'\)\) from/,
-  bigquery: /, to_hex\(md5\(coalesce\(cast\(length\(q\.`email`\) as STRING\) \|\| ':' \|\| q\.`email`, '-'\)\)\) from/,
-  snowflake: /, md5\(coalesce\(cast\(length\(q\."email"\) as VARCHAR\) \|\| ':' \|\| q\."email", '-'\)\) from/,
+  duckdb: /, hash\(m\.person_id, m\."email"\) as fingerprint from m/,
+  postgres: /, md5\(coalesce\(cast\(length\(m\.person_id\) as text\) \|\| ':' \|\| m\.person_id, '-'\) \|\| '\|' \|\| coalesce\(cast\(length\(m\."email"\) as text\) \|\| ':' \|\| m\."email", '-'\)\) as fingerprint from m/,
+  bigquery: /, to_hex\(md5\(coalesce\(cast\(length\(m\.person_id\) as STRING\) \|\| ':' \|\| m\.person_id, '-'\) \|\| '\|' \|\| coalesce\(cast\(length\(m\.`email`\) as STRING\) \|\| ':' \|\| m\.`email`, '-'\)\)\) as fingerprint from m/,
+  snowflake: /, md5\(coalesce\(cast\(length\(m\.person_id\) as VARCHAR\) \|\| ':' \|\| m\.person_id, '-'\) \|\| '\|' \|\| coalesce\(cast\(length\(m\."email"\) as VARCHAR\) \|\| ':' \|\| m\."email", '-'\)\) as fingerprint from m/,
 };
 
 describe.each(DIALECTS)('state schema SQL for %s', (name) => {
@@ -39,25 +39,19 @@ describe.each(DIALECTS)('state schema SQL for %s', (name) => {
     expect(view).toContain(PERSON_SEGMENTS[name]);
   });
 
-  it('fingerprints identifier values and diffs in the warehouse', async () => {
-    const { members, changes } = runTables(state, '20260101T000000000Z-abc123');
+  it('fingerprints person + identifier values and diffs the segment query in the warehouse', async () => {
+    const { changes } = runTables(state, '20260101T000000000Z-abc123');
     const cols = [state.quote(IDENTIFIER_COLUMNS.email)];
-    const insert = state.render('insert-run-members', {
-      table: members,
-      identifierColumns: cols,
-      sourceColumns: [state.quote('email')],
-      fingerprintColumns: [`q.${state.quote('email')}`],
-      members: 'select 1',
-    });
-    expect(insert).toMatch(FINGERPRINT_HASH[name]);
     const b = state.binder();
     const diff = state.render('insert-run-changes', {
       changes,
-      members,
+      members: 'select 1',
       identifierColumns: cols,
-      mirror: true,
+      sourceColumns: [{ source: state.quote('email'), column: cols[0] }],
+      fingerprintColumns: ['m.person_id', `m.${cols[0]}`],
       syncId: b.bind('s'),
     });
+    expect(diff.replace(/\s+/g, ' ')).toMatch(FINGERPRINT_HASH[name]);
     await expect(`${diff}\n`).toMatchFileSnapshot(`./__golden__/diff.${name}.sql`);
   });
 });
