@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, isHash, isRecord, matches } from './fake-server';
+import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, HASH, isRecord, matches } from './fake-server';
 
 /**
  * Contract fake of Meta's customer-file custom audiences (Graph API), enforcing what the
@@ -300,7 +300,7 @@ export class MetaFake extends FakeServerBase {
       any = true;
       if (this.invalidValues.size > 0 && this.invalidValues.has(v)) return v;
       const kind = cellKinds[i];
-      if (kind === CELL_MADID ? !MADID.test(v) : kind === CELL_HASH && !isHash(v)) return v;
+      if (kind === CELL_MADID ? !MADID.test(v) : kind === CELL_HASH && !HASH.test(v)) return v;
     }
     return any ? undefined : '';
   }
