@@ -20,6 +20,8 @@ const LEGACY_SINGLE: Record<string, string> = { EMAIL_SHA256: 'EMAIL', PHONE_SHA
 const UNHASHED = new Set(['MADID', 'EXTERN_ID']);
 const MADID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_ROWS = 10_000;
+/** Rows of one `/users` request checked between two turns of the event loop. */
+const SLICE_ROWS = 1_000;
 /** How a cell is checked: a 64-hex hash, a MADID, or anything (EXTERN_ID). */
 const CELL_HASH = 0;
 const CELL_MADID = 1;
@@ -172,7 +174,7 @@ export class MetaFake extends FakeServerBase {
     };
   }
 
-  protected override handle(req: FakeRequest): FakeReply {
+  protected override handle(req: FakeRequest): FakeReply | Promise<FakeReply> {
     const body = isRecord(req.body) ? req.body : {};
     const token = req.method === 'GET' ? req.query.get('access_token') : body.access_token ?? req.query.get('access_token');
     if (typeof token !== 'string' || token !== this.accessToken || this.#revoked)
@@ -221,7 +223,7 @@ export class MetaFake extends FakeServerBase {
     return { status: 200, body: { id } };
   }
 
-  #users(id: string, method: string, body: Record<string, unknown>): FakeReply {
+  async #users(id: string, method: string, body: Record<string, unknown>): Promise<FakeReply> {
     const audience = this.audiences.get(id);
     if (!audience) return graphError(100, 'Unsupported request: object does not exist', { error_subcode: 33 });
     const payload = typeof body.payload === 'string' ? (JSON.parse(body.payload) as unknown) : body.payload;
@@ -258,7 +260,12 @@ export class MetaFake extends FakeServerBase {
     const cellKinds = schema.map((k) => (k === 'MADID' ? CELL_MADID : UNHASHED.has(k) ? CELL_PLAIN : CELL_HASH));
     const samples: Record<string, string> = {};
     let invalid = 0;
-    for (const raw of payload.data as unknown[]) {
+    const data = payload.data as unknown[];
+    for (let r = 0; r < data.length; r++) {
+      // Large requests are worked through in slices, so other requests' replies go out on time
+      // (a platform handles requests side by side); small ones in one go.
+      if (r > 0 && r % SLICE_ROWS === 0) await new Promise((resolve) => setImmediate(resolve));
+      const raw = data[r];
       const row: unknown[] = Array.isArray(raw) ? raw : [raw];
       const bad = row.length !== schema.length ? String(row[0] ?? '') : this.#invalidCell(cellKinds, row);
       if (bad !== undefined) {
