@@ -4,14 +4,16 @@
  *
  * The connector is driven the way the sync engine's uploader (src/sync/upload.ts) drives it:
  * batches of `batchLimit` rows, `concurrency` batches in flight. The fake runs in a child process.
- * Baseline in the same run: the same requests with payloads hashed ahead of time, sent by a bare
- * loop (the transport's ceiling without normalisation and hashing).
+ * Baselines in the same run: the same requests with payloads hashed ahead of time, sent by a bare
+ * fetch loop and by a bare node:http loop (the connector's transport): the transport's ceiling
+ * without normalisation and hashing.
  * Then the same members go through the whole sync engine (`runSync`: DuckDB evaluation, diff,
  * ledgered upload with src/sync/upload.ts), timing its upload phase from progress events.
  *   npx tsx bench/upload.ts [members=1000000] [latencyMs=50] [rowsPerRequest=10000]
  */
 import { fork } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import path from 'node:path';
 import { metaConnector, metaSettingsSchema } from '../connectors/meta';
 import { parseWorkspace } from '../src/config/load';
@@ -77,8 +79,32 @@ async function driveLikeTheUploader(dest: Destination, members: number): Promise
   return rejected;
 }
 
-/** Baseline: pre-hashed payloads, same request size, concurrency and session shape, bare fetch. */
-async function bareBaseline(url: string, audienceId: string, emails: readonly string[], rowsPerRequest: number, concurrency: number): Promise<void> {
+/** Sends one JSON body with a POST and reads the reply to the end. */
+type Post = (url: string, body: string) => Promise<void>;
+
+const viaFetch: Post = async (url, body) => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  await res.text();
+};
+
+const keepAlive = new Agent({ keepAlive: true });
+const viaNodeHttp: Post = (url, body) =>
+  new Promise((resolve, reject) => {
+    const bytes = Buffer.from(body);
+    const req = request(url, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': String(bytes.length) } }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => resolve());
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(bytes);
+  });
+
+/**
+ * Baseline: pre-hashed payloads, same request size, concurrency and session shape, sent by a bare
+ * loop. Returns the seconds taken.
+ */
+async function bareBaseline(post: Post, url: string, audienceId: string, emails: readonly string[], rowsPerRequest: number, concurrency: number): Promise<number> {
   const bodies: string[] = [];
   for (let i = 0; i < emails.length; i += rowsPerRequest) {
     const data = emails.slice(i, i + rowsPerRequest).map((e) => [sha256Hex(e)]);
@@ -87,15 +113,11 @@ async function bareBaseline(url: string, audienceId: string, emails: readonly st
   const started = performance.now();
   let next = 0;
   const lane = async () => {
-    for (let i = next++; i < bodies.length; i = next++) {
-      const res = await fetch(`${url}/v25.0/${audienceId}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[i] });
-      await res.text();
-    }
+    for (let i = next++; i < bodies.length; i = next++) await post(`${url}/v25.0/${audienceId}/users`, bodies[i] as string);
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
-  return void (baselineSeconds = (performance.now() - started) / 1000);
+  return (performance.now() - started) / 1000;
 }
-let baselineSeconds = 0;
 
 /** The same members through `runSync` from an in-memory DuckDB; times the upload phase. */
 async function throughTheSyncEngine(url: string) {
@@ -166,15 +188,22 @@ try {
   const { members, cpuMicros: fakeCpuAfter } = await fake.count();
   const fakeMicrosPerRow = (fakeCpuAfter - fakeBefore.cpuMicros) / MEMBERS;
 
-  const audience = await dest.createAudience({ name: 'aud-bench-baseline' });
   const sample = Math.min(MEMBERS, 200_000);
-  await bareBaseline(fake.url, audience.id, memberRows(0, sample).map((r) => String(r.identifiers.email).trim().toLowerCase()), settings.rowsPerRequest, dest.concurrency);
-  const baseline = sample / baselineSeconds;
+  const emails = memberRows(0, sample).map((r) => String(r.identifiers.email).trim().toLowerCase());
+  const baselineOf = async (post: Post, name: string) =>
+    sample / (await bareBaseline(post, fake.url, (await dest.createAudience({ name })).id, emails, settings.rowsPerRequest, dest.concurrency));
+  const baseline = await baselineOf(viaFetch, 'aud-bench-baseline');
+  const nodeBaseline = await baselineOf(viaNodeHttp, 'aud-bench-baseline-node');
 
   console.log(`baseline     pre-hashed payloads, bare fetch loop   ${Math.round(baseline).toLocaleString('en')} rows/s (${(baseline / theoretical * 100).toFixed(1)}% of theoretical)`);
   console.log(
+    `baseline     pre-hashed payloads, bare node:http loop (the connector's transport)   ${Math.round(nodeBaseline).toLocaleString('en')} rows/s ` +
+      `(${((nodeBaseline / theoretical) * 100).toFixed(1)}% of theoretical)`,
+  );
+  console.log(
     `connector    normalise + hash + session upload   ${Math.round(achieved).toLocaleString('en')} rows/s in ${seconds.toFixed(2)} s ` +
-      `(${((achieved / theoretical) * 100).toFixed(1)}% of theoretical, ${((achieved / baseline) * 100).toFixed(1)}% of baseline; ${rejected} rejected)`,
+      `(${((achieved / theoretical) * 100).toFixed(1)}% of theoretical, ${((achieved / baseline) * 100).toFixed(1)}% of baseline, ` +
+      `${((achieved / nodeBaseline) * 100).toFixed(1)}% of the node:http baseline; ${rejected} rejected)`,
   );
   console.log(
     `uploader CPU ${cpuMicrosPerRow.toFixed(2)} µs/row (build rows, normalise, hash, serialise, HTTP; the fake runs elsewhere): ` +
