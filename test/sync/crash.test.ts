@@ -10,12 +10,12 @@ import type { CrashPoint } from './support/crash-child';
 
 /**
  * Crash safety (DESIGN "One sync run"): sync runs are SIGKILLed at random points — random delays
- * (start-up, evaluation, diff), around every destination call, after acknowledgements, between
+ * (anywhere in the run: start-up, evaluation and diff, upload, commit), around every destination call, after acknowledgements, between
  * upload and commit, after commit — and the rerun must leave the destination equal to the
  * segment, without re-sending an acknowledged batch or removing anyone twice. Each child process
  * first reruns and checks what the previous trial's crash left, then changes the data a little and
- * runs the sync with one crash point armed. Independent lanes (own DuckDB file and export folder)
- * run side by side.
+ * runs the sync with one crash point armed, repeating churn and run until the crash hits (see
+ * support/crash-child.ts). Independent lanes (own DuckDB file and export folder) run side by side.
  */
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WANTED = Number(process.env.OUTFLOW_CRASH_TRIALS ?? 200);
@@ -26,12 +26,9 @@ const WORK = path.join(REPO, 'scratch', `crash-${process.pid}`);
 const CHILD = path.join(WORK, 'child.mjs');
 // SIGKILL keeps the page cache, so the lanes' files can live in memory: no fsync waits.
 const DATA = path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `outflow-crash-${process.pid}`);
-/** Random delays up to about one run's length on small data. */
-const TIMER_MAX_MS = 300;
 
 const EVENTS: [event: string, maxNth: number][] = [
   ['run_started', 1],
-  ['segment_evaluated', 1],
   ['diff_computed', 1],
   ['remove_call', 1],
   ['remove_written', 1],
@@ -156,7 +153,7 @@ describe('crash safety of sync runs (SIGKILL in child processes)', () => {
       while (crashes < WANTED && trials < WANTED * 2 && failures.length < 5) {
         const trial = ++trials;
         let crash: CrashPoint;
-        if (rand() < 0.4) crash = { type: 'timer', ms: Math.floor(rand() * TIMER_MAX_MS) };
+        if (rand() < 0.4) crash = { type: 'timer', fraction: rand() };
         else {
           const [event, maxNth] = EVENTS[Math.floor(rand() * EVENTS.length)]!;
           crash = { type: 'event', event, nth: 1 + Math.floor(rand() * maxNth) };

@@ -4,7 +4,9 @@
  *     and check that the exported audience equals the segment's members, nobody removed twice;
  *  2. change the data a little (seeded);
  *  3. run the sync again with one crash point armed: SIGKILL on the n-th occurrence of an event,
- *     or after a delay; a run that survives is checked too.
+ *     or after a delay (a fraction of how long this process's rerun took, so it lands inside the
+ *     run); a run that survives is checked, and 2-3 repeat (up to MAX_ATTEMPTS times) so that
+ *     nearly every process ends in a crash.
  * Check results go to $CRASH_RESULTS; sends and acknowledgements to $CRASH_LOG.
  */
 import { appendFileSync } from 'node:fs';
@@ -15,7 +17,9 @@ import { DuckDbDriver } from '../../../src/warehouse/duckdb/driver';
 import { logAck, loggingDestination } from './crash-log';
 import { replayFileAudience } from './file-audience';
 
-export type CrashPoint = { type: 'none' } | { type: 'event'; event: string; nth: number } | { type: 'timer'; ms: number };
+export type CrashPoint = { type: 'none' } | { type: 'event'; event: string; nth: number } | { type: 'timer'; fraction: number };
+
+const MAX_ATTEMPTS = 6;
 
 const env = (k: string) => {
   const v = process.env[k];
@@ -82,30 +86,39 @@ if (Number(exists[0]?.n) === 0)
     `create table persons as select 'p' || lpad(cast(i as varchar), 3, '0') as person_id, 'u' || i || '@example.com' as email, i % 3 <> 0 as vip from range(30) t(i)`,
   );
 
+let t0 = Date.now();
 const rerun = await sync();
 if (rerun.status !== 'synced') throw new Error(`the rerun ended ${rerun.status}: ${rerun.reason}`);
+const rerunMs = Date.now() - t0;
 await check('rerun');
 if (crash.type === 'none') {
   await warehouse.close();
   process.exit(0);
 }
 
-// A little churn: members leave and come back, identifiers change, new people arrive.
-for (let i = 0; i < 6; i++) {
-  const id = `p${String(Math.floor(rand() * 36)).padStart(3, '0')}`;
-  const what = rand();
-  if (what < 0.6) await warehouse.execute('update persons set vip = not vip where person_id = $1', [id]);
-  else if (what < 0.85) await warehouse.execute('update persons set email = $1 where person_id = $2', [`u${trial}x${i}@example.com`, id]);
-  else await warehouse.execute('insert into persons select $1, $2, true where not exists (select 1 from persons where person_id = $1)', [id, `${id}@example.com`]);
+/** A little churn: members leave and come back, identifiers change, new people arrive. */
+async function churn(attempt: number) {
+  for (let i = 0; i < 6; i++) {
+    const id = `p${String(Math.floor(rand() * 36)).padStart(3, '0')}`;
+    const what = rand();
+    if (what < 0.6) await warehouse.execute('update persons set vip = not vip where person_id = $1', [id]);
+    else if (what < 0.85) await warehouse.execute('update persons set email = $1 where person_id = $2', [`u${trial}x${attempt}x${i}@example.com`, id]);
+    else await warehouse.execute('insert into persons select $1, $2, true where not exists (select 1 from persons where person_id = $1)', [id, `${id}@example.com`]);
+  }
 }
 
-armed = true;
-const t0 = Date.now();
-if (crash.type === 'timer') setTimeout(() => process.kill(process.pid, 'SIGKILL'), crash.ms);
-const r = await sync();
-armed = false;
-if (r.status !== 'synced') throw new Error(`run ended ${r.status}: ${r.reason}`);
-await check('survived');
-appendFileSync(results, `${JSON.stringify({ trial, stage: 'timing', runMs: Date.now() - t0 })}\n`);
+for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+  await churn(attempt);
+  armed = true;
+  t0 = Date.now();
+  // Rerun and armed run do similar work, so a fraction of the rerun's time falls inside this run.
+  const timer = crash.type === 'timer' ? setTimeout(() => process.kill(process.pid, 'SIGKILL'), Math.floor(crash.fraction * rerunMs)) : undefined;
+  const r = await sync();
+  clearTimeout(timer);
+  armed = false;
+  if (r.status !== 'synced') throw new Error(`run ended ${r.status}: ${r.reason}`);
+  await check('survived');
+  appendFileSync(results, `${JSON.stringify({ trial, stage: 'timing', runMs: Date.now() - t0 })}\n`);
+}
 await warehouse.close();
 process.exit(0);
