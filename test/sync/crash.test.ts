@@ -172,6 +172,7 @@ describe('crash safety of sync runs (SIGKILL in child processes)', () => {
     const lanes = Array.from({ length: LANES }, (_, i) => lane(i));
     await Promise.all(lanes.map(drive));
 
+    let survived = 0;
     for (const l of lanes) {
       let reruns = 0;
       for (const line of readFileSync(l.results, 'utf8').split('\n')) {
@@ -179,6 +180,7 @@ describe('crash safety of sync runs (SIGKILL in child processes)', () => {
         const r = JSON.parse(line) as { trial: number; stage: string; ok?: boolean };
         if (r.stage !== 'timing' && !r.ok) failures.push(`${path.basename(l.dir)}: ${line}`);
         if (r.stage === 'rerun') reruns++;
+        if (r.stage === 'survived') survived++;
       }
       expect(reruns).toBeGreaterThan(0);
       // No batch was sent after its acknowledgement was recorded.
@@ -191,7 +193,7 @@ describe('crash safety of sync runs (SIGKILL in child processes)', () => {
       }
     }
     console.info(
-      `crash trials: ${crashes} crashes in ${trials} trials, ${Math.round((Date.now() - started) / 1000)}s, ${LANES} lanes (seed ${SEED}); by point: ${JSON.stringify(Object.fromEntries(crashedAt))}`,
+      `crash trials: ${crashes} crashes in ${trials} child processes (${survived} armed runs survived and were checked too), ${Math.round((Date.now() - started) / 1000)}s, ${LANES} lanes (seed ${SEED}); by point: ${JSON.stringify(Object.fromEntries(crashedAt))}`,
     );
     expect(failures, `seed ${SEED}`).toEqual([]);
     expect(crashes).toBeGreaterThanOrEqual(WANTED);
