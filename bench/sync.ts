@@ -30,13 +30,14 @@ const MEMBERS = Number(process.argv[3] ?? 1_000_000);
 const EVENTS_PER_PERSON = 6;
 const BASE = new Date('2026-06-01T00:00:00Z');
 const DAY_MS = 86_400_000;
+const DAILY_RUNS = 5;
 /** Purchase share of events, chosen so about MEMBERS persons bought in the 100 days before BASE. */
 const purchaseShare = () => -Math.log(1 - MEMBERS / PERSONS) / (EVENTS_PER_PERSON * (100 / 365));
 const FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.data', `sync-${PERSONS}.duckdb`);
 const SETTINGS = { memory_limit: '1GB', threads: '2' };
 // For the RSS comparison DuckDB (in the same process) gets a small fixed budget and spills beyond
 // it, and Node a small heap: a run that kept its audience in memory could not finish at 1M.
-const RSS_SETTINGS = { memory_limit: '256MB', threads: '2' };
+const RSS_SETTINGS = { memory_limit: process.env.RSS_MEM ?? '64MB', threads: '2' };
 const RSS_HEAP_MB = 96;
 
 /** Segment "score below N" where score is uniform in [0, PERSONS): exactly N members. */
@@ -195,6 +196,7 @@ async function main() {
   const [first, firstMs] = await timed(() => runSync(deps, { syncId: 'bench', asOf: asOf() }));
   console.log(`first run: ${first.status}, ${first.added} added in ${(firstMs / 1000).toFixed(1)}s`);
   await churn(db, MEMBERS, 1);
+  await db.execute('checkpoint');
 
   // Bare evaluation: materialise the members with the identifiers a sync sends, nothing else (median of 3).
   const bareEvaluation = async (segmentId: string, at: Date) => {
@@ -219,6 +221,7 @@ async function main() {
 
   // Naive baseline: pull all current members and the previous members into Node, diff in a Map.
   await churn(db, MEMBERS, 2);
+  await db.execute('checkpoint');
   const [naive, naiveMs] = await timed(async () => {
     let read = 0;
     const previous = new Map<string, string>();
@@ -254,17 +257,31 @@ async function main() {
   const day = (d: number) => new Date(BASE.getTime() + d * DAY_MS);
   const [buyers1, buyers1Ms] = await timed(() => runSync(deps, { syncId: 'bench-buyers', asOf: day(0).toISOString() }));
   console.log(`behavioural segment, first run: ${buyers1.status}, ${buyers1.added} added in ${(buyers1Ms / 1000).toFixed(1)}s`);
-  await newDayOfEvents(db, 1);
-  const buyersBareMs = await bareEvaluation('buyers', day(1));
-  const stats4 = counted(db);
-  const [buyers2, buyers2Ms] = await timed(() => runSync(deps, { syncId: 'bench-buyers', asOf: day(1).toISOString() }));
+  // Daily runs, each against the bare evaluation at the same as-of (median of 3).
+  const daily: { added: number; removed: number; ms: number; bareMs: number; diffRows: number; otherRows: number }[] = [];
+  for (let d = 1; d <= DAILY_RUNS; d++) {
+    await newDayOfEvents(db, d);
+    // The loader's writes are checkpointed by the loader, not charged to the next sync's commit.
+    await db.execute('checkpoint');
+    const bareMs = await bareEvaluation('buyers', day(d));
+    const reads = counted(db);
+    const [run, ms] = await timed(() => runSync(deps, { syncId: 'bench-buyers', asOf: day(d).toISOString() }));
+    daily.push({ added: run.added, removed: run.removed, ms, bareMs, diffRows: reads.diff, otherRows: reads.other });
+    reads.diff = reads.other = Number.NaN;
+  }
   await db.close();
 
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   console.log(`\n${PERSONS} persons, ${PERSONS * EVENTS_PER_PERSON} events; behavioural segment "bought in the last 100 days", ${buyers1.memberCount} members`);
-  console.log(`daily run (as-of +1 day, a day of new events): ${buyers2.status}, +${buyers2.added} -${buyers2.removed} in ${(buyers2Ms / 1000).toFixed(2)}s`);
-  console.log(`  rows read out of the warehouse: ${stats4.diff} diff rows (+${stats4.other} rows of run bookkeeping); adds + removes = ${buyers2.added + buyers2.removed}`);
-  console.log(`  bare segment evaluation (materialise members): ${(buyersBareMs / 1000).toFixed(2)}s -> run / bare = ${ratio(buyers2Ms, buyersBareMs)} (target <= 1.5)`);
+  daily.forEach((r, i) =>
+    console.log(
+      `daily run ${i + 1} (as-of +1 day, a day of new events): +${r.added} -${r.removed} in ${(r.ms / 1000).toFixed(2)}s; ` +
+        `rows read out: ${r.diffRows} diff rows (+${r.otherRows} bookkeeping), adds + removes = ${r.added + r.removed}; ` +
+        `bare evaluation ${(r.bareMs / 1000).toFixed(2)}s -> run / bare = ${ratio(r.ms, r.bareMs)}`,
+    ),
+  );
+  const ratios = daily.map((r) => r.ms / r.bareMs).sort((a, b) => a - b);
+  console.log(`  run / bare evaluation, median of ${DAILY_RUNS} daily runs = ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)} (target <= 1.5)`);
   console.log(`\n${PERSONS} persons, single-trait ${MEMBERS}-member segment (worst case: the cheapest evaluation), 1% churn (+0.1% changed emails) between runs`);
   console.log(`second run: ${second.status}, +${second.added} -${second.removed} in ${(secondMs / 1000).toFixed(2)}s`);
   console.log(`  rows read out of the warehouse: ${secondReads.diff} diff rows (+${secondReads.other} rows of run bookkeeping); adds + removes = ${diffRows}; rows sent = ${sent}`);
