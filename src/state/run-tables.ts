@@ -87,7 +87,14 @@ export async function materialiseDiff(
   };
 }
 
-/** Rows `from <= seq < to` of one side of the diff, in sequence order. */
+/** Rows per page when a batch of the diff is read: small pages let uploads in flight progress in between. */
+const READ_PAGE = 2_048;
+
+/**
+ * Rows `from <= seq < to` of one side of the diff, in sequence order. Streamed in small pages, so
+ * a large batch (Meta: 100,000 rows) is converted a page at a time while other batches' requests
+ * are in flight, instead of in one long stretch of the event loop.
+ */
 export async function readChanges(
   state: StateSql,
   runId: string,
@@ -95,21 +102,23 @@ export async function readChanges(
   kind: ChangeKind,
   from: number,
   to: number,
-): Promise<(MemberRow & { seq: number })[]> {
+): Promise<MemberRow[]> {
   const { changes } = runTables(state, runId);
   const b = state.binder();
   const ctx = { changes, identifierColumns: columnsOf(state, kinds), kind: b.bind(kind), from: b.bind(from), to: b.bind(to) };
-  const rows = await state.query<Record<string, unknown>>('select-changes-batch', ctx, b.params);
-  return rows.map((r) => ({
-    seq: Number(r.seq),
-    personId: String(r.person_id),
-    identifiers: Object.fromEntries(
-      kinds.map((k) => {
-        const v = r[IDENTIFIER_COLUMNS[k]];
-        return [k, v === null || v === undefined ? null : String(v)];
-      }),
-    ),
-  }));
+  const columns = kinds.map((k) => [k, IDENTIFIER_COLUMNS[k]] as const);
+  const out: MemberRow[] = [];
+  for await (const page of state.warehouse.stream<Record<string, unknown>>(state.render('select-changes-batch', ctx), b.params, { pageSize: READ_PAGE })) {
+    for (const r of page) {
+      const identifiers: MemberRow['identifiers'] = {};
+      for (const [k, column] of columns) {
+        const v = r[column];
+        identifiers[k] = v === null || v === undefined ? null : String(v);
+      }
+      out.push({ personId: String(r.person_id), identifiers });
+    }
+  }
+  return out;
 }
 
 /** Up to `limit` person ids of one side of the diff (for dry runs). */

@@ -2,7 +2,7 @@ import type { IdentifierKind } from '../config/schema';
 import { batchId, type LedgerEntry, type Rejection, recordBatch } from '../state/ledger';
 import { type ChangeKind, readChanges } from '../state/run-tables';
 import type { StateSql } from '../state/state-sql';
-import type { AudienceRef, Destination, MemberRow } from './destination';
+import type { AudienceRef, Destination } from './destination';
 import type { UploadSummary } from './orchestrate';
 import { RateGate, type RetryPolicy, withRetry } from './retry';
 
@@ -76,12 +76,11 @@ export async function uploadDiff(input: UploadInput): Promise<UploadSummary> {
     const from = seq * input.batchSize;
     const rows = await db.run(() => readChanges(state, runId, input.kinds, kind, from, from + input.batchSize));
     const id = batchId(runId, kind, seq);
-    const members: MemberRow[] = rows.map((r) => ({ personId: r.personId, identifiers: r.identifiers }));
     const results = await withRetry(
       () =>
         kind === 'add'
-          ? destination.addMembers(input.audience, members, { batchId: id })
-          : destination.removeMembers(input.audience, members, { batchId: id }),
+          ? destination.addMembers(input.audience, rows, { batchId: id })
+          : destination.removeMembers(input.audience, rows, { batchId: id }),
       {
         sleep: input.sleep,
         gate,
