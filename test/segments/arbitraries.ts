@@ -453,6 +453,16 @@ export function scenarioArb(options: ScenarioOptions): fc.Arbitrary<Scenario> {
     });
 }
 
+/** Text keys, a persons table, phone mapped, timestamptz events: the shape of hand-written scenarios. */
+const PLAIN_SHAPE: Shape = {
+  personColumns: PERSON_COLUMNS,
+  keyType: 'text',
+  entitySql: false,
+  phoneMapped: true,
+  eventTimestampType: 'timestamptz',
+  identifiedColumn: false,
+};
+
 /**
  * A hand-written scenario on the generated schema (for regression tests): missing person
  * columns are null, and each segment is `{id, rules}` or a full segment.
@@ -463,18 +473,10 @@ export function fixedScenario(
   data: { persons: DataRow[]; companies?: DataRow[]; events?: DataRow[] },
   segments: Record<string, unknown>[],
 ): Scenario {
-  const shape: Shape = {
-    personColumns: PERSON_COLUMNS,
-    keyType: 'text',
-    entitySql: false,
-    phoneMapped: true,
-    eventTimestampType: 'timestamptz',
-    identifiedColumn: false,
-  };
   const persons = data.persons.map((p) => Object.fromEntries(PERSON_COLUMNS.map((c) => [c.name, p[c.name] ?? null])));
   const events = (data.events ?? []).map((e) => ({ session_id: null, amount: null, url: null, ...e }));
   const full = segments.map((s) => ({ entity: 'person', name: String(s.id), ...s }));
-  return buildScenario(schema, shape, new Date(asOf), persons, data.companies ?? [], events, full);
+  return buildScenario(schema, PLAIN_SHAPE, new Date(asOf), persons, data.companies ?? [], events, full);
 }
 
 /**
@@ -640,14 +642,6 @@ export function textScenarioArb(schema: string): fc.Arbitrary<Scenario> {
  * sessions, first/last seen, date and timestamp traits).
  */
 export function timeScenarioArb(schema: string): fc.Arbitrary<Scenario> {
-  const shape: Shape = {
-    personColumns: PERSON_COLUMNS,
-    keyType: 'text',
-    entitySql: false,
-    phoneMapped: true,
-    eventTimestampType: 'timestamptz',
-    identifiedColumn: false,
-  };
   return fc
     .record({ asOf: fc.constantFrom(...AS_OF_CHOICES).map((s) => new Date(s)), eventTimestampType: fc.constantFrom<ColumnType>('timestamptz', 'timestamp') })
     .chain(({ asOf, eventTimestampType }) =>
@@ -687,7 +681,7 @@ export function timeScenarioArb(schema: string): fc.Arbitrary<Scenario> {
           .map(({ persons, events, conditions }) =>
             buildScenario(
               schema,
-              { ...shape, eventTimestampType },
+              { ...PLAIN_SHAPE, eventTimestampType },
               asOf,
               persons.map((p, i) => ({ ...Object.fromEntries(PERSON_COLUMNS.map((c) => [c.name, null])), ...p, person_id: `p${i}` })),
               [],
