@@ -17,9 +17,7 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Sent as `application/json`. */
   json?: unknown;
-  /** Already serialised JSON, sent as `application/json` (lets callers serialise off the critical path). */
-  rawJson?: string;
-  /** Already serialised JSON as UTF-8 bytes, sent as `application/json` as it is. */
+  /** Already serialised JSON as UTF-8 bytes, sent as `application/json` as it is (lets callers serialise off the critical path). */
   body?: Buffer;
   /** Sent as `application/x-www-form-urlencoded`. */
   form?: Record<string, string>;
@@ -62,9 +60,6 @@ export class HttpClient {
     if (req.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = req.body;
-    } else if (req.rawJson !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = req.rawJson;
     } else if (req.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(req.json);
