@@ -49,14 +49,14 @@ export class Members implements Iterable<string> {
     return this.#size;
   }
 
-  /** Adds or removes the tuple `key=value`; true when that changed the set. */
-  single(key: string, value: string, add: boolean): boolean {
+  /** Adds or removes the tuple `key=value`. */
+  single(key: string, value: string, add: boolean): void {
     let byBucket = this.#single.get(key);
     if (!byBucket) this.#single.set(key, (byBucket = new Map()));
     const bucket = bucketOf(value);
     const held = byBucket.get(bucket);
     const found = held === undefined ? false : typeof held === 'string' ? held === value : held.includes(value);
-    if (found === add) return false;
+    if (found === add) return;
     if (add) {
       if (held === undefined) byBucket.set(bucket, value);
       else if (typeof held === 'string') byBucket.set(bucket, [held, value]);
@@ -70,7 +70,6 @@ export class Members implements Iterable<string> {
       }
       this.#size--;
     }
-    return true;
   }
 
   /** Adds or removes a tuple of several cells (canonical, from metaTupleKey). */
