@@ -95,17 +95,34 @@ class CountingDestination implements Destination {
   }
 }
 
-/** Counts rows that leave the warehouse through the driver: diff pages, and everything else (run bookkeeping). */
-function counted(db: DuckDbDriver) {
-  const stats = { diff: 0, other: 0 };
+/**
+ * Counts rows that leave the warehouse through the driver, by `query` or `stream`: diff pages, and
+ * everything else (run bookkeeping). Installed once; `take()` returns the counts since the last take.
+ */
+function rowCounter(db: DuckDbDriver) {
+  let diff = 0;
+  let other = 0;
+  const count = (sql: string, n: number) => (/_changes" where kind = .* and seq >= /.test(sql) ? (diff += n) : (other += n));
   const query = db.query.bind(db);
+  const stream = db.stream.bind(db);
   db.query = async <T extends Row = Row>(sql: string, params?: readonly SqlValue[]) => {
     const rows = await query<T>(sql, params);
-    if (/_changes" where kind = .* and seq >= /.test(sql)) stats.diff += rows.length;
-    else stats.other += rows.length;
+    count(sql, rows.length);
     return rows;
   };
-  return stats;
+  db.stream = async function* <T extends Row = Row>(sql: string, params?: readonly SqlValue[], options?: { pageSize?: number }) {
+    for await (const page of stream<T>(sql, params, options)) {
+      count(sql, page.length);
+      yield page;
+    }
+  };
+  return {
+    take() {
+      const out = { diff, other };
+      diff = other = 0;
+      return out;
+    },
+  };
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -211,13 +228,12 @@ async function main() {
   };
   const bareMs = await bareEvaluation('seg', new Date());
 
-  const stats = counted(db);
+  const reads = rowCounter(db);
   dest.rows = 0;
   const [second, secondMs] = await timed(() => runSync(deps, { syncId: 'bench', asOf: asOf() }));
   const diffRows = second.added + second.removed;
   const sent = dest.rows;
-  const secondReads = { ...stats };
-  stats.diff = stats.other = Number.NaN; // the wrapper stays installed; later runs are counted separately
+  const secondReads = reads.take();
 
   // Naive baseline: pull all current members and the previous members into Node, diff in a Map.
   await churn(db, MEMBERS, 2);
@@ -249,9 +265,10 @@ async function main() {
     for (const id of previous.keys()) if (!seen.has(id)) removed++;
     return { read, added, removed };
   });
-  const stats3 = counted(db);
+  reads.take();
   const [third, thirdMs] = await timed(() => runSync(deps, { syncId: 'bench', asOf: asOf() }));
-  const thirdReads = stats3.diff + stats3.other;
+  const { diff: thirdDiff, other: thirdOther } = reads.take();
+  const thirdReads = thirdDiff + thirdOther;
 
   // The behavioural segment, synced daily: the as-of moves a day and a day of new events arrives.
   const day = (d: number) => new Date(BASE.getTime() + d * DAY_MS);
@@ -264,10 +281,10 @@ async function main() {
     // The loader's writes are checkpointed by the loader, not charged to the next sync's commit.
     await db.execute('checkpoint');
     const bareMs = await bareEvaluation('buyers', day(d));
-    const reads = counted(db);
+    reads.take();
     const [run, ms] = await timed(() => runSync(deps, { syncId: 'bench-buyers', asOf: day(d).toISOString() }));
-    daily.push({ added: run.added, removed: run.removed, ms, bareMs, diffRows: reads.diff, otherRows: reads.other });
-    reads.diff = reads.other = Number.NaN;
+    const counts = reads.take();
+    daily.push({ added: run.added, removed: run.removed, ms, bareMs, diffRows: counts.diff, otherRows: counts.other });
   }
   await db.close();
 
