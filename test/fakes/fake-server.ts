@@ -56,6 +56,9 @@ export abstract class FakeServerBase {
   readonly requests: LoggedRequest[] = [];
   /** Set false to stop keeping the request log (long benchmarks). */
   logRequests = true;
+  /** Requests being served now, and the most at once since the last reset (tests set it to 0). */
+  concurrentRequests = 0;
+  peakConcurrentRequests = 0;
 
   get url(): string {
     if (!this.#url) throw new Error('fake not started');
@@ -106,6 +109,8 @@ export abstract class FakeServerBase {
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.peakConcurrentRequests = Math.max(this.peakConcurrentRequests, ++this.concurrentRequests);
+    res.once('close', () => this.concurrentRequests--);
     // The added latency runs from the request's arrival, alongside the fake's own work: a reply
     // takes max(latency, processing), the way a platform's response time includes its processing.
     const latency = this.latencyMs > 0 ? new Promise((r) => setTimeout(r, this.latencyMs)) : undefined;
@@ -164,10 +169,29 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /** SHA-256 lowercase hex, the only hash format the platforms accept. */
 export const HASH = /^[0-9a-f]{64}$/;
 
+/** 1 for the character codes of 0-9 and a-f. */
+const LOWER_HEX = new Uint8Array(128);
+for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1;
+
+/** `HASH.test(value)` for a string, written out: the fakes check every cell of every upload, and this is about twice as fast. */
+export function isLowerHexHash(value: string): boolean {
+  if (value.length !== 64) return false;
+  for (let i = 0; i < 64; i++) if (LOWER_HEX[value.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
 /**
  * A deterministic stand-in for "the platform found this person": about 70% of hashes match.
  * Tests read sizes and match rates computed with it.
  */
 export function matches(hash: string): boolean {
-  return parseInt(hash.slice(0, 2), 16) < 180;
+  // parseInt(hash.slice(0, 2), 16) < 180, without the slice (this runs for every uploaded row).
+  return hexDigit(hash.charCodeAt(0)) * 16 + hexDigit(hash.charCodeAt(1)) < 180;
+}
+
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  if (code >= 65 && code <= 70) return code - 55;
+  return Number.NaN;
 }

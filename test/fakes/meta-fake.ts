@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, HASH, isRecord, matches } from './fake-server';
+import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, isLowerHexHash, isRecord, matches } from './fake-server';
 
 /**
  * Contract fake of Meta's customer-file custom audiences (Graph API), enforcing what the
@@ -34,23 +34,108 @@ function bucketOf(value: string): number {
   return h & 0x3fffffff;
 }
 
+/** Entry types of the change log (low bits of an entry's first byte); the top bit says add. */
+const ENTRY_HASH = 0;
+const ENTRY_SINGLE = 1;
+const ENTRY_MULTI = 2;
+const ADD_BIT = 0x80;
+/** Bytes of a log entry: type, key, then a 32-byte digest or a 4-byte index into the text log. */
+const HASH_ENTRY = 34;
+const TEXT_ENTRY = 6;
+
 /**
- * An audience's members as canonical tuples (see metaTupleKey). Tuples of one cell, `KEY=value`
- * (nearly all of them), are kept per key by value in buckets keyed by a small integer: adding a
- * million fresh strings to a Set<string> costs about a microsecond each, most of it hashing them.
- * Tuples of several cells are kept as they are.
+ * An audience's members as canonical tuples (see metaTupleKey). Uploads only append their changes
+ * to a log, in order, and the log is folded into the member sets when anything reads them: an
+ * upload touches each row once, sequentially, where updating a set of a million members in place
+ * costs a cache miss or two per row. Hashed single-key rows (nearly all of them) are logged as
+ * their 32 bytes in one buffer, not as strings: a million live strings cost the garbage collector
+ * more than checking the rows does.
+ *
+ * Folded, tuples of one cell, `KEY=value`, are kept per key by value in buckets keyed by a small
+ * integer: adding a million fresh strings to a Set<string> costs about a microsecond each, most
+ * of it hashing them. Tuples of several cells are kept as they are.
  */
 export class Members implements Iterable<string> {
   readonly #single = new Map<string, Map<number, string | string[]>>();
   readonly #multi = new Set<string>();
   #size = 0;
+  /** Changes not folded in yet, in order (see ENTRY_*); `#text` holds the values of non-hash entries. */
+  #log = Buffer.allocUnsafeSlow(4096);
+  #logLength = 0;
+  #text: string[] = [];
+  /** Schema keys by the index a log entry records. */
+  readonly #keys: string[] = [];
 
   get size(): number {
+    this.#fold();
     return this.#size;
+  }
+
+  /** Adds or removes the tuple `key=hash`, for a 64-character lowercase hex hash. */
+  singleHash(key: string, hash: string, add: boolean): void {
+    const at = this.#entry(ENTRY_HASH, key, add, HASH_ENTRY);
+    this.#log.write(hash, at + 2, 32, 'hex');
   }
 
   /** Adds or removes the tuple `key=value`. */
   single(key: string, value: string, add: boolean): void {
+    const at = this.#entry(ENTRY_SINGLE, key, add, TEXT_ENTRY);
+    this.#log.writeUInt32LE(this.#text.push(value) - 1, at + 2);
+  }
+
+  /** Adds or removes a tuple of several cells (canonical, from metaTupleKey). */
+  multi(tuple: string, add: boolean): void {
+    const at = this.#entry(ENTRY_MULTI, '', add, TEXT_ENTRY);
+    this.#log.writeUInt32LE(this.#text.push(tuple) - 1, at + 2);
+  }
+
+  *[Symbol.iterator](): Iterator<string> {
+    this.#fold();
+    for (const [key, byBucket] of this.#single)
+      for (const held of byBucket.values()) {
+        if (typeof held === 'string') yield `${key}=${held}`;
+        else for (const v of held) yield `${key}=${v}`;
+      }
+    yield* this.#multi;
+  }
+
+  /** Appends an entry's first two bytes and returns where it starts. */
+  #entry(type: number, key: string, add: boolean, size: number): number {
+    if (this.#logLength + size > this.#log.length) {
+      const grown = Buffer.allocUnsafeSlow(this.#log.length * 2);
+      this.#log.copy(grown, 0, 0, this.#logLength);
+      this.#log = grown;
+    }
+    let k = this.#keys.indexOf(key);
+    if (k < 0) k = this.#keys.push(key) - 1;
+    const at = this.#logLength;
+    this.#log[at] = type | (add ? ADD_BIT : 0);
+    this.#log[at + 1] = k;
+    this.#logLength += size;
+    return at;
+  }
+
+  #fold(): void {
+    const log = this.#log;
+    for (let at = 0; at < this.#logLength; ) {
+      const type = (log[at] as number) & ~ADD_BIT;
+      const add = ((log[at] as number) & ADD_BIT) !== 0;
+      const key = this.#keys[log[at + 1] as number] as string;
+      if (type === ENTRY_HASH) {
+        this.#foldSingle(key, log.toString('hex', at + 2, at + HASH_ENTRY), add);
+        at += HASH_ENTRY;
+      } else {
+        const value = this.#text[log.readUInt32LE(at + 2)] as string;
+        if (type === ENTRY_SINGLE) this.#foldSingle(key, value, add);
+        else this.#foldMulti(value, add);
+        at += TEXT_ENTRY;
+      }
+    }
+    this.#logLength = 0;
+    this.#text = [];
+  }
+
+  #foldSingle(key: string, value: string, add: boolean): void {
     let byBucket = this.#single.get(key);
     if (!byBucket) this.#single.set(key, (byBucket = new Map()));
     const bucket = bucketOf(value);
@@ -72,21 +157,11 @@ export class Members implements Iterable<string> {
     }
   }
 
-  /** Adds or removes a tuple of several cells (canonical, from metaTupleKey). */
-  multi(tuple: string, add: boolean): void {
+  #foldMulti(tuple: string, add: boolean): void {
     const before = this.#multi.size;
     if (add) this.#multi.add(tuple);
     else this.#multi.delete(tuple);
     this.#size += this.#multi.size - before;
-  }
-
-  *[Symbol.iterator](): Iterator<string> {
-    for (const [key, byBucket] of this.#single)
-      for (const held of byBucket.values()) {
-        if (typeof held === 'string') yield `${key}=${held}`;
-        else for (const v of held) yield `${key}=${v}`;
-      }
-    yield* this.#multi;
   }
 }
 
@@ -97,6 +172,14 @@ interface Audience {
   customerFileSource: string;
   members: Members;
   operationStatus: number;
+}
+
+/** What the rows of one `/users` request came to. */
+interface Tally {
+  invalid: number;
+  matched: number;
+  /** Up to 100 invalid values with Meta's explanation. */
+  samples: Record<string, string>;
 }
 
 interface Session {
@@ -257,19 +340,33 @@ export class MetaFake extends FakeServerBase {
 
     // Per cell kind, worked out once per request: every row of the request is checked against it.
     const cellKinds = schema.map((k) => (k === 'MADID' ? CELL_MADID : UNHASHED.has(k) ? CELL_PLAIN : CELL_HASH));
-    const samples: Record<string, string> = {};
-    let invalid = 0;
+    const tally: Tally = { invalid: 0, matched: 0, samples: {} };
     const data = payload.data as unknown[];
-    for (let r = 0; r < data.length; r++) {
-      // Large requests are worked through in slices, so other requests' replies go out on time
-      // (a platform handles requests side by side); small ones in one go.
-      if (r > 0 && r % SLICE_ROWS === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Large requests are worked through in slices, so other requests' replies go out on time (a
+    // platform handles requests side by side); small ones in one go.
+    for (let from = 0; from < data.length; from += SLICE_ROWS) {
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      this.#apply(audience.members, method === 'POST', schema, cellKinds, data, from, Math.min(data.length, from + SLICE_ROWS), tally);
+    }
+    const { invalid, samples } = tally;
+    state.matched += tally.matched;
+    state.received += payload.data.length;
+    state.invalid += invalid;
+    return {
+      status: 200,
+      body: { audience_id: id, session_id: String(sessionId), num_received: state.received, num_invalid_entries: invalid, invalid_entry_samples: samples },
+    };
+  }
+
+  /** Checks rows `from..to` of a request and adds (or removes) the valid ones. */
+  #apply(members: Members, add: boolean, schema: readonly string[], cellKinds: readonly number[], data: readonly unknown[], from: number, to: number, tally: Tally): void {
+    for (let r = from; r < to; r++) {
       const raw = data[r];
       const row: unknown[] = Array.isArray(raw) ? raw : [raw];
       const bad = row.length !== schema.length ? String(row[0] ?? '') : this.#invalidCell(cellKinds, row);
       if (bad !== undefined) {
-        invalid++;
-        if (Object.keys(samples).length < 100) samples[bad] = 'Invalid format';
+        tally.invalid++;
+        if (Object.keys(tally.samples).length < 100) tally.samples[bad] = 'Invalid format';
         continue;
       }
       // A valid row has a non-empty cell; with exactly one, its tuple is `KEY=value`.
@@ -282,18 +379,13 @@ export class MetaFake extends FakeServerBase {
           }
           only = i;
         }
-      if (only >= 0) audience.members.single(schema[only] as string, row[only] as string, method === 'POST');
-      else audience.members.multi(metaTupleKey(schema, row as string[]), method === 'POST');
+      if (only >= 0 && cellKinds[only] === CELL_HASH) members.singleHash(schema[only] as string, row[only] as string, add);
+      else if (only >= 0) members.single(schema[only] as string, row[only] as string, add);
+      else members.multi(metaTupleKey(schema, row as string[]), add);
       let firstHash: string | undefined;
       for (let i = 0; i < row.length && firstHash === undefined; i++) if (cellKinds[i] === CELL_HASH && row[i] !== '') firstHash = row[i] as string;
-      state.matched += firstHash === undefined || matches(firstHash) ? 1 : 0;
+      if (firstHash === undefined || matches(firstHash)) tally.matched++;
     }
-    state.received += payload.data.length;
-    state.invalid += invalid;
-    return {
-      status: 200,
-      body: { audience_id: id, session_id: String(sessionId), num_received: state.received, num_invalid_entries: invalid, invalid_entry_samples: samples },
-    };
   }
 
   /** The first invalid cell of a row, or undefined when every cell is fine. */
@@ -306,7 +398,7 @@ export class MetaFake extends FakeServerBase {
       any = true;
       if (this.invalidValues.size > 0 && this.invalidValues.has(v)) return v;
       const kind = cellKinds[i];
-      if (kind === CELL_MADID ? !MADID.test(v) : kind === CELL_HASH && !HASH.test(v)) return v;
+      if (kind === CELL_MADID ? !MADID.test(v) : kind === CELL_HASH && !isLowerHexHash(v)) return v;
     }
     return any ? undefined : '';
   }
