@@ -2,7 +2,8 @@ import type { IdentifierKind } from '../config/schema';
 import { batchId, type LedgerEntry, type Rejection, recordBatch } from '../state/ledger';
 import { type ChangeKind, readChanges } from '../state/run-tables';
 import type { StateSql } from '../state/state-sql';
-import type { AudienceRef, Destination } from './destination';
+import type { AudienceRef, Destination, MemberRow } from './destination';
+import { runLanes } from './lanes';
 import type { UploadSummary } from './orchestrate';
 import { RateGate, type RetryPolicy, withRetry } from './retry';
 
@@ -50,9 +51,10 @@ class Mutex {
 /**
  * Sends one side of a run's diff: reads it out of the warehouse a batch at a time (by sequence
  * range, so nothing but the diff leaves the warehouse and a resumed run reads only what is left),
- * sends batches with at most `destination.concurrency` in flight, retries per `withRetry`, and
- * records each acknowledged batch in the ledger before counting it done. A failing batch stops
- * new batches from starting; batches already in flight finish and are recorded.
+ * sends batches with at most `destination.concurrency` in flight and the next one read ahead
+ * (runLanes), retries per `withRetry`, and records each acknowledged batch in the ledger before
+ * counting it done. A failing batch stops new batches from starting; batches already in flight
+ * finish and are recorded.
  */
 export async function uploadDiff(input: UploadInput): Promise<UploadSummary> {
   const { state, runId, kind, destination } = input;
@@ -69,12 +71,9 @@ export async function uploadDiff(input: UploadInput): Promise<UploadSummary> {
 
   const db = new Mutex();
   const gate = new RateGate(() => input.clock().getTime(), input.sleep);
-  let next = 0;
-  let failure: unknown;
 
-  const send = async (seq: number) => {
-    const from = seq * input.batchSize;
-    const rows = await db.run(() => readChanges(state, runId, input.kinds, kind, from, from + input.batchSize));
+  const send = async (seq: number, rows: MemberRow[]) => {
+    if (input.heartbeat) await db.run(input.heartbeat);
     const id = batchId(runId, kind, seq);
     const results = await withRetry(
       () =>
@@ -101,21 +100,13 @@ export async function uploadDiff(input: UploadInput): Promise<UploadSummary> {
     input.onProgress?.({ runId, kind, done: progress, total: input.total });
   };
 
-  const worker = async () => {
-    while (failure === undefined) {
-      const seq = next++;
-      if (seq >= batches) return;
-      if (done.has(seq)) continue;
-      try {
-        if (input.heartbeat) await db.run(input.heartbeat);
-        await send(seq);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  const lanes = Math.max(1, Math.min(destination.concurrency, batches));
-  await Promise.all(Array.from({ length: lanes }, worker));
-  if (failure !== undefined) throw failure;
+  const seqs: number[] = [];
+  for (let seq = 0; seq < batches; seq++) if (!done.has(seq)) seqs.push(seq);
+  await runLanes({
+    seqs,
+    lanes: destination.concurrency,
+    read: (seq) => db.run(() => readChanges(state, runId, input.kinds, kind, seq * input.batchSize, (seq + 1) * input.batchSize)),
+    send,
+  });
   return summary;
 }
