@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { DestinationType, IdentifierKind } from '../src/config/schema';
 import type { Destination } from '../src/sync/destination';
+import type { EncodePool } from './shared/encode-pool';
 
 /** What a connector gets besides its settings. */
 export interface ConnectorDeps {
@@ -13,6 +14,8 @@ export interface ConnectorDeps {
   /** Injected for tests: fetch implementation and clock. */
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /** Where large requests are normalised and hashed; default the process's shared pool. */
+  encodePool?: EncodePool;
 }
 
 /**

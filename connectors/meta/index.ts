@@ -1,8 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import type { IdentifierKind } from '../../src/config/schema';
-import { META_IDENTITY } from '../../src/identity/meta';
-import { Invalid, type PreparedIdentifiers, prepareIdentifiers } from '../../src/identity/rules';
+import { Invalid } from '../../src/identity/rules';
 import {
   type AudienceRef,
   type BatchContext,
@@ -13,9 +12,11 @@ import {
   type RowResult,
 } from '../../src/sync/destination';
 import type { ConnectorDefinition, ConnectorDeps } from '../types';
+import { EncodePool } from '../shared/encode-pool';
 import { asRecord, destinationLabel, yieldToEventLoop } from '../shared/http';
-import { noUsableIdentifier, prepareRows, rejected } from '../shared/rows';
-import { MetaApi, type MetaKey, type UsersPayload, type UsersResponse } from './api';
+import { rejected } from '../shared/rows';
+import { MetaApi, type UsersResponse } from './api';
+import { metaValuesOf } from './encode';
 
 /**
  * Meta customer-file custom audiences.
@@ -49,18 +50,6 @@ export type MetaSettings = z.infer<typeof metaSettingsSchema>;
 
 const ACCEPTED: readonly IdentifierKind[] = ['email', 'phone', 'firstName', 'lastName', 'postalCode', 'countryCode', 'mobileAdId', 'externalId'];
 
-/** Identifier kind -> multi-key schema column, in the order columns are sent. */
-const COLUMNS: readonly (readonly [IdentifierKind, MetaKey])[] = [
-  ['email', 'EMAIL'],
-  ['phone', 'PHONE'],
-  ['firstName', 'FN'],
-  ['lastName', 'LN'],
-  ['postalCode', 'ZIP'],
-  ['countryCode', 'COUNTRY'],
-  ['mobileAdId', 'MADID'],
-  ['externalId', 'EXTERN_ID'],
-];
-
 export const metaConnector: ConnectorDefinition<MetaSettings> = {
   type: 'meta',
   title: 'Meta Custom Audiences',
@@ -70,67 +59,6 @@ export const metaConnector: ConnectorDefinition<MetaSettings> = {
   create: (settings, deps) => new MetaDestination(settings, deps),
 };
 export default metaConnector;
-
-/** Text that needs no escaping inside a JSON string (hex hashes, ids, UUIDs). */
-const JSON_SAFE = /^[\w.@:+-]*$/;
-
-const COMMA = 0x2c;
-const QUOTE = 0x22;
-const CLOSE_BRACKET = 0x5d;
-
-/** JSON text written into one growing buffer, without building the string first. */
-class JsonBytes {
-  #buf: Buffer;
-  #pos = 0;
-
-  constructor(capacity: number) {
-    this.#buf = Buffer.allocUnsafe(capacity);
-  }
-
-  byte(b: number): void {
-    this.#room(1);
-    this.#buf[this.#pos++] = b;
-  }
-
-  /** Text known to be ASCII. */
-  ascii(text: string): void {
-    this.#room(text.length);
-    this.#pos += this.#buf.write(text, this.#pos, 'latin1');
-  }
-
-  /** ASCII text that needs no escaping, as a JSON string. */
-  quoted(text: string): void {
-    this.#room(text.length + 2);
-    const buf = this.#buf;
-    buf[this.#pos++] = QUOTE;
-    this.#pos += buf.write(text, this.#pos, 'latin1');
-    buf[this.#pos++] = QUOTE;
-  }
-
-  utf8(text: string): void {
-    this.#room(Buffer.byteLength(text));
-    this.#pos += this.#buf.write(text, this.#pos, 'utf8');
-  }
-
-  bytes(): Buffer {
-    return this.#buf.subarray(0, this.#pos);
-  }
-
-  #room(n: number): void {
-    if (this.#pos + n <= this.#buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#pos + n));
-    this.#buf.copy(grown, 0, 0, this.#pos);
-    this.#buf = grown;
-  }
-}
-
-/** A row's identifiers by Meta's rules, or why none can be used. */
-export function metaValuesOf(row: MemberRow): PreparedIdentifiers | Invalid {
-  const { values, problems } = prepareIdentifiers(META_IDENTITY, row.identifiers);
-  // Country and zip alone match nobody; a row needs at least one identifying key.
-  const identifying = values.email ?? values.phone ?? values.mobileAdId ?? values.externalId ?? (values.firstName && values.lastName);
-  return identifying ? values : noUsableIdentifier(problems);
-}
 
 interface PreparedChunk {
   /** The payload (`UsersPayload` as UTF-8 JSON), ready to send. */
@@ -150,6 +78,7 @@ export class MetaDestination implements Destination {
   readonly #api: MetaApi;
   readonly #deps: ConnectorDeps;
   readonly #label: string;
+  readonly #encoder: EncodePool;
 
   constructor(settings: MetaSettings, deps: ConnectorDeps) {
     this.#s = settings;
@@ -157,6 +86,7 @@ export class MetaDestination implements Destination {
     this.#label = destinationLabel('Meta', deps.destinationId, `ad account ${settings.adAccountId}`);
     this.batchLimit = settings.rowsPerRequest * settings.requestsPerSession;
     this.concurrency = settings.concurrency;
+    this.#encoder = deps.encodePool ?? EncodePool.shared();
     this.#api = new MetaApi({
       apiBaseUrl: settings.apiBaseUrl,
       apiVersion: settings.apiVersion,
@@ -261,50 +191,15 @@ export class MetaDestination implements Destination {
   }
 
   /**
-   * Normalises and hashes rows `from..to` and serialises those with a usable identifier straight
-   * into the payload bytes. Nothing per row outlives the call but the rejected rows' results:
-   * objects kept across the request's round trip would be promoted to the old generation and
-   * cost a major GC each.
+   * Normalises and hashes rows `from..to` and serialises those with a usable identifier into the
+   * payload bytes, on a worker thread for large requests (EncodePool). Nothing per row outlives
+   * the call but the rejected rows' results: objects kept across the request's round trip would be
+   * promoted to the old generation and cost a major GC each.
    */
   async #prepareChunk(rows: readonly MemberRow[], from: number, to: number, results: RowResult[]): Promise<PreparedChunk> {
-    const prepared = await prepareRows(rows, metaValuesOf, from, to);
-    let present = 0;
-    let sent = 0;
-    for (let j = 0; j < prepared.length; j++) {
-      const p = prepared[j] as PreparedIdentifiers | Invalid;
-      if (p instanceof Invalid) {
-        results[from + j] = rejected(rows[from + j] as MemberRow, p.reason);
-        continue;
-      }
-      sent++;
-      for (let c = 0; c < COLUMNS.length; c++) if (p[(COLUMNS[c] as (typeof COLUMNS)[number])[0]] !== undefined) present |= 1 << c;
-    }
-    // Only the columns this request uses: a multi-key schema with empty cells where a person lacks a key.
-    const columns = COLUMNS.filter((_, c) => (present & (1 << c)) !== 0);
-    const schema: UsersPayload['schema'] = columns.map(([, key]) => key);
-    // The same JSON as JSON.stringify(UsersPayload), written cell by cell into one buffer (this
-    // runs for every member). Hashes and MADIDs are hex and hyphens by construction; only
-    // external ids can need escaping.
-    const kinds = columns.map(([kind]) => kind);
-    const out = new JsonBytes(sent * (kinds.length * 67 + 3) + 64);
-    out.ascii(`{"schema":${JSON.stringify(schema)},"data":[`);
-    let rowsWritten = 0;
-    for (let j = 0; j < prepared.length; j++) {
-      const v = prepared[j] as PreparedIdentifiers | Invalid;
-      if (v instanceof Invalid) continue;
-      out.ascii(rowsWritten++ > 0 ? ',[' : '[');
-      for (let c = 0; c < kinds.length; c++) {
-        const kind = kinds[c] as IdentifierKind;
-        const cell = v[kind];
-        if (c > 0) out.byte(COMMA);
-        if (cell === undefined) out.ascii('""');
-        else if (kind === 'externalId' && !JSON_SAFE.test(cell)) out.utf8(JSON.stringify(cell));
-        else out.quoted(cell);
-      }
-      out.byte(CLOSE_BRACKET);
-    }
-    out.ascii(']}');
-    return { payload: out.bytes(), from, to, sent };
+    const { payload, sent, rejected: left } = await this.#encoder.encode('meta_users', rows, from, to);
+    for (const [i, reason] of left) results[from + i] = rejected(rows[from + i] as MemberRow, reason);
+    return { payload, from, to, sent };
   }
 
   /**
@@ -317,7 +212,7 @@ export class MetaDestination implements Destination {
     const byValue = new Map<string, number[]>();
     for (let i = chunk.from; i < chunk.to; i++) {
       if (results[i]?.ok !== true) continue;
-      const values = metaValuesOf(rows[i] as MemberRow);
+      const values = metaValuesOf((rows[i] as MemberRow).identifiers);
       if (values instanceof Invalid) continue;
       for (const c of Object.values(values)) {
         const list = byValue.get(c);

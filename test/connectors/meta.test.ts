@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { metaConnector, metaSettingsSchema } from '../../connectors/meta';
+import { EncodePool } from '../../connectors/shared/encode-pool';
 import type { Destination, MemberRow } from '../../src/sync/destination';
 import { MetaFake } from '../fakes/meta-fake';
 import { expectError } from './expect-error';
@@ -74,6 +75,24 @@ describe('meta connector against the contract fake', () => {
     ]);
     expect(new Set(ups.map((u) => u.sessionId)).size).toBe(1);
     expect(fake.members('aud-session').size).toBe(10);
+  });
+
+  it('builds large requests on a worker thread with the same result', async () => {
+    const encodePool = new EncodePool({ threads: 1, minRows: 1 });
+    try {
+      const settings = metaSettingsSchema.parse(fake.settings({ rowsPerRequest: 3 }));
+      const dest = metaConnector.create(settings, { baseDir: '.', encodePool });
+      const aud = await dest.createAudience({ name: 'aud-worker' });
+      fake.invalidValues.add(sha('person2@example.com'));
+      const rows = [person(1), person(2), { personId: 'z', identifiers: { email: 'nope', countryCode: 'US' } }, person(3), { personId: 'q', identifiers: { externalId: 'crm "7" \\ zoë' } }];
+      const results = await dest.addMembers(aud, rows, ctx);
+      expect(encodePool.started).toBe(1);
+      expect(results.map((r) => r.ok)).toEqual([true, false, false, true, true]);
+      expect(results[2]).toMatchObject({ reason: expect.stringContaining('email: not an email address') });
+      expect(fake.members('aud-worker')).toEqual(new Set([tuple(1), tuple(3), 'EXTERN_ID=crm "7" \\ zoë']));
+    } finally {
+      await encodePool.close();
+    }
   });
 
   it('sends kinds by Meta rules: hashed country and zip, plain lowercase MADID', async () => {

@@ -1,0 +1,69 @@
+import type { IdentifierKind } from '../../src/config/schema';
+import { META_IDENTITY } from '../../src/identity/meta';
+import { type Invalid, type PreparedIdentifiers, prepareIdentifiers, type RawIdentifiers } from '../../src/identity/rules';
+import { type PayloadEncoder, payloadBytes } from '../shared/encode';
+import { noUsableIdentifier } from '../shared/rows';
+import type { MetaKey, UsersPayload } from './api';
+
+/**
+ * The `payload` of a Meta `/users` request: a multi-key schema of the columns the rows use, and
+ * one row of cells per person ('' where a person lacks a key), every value normalised and hashed
+ * by Meta's rules (src/identity/meta.ts).
+ */
+
+/** Identifier kind -> multi-key schema column, in the order columns are sent. */
+export const META_COLUMNS: readonly (readonly [IdentifierKind, MetaKey])[] = [
+  ['email', 'EMAIL'],
+  ['phone', 'PHONE'],
+  ['firstName', 'FN'],
+  ['lastName', 'LN'],
+  ['postalCode', 'ZIP'],
+  ['countryCode', 'COUNTRY'],
+  ['mobileAdId', 'MADID'],
+  ['externalId', 'EXTERN_ID'],
+];
+
+/** A row's identifiers by Meta's rules, or why none can be used. */
+export function metaValuesOf(row: RawIdentifiers): PreparedIdentifiers | Invalid {
+  const { values, problems } = prepareIdentifiers(META_IDENTITY, row);
+  // Country and zip alone match nobody; a row needs at least one identifying key.
+  const identifying = values.email ?? values.phone ?? values.mobileAdId ?? values.externalId ?? (values.firstName && values.lastName);
+  return identifying ? values : noUsableIdentifier(problems);
+}
+
+/** Text that needs no escaping inside a JSON string (hex hashes, ids, UUIDs). */
+const JSON_SAFE = /^[\w.@:+-]*$/;
+
+/**
+ * The same JSON as JSON.stringify(UsersPayload), without building the arrays first (this runs for
+ * every member). Hashes and MADIDs are hex and hyphens by construction; only external ids can need
+ * escaping.
+ */
+function serializeUsers(rows: readonly PreparedIdentifiers[]): Buffer {
+  let present = 0;
+  for (const row of rows) for (let c = 0; c < META_COLUMNS.length; c++) if (row[(META_COLUMNS[c] as (typeof META_COLUMNS)[number])[0]] !== undefined) present |= 1 << c;
+  // Only the columns these rows use.
+  const columns = META_COLUMNS.filter((_, c) => (present & (1 << c)) !== 0);
+  const schema: UsersPayload['schema'] = columns.map(([, key]) => key);
+  const kinds = columns.map(([kind]) => kind);
+  let json = `{"schema":${JSON.stringify(schema)},"data":[`;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as PreparedIdentifiers;
+    json += r > 0 ? ',[' : '[';
+    for (let c = 0; c < kinds.length; c++) {
+      const kind = kinds[c] as IdentifierKind;
+      const cell = row[kind];
+      if (c > 0) json += ',';
+      if (cell === undefined) json += '""';
+      else if (kind === 'externalId' && !JSON_SAFE.test(cell)) json += JSON.stringify(cell);
+      else json += '"' + cell + '"';
+    }
+    json += ']';
+  }
+  return payloadBytes(json + ']}');
+}
+
+export const META_USERS_ENCODER: PayloadEncoder<PreparedIdentifiers> = {
+  prepare: metaValuesOf,
+  serialize: serializeUsers,
+};
