@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { z } from 'zod';
 import type { IdentifierKind } from '../../src/config/schema';
 import { Invalid } from '../../src/identity/rules';
@@ -40,9 +41,13 @@ export const metaSettingsSchema = z.strictObject({
   customerFileSource: z.enum(['USER_PROVIDED_ONLY', 'PARTNER_PROVIDED_ONLY', 'BOTH_USER_AND_PARTNER_PROVIDED']).default('USER_PROVIDED_ONLY'),
   /** Rows per `/users` request (Meta allows 10,000). */
   rowsPerRequest: z.number().int().min(1).max(MAX_ROWS_PER_REQUEST).default(MAX_ROWS_PER_REQUEST),
-  /** Requests per upload session, i.e. per addMembers/removeMembers call. */
-  requestsPerSession: z.number().int().min(1).max(100).default(10),
-  /** Sessions in flight at once. */
+  /**
+   * Requests per upload session, i.e. per addMembers/removeMembers call (a batch of the sync
+   * engine). A session's requests go one after another, so short sessions keep every request slot
+   * busy to the end of an upload; two per session measured best (bench/upload.ts).
+   */
+  requestsPerSession: z.number().int().min(1).max(100).default(2),
+  /** `/users` requests in flight at once. One more session than this is open, so the next one's first request is ready when a reply comes. */
   concurrency: z.number().int().min(1).max(16).default(2),
   requestTimeoutMs: z.number().int().min(1).default(120_000),
 });
@@ -78,6 +83,8 @@ export class MetaDestination implements Destination {
   readonly #api: MetaApi;
   readonly #deps: ConnectorDeps;
   readonly #label: string;
+  /** Admits at most `settings.concurrency` `/users` requests at once, first come first served. */
+  readonly #inFlight: LimitFunction;
   readonly #encoder: EncodePool;
 
   constructor(settings: MetaSettings, deps: ConnectorDeps) {
@@ -85,7 +92,10 @@ export class MetaDestination implements Destination {
     this.#deps = deps;
     this.#label = destinationLabel('Meta', deps.destinationId, `ad account ${settings.adAccountId}`);
     this.batchLimit = settings.rowsPerRequest * settings.requestsPerSession;
-    this.concurrency = settings.concurrency;
+    // One call more than requests in flight: while `concurrency` requests are out, the extra call
+    // normalises and hashes its first request, so a session ending never leaves a slot idle.
+    this.concurrency = settings.concurrency + 1;
+    this.#inFlight = pLimit(settings.concurrency);
     this.#encoder = deps.encodePool ?? EncodePool.shared();
     this.#api = new MetaApi({
       apiBaseUrl: settings.apiBaseUrl,
@@ -169,20 +179,15 @@ export class MetaDestination implements Destination {
         continue;
       }
       seq++;
-      const sending = this.#api.users(
-        method,
-        audience.id,
-        chunk.payload,
-        { session_id: sessionId, batch_seq: seq, last_batch_flag: last, estimated_num_total: rows.length },
-        ctx.signal,
-      );
+      const session = { session_id: sessionId, batch_seq: seq, last_batch_flag: last, estimated_num_total: rows.length };
+      const sending = this.#inFlight(() => this.#api.users(method, audience.id, chunk.payload, session, ctx.signal));
       // Handled below; until then, a quick failure must not count as an unhandled rejection.
       sending.catch(() => {});
+      // Let the request go out before preparing the next one and the previous one's bookkeeping.
+      await yieldToEventLoop();
       next = last ? undefined : prepare(starts[k + 1] as number);
       // Keep the prepared next chunk from becoming an unhandled rejection if this send fails.
       next?.catch(() => {});
-      // Let the request go out before the previous one's bookkeeping.
-      await yieldToEventLoop();
       settle();
       acknowledged = { chunk, reply: await sending };
     }

@@ -77,6 +77,22 @@ describe('meta connector against the contract fake', () => {
     expect(fake.members('aud-session').size).toBe(10);
   });
 
+  it('keeps at most `concurrency` requests in flight, and takes one more call than that so a free slot never waits', async () => {
+    const dest = connect({ rowsPerRequest: 4, requestsPerSession: 3, concurrency: 2 });
+    expect(dest.concurrency).toBe(3);
+    const aud = await dest.createAudience({ name: 'aud-gate' });
+    fake.latencyMs = 25;
+    fake.peakConcurrentRequests = 0;
+    try {
+      const calls = [0, 1, 2].map((c) => dest.addMembers(aud, Array.from({ length: 12 }, (_, i) => person(c * 12 + i)), ctx));
+      expect((await Promise.all(calls)).flat().every((r) => r.ok)).toBe(true);
+    } finally {
+      fake.latencyMs = 0;
+    }
+    expect(fake.peakConcurrentRequests).toBe(2);
+    expect(fake.members('aud-gate').size).toBe(36);
+  });
+
   it('builds large requests on a worker thread with the same result', async () => {
     const encodePool = new EncodePool({ threads: 1, minRows: 1 });
     try {
