@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { UserInputError } from '../../src/config/errors';
 import type { MemberRow } from '../../src/sync/destination';
 import { type Encoded, encodeSliced, packRows, type PackedRows } from './encode';
 import { ENCODERS, type EncoderName } from './encoders';
@@ -153,6 +154,6 @@ export class EncodePool {
 export function threadsFromEnv(value: string | undefined): number {
   if (value === undefined || value.trim() === '') return Math.max(0, Math.min(4, availableParallelism() - 1));
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 64) throw new Error(`${THREADS_ENV}: expected a whole number from 0 to 64, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new UserInputError([{ path: THREADS_ENV, message: `expected a whole number from 0 to 64, got "${value}"` }]);
   return n;
 }
