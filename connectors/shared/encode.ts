@@ -14,7 +14,10 @@ import { prepareRows } from './rows';
 export interface PayloadEncoder<P> {
   /** Normalises and hashes one row's identifiers, or says why none can be used. */
   prepare(row: RawIdentifiers): P | Invalid;
-  /** Serialises the usable rows, in order, into the request body. */
+  /**
+   * Serialises the usable rows, in order, into the request body: a Buffer with memory of its own
+   * (payloadBytes), which a worker thread hands over without copying.
+   */
   serialize(rows: readonly P[]): Buffer;
 }
 
