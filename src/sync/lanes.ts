@@ -21,13 +21,9 @@ export async function runLanes<Rows>(input: LaneInput<Rows>): Promise<void> {
   let next = 0;
   let failure: unknown;
   let failed = false;
-  // Reads are chained: whatever the lanes do, batches are read one at a time and in order.
-  let reading: Promise<unknown> = Promise.resolve();
-  const read = (seq: number): Promise<Rows> => {
-    const rows = reading.then(() => input.read(seq));
-    reading = rows.catch(() => undefined);
-    return rows;
-  };
+  // Whatever the lanes do, batches are read one at a time and in order.
+  const reads = new Mutex();
+  const read = (seq: number): Promise<Rows> => reads.run(() => input.read(seq));
   let ahead: { seq: number; rows: Promise<Rows> } | undefined;
   const take = (): { seq: number; rows: Promise<Rows> } | undefined => {
     if (next >= seqs.length) return undefined;
@@ -56,4 +52,14 @@ export async function runLanes<Rows>(input: LaneInput<Rows>): Promise<void> {
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(input.lanes, seqs.length)) }, lane));
   if (failed) throw failure;
+}
+
+/** Runs async calls one at a time, in the order they were made; a failed call does not stop the next. */
+export class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(fn, fn);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
 }

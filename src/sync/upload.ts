@@ -3,7 +3,7 @@ import { batchId, type LedgerEntry, type Rejection, recordBatch } from '../state
 import { type ChangeKind, readChanges } from '../state/run-tables';
 import type { StateSql } from '../state/state-sql';
 import type { AudienceRef, Destination, MemberRow } from './destination';
-import { runLanes } from './lanes';
+import { Mutex, runLanes } from './lanes';
 import type { UploadSummary } from './orchestrate';
 import { RateGate, type RetryPolicy, withRetry } from './retry';
 
@@ -38,16 +38,6 @@ export interface UploadInput {
   heartbeat?: () => Promise<void>;
 }
 
-/** Serialises warehouse calls: one connection, many batches in flight. */
-class Mutex {
-  #tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(fn, fn);
-    this.#tail = next.catch(() => undefined);
-    return next;
-  }
-}
-
 /**
  * Sends one side of a run's diff: reads it out of the warehouse a batch at a time (by sequence
  * range, so nothing but the diff leaves the warehouse and a resumed run reads only what is left),
@@ -69,6 +59,7 @@ export async function uploadDiff(input: UploadInput): Promise<UploadSummary> {
   }
   input.onProgress?.({ runId, kind, done: progress, total: input.total });
 
+  // Serialises warehouse calls: one connection, many batches in flight.
   const db = new Mutex();
   const gate = new RateGate(() => input.clock().getTime(), input.sleep);
 
