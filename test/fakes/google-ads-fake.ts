@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, HASH, isRecord, matches } from './fake-server';
+import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, isLowerHexHash, isRecord, matches } from './fake-server';
 
 /**
  * Contract fake of Google Ads Customer Match (REST), enforcing what the reference documents:
@@ -356,10 +356,10 @@ export class GoogleAdsFake extends FakeServerBase {
         hashes.push(a.hashedFirstName, a.hashedLastName);
         // Country and postal code travel in plain text.
         if (typeof a.countryCode !== 'string' || !/^[A-Z]{2}$/.test(a.countryCode)) return { offlineUserDataJobError: 'INVALID_COUNTRY_CODE' };
-        if (typeof a.postalCode !== 'string' || a.postalCode === '' || HASH.test(a.postalCode)) return { offlineUserDataJobError: 'INVALID_POSTAL_CODE' };
+        if (typeof a.postalCode !== 'string' || a.postalCode === '' || isLowerHexHash(a.postalCode)) return { offlineUserDataJobError: 'INVALID_POSTAL_CODE' };
       } else return { offlineUserDataJobError: 'INVALID_USER_IDENTIFIER' };
       for (const h of hashes) {
-        if (typeof h !== 'string' || !HASH.test(h)) return { offlineUserDataJobError: 'INVALID_SHA256_FORMAT' };
+        if (typeof h !== 'string' || !isLowerHexHash(h)) return { offlineUserDataJobError: 'INVALID_SHA256_FORMAT' };
         if (this.invalidHashes.has(h)) return { offlineUserDataJobError: 'INVALID_USER_IDENTIFIER' };
       }
     }
