@@ -203,8 +203,7 @@ interface Timed {
 const fake = await startFake();
 const pools = { 'on the main thread': new EncodePool({ threads: 0 }), [`on ${EncodePool.shared().threads} worker thread(s)`]: EncodePool.shared() };
 try {
-  const base = { adAccountId: '1234567890', accessToken: TOKEN, apiBaseUrl: fake.url, rowsPerRequest: ROWS_PER_REQUEST };
-  const settings = metaSettingsSchema.parse(base);
+  const settings = metaSettingsSchema.parse({ adAccountId: '1234567890', accessToken: TOKEN, apiBaseUrl: fake.url, rowsPerRequest: ROWS_PER_REQUEST });
   const theoretical = (settings.rowsPerRequest * settings.concurrency) / (LATENCY_MS / 1000);
   const pct = (rate: number) => `${((rate / theoretical) * 100).toFixed(1)}%`;
   const rate = (rows: number) => `${Math.round(rows).toLocaleString('en')} rows/s`;
