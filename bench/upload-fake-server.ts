@@ -3,7 +3,7 @@
  * share the uploader's core. Prints `{"url": ...}` on stdout once listening; stops on SIGTERM.
  *   tsx bench/upload-fake-server.ts <latencyMs> <accessToken>
  */
-import { MetaFake } from '../test/fakes/meta-fake';
+import { MetaFake } from '../src/sandbox/meta';
 
 const fake = new MetaFake({ accessToken: process.argv[3] ?? 'bench-token' });
 fake.latencyMs = Number(process.argv[2] ?? 50);

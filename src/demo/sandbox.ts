@@ -6,8 +6,8 @@ import type { MatchRate } from '../sync/destination';
 import { destinationFactory } from '../sync/destinations';
 import { runSync } from '../sync/run-sync';
 import { openWarehouse } from '../warehouse';
-import { GoogleAdsFake } from '../../test/fakes/google-ads-fake';
-import { MetaFake } from '../../test/fakes/meta-fake';
+import { GoogleAdsFake } from '../sandbox/google-ads';
+import { MetaFake } from '../sandbox/meta';
 
 /**
  * Sandbox ad platforms for `outflow demo`: the Google Ads and Meta contract fakes, started on

@@ -5,8 +5,8 @@ import { ensureStateSchema } from '../../src/state/setup';
 import { destinationFactory } from '../../src/sync/destinations';
 import { runSync } from '../../src/sync/run-sync';
 import { openWarehouse } from '../../src/warehouse';
-import { GoogleAdsFake } from '../fakes/google-ads-fake';
-import { MetaFake } from '../fakes/meta-fake';
+import { GoogleAdsFake } from '../../src/sandbox/google-ads';
+import { MetaFake } from '../../src/sandbox/meta';
 import { expectedAudience, googleTuple, initialPeople, metaTuple, type Person, sha, writePeople, writeWorkspace } from './e2e-support';
 
 /**

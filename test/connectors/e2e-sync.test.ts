@@ -3,8 +3,8 @@ import { loadWorkspace } from '../../src/config/load';
 import { destinationFactory } from '../../src/sync/destinations';
 import { runSync } from '../../src/sync/run-sync';
 import { openWarehouse } from '../../src/warehouse';
-import { GoogleAdsFake } from '../fakes/google-ads-fake';
-import { MetaFake } from '../fakes/meta-fake';
+import { GoogleAdsFake } from '../../src/sandbox/google-ads';
+import { MetaFake } from '../../src/sandbox/meta';
 import {
   expectedAudience,
   googleTuple,

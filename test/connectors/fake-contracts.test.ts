@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GoogleAdsFake } from '../fakes/google-ads-fake';
-import { MetaFake } from '../fakes/meta-fake';
+import { GoogleAdsFake } from '../../src/sandbox/google-ads';
+import { MetaFake } from '../../src/sandbox/meta';
 
 /** The fakes themselves refuse what the platforms document as refused (raw HTTP, no connector). */
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { googleAdsConnector, googleAdsSettingsSchema } from '../../connectors/google-ads';
 import type { Destination, MemberRow } from '../../src/sync/destination';
-import { GoogleAdsFake } from '../fakes/google-ads-fake';
+import { GoogleAdsFake } from '../../src/sandbox/google-ads';
 import { expectError } from './expect-error';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');

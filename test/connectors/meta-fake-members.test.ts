@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Members } from '../fakes/meta-fake';
+import { Members } from '../../src/sandbox/meta';
 
 /**
- * The Meta fake logs uploads' changes and folds them in when read (test/fakes/meta-fake.ts). The
+ * The Meta fake logs uploads' changes and folds them in when read (src/sandbox/meta.ts). The
  * members it reports must be those of a plain set that applied every change in order, however
  * reads and changes interleave.
  */

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { metaConnector, metaSettingsSchema } from '../../connectors/meta';
 import { EncodePool } from '../../connectors/shared/encode-pool';
 import type { Destination, MemberRow } from '../../src/sync/destination';
-import { MetaFake } from '../fakes/meta-fake';
+import { MetaFake } from '../../src/sandbox/meta';
 import { expectError } from './expect-error';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
