@@ -90,7 +90,7 @@ export class SnapchatFake extends FakeServerBase {
         refreshToken: options.refreshToken ?? 'sandbox-snapchat-refresh-token',
       },
       'snap-sandbox',
-      1800,
+      3600,
       'snapchat-marketing-api',
     );
   }
