@@ -317,15 +317,17 @@ export class LinkedInFake extends FakeServerBase {
       return liError(400, `Batch of ${body.elements.length} elements exceeds the maximum of ${this.maxElementsPerRequest}`, { code: 'BATCH_SIZE_EXCEEDED' });
     this.uploads.push({ segmentId: segment.audience.id, elements: body.elements.length, version: String(req.headers['linkedin-version']) });
     const members = segment.audience.members;
+    let applied = 0;
     const results = body.elements.map((element: unknown) => {
       const parsed = parseElement(element);
       if (typeof parsed === 'string') return { status: 400, error: { status: 400, message: parsed } };
+      applied++;
       segment.inputCount++;
       if (parsed.action === 'ADD') members.add(linkedInTuple(parsed.cells));
       else removeMatching(members, parsed.cells, parsed.ids);
       return { status: 201 };
     });
-    segment.audience.changed(this.readsUntilProcessed);
+    if (applied > 0) segment.audience.changed(this.readsUntilProcessed);
     return { status: 200, body: { elements: results } };
   }
 }
