@@ -1,6 +1,6 @@
 import type { IdentifierKind } from '../config/schema';
-import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, isLowerHexHash, isRecord } from './fake-server';
-import { OAuthTokens } from './oauth-tokens';
+import { type Fault, type FakeReply, type FakeRequest, isLowerHexHash, isRecord } from './fake-server';
+import { OAuthFakeBase, OAuthTokens } from './oauth-tokens';
 import { SandboxAudience, sha256Hex, trimLower } from './sandbox-audience';
 
 /**
@@ -102,11 +102,10 @@ function liError(status: number, message: string, extra: Record<string, unknown>
   return { status, body: { status, message, ...extra } };
 }
 
-export class LinkedInFake extends FakeServerBase {
+export class LinkedInFake extends OAuthFakeBase {
   readonly adAccountId: string;
   readonly sourcePlatform: string;
   readonly activeVersions: ReadonlySet<string>;
-  readonly tokens: OAuthTokens;
   maxElementsPerRequest: number;
   readsUntilProcessed: number;
   readonly segments = new Map<string, Segment>();
@@ -115,22 +114,18 @@ export class LinkedInFake extends FakeServerBase {
   #nextId = 15_000_000;
 
   constructor(options: LinkedInFakeOptions = {}) {
-    super();
+    const client = {
+      clientId: options.clientId ?? 'sandbox-linkedin-client-id',
+      clientSecret: options.clientSecret ?? 'sandbox-linkedin-client-secret',
+      refreshToken: options.refreshToken ?? 'sandbox-linkedin-refresh-token',
+    };
+    // LinkedIn access tokens last 60 days.
+    super(new OAuthTokens(client, 'AQsandbox', 60 * 24 * 3600, (options.scopes ?? [PERMISSION, 'r_ads']).join(',')), LINKEDIN_PATHS.token);
     this.adAccountId = options.adAccountId ?? '508000001';
     this.sourcePlatform = options.sourcePlatform ?? 'OUTFLOW_SANDBOX';
     this.activeVersions = new Set(options.activeVersions ?? linkedInActiveVersions());
     this.maxElementsPerRequest = options.maxElementsPerRequest ?? LINKEDIN_DEFAULT_MAX_ELEMENTS;
     this.readsUntilProcessed = options.readsUntilProcessed ?? 1;
-    this.tokens = new OAuthTokens(
-      {
-        clientId: options.clientId ?? 'sandbox-linkedin-client-id',
-        clientSecret: options.clientSecret ?? 'sandbox-linkedin-client-secret',
-        refreshToken: options.refreshToken ?? 'sandbox-linkedin-refresh-token',
-      },
-      'AQsandbox',
-      60 * 24 * 3600,
-      (options.scopes ?? [PERMISSION, 'r_ads']).join(','),
-    );
   }
 
   /** The newest version the fake answers. */
@@ -140,17 +135,7 @@ export class LinkedInFake extends FakeServerBase {
 
   /** Destination settings pointing at this fake. */
   settings(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return {
-      adAccountId: this.adAccountId,
-      clientId: this.tokens.client.clientId,
-      clientSecret: this.tokens.client.clientSecret,
-      refreshToken: this.tokens.client.refreshToken,
-      sourcePlatform: this.sourcePlatform,
-      apiVersion: this.apiVersion,
-      apiBaseUrl: this.url,
-      oauthTokenUrl: `${this.url}${LINKEDIN_PATHS.token}`,
-      ...extra,
-    };
+    return { adAccountId: this.adAccountId, sourcePlatform: this.sourcePlatform, apiVersion: this.apiVersion, ...this.oauthSettings(), ...extra };
   }
 
   /** The key LinkedIn keeps for a raw value (see `normaliseLinkedIn`). */
@@ -168,14 +153,6 @@ export class LinkedInFake extends FakeServerBase {
     return linkedInTuple(cells);
   }
 
-  revokeToken(): void {
-    this.tokens.revoke();
-  }
-
-  expireTokens(): void {
-    this.tokens.expire();
-  }
-
   segmentsNamed(name: string): Segment[] {
     return [...this.segments.values()].filter((s) => s.audience.name === name);
   }
@@ -185,17 +162,12 @@ export class LinkedInFake extends FakeServerBase {
     return new Set(this.segments.get(segmentId)?.audience.members);
   }
 
-  protected override exemptFromFaults(path: string): boolean {
-    return path === LINKEDIN_PATHS.token;
-  }
-
   protected override throttleReply(_fault: Fault): FakeReply {
     // LinkedIn publishes no Retry-After or rate-limit headers for the DMP streaming limits.
     return liError(429, 'Resource level throttle APPLICATION MINUTE limit for calls to this resource is reached.');
   }
 
-  protected override handle(req: FakeRequest): FakeReply {
-    if (req.path === LINKEDIN_PATHS.token && req.method === 'POST') return this.tokens.grant(req.body);
+  protected override handleApi(req: FakeRequest): FakeReply {
     const denied = this.#authorize(req);
     if (denied) return denied;
     const body = isRecord(req.body) ? req.body : {};

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IdentifierKind } from '../config/schema';
-import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, isLowerHexHash, isRecord } from './fake-server';
-import { OAuthTokens } from './oauth-tokens';
+import { type Fault, type FakeReply, type FakeRequest, isLowerHexHash, isRecord } from './fake-server';
+import { OAuthFakeBase, OAuthTokens } from './oauth-tokens';
 import { SandboxAudience, sha256Hex, trimLower } from './sandbox-audience';
 
 /**
@@ -135,11 +135,10 @@ function longOf(value: unknown): string | undefined {
   return undefined;
 }
 
-export class MicrosoftAdsFake extends FakeServerBase {
+export class MicrosoftAdsFake extends OAuthFakeBase {
   readonly customerId: string;
   readonly accountId: string;
   readonly developerToken: string;
-  readonly tokens: OAuthTokens;
   termsAccepted: boolean;
   readsUntilProcessed: number;
   readonly lists = new Map<string, CustomerList>();
@@ -148,50 +147,27 @@ export class MicrosoftAdsFake extends FakeServerBase {
   #nextId = 820_000_000;
 
   constructor(options: MicrosoftAdsFakeOptions = {}) {
-    super();
+    const client = {
+      clientId: options.clientId ?? 'sandbox-msads-client-id',
+      clientSecret: options.clientSecret ?? 'sandbox-msads-client-secret',
+      refreshToken: options.refreshToken ?? 'sandbox-msads-refresh-token',
+    };
+    super(new OAuthTokens(client, 'EwBsandbox', 3600, 'https://ads.microsoft.com/msads.manage offline_access'), MICROSOFT_ADS_PATHS.token);
     this.customerId = options.customerId ?? '251000001';
     this.accountId = options.accountId ?? '180000001';
     this.developerToken = options.developerToken ?? 'sandbox-developer-token';
     this.termsAccepted = options.termsAccepted ?? true;
     this.readsUntilProcessed = options.readsUntilProcessed ?? 1;
-    this.tokens = new OAuthTokens(
-      {
-        clientId: options.clientId ?? 'sandbox-msads-client-id',
-        clientSecret: options.clientSecret ?? 'sandbox-msads-client-secret',
-        refreshToken: options.refreshToken ?? 'sandbox-msads-refresh-token',
-      },
-      'EwBsandbox',
-      3600,
-      'https://ads.microsoft.com/msads.manage offline_access',
-    );
   }
 
   /** Destination settings pointing at this fake. */
   settings(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return {
-      customerId: this.customerId,
-      accountId: this.accountId,
-      developerToken: this.developerToken,
-      clientId: this.tokens.client.clientId,
-      clientSecret: this.tokens.client.clientSecret,
-      refreshToken: this.tokens.client.refreshToken,
-      apiBaseUrl: this.url,
-      oauthTokenUrl: `${this.url}${MICROSOFT_ADS_PATHS.token}`,
-      ...extra,
-    };
+    return { customerId: this.customerId, accountId: this.accountId, developerToken: this.developerToken, ...this.oauthSettings(), ...extra };
   }
 
   /** The key Microsoft Advertising keeps for a raw value (see `normaliseMicrosoftAds`). */
   static expectedKey(kind: MicrosoftAdsIdentifierKind, raw: string): string | undefined {
     return normaliseMicrosoftAds(kind, raw);
-  }
-
-  revokeToken(): void {
-    this.tokens.revoke();
-  }
-
-  expireTokens(): void {
-    this.tokens.expire();
   }
 
   listByName(name: string): CustomerList | undefined {
@@ -204,16 +180,11 @@ export class MicrosoftAdsFake extends FakeServerBase {
     return new Set(this.lists.get(audienceId)?.audience.members);
   }
 
-  protected override exemptFromFaults(path: string): boolean {
-    return path === MICROSOFT_ADS_PATHS.token;
-  }
-
   protected override throttleReply(_fault: Fault): FakeReply {
     return adApiFault(400, ERRORS.callRate);
   }
 
-  protected override handle(req: FakeRequest): FakeReply {
-    if (req.path === MICROSOFT_ADS_PATHS.token && req.method === 'POST') return this.tokens.grant(req.body);
+  protected override handleApi(req: FakeRequest): FakeReply {
     if (!req.path.startsWith(MICROSOFT_ADS_PATHS.api) || req.method !== 'POST') return { status: 404, body: { Message: `No HTTP resource was found that matches ${req.path}` } };
     const denied = this.#authorize(req);
     if (denied) return denied;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type FakeReply, isRecord } from './fake-server';
+import { type FakeReply, type FakeRequest, FakeServerBase, isRecord } from './fake-server';
 
 /** A refresh-token client of an OAuth2 token endpoint. */
 export interface OAuthClient {
@@ -83,4 +83,45 @@ export class OAuthTokens {
 
 function oauthError(status: number, error: string, description: string): FakeReply {
   return { status, body: { error, error_description: description } };
+}
+
+/**
+ * A fake whose platform authorises with OAuth2 bearer tokens from a refresh token: serves the token
+ * endpoint at `tokenPath` (never subject to injected faults, as the Google Ads fake's is not) and
+ * hands everything else to `handleApi`.
+ */
+export abstract class OAuthFakeBase extends FakeServerBase {
+  constructor(
+    readonly tokens: OAuthTokens,
+    readonly tokenPath: string,
+  ) {
+    super();
+  }
+
+  /** The user disconnects the app: the refresh token and the issued access tokens stop working. */
+  revokeToken(): void {
+    this.tokens.revoke();
+  }
+
+  /** Issued access tokens expire; the refresh token still works. */
+  expireTokens(): void {
+    this.tokens.expire();
+  }
+
+  /** The settings every OAuth destination takes: the client, this fake's URL and its token endpoint. */
+  protected oauthSettings(): Record<string, unknown> {
+    const { clientId, clientSecret, refreshToken } = this.tokens.client;
+    return { clientId, clientSecret, refreshToken, apiBaseUrl: this.url, oauthTokenUrl: `${this.url}${this.tokenPath}` };
+  }
+
+  protected abstract handleApi(req: FakeRequest): FakeReply | Promise<FakeReply>;
+
+  protected override exemptFromFaults(path: string): boolean {
+    return path === this.tokenPath;
+  }
+
+  protected override handle(req: FakeRequest): FakeReply | Promise<FakeReply> {
+    if (req.path === this.tokenPath && req.method === 'POST') return this.tokens.grant(req.body);
+    return this.handleApi(req);
+  }
 }

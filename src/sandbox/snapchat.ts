@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IdentifierKind } from '../config/schema';
-import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, isLowerHexHash, isRecord } from './fake-server';
-import { OAuthTokens } from './oauth-tokens';
+import { type Fault, type FakeReply, type FakeRequest, isLowerHexHash, isRecord } from './fake-server';
+import { OAuthFakeBase, OAuthTokens } from './oauth-tokens';
 import { e164, SandboxAudience, sha256Hex, trimLower } from './sandbox-audience';
 
 /**
@@ -70,9 +70,8 @@ function success(body: Record<string, unknown>): FakeReply {
   return { status: 200, body: { request_status: 'SUCCESS', request_id: randomBytes(16).toString('hex'), ...body } };
 }
 
-export class SnapchatFake extends FakeServerBase {
+export class SnapchatFake extends OAuthFakeBase {
   readonly adAccountId: string;
-  readonly tokens: OAuthTokens;
   readsUntilProcessed: number;
   readonly segments = new Map<string, Segment>();
   /** Every users request: method, identifiers sent and identifiers taken. */
@@ -80,45 +79,24 @@ export class SnapchatFake extends FakeServerBase {
   #nextId = 5_677_923_948_298_240;
 
   constructor(options: SnapchatFakeOptions = {}) {
-    super();
+    const client = {
+      clientId: options.clientId ?? 'sandbox-snapchat-client-id',
+      clientSecret: options.clientSecret ?? 'sandbox-snapchat-client-secret',
+      refreshToken: options.refreshToken ?? 'sandbox-snapchat-refresh-token',
+    };
+    super(new OAuthTokens(client, 'snap-sandbox', 3600, 'snapchat-marketing-api'), SNAPCHAT_PATHS.token);
     this.adAccountId = options.adAccountId ?? '8adc3db7-8148-4fbf-999c-000000000001';
     this.readsUntilProcessed = options.readsUntilProcessed ?? 1;
-    this.tokens = new OAuthTokens(
-      {
-        clientId: options.clientId ?? 'sandbox-snapchat-client-id',
-        clientSecret: options.clientSecret ?? 'sandbox-snapchat-client-secret',
-        refreshToken: options.refreshToken ?? 'sandbox-snapchat-refresh-token',
-      },
-      'snap-sandbox',
-      3600,
-      'snapchat-marketing-api',
-    );
   }
 
   /** Destination settings pointing at this fake. */
   settings(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return {
-      adAccountId: this.adAccountId,
-      clientId: this.tokens.client.clientId,
-      clientSecret: this.tokens.client.clientSecret,
-      refreshToken: this.tokens.client.refreshToken,
-      apiBaseUrl: this.url,
-      oauthTokenUrl: `${this.url}${SNAPCHAT_PATHS.token}`,
-      ...extra,
-    };
+    return { adAccountId: this.adAccountId, ...this.oauthSettings(), ...extra };
   }
 
   /** The key Snapchat keeps for a raw value (see `normaliseSnapchat`). */
   static expectedKey(kind: SnapchatIdentifierKind, raw: string, context: { countryCode?: string } = {}): string | undefined {
     return normaliseSnapchat(kind, raw, context);
-  }
-
-  revokeToken(): void {
-    this.tokens.revoke();
-  }
-
-  expireTokens(): void {
-    this.tokens.expire();
   }
 
   segmentsNamed(name: string): Segment[] {
@@ -130,16 +108,11 @@ export class SnapchatFake extends FakeServerBase {
     return new Set(this.segments.get(segmentId)?.audience.members);
   }
 
-  protected override exemptFromFaults(path: string): boolean {
-    return path === SNAPCHAT_PATHS.token;
-  }
-
   protected override throttleReply(_fault: Fault): FakeReply {
     return snapError(429, 'Too Many Requests');
   }
 
-  protected override handle(req: FakeRequest): FakeReply {
-    if (req.path === SNAPCHAT_PATHS.token && req.method === 'POST') return this.tokens.grant(req.body);
+  protected override handleApi(req: FakeRequest): FakeReply {
     if (!req.path.startsWith(SNAPCHAT_PATHS.api)) return snapError(404, `Resource not found: ${req.path}`);
     const state = this.tokens.check(req.headers.authorization);
     if (state !== 'valid') return snapError(401, state === 'missing' ? 'Missing authorization header' : `The access token is ${state}`);
