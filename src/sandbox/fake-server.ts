@@ -92,6 +92,13 @@ export abstract class FakeServerBase {
 
   protected abstract handle(req: FakeRequest): FakeReply | Promise<FakeReply>;
   protected abstract throttleReply(fault: Fault): FakeReply;
+  /**
+   * Parses a request body: JSON or form fields by default. A fake whose platform takes other
+   * bodies (TikTok's multipart file upload) overrides it; a throw answers 400 "malformed body".
+   */
+  protected parseBody(raw: string, contentType: string | undefined): unknown {
+    return parseBody(raw, contentType);
+  }
   /** Paths faults never apply to unless they name them (the OAuth token endpoint). */
   protected exemptFromFaults(_path: string): boolean {
     return false;
@@ -132,7 +139,7 @@ export abstract class FakeServerBase {
     } else {
       let body: unknown;
       try {
-        body = parseBody(raw, req.headers['content-type']);
+        body = await this.parseBody(raw, req.headers['content-type']);
       } catch {
         reply = { status: 400, body: { error: { code: 400, message: 'malformed body' } } };
         await latency;
