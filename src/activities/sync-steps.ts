@@ -1,7 +1,7 @@
 import { UserInputError } from '../config/errors';
 import { refreshWithDependencies } from '../state/membership';
 import { getRun, updateRun } from '../state/runs';
-import { ensureStateSchema } from '../state/setup';
+import { ensureStateSchema } from '../state/state-sql';
 import type { Destination, MatchRate } from '../sync/destination';
 import type { DestinationFactory } from '../sync/destinations';
 import {

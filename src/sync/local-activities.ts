@@ -4,12 +4,12 @@ import { UserInputError } from '../config/errors';
 import type { DestinationConfig, IdentifierKind, SegmentConfig, SyncConfig, Workspace } from '../config/schema';
 import { generateAlias } from '../segments/alias';
 import { loadCatalog } from '../segments/load-catalog';
-import { acknowledgedBatches } from '../state/ledger';
-import { acquireSyncLock, releaseSyncLock, renewSyncLock } from '../state/locks';
+import { acknowledgedBatches } from '../state/run-tables';
+import { acquireSyncLock, releaseSyncLock, renewSyncLock } from '../state/runs';
 import { membersQuery } from '../state/members-query';
 import { applyDiffToSnapshot, dropRunTables, materialiseDiff, sampleChanges } from '../state/run-tables';
 import { getRun, insertRun, listRuns, type SyncRunRow, updateRun } from '../state/runs';
-import { ensureStateSchema } from '../state/setup';
+import { ensureStateSchema } from '../state/state-sql';
 import type { StateSql } from '../state/state-sql';
 import type { WarehouseDriver } from '../warehouse/driver';
 import type { Destination } from './destination';
@@ -257,11 +257,9 @@ class Steps {
     const catalog = await loadCatalog(this.deps.warehouse, this.deps.workspace);
     const query = membersQuery(this.deps.workspace, row.segmentId, { dialect: this.deps.warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog });
     const t0 = Date.now();
-    const counts = await this.deps.warehouse.transaction(async (tx) => {
-      const c = await materialiseDiff(state, { runId: row.runId, syncId: row.syncId, query, kinds }, tx);
-      await updateRun(state, row.runId, { phase: 'diffed', ...c, updatedAt: this.clock() }, tx);
-      return c;
-    });
+    const counts = await materialiseDiff(state, { runId: row.runId, syncId: row.syncId, query, kinds });
+    // Only now is the diff complete: a run that crashed before this line is superseded, not resumed.
+    await updateRun(state, row.runId, { phase: 'diffed', ...counts, updatedAt: this.clock() });
     Object.assign(row, counts, { phase: 'diffed' });
     const { memberCount, added, removed, changed } = counts;
     this.log('diff_computed', { runId: row.runId, memberCount, added, removed, changed, ms: Date.now() - t0 });
@@ -294,7 +292,7 @@ class Steps {
 
   async lastAudienceName(state: StateSql, syncId: string): Promise<string | undefined> {
     const b = state.binder();
-    const [last] = await state.query<{ audience_name: string }>('audience-last', { syncId: b.bind(syncId) }, b.params);
+    const [last] = await state.query<{ audience_name: string }>('audience-last', { syncId: b.bind(syncId) }, b);
     return last?.audience_name;
   }
 
@@ -340,11 +338,12 @@ class Steps {
 
   async commitSnapshot(run: StartedRun): Promise<void> {
     const state = await this.state();
-    await this.run(state, run);
+    const row = await this.run(state, run);
+    if (row.phase === 'committed') return;
+    if (row.phase !== 'diffed') throw new Error(`run ${run.runId} cannot commit before its diff is complete`);
+    // Read before the transaction (some engines read nothing inside one); the run's lock keeps
+    // any other process from committing it meanwhile.
     await this.deps.warehouse.transaction(async (tx) => {
-      const row = await getRun(state, run.runId, tx);
-      if (!row || row.phase === 'committed') return;
-      if (row.phase !== 'diffed') throw new Error(`run ${run.runId} cannot commit before its diff is complete`);
       await applyDiffToSnapshot(state, { runId: row.runId, syncId: row.syncId, mode: row.mode, kinds: parseKinds(row.identifiers) }, tx);
       await updateRun(state, row.runId, { phase: 'committed', updatedAt: this.clock() }, tx);
     });

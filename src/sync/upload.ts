@@ -1,5 +1,5 @@
 import type { IdentifierKind } from '../config/schema';
-import { batchId, type LedgerEntry, type Rejection, recordBatch } from '../state/ledger';
+import { batchId, type LedgerEntry, type Rejection, recordBatch } from '../state/run-tables';
 import { type ChangeKind, readChanges } from '../state/run-tables';
 import type { StateSql } from '../state/state-sql';
 import type { AudienceRef, Destination, MemberRow } from './destination';

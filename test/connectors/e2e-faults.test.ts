@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadWorkspace } from '../../src/config/load';
-import { rejectionReasons } from '../../src/state/ledger';
-import { ensureStateSchema } from '../../src/state/setup';
+import { rejectionReasons } from '../../src/state/run-tables';
+import { ensureStateSchema } from '../../src/state/state-sql';
 import { destinationFactory } from '../../src/sync/destinations';
 import { runSync } from '../../src/sync/run-sync';
 import { openWarehouse } from '../../src/warehouse';

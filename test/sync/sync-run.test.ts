@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from '../../src/config/schema';
-import { acknowledgedBatches } from '../../src/state/ledger';
-import { acquireSyncLock, readLock, SyncLockedError } from '../../src/state/locks';
+import { acknowledgedBatches } from '../../src/state/run-tables';
+import { acquireSyncLock, readLock, SyncLockedError } from '../../src/state/runs';
 import { getRun, listRuns } from '../../src/state/runs';
-import { ensureStateSchema } from '../../src/state/setup';
+import { ensureStateSchema } from '../../src/state/state-sql';
 import { DestinationError } from '../../src/sync/destination';
 import {
   computeDiff,

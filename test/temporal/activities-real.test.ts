@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type OutflowActivities, type UploadCursor } from '../../src/activities';
 import { bindSyncSteps } from '../../src/activities/sync-steps';
 import { getRun } from '../../src/state/runs';
-import { ensureStateSchema } from '../../src/state/setup';
+import { ensureStateSchema } from '../../src/state/state-sql';
 import { orchestrateSyncRun, type SyncActivities } from '../../src/sync/orchestrate';
 import { openBackend, type TestWarehouse, workspaceFor } from '../sync/support/backends';
 import { MemoryDestination } from '../sync/support/memory-destination';
