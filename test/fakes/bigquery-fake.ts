@@ -167,7 +167,14 @@ async function run(
       const schema = reader.columnTypes().map((t, i) => columnOf(names[i]!, t.toString()));
       return { jobReference, schema, rows: [], affected: 0, statementType };
     }
-    const reader = await conn.runAndReadAll(sql, values);
+    let reader;
+    try {
+      reader = await conn.runAndReadAll(sql, values);
+    } catch (err) {
+      // A failed script rolls back the transaction it opened, as BigQuery does.
+      if (/^BEGIN\b/i.test(statements[0] ?? '')) await conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
     const names = reader.columnNames();
     const schema = reader.columnTypes().map((t, i) => columnOf(names[i]!, t.toString()));
     const isSelect = statementType === 'SELECT' || statementType === 'WITH';
