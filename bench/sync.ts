@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Workspace, workspaceSchema } from '../src/config/schema';
 import { compileMembers } from '../src/segments';
-import type { AudienceRef, Destination, MemberRow, RowResult } from '../src/sync/destination';
+import type { AudienceRef, Destination, MemberRow, RowResult } from '../src/destinations/contract';
 import { runSync } from '../src/sync/run-sync';
 import { DuckDbDriver } from '../src/warehouse/duckdb/driver';
 import type { Row, SqlValue } from '../src/warehouse/driver';

@@ -22,7 +22,7 @@ import { metaConnector, metaSettingsSchema } from '../connectors/meta';
 import { EncodePool } from '../connectors/shared/encode-pool';
 import { parseWorkspace } from '../src/config/load';
 import { sha256Hex } from '../src/identity/hash';
-import type { Destination, MemberRow } from '../src/sync/destination';
+import type { Destination, MemberRow } from '../src/destinations/contract';
 import { runLanes } from '../src/sync/lanes';
 import { runSync } from '../src/sync/run-sync';
 import { openWarehouse } from '../src/warehouse';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { UserInputError } from '../config/errors';
-import { DestinationError, type DestinationErrorKind } from '../sync/destination';
+import { DestinationError, type DestinationErrorKind } from '../destinations/contract';
 
 /**
  * The one place where the destination error taxonomy (DESIGN "Connectors") becomes Temporal

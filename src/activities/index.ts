@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { MatchRate } from '../sync/destination';
+import type { MatchRate } from '../destinations/contract';
 import type { RunRef, StartedRun, SyncActivities, UploadSummary } from '../sync/orchestrate';
 import { mapFailures } from './failures';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatWhile, resumeCursor } from './heartbeat';

@@ -2,8 +2,8 @@ import { UserInputError } from '../config/errors';
 import { refreshWithDependencies } from '../state/membership';
 import { getRun, updateRun } from '../state/runs';
 import { ensureStateSchema } from '../state/state-sql';
-import type { Destination, MatchRate } from '../sync/destination';
-import type { DestinationFactory } from '../sync/destinations';
+import type { Destination, MatchRate } from '../destinations/contract';
+import type { DestinationFactory } from '../destinations/registry';
 import {
   commitSnapshot,
   computeDiff,

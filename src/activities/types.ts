@@ -1,4 +1,4 @@
-import type { MatchRate } from '../sync/destination';
+import type { MatchRate } from '../destinations/contract';
 import type { RunRef, StartedRun, SyncActivities, UploadSummary } from '../sync/orchestrate';
 
 /**

@@ -1,9 +1,9 @@
-import { oneClickSync } from '../../connectors/shared/one-click';
+import { oneClickSync } from '../destinations/one-click';
 import type { LoadedWorkspace } from '../config/load';
 import type { DestinationConfig, Workspace } from '../config/schema';
 import { generateAlias } from '../segments/alias';
-import type { MatchRate } from '../sync/destination';
-import { destinationFactory } from '../sync/destinations';
+import type { MatchRate } from '../destinations/contract';
+import { destinationFactory } from '../destinations/registry';
 import { runSync } from '../sync/run-sync';
 import { openWarehouse } from '../warehouse';
 import { GoogleAdsFake } from '../sandbox/google-ads';

@@ -1,5 +1,5 @@
 import type { IdentifierKind } from '../config/schema';
-import type { MemberRow } from '../sync/destination';
+import type { MemberRow } from '../destinations/contract';
 import type { CompiledQuery, WarehouseDriver } from '../warehouse/driver';
 import { IDENTIFIER_COLUMNS, type StateSql, type TableName } from './state-sql';
 

@@ -12,7 +12,7 @@ import { getRun, insertRun, listRuns, type SyncRunRow, updateRun } from '../stat
 import { ensureStateSchema } from '../state/state-sql';
 import type { StateSql } from '../state/state-sql';
 import type { WarehouseDriver } from '../warehouse/driver';
-import type { Destination } from './destination';
+import type { Destination } from '../destinations/contract';
 import type {
   DiffSummary,
   EvaluateResult,

@@ -1,4 +1,4 @@
-import { DestinationError } from './destination';
+import { DestinationError } from '../destinations/contract';
 
 /** How often and how patiently a destination call is retried. */
 export interface RetryPolicy {

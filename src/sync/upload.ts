@@ -2,7 +2,7 @@ import type { IdentifierKind } from '../config/schema';
 import { batchId, type LedgerEntry, type Rejection, recordBatch } from '../state/run-tables';
 import { type ChangeKind, readChanges } from '../state/run-tables';
 import type { StateSql } from '../state/state-sql';
-import type { AudienceRef, Destination, MemberRow } from './destination';
+import type { AudienceRef, Destination, MemberRow } from '../destinations/contract';
 import { Mutex, runLanes } from './lanes';
 import type { UploadSummary } from './orchestrate';
 import { RateGate, type RetryPolicy, withRetry } from './retry';

@@ -4,7 +4,7 @@ import type { TemporalConfig } from '../../temporal.config';
 import { createActivities } from '../activities';
 import { bindSyncSteps } from '../activities/sync-steps';
 import type { LoadedWorkspace } from '../config/load';
-import { destinationFactory } from '../sync/destinations';
+import { destinationFactory } from '../destinations/registry';
 import { openWarehouse } from '../warehouse';
 import { UserInputError } from '../config/errors';
 import { connectionOptions, unavailable } from './connection';

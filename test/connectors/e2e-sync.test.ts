@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkspace } from '../../src/config/load';
-import { destinationFactory } from '../../src/sync/destinations';
+import { destinationFactory } from '../../src/destinations/registry';
 import { runSync } from '../../src/sync/run-sync';
 import { openWarehouse } from '../../src/warehouse';
 import { GoogleAdsFake } from '../../src/sandbox/google-ads';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { googleAdsConnector, googleAdsSettingsSchema } from '../../connectors/google-ads';
-import type { Destination, MemberRow } from '../../src/sync/destination';
+import type { Destination, MemberRow } from '../../src/destinations/contract';
 import { GoogleAdsFake } from '../../src/sandbox/google-ads';
 import { expectError } from './expect-error';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { metaConnector, metaSettingsSchema } from '../../connectors/meta';
 import { EncodePool } from '../../connectors/shared/encode-pool';
-import type { Destination, MemberRow } from '../../src/sync/destination';
+import type { Destination, MemberRow } from '../../src/destinations/contract';
 import { MetaFake } from '../../src/sandbox/meta';
 import { expectError } from './expect-error';
 

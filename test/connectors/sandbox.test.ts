@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConnector } from '../../connectors';
+import { loadConnector } from '../../src/destinations/registry';
 import { startSandboxPlatforms } from '../../src/demo/sandbox';
 
 describe('startSandboxPlatforms', () => {

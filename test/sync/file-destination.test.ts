@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConnector } from '../../connectors';
+import { loadConnector } from '../../src/destinations/registry';
 import { batchFile } from '../../connectors/file/writer';
-import { DestinationError } from '../../src/sync/destination';
+import { DestinationError } from '../../src/destinations/contract';
 
 const dirs: string[] = [];
 afterEach(() => {

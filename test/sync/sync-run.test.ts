@@ -4,7 +4,7 @@ import { acknowledgedBatches } from '../../src/state/run-tables';
 import { acquireSyncLock, readLock, SyncLockedError } from '../../src/state/runs';
 import { getRun, listRuns } from '../../src/state/runs';
 import { ensureStateSchema } from '../../src/state/state-sql';
-import { DestinationError } from '../../src/sync/destination';
+import { DestinationError } from '../../src/destinations/contract';
 import {
   computeDiff,
   ensureAudience,

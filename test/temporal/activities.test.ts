@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createActivities, type UploadCursor } from '../../src/activities';
 import { FAILURE_TYPES, toTemporalFailure } from '../../src/activities/failures';
-import { DestinationError } from '../../src/sync/destination';
+import { DestinationError } from '../../src/destinations/contract';
 import type { StartedRun } from '../../src/sync/orchestrate';
 import { fakeSteps } from './fakes';
 

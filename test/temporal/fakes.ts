@@ -1,5 +1,5 @@
 import type { SyncSteps, UploadCursor } from '../../src/activities';
-import type { MatchRate } from '../../src/sync/destination';
+import type { MatchRate } from '../../src/destinations/contract';
 import type { DiffSummary, FinishInput, StartedRun } from '../../src/sync/orchestrate';
 
 /** In-memory sync steps for activity and worker tests: records every call, sends pretend batches. */

@@ -1,4 +1,4 @@
-import type { MatchRate } from '../../src/sync/destination';
+import type { MatchRate } from '../../src/destinations/contract';
 import type { DiffSummary, StartedRun, SyncRunResult, UploadSummary } from '../../src/sync/orchestrate';
 import { FAILURE_TYPES } from '../../src/activities/failures';
 import { HistoryBuilder, type ChildSpec } from './history-builder';

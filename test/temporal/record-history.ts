@@ -14,7 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
-import { DestinationError } from '../../src/sync/destination';
+import { DestinationError } from '../../src/destinations/contract';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker';
 import { syncRunWorkflow } from '../../workflows';
 import { delegating, fakeSteps, type FakeSteps } from './fakes';
