@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { type Workspace, workspaceSchema } from '../src/config/schema';
 import { compileMembers } from '../src/segments';
 import type { AudienceRef, Destination, MemberRow, RowResult } from '../src/destinations/contract';
-import { runSync } from '../src/sync/run-sync';
+import { runSync } from '../src/sync/steps';
 import { DuckDbDriver } from '../src/warehouse/duckdb/driver';
 import type { Row, SqlValue } from '../src/warehouse/driver';
 

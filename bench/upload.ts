@@ -23,8 +23,8 @@ import { EncodePool } from '../connectors/shared/encode-pool';
 import { parseWorkspace } from '../src/config/load';
 import { sha256Hex } from '../src/identity/hash';
 import type { Destination, MemberRow } from '../src/destinations/contract';
-import { runLanes } from '../src/sync/lanes';
-import { runSync } from '../src/sync/run-sync';
+import { runLanes } from '../src/sync/upload';
+import { runSync } from '../src/sync/steps';
 import { openWarehouse } from '../src/warehouse';
 
 const MEMBERS = Number(process.argv[2] ?? 1_000_000);

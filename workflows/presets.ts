@@ -1,7 +1,8 @@
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import type { SyncRunSteps } from '../src/sync/orchestrate';
 
 /**
- * Warehouse work (evaluate, diff, commit, uploads streamed out of the warehouse): may run for
+ * Warehouse work (evaluate and diff, commit, uploads streamed out of the warehouse): may run for
  * hours on a large audience, so a long start-to-close with a short heartbeat timeout that notices
  * a lost worker quickly. Cancellation waits for the activity to stop, so the run's lock is only
  * released once nothing is still writing.
@@ -27,3 +28,13 @@ export const stateActivity = {
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 } as const satisfies ActivityOptions;
+
+/** The preset each step of a sync run runs under. */
+export const SYNC_RUN_PRESETS = {
+  startRun: stateActivity,
+  evaluateAndDiff: warehouseActivity,
+  ensureAudience: destinationActivity,
+  uploadChanges: warehouseActivity,
+  commitSnapshot: warehouseActivity,
+  finishRun: stateActivity,
+} as const satisfies Record<keyof SyncRunSteps, ActivityOptions>;

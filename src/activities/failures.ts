@@ -12,6 +12,7 @@ import { DestinationError, type DestinationErrorKind } from '../destinations/con
  * | `invalid_payload` | non-retryable ApplicationFailure                           |
  * | `rate_limited`    | retryable, `nextRetryDelay` = the platform's retry-after   |
  * | `retryable`       | retryable, the activity's exponential backoff              |
+
  *
  * A UserInputError (unknown sync, bad settings) is non-retryable too: only a fixed workspace
  * file helps. Anything else is rethrown untouched: the SDK turns it into a retryable failure,
@@ -50,14 +51,14 @@ export function toTemporalFailure(err: unknown): unknown {
   const details: DestinationFailureDetails = { kind: dest.kind };
   if (dest.code !== undefined) details.code = dest.code;
   if (dest.retryAfterMs !== undefined) details.retryAfterMs = dest.retryAfterMs;
-  const nonRetryable = dest.kind === 'invalid_auth' || dest.kind === 'invalid_payload';
+  const nonRetryable = !dest.retryable;
   return ApplicationFailure.create({
     message: dest.message,
     type: FAILURE_TYPES[dest.kind],
     nonRetryable,
     details: [details],
     // The platform said when to come back; waiting less only burns attempts on more 429s.
-    ...(dest.kind === 'rate_limited' && dest.retryAfterMs !== undefined ? { nextRetryDelay: dest.retryAfterMs } : {}),
+    ...(!nonRetryable && dest.kind === 'rate_limited' && dest.retryAfterMs !== undefined ? { nextRetryDelay: dest.retryAfterMs } : {}),
     cause: dest,
   });
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { segmentReferences, type Workspace } from '../config/schema';
 import { UserInputError } from '../config/errors';
 import type { WarehouseDriver } from '../warehouse/driver';
+import { compileMembers } from '../segments';
 import { loadCatalog } from '../segments/load-catalog';
-import { membersQuery } from './members-query';
 import { ensureStateSchema } from './state-sql';
 
 /** What refreshing segments needs. */
@@ -53,7 +53,7 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
   const { warehouse, workspace } = deps;
   const state = await ensureStateSchema(warehouse, workspace.stateSchema);
   const catalog = await loadCatalog(warehouse, workspace);
-  const query = membersQuery(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
+  const query = compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
   const table = state.table(`refresh_${randomBytes(6).toString('hex')}`);
   await state.execute('create-refresh-members', { table });
   try {

@@ -3,7 +3,7 @@ import { loadWorkspace } from '../../src/config/load';
 import { rejectionReasons } from '../../src/state/run-tables';
 import { ensureStateSchema } from '../../src/state/state-sql';
 import { destinationFactory } from '../../src/destinations/registry';
-import { runSync } from '../../src/sync/run-sync';
+import { runSync } from '../../src/sync/steps';
 import { openWarehouse } from '../../src/warehouse';
 import { GoogleAdsFake } from '../../src/sandbox/google-ads';
 import { MetaFake } from '../../src/sandbox/meta';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkspace } from '../../src/config/load';
 import { destinationFactory } from '../../src/destinations/registry';
-import { runSync } from '../../src/sync/run-sync';
+import { runSync } from '../../src/sync/steps';
 import { openWarehouse } from '../../src/warehouse';
 import { GoogleAdsFake } from '../../src/sandbox/google-ads';
 import { MetaFake } from '../../src/sandbox/meta';

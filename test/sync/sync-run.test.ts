@@ -5,15 +5,7 @@ import { acquireSyncLock, readLock, SyncLockedError } from '../../src/state/runs
 import { getRun, listRuns } from '../../src/state/runs';
 import { ensureStateSchema } from '../../src/state/state-sql';
 import { DestinationError } from '../../src/destinations/contract';
-import {
-  computeDiff,
-  ensureAudience,
-  evaluateSegment,
-  startRun,
-  type SyncDeps,
-  uploadChanges,
-} from '../../src/sync/local-activities';
-import { runSync } from '../../src/sync/run-sync';
+import { createSyncSteps, runSync, type SyncDeps } from '../../src/sync/steps';
 import { availableBackends, type BackendName, openBackend, type TestWarehouse, workspaceFor } from './support/backends';
 import { MemoryDestination } from './support/memory-destination';
 import { createPeople, people, vipWorkspace } from './support/people';
@@ -239,14 +231,13 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
 
   it('resumes a crashed run: same run id and diff, acknowledged batches never re-sent, then commits', async () => {
     const t = await setup({ count: 10 });
-    const crashed: SyncDeps = { ...t.deps, pid: DEAD_PID };
-    const run = await startRun(crashed, { syncId: 'vip-sync', asOf: AS_OF });
-    await evaluateSegment(crashed, run);
-    await computeDiff(crashed, run);
-    await ensureAudience(crashed, run);
+    const crashed = createSyncSteps({ ...t.deps, pid: DEAD_PID });
+    const run = await crashed.startRun({ syncId: 'vip-sync', asOf: AS_OF });
+    await crashed.evaluateAndDiff(run);
+    await crashed.ensureAudience(run);
     // The process dies after two acknowledged batches: the third call never returns.
     t.dest.failWith = (attempt) => (attempt === 3 ? new DestinationError('invalid_payload', 'simulated crash') : undefined);
-    await expect(uploadChanges(crashed, { ...run, kind: 'add' })).rejects.toThrow('simulated crash');
+    await expect(crashed.uploadChanges({ ...run, kind: 'add' })).rejects.toThrow('simulated crash');
     const state = await ensureStateSchema(b.warehouse, t.ws.stateSchema);
     // The batch in flight beside the failing one still finishes and is recorded.
     const acked = await acknowledgedBatches(state, run.runId);
@@ -271,9 +262,9 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
 
   it('a run interrupted before its diff was complete is superseded, not resumed', async () => {
     const t = await setup({ count: 4 });
-    const crashed: SyncDeps = { ...t.deps, pid: DEAD_PID };
+    const crashed = createSyncSteps({ ...t.deps, pid: DEAD_PID });
     // Crashed after start, before its evaluation + diff statement committed.
-    const run = await startRun(crashed, { syncId: 'vip-sync', asOf: AS_OF });
+    const run = await crashed.startRun({ syncId: 'vip-sync', asOf: AS_OF });
     const next = await t.run();
     expect(next).toMatchObject({ status: 'synced', added: 4 });
     expect(next.runId).not.toBe(run.runId);
