@@ -37,13 +37,16 @@ export interface ActivitySteps extends SyncSteps {
 
 /**
  * The Temporal activities: the sync steps (`createSyncSteps(deps)`) with heartbeats, cancellation
- * and the one mapping of failures to Temporal retry semantics on top.
+ * and the one mapping of failures to Temporal retry semantics on top. Temporal's activity retry
+ * owns single destination calls here, so the steps try those once; uploads keep their per-batch
+ * retries, and Temporal does not retry a platform failure that leaves one (docs/temporal.md "Who
+ * retries a failed platform call").
  *
  * @example
  * const worker = await Worker.create({ activities: createActivities({ warehouse, workspace, destinations }), ... });
  */
 export function createActivities(deps: SyncDeps & ActivityOptions) {
-  const steps = createSyncSteps(deps);
+  const steps = createSyncSteps({ ...deps, singleCallsRetriedBy: 'orchestrator' });
   return activitiesOver({ ...steps, refreshSegment: (input) => refreshSegment(deps, input) }, deps);
 }
 
@@ -92,7 +95,8 @@ export function activitiesOver(steps: ActivitySteps, options: ActivityOptions = 
     startRun: mapFailures((input: SyncRunInput) => steps.startRun(input)),
     evaluateAndDiff: alive((run: StartedRun) => steps.evaluateAndDiff(run)),
     ensureAudience: mapFailures((run: StartedRun) => steps.ensureAudience(run)),
-    uploadChanges: mapFailures(uploadChanges),
+    // The step already retried every batch: a platform failure that leaves it is final.
+    uploadChanges: mapFailures(uploadChanges, { retriedInStep: true }),
     commitSnapshot: alive((run: StartedRun) => steps.commitSnapshot(run)),
     finishRun: mapFailures((input: FinishInput) => steps.finishRun(input)),
     refreshSegment: alive((input: RefreshSegmentInput) => steps.refreshSegment(input)),

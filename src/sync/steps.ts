@@ -42,6 +42,12 @@ export interface SyncDeps {
   onDiffSample?: (sample: { runId: string; added: string[]; removed: string[] }) => void;
   /** How the steps retry a failing destination call (default DEFAULT_RETRY). */
   retry?: RetryPolicy;
+  /**
+   * Who retries a single destination call (find or create the audience): the step (default), or
+   * the orchestrator around it. The Temporal activities say `orchestrator`: Temporal's activity
+   * retry owns those calls there, and the step tries once (docs/temporal.md "Who retries").
+   */
+  singleCallsRetriedBy?: 'step' | 'orchestrator';
   /** Lock holder identity; defaults to this host and process. */
   host?: string;
   pid?: number;
@@ -72,6 +78,7 @@ export const DEFAULT_LEASE_MS = 10 * 60_000;
 const DRY_RUN_SAMPLE = 10;
 /** Runs whose context one process keeps at once; a run finished elsewhere leaves its entry behind. */
 const MAX_OPEN_RUNS = 64;
+const ONE_TRY: RetryPolicy = { ...DEFAULT_RETRY, maxAttempts: 1 };
 
 /** What a run works with, resolved once per run: its sync, segment and destination. */
 interface RunContext {
@@ -143,6 +150,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
   const pid = deps.pid ?? process.pid;
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const retry = deps.retry ?? DEFAULT_RETRY;
+  const singleCallRetry = deps.singleCallsRetriedBy === 'orchestrator' ? ONE_TRY : retry;
   const log = (event: string, fields?: Record<string, unknown>) => deps.log?.(event, fields);
   const state = (): Promise<StateSql> => ensureStateSchema(warehouse, workspace.stateSchema);
 
@@ -309,7 +317,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
       const ctx = await contextOf(run);
       // The alias is the only name that leaves Outflow; without one, the sync keeps the random name it got first.
       const name = ctx.sync.audienceName ?? ctx.segment.alias ?? (await lastAudience(s, row.syncId))?.name ?? generateAlias();
-      const audience = await withRetry(() => ctx.destination.createAudience({ name }), { sleep, policy: retry });
+      const audience = await withRetry(() => ctx.destination.createAudience({ name }), { sleep, policy: singleCallRetry });
       await updateRun(s, row.runId, { audienceId: audience.id, audienceName: audience.name, updatedAt: clock() });
       return { audienceId: audience.id, audienceName: audience.name };
     },

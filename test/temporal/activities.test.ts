@@ -115,4 +115,16 @@ describe('destination errors -> Temporal failures (one mapping)', () => {
     const acts = activitiesOver(steps);
     await expect(env().run(acts.evaluateAndDiff, RUN)).rejects.toBe(boom);
   });
+
+  it.each(cases)('an upload that still fails with $kind after its own retries is final: Temporal does not retry it', async (c) => {
+    const steps = fakeSteps();
+    steps.uploadChanges = async () => {
+      throw new DestinationError(c.kind, `platform said no (${c.kind})`, { code: 503, ...(c.kind === 'rate_limited' ? { retryAfterMs: 42_000 } : {}) });
+    };
+    const f = (await env().run(activitiesOver(steps).uploadChanges, { ...RUN, kind: 'add' as const }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(f).toBeInstanceOf(ApplicationFailure);
+    expect(f.type).toBe(c.type);
+    expect(f.nonRetryable).toBe(true);
+    expect(f.nextRetryDelay).toBeUndefined();
+  });
 });
