@@ -143,6 +143,19 @@ describe('outflow sync run to the Google Ads and Meta fakes', () => {
     expect(meta.requests.length).toBe(requests.meta);
   }, 120_000);
 
+  it('run 4: a platform that cannot report a match rate yet does not fail the run; the summary says why', async () => {
+    people = [...people, { id: 'p101', email: 'late@example.net', phone: null, vip: true }];
+    await withDuckDb(work.dbPath, (w) => writePeople(w, people));
+    // The read-back's second call (the audience's last session) fails once.
+    meta.inject({ kind: 'server_error', times: 1, status: 503, pathIncludes: '/sessions' });
+    const r = await runCli(['--config', work.config, 'sync', 'run', 'vips-meta-main'], env);
+    output.push(r.stdout, r.stderr);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('added 1, removed 0');
+    expect(r.stdout).toMatch(/\n {2}match rate not read: Meta destination "meta-main" .*503/);
+    expect(meta.members('aud-vips')).toEqual(expectedAudience(people, metaTuple));
+  }, 120_000);
+
   it('no output line or log event holds an email, a phone number or a secret', () => {
     const all = output.join('\n');
     expect(all.length).toBeGreaterThan(0);

@@ -6,6 +6,7 @@ import { getRun, listRuns } from '../../src/state/runs';
 import { ensureStateSchema } from '../../src/state/state-sql';
 import { DestinationError } from '../../src/destinations/contract';
 import { createSyncSteps, runSync, type SyncDeps } from '../../src/sync/steps';
+import { type SqlValue, type WarehouseDriver, WarehouseError } from '../../src/warehouse/driver';
 import { availableBackends, type BackendName, openBackend, type TestWarehouse, workspaceFor } from './support/backends';
 import { MemoryDestination } from './support/memory-destination';
 import { createPeople, people, vipWorkspace } from './support/people';
@@ -227,6 +228,29 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     // A holder on another host is trusted until its lease expires.
     await b.warehouse.execute(`update ${t.ws.stateSchema}.sync_locks set host = 'elsewhere', lease_until = now() - interval '1 minute'`);
     expect(await t.run()).toMatchObject({ status: 'synced', added: 3 });
+  });
+
+  it('a lock insert that fails for another reason than a held lock surfaces with its cause', async () => {
+    const t = await setup({ count: 2 });
+    await ensureStateSchema(b.warehouse, t.ws.stateSchema);
+    const refused = new WarehouseError('permission denied for table sync_locks');
+    const w = b.warehouse;
+    // The warehouse refuses the lock's insert for a reason of its own (no key conflict).
+    const warehouse: WarehouseDriver = {
+      dialect: w.dialect,
+      query: (sql, params) => w.query(sql, params),
+      stream: (sql, params, options) => w.stream(sql, params, options),
+      execute: (sql: string, params?: readonly SqlValue[]) => (/^insert into \S*sync_locks/i.test(sql) ? Promise.reject(refused) : w.execute(sql, params)),
+      transaction: (fn) => w.transaction(fn),
+      columns: (table) => w.columns(table),
+      queryColumns: (sql, params) => w.queryColumns(sql, params),
+      close: async () => undefined,
+    };
+    const err: unknown = await runSync({ ...t.deps, warehouse }, { syncId: 'vip-sync', asOf: AS_OF }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WarehouseError);
+    expect((err as Error).message).toBe('could not take the lock of sync "vip-sync": permission denied for table sync_locks');
+    expect((err as Error).cause).toBe(refused);
+    expect(t.dest.calls).toEqual([]);
   });
 
   it('resumes a crashed run: same run id and diff, acknowledged batches never re-sent, then commits', async () => {
