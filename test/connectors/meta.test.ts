@@ -212,37 +212,6 @@ describe('meta connector against the contract fake', () => {
   });
 });
 
-describe('meta error mapping (replayed replies)', () => {
-  const err = (code: number, extra: Record<string, unknown> = {}) => ({ error: { message: 'm', type: 'OAuthException', code, ...extra } });
-  const usage = JSON.stringify({ '123': [{ type: 'custom_audience', call_count: 100, estimated_time_to_regain_access: 5 }] });
-  const cases: [string, number, unknown, Record<string, string>, string, number | undefined][] = [
-    ['400 code 4', 400, err(4), {}, 'rate_limited', undefined],
-    ['400 code 17 with usage header', 400, err(17, { error_subcode: 2446079 }), { 'x-business-use-case-usage': usage }, 'rate_limited', 300_000],
-    ['400 code 613', 400, err(613, { error_subcode: 1487742 }), {}, 'rate_limited', undefined],
-    ['400 code 80003', 400, err(80003), {}, 'rate_limited', undefined],
-    ['400 code 80004', 400, err(80004), {}, 'rate_limited', undefined],
-    ['429 with Retry-After', 429, undefined, { 'retry-after': '12' }, 'rate_limited', 12_000],
-    ['400 code 190', 400, err(190), {}, 'invalid_auth', undefined],
-    ['401', 401, undefined, {}, 'invalid_auth', undefined],
-    ['400 code 200/1870090 terms', 400, err(200, { error_subcode: 1870090 }), {}, 'invalid_auth', undefined],
-    ['400 code 100', 400, err(100), {}, 'invalid_payload', undefined],
-    ['400 code 2650', 400, err(2650, { error_subcode: 1870145 }), {}, 'invalid_payload', undefined],
-    ['400 transient code 2', 400, err(2, { is_transient: true }), {}, 'retryable', undefined],
-    ['500', 500, err(1), {}, 'retryable', undefined],
-    ['502 no body', 502, undefined, {}, 'retryable', undefined],
-  ];
-  it.each(cases)('%s -> %s', async (_name, status, body, headers, kind, retryAfter) => {
-    const replay: typeof fetch = async () => new Response(body === undefined ? '' : JSON.stringify(body), { status, headers });
-    const e = await expectError(connect({}, replay).testConnection());
-    expect(e.kind).toBe(kind);
-    expect(e.retryAfterMs).toBe(retryAfter);
-  });
-  it('200 replies pass through', async () => {
-    const replay: typeof fetch = async () => Response.json({ id: 'act_1' });
-    await expect(connect({}, replay).testConnection()).resolves.toBeUndefined();
-  });
-});
-
 describe('meta settings', () => {
   it('marks the token secret, strips act_, bounds rows per request', () => {
     expect(metaConnector.secretSettings).toEqual(['accessToken']);
