@@ -82,15 +82,8 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
       await stay('refresh-delete-members');
       await stay('refresh-insert-members');
       const b = state.binder();
-      const ctx = {
-        segmentId: b.bind(segmentId),
-        asOf: b.bind(asOf),
-        evaluatedAt: b.bind(evaluatedAt),
-        memberCount: b.bind(evaluation.memberCount),
-        added: b.bind(evaluation.added),
-        removed: b.bind(evaluation.removed),
-      };
-      await state.execute('insert-evaluation', ctx, b, tx);
+      const { memberCount, added, removed } = evaluation;
+      await state.execute('insert-evaluation', b.bindAll({ segmentId, asOf, evaluatedAt, memberCount, added, removed }), b, tx);
     });
     deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added: evaluation.added, removed: evaluation.removed });
     return evaluation;

@@ -186,26 +186,14 @@ export async function recordBatch(state: StateSql, entry: LedgerEntry & { runId:
   await write(async (tx: WarehouseDriver) => {
     for (let i = 0; i < rejections.length; i += REJECTIONS_PER_INSERT) {
       const b = state.binder();
-      const rows = rejections.slice(i, i + REJECTIONS_PER_INSERT).map((r) => ({
-        runId: b.bind(entry.runId),
-        batchId: b.bind(entry.batchId),
-        kind: b.bind(entry.kind),
-        personId: b.bind(r.personId),
-        reason: b.bind(r.reason),
-      }));
+      const rows = rejections
+        .slice(i, i + REJECTIONS_PER_INSERT)
+        .map((r) => b.bindAll({ runId: entry.runId, batchId: entry.batchId, kind: entry.kind, personId: r.personId, reason: r.reason }));
       await state.execute('rejections-insert', { rows }, b, tx);
     }
     const b = state.binder();
-    const ctx = {
-      runId: b.bind(entry.runId),
-      batchId: b.bind(entry.batchId),
-      kind: b.bind(entry.kind),
-      seq: b.bind(entry.seq),
-      rowCount: b.bind(entry.rowCount),
-      rejected: b.bind(entry.rejected),
-      now: b.bind(entry.now),
-    };
-    await state.execute('batch-insert', ctx, b, tx);
+    const { runId, batchId, kind, seq, rowCount, rejected, now } = entry;
+    await state.execute('batch-insert', b.bindAll({ runId, batchId, kind, seq, rowCount, rejected, now }), b, tx);
   });
 }
 

@@ -209,16 +209,10 @@ export async function acquireSyncLock(state: StateSql, claim: LockClaim): Promis
   // holder is then read below). Anything else fails again on the next attempt and surfaces, with
   // its cause, once the attempts are spent.
   let insertError: unknown;
+  const claimed = { syncId: claim.syncId, runId: claim.runId, host: claim.host, pid: claim.pid, now: claim.now, leaseUntil };
   for (let attempt = 0; attempt < 3; attempt++) {
     const b = state.binder();
-    const ctx = {
-      syncId: b.bind(claim.syncId),
-      runId: b.bind(claim.runId),
-      host: b.bind(claim.host),
-      pid: b.bind(claim.pid),
-      now: b.bind(claim.now),
-      leaseUntil: b.bind(leaseUntil),
-    };
+    const ctx = b.bindAll(claimed);
     insertError = undefined;
     try {
       if ((await state.execute('lock-insert', ctx, b)) === 1) return undefined;
@@ -230,17 +224,7 @@ export async function acquireSyncLock(state: StateSql, claim: LockClaim): Promis
     if (!holder) continue;
     if (holderAlive(holder, claim)) throw new SyncLockedError(holder);
     const t = state.binder();
-    const takeover = {
-      runId: t.bind(claim.runId),
-      host: t.bind(claim.host),
-      pid: t.bind(claim.pid),
-      now: t.bind(claim.now),
-      leaseUntil: t.bind(leaseUntil),
-      syncId: t.bind(claim.syncId),
-      oldRunId: t.bind(holder.runId),
-      oldHost: t.bind(holder.host),
-      oldPid: t.bind(holder.pid),
-    };
+    const takeover = t.bindAll({ ...claimed, oldRunId: holder.runId, oldHost: holder.host, oldPid: holder.pid });
     if ((await state.execute('lock-takeover', takeover, t)) === 1) return holder;
   }
   const holder = await readLock(state, claim.syncId);
@@ -255,14 +239,14 @@ export async function acquireSyncLock(state: StateSql, claim: LockClaim): Promis
  */
 export async function renewSyncLock(state: StateSql, claim: LockClaim & { newRunId?: string }): Promise<boolean> {
   const b = state.binder();
-  const ctx = {
-    newRunId: b.bind(claim.newRunId ?? claim.runId),
-    host: b.bind(claim.host),
-    pid: b.bind(claim.pid),
-    leaseUntil: b.bind(new Date(claim.now.getTime() + claim.leaseMs)),
-    syncId: b.bind(claim.syncId),
-    runId: b.bind(claim.runId),
-  };
+  const ctx = b.bindAll({
+    newRunId: claim.newRunId ?? claim.runId,
+    host: claim.host,
+    pid: claim.pid,
+    leaseUntil: new Date(claim.now.getTime() + claim.leaseMs),
+    syncId: claim.syncId,
+    runId: claim.runId,
+  });
   return (await state.execute('lock-renew', ctx, b)) === 1;
 }
 

@@ -39,6 +39,11 @@ export class Binder {
     return `${MARK}${this.#values.length - 1}${MARK}`;
   }
 
+  /** Binds every value of `values`: the markers under the same names, ready as a template's context. */
+  bindAll<K extends string>(values: Readonly<Record<K, SqlValue>>): Record<K, string> {
+    return Object.fromEntries(Object.entries<SqlValue>(values).map(([k, v]) => [k, this.bind(v)])) as Record<K, string>;
+  }
+
   /**
    * Numbers the placeholders of `text` in reading order. A value that appears twice is bound
    * twice where placeholders are positional (`?`), and bound once and referenced twice where

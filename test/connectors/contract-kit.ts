@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import type { ConnectorDefinition, Destination, DestinationErrorKind } from '../../src/destinations/contract';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectorDefinition, ConnectorDeps, Destination, DestinationErrorKind } from '../../src/destinations/contract';
+import type { FakeServerBase } from '../../src/sandbox/fake-server';
 import { expectError } from './expect-error';
 
 /**
@@ -9,6 +10,28 @@ import { expectError } from './expect-error';
  * platform's own 200/400/401/429/5xx replies replayed and mapped to the error taxonomy, with no
  * secret in any message. A new connector adds its case to test/connectors/contract.test.ts.
  */
+
+/**
+ * The lifecycle of a connector test file's contract fake: started before its tests, stopped
+ * after, its injected faults (and whatever `reset` clears) gone after each test.
+ */
+export function useContractFake(fake: FakeServerBase, reset: () => void = () => undefined): void {
+  beforeAll(async () => {
+    await fake.start();
+  });
+  afterAll(async () => {
+    await fake.stop();
+  });
+  afterEach(() => {
+    fake.faults.length = 0;
+    reset();
+  });
+}
+
+/** A Destination of `connector` with `settings` parsed by its own schema (tests add deps: fetch, log, sleep). */
+export function connectWith<S>(connector: ConnectorDefinition<S>, settings: Record<string, unknown>, deps: Partial<ConnectorDeps> = {}): Destination {
+  return connector.create(connector.settingsSchema.parse(settings), { baseDir: '.', ...deps });
+}
 
 /** A request as the connector sent it. */
 export interface SentRequest {
@@ -64,10 +87,7 @@ function replay(c: ConnectorCase, reply: () => Response): { fetch: typeof fetch;
   return { fetch: fetchImpl, sent };
 }
 
-function connect(c: ConnectorCase, fetchImpl: typeof fetch): Destination {
-  const settings = c.connector.settingsSchema.parse(c.settings);
-  return c.connector.create(settings, { baseDir: '.', sleep: async () => undefined, fetch: fetchImpl });
-}
+const connect = (c: ConnectorCase, fetchImpl: typeof fetch): Destination => connectWith(c.connector, c.settings, { sleep: async () => undefined, fetch: fetchImpl });
 
 export function connectorContract(c: ConnectorCase): void {
   describe(`${c.name}: testConnection`, () => {

@@ -1,29 +1,19 @@
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { googleAdsConnector, googleAdsSettingsSchema } from '../../connectors/google-ads';
 import type { Destination, MemberRow } from '../../src/destinations/contract';
 import { GoogleAdsFake } from '../../src/sandbox/google-ads';
+import { connectWith, useContractFake } from './contract-kit';
 import { expectError } from './expect-error';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const ctx = { batchId: 'run-1/add/0' };
 const fake = new GoogleAdsFake();
 
-beforeAll(async () => {
-  await fake.start();
-});
-afterAll(async () => {
-  await fake.stop();
-});
-afterEach(() => {
-  fake.faults.length = 0;
-  fake.invalidHashes.clear();
-});
+useContractFake(fake, () => fake.invalidHashes.clear());
 
-function connect(extra: Record<string, unknown> = {}, fetchImpl?: typeof fetch): Destination {
-  const settings = googleAdsSettingsSchema.parse(fake.settings(extra));
-  return googleAdsConnector.create(settings, { baseDir: '.', sleep: async () => {}, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
-}
+const connect = (extra: Record<string, unknown> = {}, fetchImpl?: typeof fetch): Destination =>
+  connectWith(googleAdsConnector, fake.settings(extra), { sleep: async () => {}, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
 
 const person = (i: number, extra: MemberRow['identifiers'] = {}): MemberRow => ({
   personId: `p${i}`,

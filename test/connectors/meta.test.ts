@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { metaConnector, metaSettingsSchema } from '../../connectors/meta';
 import { EncodePool } from '../../connectors/shared/encode-pool';
 import type { Destination, MemberRow } from '../../src/destinations/contract';
 import { MetaFake } from '../../src/sandbox/meta';
+import { connectWith, useContractFake } from './contract-kit';
 import { expectError } from './expect-error';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -11,22 +12,13 @@ const ctx = { batchId: 'run-1/add/0' };
 const fake = new MetaFake();
 const logs: [string, Record<string, unknown> | undefined][] = [];
 
-beforeAll(async () => {
-  await fake.start();
-});
-afterAll(async () => {
-  await fake.stop();
-});
-afterEach(() => {
-  fake.faults.length = 0;
+useContractFake(fake, () => {
   fake.invalidValues.clear();
   logs.length = 0;
 });
 
-function connect(extra: Record<string, unknown> = {}, fetchImpl?: typeof fetch): Destination {
-  const settings = metaSettingsSchema.parse(fake.settings(extra));
-  return metaConnector.create(settings, { baseDir: '.', log: (e, f) => logs.push([e, f]), ...(fetchImpl ? { fetch: fetchImpl } : {}) });
-}
+const connect = (extra: Record<string, unknown> = {}, fetchImpl?: typeof fetch): Destination =>
+  connectWith(metaConnector, fake.settings(extra), { log: (e, f) => logs.push([e, f]), ...(fetchImpl ? { fetch: fetchImpl } : {}) });
 
 const person = (i: number): MemberRow => ({ personId: `p${i}`, identifiers: { email: `Person${i}@Example.com`, phone: `+1 212 555 ${1000 + i}` } });
 const tuple = (i: number) => `EMAIL=${sha(`person${i}@example.com`)}|PHONE=${sha(`1212555${1000 + i}`)}`;

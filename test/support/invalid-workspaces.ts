@@ -8,19 +8,33 @@ import { baseWorkspaceYaml } from './workspace';
  */
 type Fixture = { about: string; base: Parameters<typeof baseWorkspaceYaml>[0]; tail: string } | { about: string; text: string };
 
-const FIXTURES: Record<string, Fixture> = {
-  'bad-cron.yaml': { about: 'bad cron: six fields and an hour of 25', base: {}, tail: `segments:
+/** A purchase condition inside `depth` groups (any, all, any, ...), as YAML list items at `indent`. */
+function nestedGroups(depth: number, indent: string): string {
+  if (depth === 0) return `${indent}- { kind: event, event: purchase }\n`;
+  const match = depth % 2 === 1 ? 'any' : 'all';
+  return `${indent}- kind: group\n${indent}  match: ${match}\n${indent}  conditions:\n${nestedGroups(depth - 1, `${indent}    `)}`;
+}
+
+/** The segment most fixtures start from, up to its conditions. */
+const BUYERS_RULES = `segments:
   - id: buyers
     entity: person
     name: Buyers
     rules:
       conditions:
-        - { kind: event, event: purchase }
-destinations:
+`;
+/** That segment with one purchase condition. */
+const BUYERS = `${BUYERS_RULES}        - { kind: event, event: purchase }
+`;
+/** The destination the sync fixtures send to. */
+const META_MAIN = `destinations:
   - id: meta-main
     type: meta
     settings: { adAccountId: "123" }
-syncs:
+`;
+
+const FIXTURES: Record<string, Fixture> = {
+  'bad-cron.yaml': { about: 'bad cron: six fields and an hour of 25', base: {}, tail: `${BUYERS}${META_MAIN}syncs:
   - id: buyers-meta
     segment: buyers
     destination: meta-main
@@ -52,14 +66,7 @@ syncs:
       conditions:
         - { kind: event, event: purchase }
 ` },
-  'count-not-performed.yaml': { about: 'count with performed: false', base: {}, tail: `segments:
-  - id: buyers
-    entity: person
-    name: Buyers
-    rules:
-      conditions:
-        - { kind: event, event: purchase }
-  - id: browsers
+  'count-not-performed.yaml': { about: 'count with performed: false', base: {}, tail: `${BUYERS}  - id: browsers
     entity: person
     name: Browsers
     rules:
@@ -83,18 +90,7 @@ syncs:
       conditions:
         - { kind: event, event: purchase }
 ` },
-  'dangling-sync-destination.yaml': { about: 'dangling reference: a sync to a destination that does not exist', base: {}, tail: `segments:
-  - id: buyers
-    entity: person
-    name: Buyers
-    rules:
-      conditions:
-        - { kind: event, event: purchase }
-destinations:
-  - id: meta-main
-    type: meta
-    settings: { adAccountId: "123" }
-syncs:
+  'dangling-sync-destination.yaml': { about: 'dangling reference: a sync to a destination that does not exist', base: {}, tail: `${BUYERS}${META_MAIN}syncs:
   - id: buyers-meta
     segment: buyers
     destination: meta-main
@@ -102,18 +98,7 @@ syncs:
     segment: buyers
     destination: google-main
 ` },
-  'dangling-sync-segment.yaml': { about: 'dangling reference: a sync of a segment that does not exist', base: {}, tail: `segments:
-  - id: buyers
-    entity: person
-    name: Buyers
-    rules:
-      conditions:
-        - { kind: event, event: purchase }
-destinations:
-  - id: meta-main
-    type: meta
-    settings: { adAccountId: "123" }
-syncs:
+  'dangling-sync-segment.yaml': { about: 'dangling reference: a sync of a segment that does not exist', base: {}, tail: `${BUYERS}${META_MAIN}syncs:
   - id: buyers-meta
     segment: byers
     destination: meta-main
@@ -124,31 +109,8 @@ syncs:
     name: Deep
     rules:
       conditions:
-        - kind: group
-          match: any
-          conditions:
-            - kind: group
-              match: all
-              conditions:
-                - kind: group
-                  match: any
-                  conditions:
-                    - kind: group
-                      match: all
-                      conditions:
-                        - kind: group
-                          match: any
-                          conditions:
-                            - { kind: event, event: purchase }
-` },
-  'duplicate-ids.yaml': { about: 'duplicate ids: two segments called buyers', base: {}, tail: `segments:
-  - id: buyers
-    entity: person
-    name: Buyers
-    rules:
-      conditions:
-        - { kind: event, event: purchase }
-  - id: carts
+${nestedGroups(5, '        ')}` },
+  'duplicate-ids.yaml': { about: 'duplicate ids: two segments called buyers', base: {}, tail: `${BUYERS}  - id: carts
     entity: person
     name: Carts
     rules:
@@ -224,35 +186,16 @@ entities:
             - { kind: event, event: signup }
             - { kind: event, event: add_to_cart }
 ` },
-  'unknown-condition-kind.yaml': { about: 'unknown condition kind', base: {}, tail: `segments:
-  - id: buyers
-    entity: person
-    name: Buyers
-    rules:
-      conditions:
-        - { kind: purchase, event: purchase }
+  'unknown-condition-kind.yaml': { about: 'unknown condition kind', base: {}, tail: `${BUYERS_RULES}        - { kind: purchase, event: purchase }
 ` },
-  'unknown-key.yaml': { about: 'unknown key: a typo in a segment key', base: {}, tail: `segments:
-  - id: buyers
-    entity: person
-    name: Buyers
-    rules:
-      conditions:
-        - { kind: event, event: purchase }
-  - id: pro
+  'unknown-key.yaml': { about: 'unknown key: a typo in a segment key', base: {}, tail: `${BUYERS}  - id: pro
     entity: person
     name: Pro plan
     rulez:
       conditions:
         - { kind: trait, trait: plan, op: "=", value: pro }
 ` },
-  'wrong-type.yaml': { about: 'wrong type: a count given as text', base: {}, tail: `segments:
-  - id: buyers
-    entity: person
-    name: Buyers
-    rules:
-      conditions:
-        - kind: event
+  'wrong-type.yaml': { about: 'wrong type: a count given as text', base: {}, tail: `${BUYERS_RULES}        - kind: event
           event: purchase
           count: { op: ">=", value: "three" }
 ` },

@@ -43,56 +43,52 @@ export async function openBackend(name: BackendName, tag: string): Promise<TestW
     const warehouse = await openWarehouse({ type: 'duckdb', path: ':memory:' });
     return { name, warehouse, data: 'main', state, config: '{type: duckdb}', close: () => warehouse.close() };
   }
-  if (name === 'bigquery') {
+  const opened = await OPEN[name]();
+  const data = `t_${suffix}`;
+  await opened.warehouse.execute(`create schema ${data}`);
+  return {
+    name,
+    warehouse: opened.warehouse,
+    data,
+    state,
+    config: opened.config,
+    close: () => opened.close([data, state]),
+  };
+}
+
+/** How each server-backed engine opens for a test, and what closing it takes (its schemas dropped, where they outlive it). */
+const OPEN: Record<Exclude<BackendName, 'duckdb'>, () => Promise<{ warehouse: WarehouseDriver; config: string; close(schemas: string[]): Promise<void> }>> = {
+  async postgres() {
+    const warehouse = await openTestPostgres();
+    return {
+      warehouse,
+      config: `{type: postgres, connectionString: "${PG_URL}"}`,
+      close: async (schemas) => {
+        for (const s of schemas) await warehouse.execute(`drop schema if exists ${s} cascade`);
+        await warehouse.close();
+      },
+    };
+  },
+  async bigquery() {
     const fake = await startBigQueryFake();
     const config = { type: 'bigquery' as const, projectId: 'proj', location: 'EU', apiEndpoint: fake.endpoint };
     const warehouse = await BigQueryDriver.open(config, { authClient: staticToken(fake.token) });
-    const data = `t_${suffix}`;
-    await warehouse.execute(`create schema ${data}`);
-    return { name, warehouse, data, state, config: JSON.stringify(config), close: () => fake.stop() };
-  }
-  if (name === 'snowflake') {
+    return { warehouse, config: JSON.stringify(config), close: () => fake.stop() };
+  },
+  async snowflake() {
     const fake = await startSnowflakeFake();
-    const config = {
-      type: 'snowflake' as const,
-      account: fake.account,
-      username: fake.username,
-      password: fake.password,
-      warehouse: 'WH',
-      database: 'DB',
-      accessUrl: fake.accessUrl,
-    };
+    const config = { type: 'snowflake' as const, account: fake.account, username: fake.username, password: fake.password, warehouse: 'WH', database: 'DB', accessUrl: fake.accessUrl };
     const warehouse = await SnowflakeDriver.open(config);
-    const data = `t_${suffix}`;
-    await warehouse.execute(`create schema ${data}`);
     return {
-      name,
       warehouse,
-      data,
-      state,
       config: JSON.stringify(config),
       close: async () => {
         await warehouse.close();
         await fake.stop();
       },
     };
-  }
-  const warehouse = await openTestPostgres();
-  const data = `t_${suffix}`;
-  await warehouse.execute(`create schema ${data}`);
-  return {
-    name,
-    warehouse,
-    data,
-    state,
-    config: `{type: postgres, connectionString: "${PG_URL}"}`,
-    close: async () => {
-      await warehouse.execute(`drop schema if exists ${data} cascade`);
-      await warehouse.execute(`drop schema if exists ${state} cascade`);
-      await warehouse.close();
-    },
-  };
-}
+  },
+};
 
 /**
  * Backends these tests run on: DuckDB and the BigQuery and Snowflake fakes always; PostgreSQL
