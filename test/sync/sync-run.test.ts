@@ -5,6 +5,7 @@ import { acquireSyncLock, readLock, SyncLockedError } from '../../src/state/runs
 import { getRun, listRuns } from '../../src/state/runs';
 import { ensureStateSchema } from '../../src/state/state-sql';
 import { DestinationError } from '../../src/destinations/contract';
+import { orchestrateSyncRun } from '../../src/sync/orchestrate';
 import { createSyncSteps, runSync, type SyncDeps } from '../../src/sync/steps';
 import { type SqlValue, type WarehouseDriver, WarehouseError } from '../../src/warehouse/driver';
 import { availableBackends, type BackendName, openBackend, type TestWarehouse, workspaceFor } from './support/backends';
@@ -105,6 +106,17 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     t.dest.calls.length = 0;
     expect(await t.run()).toMatchObject({ status: 'synced', added: 0, removed: 0, batches: 0 });
     expect(t.dest.calls).toEqual([]);
+  });
+
+  it('builds the destination once per run, not once per step', async () => {
+    const t = await setup({ count: 4 });
+    let built = 0;
+    const steps = createSyncSteps({ ...t.deps, destinations: async () => (built++, t.dest) });
+    await orchestrateSyncRun(steps, { syncId: 'vip-sync', asOf: AS_OF });
+    await t.exec(`update {d}.persons set vip = false where person_id = 'p0001'`);
+    const second = await orchestrateSyncRun(steps, { syncId: 'vip-sync', asOf: AS_OF });
+    expect(second).toMatchObject({ status: 'synced', added: 0, removed: 1 });
+    expect(built).toBe(2);
   });
 
   it('add_only never removes, and sends changed identifiers as adds', async () => {
