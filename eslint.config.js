@@ -28,7 +28,36 @@ export default tseslint.config(
     languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly' } },
   },
   {
-    // Workflows must be deterministic: no Node built-ins, no I/O. Activities are imported type-only.
+    // Rooms and the directions they may import in (docs/architecture.md).
+    // src/ is the product: it never imports test/ (sandboxes live in src/sandbox/).
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.{1,2}/(.*/)?test(/|$)', message: 'src/ is product code: it never imports test/ (docs/architecture.md)' }] }],
+    },
+  },
+  {
+    // A connector imports the connector kit (connectors/shared/), the destination contract and
+    // src/identity, nothing else of Outflow: not another connector, not the config or the sync engine.
+    files: ['connectors/**/*.ts'],
+    // The kit's encoder list names each connector's thread encoder (the worker threads load it).
+    ignores: ['connectors/shared/encoders.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(?!shared(/|$)|\\.\\./src/destinations/contract$|\\.\\./src/identity(/|$))',
+              message: 'a connector imports only connectors/shared/, src/destinations/contract and src/identity (docs/architecture.md)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Workflows must be deterministic: no Node built-ins, no I/O. They import only types from the
+    // rest of Outflow, except the orchestration function itself (src/sync/orchestrate.ts, pure).
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -36,7 +65,11 @@ export default tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'workflows run in a deterministic sandbox: no Node built-ins' })),
           patterns: [
-            { group: ['**/activities', '**/activities/*'], allowTypeImports: true, message: 'import activities type-only' },
+            {
+              regex: '^\\.\\./(?!src/sync/orchestrate$)',
+              allowTypeImports: true,
+              message: 'workflows import only types from the rest of Outflow (the orchestration function excepted): import type',
+            },
           ],
         },
       ],

@@ -5,7 +5,8 @@
  *   npx tsx bench/compiler.ts [iterations]
  */
 import { walkConditions } from '../src/segments/rule-schema';
-import { type Workspace, workspaceSchema } from '../src/config/schema';
+import type { Workspace } from '../src/config/schema';
+import { baseWorkspace } from '../test/support/workspace';
 import { compileMembers, dialectFor } from '../src/segments';
 import { DIALECTS } from '../src/warehouse/dialect';
 
@@ -51,19 +52,8 @@ function workspace(): Workspace {
     { kind: 'trait', trait: 'signup_at', op: 'within_last', value: { last: 3, unit: 'month' } },
     { kind: 'trait', trait: 'score', op: 'not_in', value: [1, 2, 3] },
   );
-  return workspaceSchema.parse({
-    version: 1,
-    warehouse: { type: 'duckdb' },
-    entities: [
-      {
-        id: 'person',
-        table: 'app.persons',
-        primaryKey: 'person_id',
-        identifiers: { email: 'email', phone: 'phone' },
-        events: { table: 'app.events', personKey: 'person_id', name: 'event_name', timestamp: 'occurred_at', sessionKey: 'session_id' },
-        relations: [{ name: 'company', table: 'app.companies', key: 'company_id', foreignKey: 'company_id' }],
-      },
-    ],
+  return baseWorkspace({
+    schema: 'app',
     segments: [
       { id: 'base', entity: 'person', name: 'base', rules: { conditions: [{ kind: 'trait', trait: 'country', op: '=', value: 'US' }] } },
       { id: 'base-2', entity: 'person', name: 'base 2', rules: { conditions: [{ kind: 'trait', trait: 'country', op: '=', value: 'CA' }] } },

@@ -8,7 +8,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Workspace, workspaceSchema } from '../src/config/schema';
+import type { Workspace } from '../src/config/schema';
+import { baseWorkspace } from '../test/support/workspace';
 import { compileCount, compileMembers } from '../src/segments';
 import { DuckDbDriver } from '../src/warehouse/duckdb/driver';
 
@@ -52,19 +53,9 @@ async function ensureData(db: DuckDbDriver): Promise<void> {
   process.stderr.write(`generated in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
-const workspace: Workspace = workspaceSchema.parse({
-  version: 1,
-  warehouse: { type: 'duckdb' },
-  entities: [
-    {
-      id: 'person',
-      table: 'b.persons',
-      primaryKey: 'person_id',
-      identifiers: { email: 'email' },
-      events: { table: 'b.events', personKey: 'person_id', name: 'event_name', timestamp: 'occurred_at', sessionKey: 'session_id' },
-      relations: [{ name: 'company', table: 'b.companies', key: 'company_id', foreignKey: 'company_id' }],
-    },
-  ],
+const workspace: Workspace = baseWorkspace({
+  schema: 'b',
+  entity: { identifiers: { email: 'email' } },
   segments: [
     {
       id: 'event-window',

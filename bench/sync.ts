@@ -17,10 +17,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Workspace, workspaceSchema } from '../src/config/schema';
+import type { Workspace } from '../src/config/schema';
+import { baseWorkspace } from '../test/support/workspace';
 import { compileMembers } from '../src/segments';
-import type { AudienceRef, Destination, MemberRow, RowResult } from '../src/sync/destination';
-import { runSync } from '../src/sync/run-sync';
+import type { AudienceRef, Destination, MemberRow, RowResult } from '../src/destinations/contract';
+import { runSync } from '../src/sync/steps';
 import { DuckDbDriver } from '../src/warehouse/duckdb/driver';
 import type { Row, SqlValue } from '../src/warehouse/driver';
 
@@ -42,19 +43,10 @@ const RSS_HEAP_MB = 96;
 
 /** Segment "score below N" where score is uniform in [0, PERSONS): exactly N members. */
 function workspace(members: number, syncId: string, stateSchema: string): Workspace {
-  return workspaceSchema.parse({
-    version: 1,
-    warehouse: { type: 'duckdb', path: FILE },
-    stateSchema,
-    entities: [
-      {
-        id: 'person',
-        table: 'b.persons',
-        primaryKey: 'person_id',
-        identifiers: { email: 'email', phone: 'phone' },
-        events: { table: 'b.events', personKey: 'person_id', name: 'event_name', timestamp: 'occurred_at' },
-      },
-    ],
+  return baseWorkspace({
+    schema: 'b',
+    events: { sessionKey: undefined },
+    company: false,
     segments: [
       { id: 'seg', entity: 'person', name: 'Bench', alias: 'bench-audience', rules: { match: 'all', conditions: [{ kind: 'trait', trait: 'score', op: '<', value: members }] } },
       {
@@ -65,11 +57,15 @@ function workspace(members: number, syncId: string, stateSchema: string): Worksp
         rules: { match: 'all', conditions: [{ kind: 'event', event: 'purchase', window: { last: 100, unit: 'day' } }] },
       },
     ],
-    destinations: [{ id: 'null', type: 'file', settings: { path: '/dev/null' } }],
-    syncs: [
-      { id: syncId, segment: 'seg', destination: 'null', maxRemovalShare: 1 },
-      { id: `${syncId}-buyers`, segment: 'buyers', destination: 'null', maxRemovalShare: 1 },
-    ],
+    rest: {
+      warehouse: { type: 'duckdb', path: FILE },
+      stateSchema,
+      destinations: [{ id: 'null', type: 'file', settings: { path: '/dev/null' } }],
+      syncs: [
+        { id: syncId, segment: 'seg', destination: 'null', maxRemovalShare: 1 },
+        { id: `${syncId}-buyers`, segment: 'buyers', destination: 'null', maxRemovalShare: 1 },
+      ],
+    },
   });
 }
 

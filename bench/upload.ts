@@ -22,9 +22,9 @@ import { metaConnector, metaSettingsSchema } from '../connectors/meta';
 import { EncodePool } from '../connectors/shared/encode-pool';
 import { parseWorkspace } from '../src/config/load';
 import { sha256Hex } from '../src/identity/hash';
-import type { Destination, MemberRow } from '../src/sync/destination';
-import { runLanes } from '../src/sync/lanes';
-import { runSync } from '../src/sync/run-sync';
+import type { Destination, MemberRow } from '../src/destinations/contract';
+import { runLanes } from '../src/sync/upload';
+import { runSync } from '../src/sync/steps';
 import { openWarehouse } from '../src/warehouse';
 
 const MEMBERS = Number(process.argv[2] ?? 1_000_000);

@@ -1,6 +1,6 @@
 import { continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
 import type { OutflowActivities } from '../src/activities';
-import type { MatchRate } from '../src/sync/destination';
+import type { MatchRate } from '../src/destinations/contract';
 import type { RunRef } from '../src/sync/orchestrate';
 import { destinationActivity, stateActivity } from './presets';
 

@@ -11,10 +11,10 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { OutflowActivities } from '../src/activities';
-import { orchestrateSyncRun, type SyncActivities, type SyncRunInput, type SyncRunResult, type UploadSummary } from '../src/sync/orchestrate';
+import { orchestrateSyncRun, type SyncRunInput, type SyncRunResult, type SyncRunSteps, type UploadSummary } from '../src/sync/orchestrate';
 import { matchRateWorkflowId } from './ids';
 import { matchRatePollWorkflow } from './match-rate-poll';
-import { destinationActivity, stateActivity, warehouseActivity } from './presets';
+import { SYNC_RUN_PRESETS } from './presets';
 
 export interface SyncRunWorkflowInput extends Omit<SyncRunInput, 'asOf'> {
   /** ISO-8601; defaults to the workflow's start time (what a scheduled run wants). */
@@ -39,9 +39,15 @@ export const statusQuery = defineQuery<SyncRunStatus>('status');
 /** Stops the run between steps (and an upload between batches); the snapshot is left untouched. */
 export const cancelSignal = defineSignal<[reason?: string]>('cancel');
 
-const warehouse = proxyActivities<OutflowActivities>(warehouseActivity);
-const destination = proxyActivities<OutflowActivities>(destinationActivity);
-const state = proxyActivities<OutflowActivities>(stateActivity);
+const proxy = <K extends keyof SyncRunSteps>(step: K) => proxyActivities<OutflowActivities>(SYNC_RUN_PRESETS[step])[step];
+const remote = {
+  startRun: proxy('startRun'),
+  evaluateAndDiff: proxy('evaluateAndDiff'),
+  ensureAudience: proxy('ensureAudience'),
+  uploadChanges: proxy('uploadChanges'),
+  commitSnapshot: proxy('commitSnapshot'),
+  finishRun: proxy('finishRun'),
+};
 
 /**
  * One sync run: the same `orchestrateSyncRun` as `outflow sync run`, with activities proxied to
@@ -56,31 +62,27 @@ export async function syncRunWorkflow(input: SyncRunWorkflowInput): Promise<Sync
     scope.cancel();
   });
 
-  const acts: SyncActivities = {
+  const steps: SyncRunSteps = {
     async startRun(i) {
       status.step = 'startRun';
       // Not cancellable once sent: a run that took the sync's lock must reach finishRun.
-      const run = await CancellationScope.nonCancellable(() => state.startRun(i));
+      const run = await CancellationScope.nonCancellable(() => remote.startRun(i));
       status.phase = 'running';
       status.runId = run.runId;
       status.asOf = run.asOf;
       return run;
     },
-    async evaluateSegment(run) {
-      status.step = 'evaluateSegment';
-      return warehouse.evaluateSegment(run);
-    },
-    async computeDiff(run) {
-      status.step = 'computeDiff';
-      return warehouse.computeDiff(run);
+    async evaluateAndDiff(run) {
+      status.step = 'evaluateAndDiff';
+      return remote.evaluateAndDiff(run);
     },
     async ensureAudience(run) {
       status.step = 'ensureAudience';
-      return destination.ensureAudience(run);
+      return remote.ensureAudience(run);
     },
     async uploadChanges(run) {
       status.step = `uploadChanges:${run.kind}`;
-      const summary = await warehouse.uploadChanges(run);
+      const summary = await remote.uploadChanges(run);
       status.uploads.push(summary);
       return summary;
     },
@@ -88,14 +90,14 @@ export async function syncRunWorkflow(input: SyncRunWorkflowInput): Promise<Sync
       status.step = 'commitSnapshot';
       // Once a commit starts it finishes: a half-honoured cancel must not leave the workflow
       // reporting "failed" over a snapshot that did move.
-      return CancellationScope.nonCancellable(() => warehouse.commitSnapshot(run));
+      return CancellationScope.nonCancellable(() => remote.commitSnapshot(run));
     },
     async finishRun(fin) {
       status.step = 'finishRun';
       const cancelled = status.cancelRequested !== undefined && fin.status === 'failed';
       // Always record the outcome and release the sync's lock, cancelled or not.
       return CancellationScope.nonCancellable(() =>
-        state.finishRun(cancelled ? { ...fin, error: `cancelled: ${status.cancelRequested}` } : fin),
+        remote.finishRun(cancelled ? { ...fin, error: `cancelled: ${status.cancelRequested}` } : fin),
       );
     },
   };
@@ -104,7 +106,7 @@ export async function syncRunWorkflow(input: SyncRunWorkflowInput): Promise<Sync
   const { pollMatchRate = true, ...runInput } = input;
   // startRun, commitSnapshot and finishRun ignore the cancel; everything else stops, and the
   // orchestration's failure path records the run as failed.
-  const result = await scope.run(() => orchestrateSyncRun(acts, { ...runInput, asOf }));
+  const result = await scope.run(() => orchestrateSyncRun(steps, { ...runInput, asOf }));
   if (status.cancelRequested !== undefined && result.status === 'failed') result.reason = `cancelled: ${status.cancelRequested}`;
   status.result = result;
   status.phase = 'finished';

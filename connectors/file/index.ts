@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { IDENTIFIER_KINDS } from '../../src/config/schema';
-import type { ConnectorDefinition } from '../types';
+import {
+  type ConnectorDefinition,
+  IDENTIFIER_KINDS,
+} from '../../src/destinations/contract';
 import { FileDestination } from './writer';
 
 const settingsSchema = z.strictObject({

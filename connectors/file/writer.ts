@@ -2,16 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { IdentifierKind } from '../../src/config/schema';
 import {
   type AudienceRef,
   type BatchContext,
   type Destination,
   DestinationError,
+  type IdentifierKind,
   type MatchRate,
   type MemberRow,
   type RowResult,
-} from '../../src/sync/destination';
+} from '../../src/destinations/contract';
 
 /** One line of an export file. */
 export interface FileExportLine {

@@ -1,17 +1,18 @@
 import { z } from 'zod';
 import { GOOGLE_ADS_IDENTITY } from '../../src/identity/google-ads';
 import { Invalid, prepareIdentifiers } from '../../src/identity/rules';
-import type { IdentifierKind } from '../../src/config/schema';
 import {
   type AudienceRef,
   type BatchContext,
+  type ConnectorDefinition,
+  type ConnectorDeps,
   type Destination,
   DestinationError,
+  type IdentifierKind,
   type MatchRate,
   type MemberRow,
   type RowResult,
-} from '../../src/sync/destination';
-import type { ConnectorDefinition, ConnectorDeps } from '../types';
+} from '../../src/destinations/contract';
 import { asRecord, destinationLabel } from '../shared/http';
 import { noUsableIdentifier, prepareRows, rejected } from '../shared/rows';
 import { errorCodeName, GoogleAdsApi, type JobOperation, type JobStatus, type UserData, type UserIdentifier } from './api';

@@ -1,4 +1,4 @@
-import { DestinationError } from '../../src/sync/destination';
+import { DestinationError } from '../../src/destinations/contract';
 import { asRecord, HttpClient, type HttpResponse, retryAfterMs } from '../shared/http';
 
 /**

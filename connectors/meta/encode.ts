@@ -1,4 +1,4 @@
-import type { IdentifierKind } from '../../src/config/schema';
+import type { IdentifierKind } from '../../src/destinations/contract';
 import { META_IDENTITY } from '../../src/identity/meta';
 import { type Invalid, type PreparedIdentifiers, prepareIdentifiers, type RawIdentifiers } from '../../src/identity/rules';
 import { type PayloadEncoder, payloadBytes } from '../shared/encode';

@@ -1,18 +1,19 @@
 import { randomInt } from 'node:crypto';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { z } from 'zod';
-import type { IdentifierKind } from '../../src/config/schema';
-import { Invalid } from '../../src/identity/rules';
 import {
   type AudienceRef,
   type BatchContext,
+  type ConnectorDefinition,
+  type ConnectorDeps,
   type Destination,
   DestinationError,
+  type IdentifierKind,
   type MatchRate,
   type MemberRow,
   type RowResult,
-} from '../../src/sync/destination';
-import type { ConnectorDefinition, ConnectorDeps } from '../types';
+} from '../../src/destinations/contract';
+import { Invalid } from '../../src/identity/rules';
 import { EncodePool } from '../shared/encode-pool';
 import { asRecord, destinationLabel, yieldToEventLoop } from '../shared/http';
 import { rejected } from '../shared/rows';

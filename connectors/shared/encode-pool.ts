@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { UserInputError } from '../../src/config/errors';
-import type { MemberRow } from '../../src/sync/destination';
+import {
+  type MemberRow,
+  UserInputError,
+} from '../../src/destinations/contract';
 import { type Encoded, encodeSliced, packRows, type PackedRows } from './encode';
 import { ENCODERS, type EncoderName } from './encoders';
 

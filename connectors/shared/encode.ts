@@ -1,6 +1,8 @@
-import type { IdentifierKind } from '../../src/config/schema';
+import type {
+  IdentifierKind,
+  MemberRow,
+} from '../../src/destinations/contract';
 import { Invalid, type RawIdentifiers } from '../../src/identity/rules';
-import type { MemberRow } from '../../src/sync/destination';
 import { prepareRows } from './rows';
 
 /**

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { DestinationError } from '../../src/sync/destination';
+import { DestinationError } from '../../src/destinations/contract';
 
 /** What a connector's HTTP call returns: status, headers and the parsed JSON body (or text). */
 export interface HttpResponse {

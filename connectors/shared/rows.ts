@@ -1,5 +1,5 @@
 import { Invalid } from '../../src/identity/rules';
-import type { MemberRow, RowResult } from '../../src/sync/destination';
+import type { MemberRow, RowResult } from '../../src/destinations/contract';
 import { yieldToEventLoop } from './http';
 
 /** Rows per slice of CPU work: about a millisecond, so sockets are never starved for long. */

@@ -1,6 +1,23 @@
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import type { UploadCursor } from './types';
+
+/**
+ * Where an upload stands: sent as heartbeat details after every acknowledged batch (visible in
+ * the Temporal UI as the activity's progress, and read by `outflow sync run --via temporal`). The
+ * run's batch ledger is the source of truth for what was acknowledged: a retried upload skips
+ * those batches whatever the cursor says, and re-sends the previous attempt's cursor only so the
+ * progress shown does not drop back to zero.
+ *
+ * @example
+ * { kind: 'add', done: 120000, total: 450000 }
+ */
+export interface UploadCursor {
+  kind: 'add' | 'remove';
+  /** Rows of this side of the diff already acknowledged. */
+  done: number;
+  /** Rows on this side of the diff. */
+  total: number;
+}
 
 /**
  * How often a running activity tells Temporal it is alive. Well under the presets' heartbeat
@@ -34,8 +51,8 @@ const uploadCursorSchema = z.object({
 });
 
 /**
- * The cursor a previous attempt heartbeated, if it belongs to this upload. Anything else
- * (first attempt, details from an older worker version) means "start from the ledger".
+ * The cursor a previous attempt heartbeated, if it belongs to this upload (first attempt, details
+ * from an older worker version: none). Progress display only; the ledger decides what is sent.
  */
 export function resumeCursor(details: unknown, kind: UploadCursor['kind']): UploadCursor | undefined {
   const parsed = uploadCursorSchema.safeParse(details);

@@ -1,10 +1,11 @@
-import { oneClickSync } from '../../connectors/shared/one-click';
+import { oneClickSync } from '../destinations/one-click';
 import type { LoadedWorkspace } from '../config/load';
 import type { DestinationConfig, Workspace } from '../config/schema';
 import { generateAlias } from '../segments/alias';
-import type { MatchRate } from '../sync/destination';
-import { destinationFactory } from '../sync/destinations';
-import { runSync } from '../sync/run-sync';
+import type { MatchRate } from '../destinations/contract';
+import { destinationFactory, loadConnector } from '../destinations/registry';
+import { orchestrateSyncRun } from '../sync/orchestrate';
+import { createSyncSteps } from '../sync/steps';
 import { openWarehouse } from '../warehouse';
 import { GoogleAdsFake } from '../sandbox/google-ads';
 import { MetaFake } from '../sandbox/meta';
@@ -103,19 +104,16 @@ export async function syncSegmentsToSandbox(input: {
         workspace = { ...workspace, syncs: [...workspace.syncs, sync] };
       }
     }
-    const factory = destinationFactory(workspace, input.loaded.dir);
-    const deps = { warehouse, workspace, destinations: factory };
-    const hosts = sandbox.destinations.map((d) => `${d.type === 'meta' ? 'Meta' : 'Google Ads'} ${String(d.settings.apiBaseUrl)}`).join(', ');
+    const steps = createSyncSteps({ warehouse, workspace, destinations: destinationFactory(workspace, input.loaded.dir) });
+    const titles = await Promise.all(sandbox.destinations.map(async (d) => (await loadConnector(d.type))?.title ?? d.type));
+    const hosts = sandbox.destinations.map((d, i) => `${titles[i]} ${String(d.settings.apiBaseUrl)}`).join(', ');
     input.print(`Sandbox ad platforms on loopback: ${hosts}`);
     const reports: SandboxSyncReport[] = [];
     for (let round = 1; round <= (input.rounds ?? 1); round++) {
       for (const sync of workspace.syncs) {
-        const r = await runSync(deps, { syncId: sync.id, asOf: input.asOf ?? new Date().toISOString() });
-        const config = workspace.destinations.find((d) => d.id === sync.destination) as DestinationConfig;
-        const destination = await factory(config);
+        const r = await orchestrateSyncRun(steps, { syncId: sync.id, asOf: input.asOf ?? new Date().toISOString() });
         const audienceName = sync.audienceName ?? '';
-        let matchRate: MatchRate | undefined;
-        if (r.status === 'synced') matchRate = await destination.readMatchRate(await destination.createAudience({ name: audienceName }));
+        const matchRate: MatchRate | undefined = r.status === 'synced' ? await steps.readMatchRate(r) : undefined;
         const report: SandboxSyncReport = {
           syncId: sync.id,
           segment: sync.segment,

@@ -1,16 +1,13 @@
 import type { IdentifierKind, Workspace } from '../config/schema';
-import { BigQueryDialect } from '../warehouse/bigquery/dialect';
-import type { DialectName, SqlDialect } from '../warehouse/dialect';
+import type { SqlDialect } from '../warehouse/dialect';
 import type { CompiledQuery } from '../warehouse/driver';
-import { DuckDbDialect } from '../warehouse/duckdb/dialect';
-import { PostgresDialect } from '../warehouse/postgres/dialect';
-import { SnowflakeDialect } from '../warehouse/snowflake/dialect';
 import type { Catalog } from './catalog';
 import { normalizeSegment } from './normalize';
 import { printSegment } from './printer';
 import { SqlWriter } from './sql-writer';
 
 export type { Catalog } from './catalog';
+export { dialectFor } from '../warehouse/dialects';
 
 /**
  * How to compile: for which engine, at which instant, and with which extra columns.
@@ -46,15 +43,4 @@ function compile(ws: Workspace, segmentId: string, o: CompileOptions, shape: 'me
   const normalized = normalizeSegment(ws, segmentId, o.catalog);
   const writer = new SqlWriter(o.dialect, o.asOf, o.paramOffset ?? 0);
   return printSegment(normalized, writer, { shape, identifiers: o.identifiers });
-}
-
-const DIALECT_CLASSES: Record<DialectName, new () => SqlDialect> = {
-  duckdb: DuckDbDialect,
-  postgres: PostgresDialect,
-  bigquery: BigQueryDialect,
-  snowflake: SnowflakeDialect,
-};
-
-export function dialectFor(name: DialectName): SqlDialect {
-  return new DIALECT_CLASSES[name]();
 }

@@ -1,12 +1,8 @@
+import { Binder } from '../warehouse/binder';
 import type { SqlDialect } from '../warehouse/dialect';
 import type { CompiledQuery, SqlValue } from '../warehouse/driver';
 import { renderSql } from '../warehouse/templates';
 
-// Values are marked in the text while it is assembled and numbered at the end, in the order the
-// final text shows them: a dialect template may reorder its arguments (Snowflake's DATEADD puts
-// the amount before the timestamp), and positional `?` binds must follow the text.
-const MARK = '\u0001';
-const MARKER = new RegExp(`${MARK}(\\d+)${MARK}`, 'g');
 // Fragments (already printed SQL) are slotted into a template's output after rendering: the
 // rendered shape is cached per template and structure, and text inside a fragment (an entity's
 // own `sql`, say) is never touched by the template's whitespace folding.
@@ -17,22 +13,23 @@ const shapes = new Map<string, string>();
 const MAX_SHAPES = 10_000;
 
 /**
- * Collects bound parameters while SQL is printed, and renders `sql-templates/<dialect>/segments/*`
- * templates. Values only ever enter SQL text as placeholders from `bind`.
+ * Prints a segment's SQL: renders `sql-templates/<dialect>/segments/*` templates and binds values
+ * through the one Binder (values only ever enter SQL text as its placeholders).
  */
 export class SqlWriter {
-  readonly #values: SqlValue[] = [];
+  readonly #binder: Binder;
 
   constructor(
     readonly dialect: SqlDialect,
     readonly asOf: Date,
-    readonly paramOffset: number,
-  ) {}
+    paramOffset: number,
+  ) {
+    this.#binder = new Binder(dialect, { offset: paramOffset });
+  }
 
-  /** Binds `value`; returns a marker that `finish` turns into the dialect's placeholder. */
+  /** Binds `value`; see Binder.bind. */
   bind(value: SqlValue): string {
-    this.#values.push(value);
-    return `${MARK}${this.#values.length - 1}${MARK}`;
+    return this.#binder.bind(value);
   }
 
   /** The as-of instant, bound, as the dialect compares it with event times. */
@@ -66,13 +63,8 @@ export class SqlWriter {
     return shape.replace(SLOTS, (_, k: string) => fragments[k]!);
   }
 
-  /** Numbers the placeholders of `text` in reading order; a marker seen twice binds its value twice. */
+  /** The finished query: placeholders numbered in reading order (Binder.finish). */
   finish(text: string): CompiledQuery {
-    const params: SqlValue[] = [];
-    const sql = text.replace(MARKER, (_, i: string) => {
-      params.push(this.#values[Number(i)]!);
-      return this.dialect.placeholder(this.paramOffset + params.length - 1);
-    });
-    return { sql, params };
+    return this.#binder.finish(text);
   }
 }

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { segmentReferences, type Workspace } from '../config/schema';
 import { UserInputError } from '../config/errors';
 import type { WarehouseDriver } from '../warehouse/driver';
+import { compileMembers } from '../segments';
 import { loadCatalog } from '../segments/load-catalog';
-import { membersQuery } from './members-query';
-import { ensureStateSchema } from './setup';
+import { ensureStateSchema } from './state-sql';
 
 /** What refreshing segments needs. */
 export interface RefreshDeps {
@@ -53,54 +53,37 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
   const { warehouse, workspace } = deps;
   const state = await ensureStateSchema(warehouse, workspace.stateSchema);
   const catalog = await loadCatalog(warehouse, workspace);
-  const query = membersQuery(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
+  const query = compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
   const table = state.table(`refresh_${randomBytes(6).toString('hex')}`);
   await state.execute('create-refresh-members', { table });
   try {
-    await state.execute('insert-refresh-members', { table, members: query.sql }, query.params);
+    await state.execute('insert-refresh-members', { table, members: query.sql }, state.binder(query.params));
     const evaluatedAt = (deps.clock ?? (() => new Date()))();
-    const evaluation = await warehouse.transaction(async (tx) => {
-      const c = state.binder();
-      const [counts] = await state.query<Record<string, unknown>>(
-        'refresh-count',
-        { table, segmentId: c.bind(segmentId), segmentIdAgain: c.bind(segmentId) },
-        c.params,
-        tx,
-      );
-      const e: SegmentEvaluation = {
-        segmentId,
-        asOf,
-        evaluatedAt,
-        memberCount: Number(counts?.member_count ?? 0),
-        added: Number(counts?.added ?? 0),
-        removed: Number(counts?.removed ?? 0),
-      };
-      const stay = (name: string, withAsOf: boolean, twice: boolean) => {
+    // Counted before the transaction (some engines read nothing inside one); the scratch table is
+    // this refresh's own, and the membership only changes in the transaction below.
+    const c = state.binder();
+    const [counts] = await state.query<Record<string, unknown>>('refresh-count', { table, segmentId: c.bind(segmentId) }, c);
+    const evaluation: SegmentEvaluation = {
+      segmentId,
+      asOf,
+      evaluatedAt,
+      memberCount: Number(counts?.member_count ?? 0),
+      added: Number(counts?.added ?? 0),
+      removed: Number(counts?.removed ?? 0),
+    };
+    await warehouse.transaction(async (tx) => {
+      const stay = (name: string) => {
         const b = state.binder();
-        const ctx = {
-          table,
-          segmentId: b.bind(segmentId),
-          asOf: withAsOf ? b.bind(asOf) : undefined,
-          segmentIdAgain: twice ? b.bind(segmentId) : undefined,
-        };
-        return state.execute(name, ctx, b.params, tx);
+        return state.execute(name, { table, segmentId: b.bind(segmentId), asOf: b.bind(asOf) }, b, tx);
       };
       // Stays open against the membership as it was, so history first, then membership.
-      await stay('refresh-open-stays', true, true);
-      await stay('refresh-close-stays', true, false);
-      await stay('refresh-delete-members', false, false);
-      await stay('refresh-insert-members', true, true);
+      await stay('refresh-open-stays');
+      await stay('refresh-close-stays');
+      await stay('refresh-delete-members');
+      await stay('refresh-insert-members');
       const b = state.binder();
-      const ctx = {
-        segmentId: b.bind(segmentId),
-        asOf: b.bind(asOf),
-        evaluatedAt: b.bind(evaluatedAt),
-        memberCount: b.bind(e.memberCount),
-        added: b.bind(e.added),
-        removed: b.bind(e.removed),
-      };
-      await state.execute('insert-evaluation', ctx, b.params, tx);
-      return e;
+      const { memberCount, added, removed } = evaluation;
+      await state.execute('insert-evaluation', b.bindAll({ segmentId, asOf, evaluatedAt, memberCount, added, removed }), b, tx);
     });
     deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added: evaluation.added, removed: evaluation.removed });
     return evaluation;

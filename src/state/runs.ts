@@ -1,6 +1,11 @@
 import type { RunStatus } from '../sync/orchestrate';
-import type { SqlValue, WarehouseDriver } from '../warehouse/driver';
+import { type SqlValue, type WarehouseDriver, WarehouseError } from '../warehouse/driver';
 import type { StateSql } from './state-sql';
+
+/**
+ * A sync's runs (`sync_runs`) and the lock that lets one run of a sync go at a time
+ * (`sync_locks`): what the steps of a run read and write besides its diff.
+ */
 
 /** How far a run got; a run that reached `diffed` resumes instead of starting over. */
 export type RunPhase = 'started' | 'diffed' | 'committed';
@@ -73,9 +78,9 @@ function toValue(v: unknown): SqlValue {
 export async function insertRun(state: StateSql, row: SyncRunRow, on?: WarehouseDriver): Promise<void> {
   const b = state.binder();
   const keys = Object.keys(COLUMNS) as (keyof SyncRunRow)[];
-  const columns = keys.map((k) => state.quote(COLUMNS[k]));
+  const columns = keys.map((k) => COLUMNS[k]);
   const values = keys.map((k) => b.bind(toValue(row[k])));
-  await state.execute('run-insert', { columns, values }, b.params, on);
+  await state.execute('run-insert', { columns, values }, b, on);
 }
 
 export async function updateRun(
@@ -87,14 +92,14 @@ export async function updateRun(
   const b = state.binder();
   const assignments = (Object.entries(fields) as [keyof SyncRunRow, unknown][])
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${state.quote(COLUMNS[k])} = ${b.bind(toValue(v))}`);
+    .map(([k, v]) => ({ column: COLUMNS[k], value: b.bind(toValue(v)) }));
   if (assignments.length === 0) return;
-  await state.execute('run-update', { assignments, runId: b.bind(runId) }, b.params, on);
+  await state.execute('run-update', { assignments, runId: b.bind(runId) }, b, on);
 }
 
 export async function getRun(state: StateSql, runId: string, on?: WarehouseDriver): Promise<SyncRunRow | undefined> {
   const b = state.binder();
-  const rows = await state.query('run-select', { runId: b.bind(runId) }, b.params, on);
+  const rows = await state.query('run-select', { runId: b.bind(runId) }, b, on);
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
@@ -111,7 +116,7 @@ export async function listRuns(
     status: options.status !== undefined ? b.bind(options.status) : undefined,
     limit: options.limit !== undefined ? b.bind(options.limit) : undefined,
   };
-  const rows = await state.query('run-select', ctx, b.params);
+  const rows = await state.query('run-select', ctx, b);
   return rows.map(fromRow);
 }
 
@@ -130,3 +135,122 @@ function fromRow(r: Record<string, unknown>): SyncRunRow {
 }
 
 const INT_FIELDS = new Set(['added', 'removed', 'rejected', 'memberCount', 'snapshotCount', 'changed', 'batches', 'batchSize']);
+
+/** Who holds a sync's lock: the run, and the process running it. */
+export interface LockHolder {
+  syncId: string;
+  runId: string;
+  host: string;
+  pid: number;
+  acquiredAt: Date;
+  leaseUntil: Date;
+}
+
+/** The process asking for a lock, and how long its lease lasts without renewal. */
+export interface LockClaim {
+  syncId: string;
+  runId: string;
+  host: string;
+  pid: number;
+  now: Date;
+  leaseMs: number;
+}
+
+/** Another live process is running this sync. */
+export class SyncLockedError extends Error {
+  override readonly name = 'SyncLockedError';
+  constructor(readonly holder: LockHolder) {
+    super(
+      `sync "${holder.syncId}" is already running: run ${holder.runId}, pid ${holder.pid} on ${holder.host}, ` +
+        `since ${holder.acquiredAt.toISOString()} (lease until ${holder.leaseUntil.toISOString()})`,
+    );
+  }
+}
+
+/**
+ * Whether a lock's holder may still be running. On this host the process table answers
+ * exactly; for other hosts only the lease can tell, so a crashed remote holder is taken over
+ * once its lease expires.
+ */
+export function holderAlive(holder: LockHolder, here: { host: string; now: Date }): boolean {
+  if (holder.host !== here.host) return holder.leaseUntil.getTime() > here.now.getTime();
+  try {
+    process.kill(holder.pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function readLock(state: StateSql, syncId: string): Promise<LockHolder | undefined> {
+  const b = state.binder();
+  const rows = await state.query<Record<string, unknown>>('lock-select', { syncId: b.bind(syncId) }, b);
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    syncId: String(r.sync_id),
+    runId: String(r.run_id),
+    host: String(r.host),
+    pid: Number(r.pid),
+    acquiredAt: new Date(r.acquired_at as Date),
+    leaseUntil: new Date(r.lease_until as Date),
+  };
+}
+
+/**
+ * Takes the sync's lock for `claim.runId`, or throws SyncLockedError naming the live holder.
+ * A dead holder's lock is taken over with a compare-and-set, so two processes racing for the
+ * same dead lock cannot both win. Returns the holder that was taken over, if any.
+ */
+export async function acquireSyncLock(state: StateSql, claim: LockClaim): Promise<LockHolder | undefined> {
+  const leaseUntil = new Date(claim.now.getTime() + claim.leaseMs);
+  // The one failure of the insert that is expected: a concurrent insert won the primary key (the
+  // holder is then read below). Anything else fails again on the next attempt and surfaces, with
+  // its cause, once the attempts are spent.
+  let insertError: unknown;
+  const claimed = { syncId: claim.syncId, runId: claim.runId, host: claim.host, pid: claim.pid, now: claim.now, leaseUntil };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const b = state.binder();
+    const ctx = b.bindAll(claimed);
+    insertError = undefined;
+    try {
+      if ((await state.execute('lock-insert', ctx, b)) === 1) return undefined;
+    } catch (err) {
+      if (!(err instanceof WarehouseError)) throw err;
+      insertError = err;
+    }
+    const holder = await readLock(state, claim.syncId);
+    if (!holder) continue;
+    if (holderAlive(holder, claim)) throw new SyncLockedError(holder);
+    const t = state.binder();
+    const takeover = t.bindAll({ ...claimed, oldRunId: holder.runId, oldHost: holder.host, oldPid: holder.pid });
+    if ((await state.execute('lock-takeover', takeover, t)) === 1) return holder;
+  }
+  const holder = await readLock(state, claim.syncId);
+  if (holder) throw new SyncLockedError(holder);
+  const why = insertError instanceof Error ? `: ${insertError.message}` : '';
+  throw new WarehouseError(`could not take the lock of sync "${claim.syncId}"${why}`, { cause: insertError });
+}
+
+/**
+ * Extends the lease of the run's lock and makes this process its holder (a run's steps may run
+ * in different worker processes); may move the lock to `newRunId`. False when the run lost the lock.
+ */
+export async function renewSyncLock(state: StateSql, claim: LockClaim & { newRunId?: string }): Promise<boolean> {
+  const b = state.binder();
+  const ctx = b.bindAll({
+    newRunId: claim.newRunId ?? claim.runId,
+    host: claim.host,
+    pid: claim.pid,
+    leaseUntil: new Date(claim.now.getTime() + claim.leaseMs),
+    syncId: claim.syncId,
+    runId: claim.runId,
+  });
+  return (await state.execute('lock-renew', ctx, b)) === 1;
+}
+
+export async function releaseSyncLock(state: StateSql, syncId: string, runId: string): Promise<void> {
+  const b = state.binder();
+  await state.execute('lock-release', { syncId: b.bind(syncId), runId: b.bind(runId) }, b);
+}

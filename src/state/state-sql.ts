@@ -1,5 +1,6 @@
 import type { IdentifierKind } from '../config/schema';
-import type { SqlValue, WarehouseDriver } from '../warehouse/driver';
+import { Binder } from '../warehouse/binder';
+import type { CompiledQuery, SqlValue, WarehouseDriver } from '../warehouse/driver';
 import { renderSql } from '../warehouse/templates';
 
 /** Column of each identifier kind in snapshots and run tables (snake_case for the analysts who read them). */
@@ -28,74 +29,109 @@ export const STATE_TABLES = {
 } as const;
 export type StateTable = keyof typeof STATE_TABLES;
 
-/**
- * Collects bound parameters while a template context is built: every value gets its own
- * placeholder in the dialect's form, so positional (`?`) and numbered (`$n`) engines both work.
- */
-export class Binder {
-  readonly params: SqlValue[];
-  readonly #placeholder: (i: number) => string;
-
-  constructor(placeholder: (i: number) => string, initial: readonly SqlValue[] = []) {
-    this.#placeholder = placeholder;
-    this.params = [...initial];
-  }
-
-  bind(value: SqlValue): string {
-    this.params.push(value);
-    return this.#placeholder(this.params.length - 1);
-  }
+/** A table in the state schema, by its raw names; templates quote it as they print it (`{{id t.runs}}`). */
+export interface TableName {
+  readonly schema: string;
+  readonly name: string;
 }
 
 /**
- * Renders and runs the `state/*` templates against one warehouse and state schema. Table names
- * reach templates already quoted by the dialect; values only ever as placeholders.
+ * Renders and runs the `state/*` templates against one warehouse and state schema. Templates get
+ * raw names and quote them once, with the dialect (`{{id ...}}`); values reach them only as
+ * placeholders from a Binder.
+ *
+ * @example
+ * const b = state.binder();
+ * await state.execute('lock-release', { syncId: b.bind(syncId), runId: b.bind(runId) }, b);
  */
 export class StateSql {
   readonly warehouse: WarehouseDriver;
   readonly schema: string;
-  /** Quoted, schema-qualified names of every state table. */
-  readonly t: Readonly<Record<StateTable, string>>;
+  /** Every state table, schema-qualified. */
+  readonly t: Readonly<Record<StateTable, TableName>>;
 
   constructor(warehouse: WarehouseDriver, schema: string) {
     this.warehouse = warehouse;
     this.schema = schema;
-    this.t = Object.fromEntries(
-      Object.entries(STATE_TABLES).map(([k, name]) => [k, this.table(name)]),
-    ) as Record<StateTable, string>;
+    this.t = Object.fromEntries(Object.entries(STATE_TABLES).map(([k, name]) => [k, this.table(name)])) as Record<StateTable, TableName>;
   }
 
-  /** The quoted, schema-qualified name of a state-schema table. */
-  table(name: string): string {
-    const d = this.warehouse.dialect;
-    return `${d.quoteIdentifier(this.schema)}.${d.quoteIdentifier(name)}`;
+  /** A table of the state schema. */
+  table(name: string): TableName {
+    return { schema: this.schema, name };
   }
 
-  quote(name: string): string {
-    return this.warehouse.dialect.quoteIdentifier(name);
+  /** Collects one statement's values; `leading` are those of a compiled query the statement embeds first. */
+  binder(leading: readonly SqlValue[] = []): Binder {
+    return new Binder(this.warehouse.dialect, { leading });
   }
 
-  binder(initial: readonly SqlValue[] = []): Binder {
-    return new Binder((i) => this.warehouse.dialect.placeholder(i), initial);
-  }
-
-  render(name: string, context: object = {}): string {
-    return renderSql(this.warehouse.dialect.name, `state/${name}`, { t: this.t, schema: this.quote(this.schema), ...context });
+  /** The statement `state/<name>` with its placeholders numbered and its values in order. */
+  compile(name: string, context: object = {}, binder: Binder = this.binder()): CompiledQuery {
+    return binder.finish(renderSql(this.warehouse.dialect.name, `state/${name}`, { t: this.t, schema: this.schema, ...context }));
   }
 
   /** Runs a template; a template a dialect renders empty (e.g. an index it has no use for) is skipped. */
-  async execute(name: string, context: object = {}, params: readonly SqlValue[] = [], on: WarehouseDriver = this.warehouse): Promise<number> {
-    const sql = this.render(name, context);
+  async execute(name: string, context: object = {}, binder?: Binder, on: WarehouseDriver = this.warehouse): Promise<number> {
+    const { sql, params } = this.compile(name, context, binder);
     if (sql === '') return 0;
     return on.execute(sql, params);
   }
 
-  async query<T extends Record<string, unknown>>(
-    name: string,
-    context: object = {},
-    params: readonly SqlValue[] = [],
-    on: WarehouseDriver = this.warehouse,
-  ): Promise<T[]> {
-    return on.query<T>(this.render(name, context), params);
+  async query<T extends Record<string, unknown>>(name: string, context: object = {}, binder?: Binder, on: WarehouseDriver = this.warehouse): Promise<T[]> {
+    const { sql, params } = this.compile(name, context, binder);
+    return on.query<T>(sql, params);
+  }
+}
+
+/** The statements that create the state schema, in order; every one is idempotent. */
+export function stateSchemaStatements(state: StateSql): string[] {
+  const identifierColumns = Object.values(IDENTIFIER_COLUMNS);
+  const index = (table: string) => `${table}_key`;
+  return [
+    state.compile('create-schema'),
+    state.compile('create-segment-membership'),
+    state.compile('index-segment-membership', { name: index('segment_membership') }),
+    state.compile('create-segment-membership-history'),
+    state.compile('create-segment-evaluations'),
+    state.compile('create-person-segments'),
+    state.compile('create-sync-runs'),
+    state.compile('create-sync-snapshots', { identifierColumns }),
+    state.compile('index-sync-snapshots', { name: index('sync_snapshots') }),
+    state.compile('create-sync-batches'),
+    state.compile('create-sync-rejections'),
+    state.compile('create-sync-locks'),
+  ]
+    .map((q) => q.sql)
+    .filter((sql) => sql !== '');
+}
+
+const ready = new WeakMap<WarehouseDriver, Set<string>>();
+
+/**
+ * Creates the state schema's tables and views if they do not exist. Cheap to call before every
+ * command: it runs once per connection and schema.
+ */
+export async function ensureStateSchema(warehouse: WarehouseDriver, schema: string): Promise<StateSql> {
+  const state = new StateSql(warehouse, schema);
+  let done = ready.get(warehouse);
+  if (!done) ready.set(warehouse, (done = new Set()));
+  if (!done.has(schema)) {
+    // Every DDL statement is a commit; skip them all when the schema is already complete.
+    if (!(await complete(state))) for (const sql of stateSchemaStatements(state)) await warehouse.execute(sql);
+    done.add(schema);
+  }
+  return state;
+}
+
+async function complete(state: StateSql): Promise<boolean> {
+  try {
+    const b = state.binder();
+    const rows = await state.query<{ table_name: string }>('list-tables', { schemaName: b.bind(state.schema) }, b);
+    const have = new Set(rows.map((r) => r.table_name));
+    return Object.values(STATE_TABLES).every((t) => have.has(t));
+  } catch {
+    // No schema yet (or no catalog access): create what is missing.
+    return false;
   }
 }

@@ -1,9 +1,10 @@
 /**
  * The order of the steps of one sync run, written once (DESIGN "One sync run").
  *
- * `outflow sync run` calls it with in-process activities; the Temporal workflow calls it with
- * `proxyActivities`. This file must stay deterministic and free of I/O and Node built-ins: it is
- * bundled into the workflow sandbox. Only `import type` from the rest of src/.
+ * `outflow sync run` (and every other in-process caller) calls it with `createSyncSteps(deps)`
+ * (src/sync/steps.ts); the Temporal workflow calls it with the same steps proxied to a worker.
+ * This file must stay deterministic and free of I/O and Node built-ins: it is bundled into the
+ * workflow sandbox. Only `import type` from the rest of src/.
  */
 
 /** Run states of SPEC §4, plus `dry_run` for a run that only reports its diff. */
@@ -37,11 +38,10 @@ export interface StartedRun extends RunRef {
   confirmRemovals?: boolean;
 }
 
-export interface EvaluateResult {
-  memberCount: number;
-}
-
+/** The counts of a run's diff. */
 export interface DiffSummary {
+  /** Members of the segment at the run's as-of. */
+  memberCount: number;
   added: number;
   removed: number;
   /** Members in the last confirmed snapshot (the audience as Outflow last left it). */
@@ -67,17 +67,19 @@ export interface FinishInput extends RunRef {
   batches?: number;
 }
 
-/** Every effectful step of a run. Inputs and outputs are plain JSON so Temporal can carry them. */
-export interface SyncActivities {
+/**
+ * Every effectful step of a run, as the orchestration calls them. Inputs and outputs are plain
+ * JSON so Temporal can carry them. The one implementation is `createSyncSteps` (src/sync/steps.ts).
+ */
+export interface SyncRunSteps {
   /** Takes the sync's lock and records the run as `syncing`; resumes an unfinished run if one exists. */
   startRun(input: SyncRunInput): Promise<StartedRun>;
   /**
    * Evaluates the segment at the run's as-of and diffs it against the last confirmed snapshot in
-   * one warehouse statement, into the run's changes table (members are never materialised).
+   * one warehouse statement, into the run's changes table (members are never materialised); a
+   * resumed run gets the diff it already has. A dry run also hands a sample to its caller.
    */
-  evaluateSegment(run: StartedRun): Promise<EvaluateResult>;
-  /** The diff's counts (evaluating first if the run has no diff yet); a dry run also gets a sample. */
-  computeDiff(run: StartedRun): Promise<DiffSummary>;
+  evaluateAndDiff(run: StartedRun): Promise<DiffSummary>;
   /** Finds or creates the destination audience, named by the segment's alias. */
   ensureAudience(run: StartedRun): Promise<{ audienceId: string; audienceName: string }>;
   /** Streams one side of the diff to the destination in batches, skipping acknowledged ones. */
@@ -100,15 +102,18 @@ export interface SyncRunResult extends RunRef {
   reason?: string;
 }
 
+/** Exit code of `outflow sync run` for each outcome (SPEC §3; 3 is Outflow's "needs confirmation"). */
+export const SYNC_EXIT_CODES: Readonly<Record<SyncRunResult['status'], number>> = {
+  synced: 0,
+  dry_run: 0,
+  failed: 1,
+  needs_confirmation: 3,
+};
+
 /** Why a run must stop for confirmation, or undefined when it may go on. */
-export function removalGuard(
-  run: Pick<StartedRun, 'mode' | 'maxRemovalShare' | 'allowEmpty'>,
-  memberCount: number,
-  diff: DiffSummary,
-  confirmRemovals: boolean,
-): string | undefined {
+export function removalGuard(run: Pick<StartedRun, 'mode' | 'maxRemovalShare' | 'allowEmpty'>, diff: DiffSummary, confirmRemovals: boolean): string | undefined {
   if (run.mode !== 'mirror' || diff.removed === 0 || confirmRemovals) return undefined;
-  if (memberCount === 0 && !run.allowEmpty)
+  if (diff.memberCount === 0 && !run.allowEmpty)
     return `the segment is empty: this run would remove all ${diff.removed} members of the audience; rerun with --confirm-removals to allow it`;
   if (diff.snapshotCount > 0 && diff.removed / diff.snapshotCount > run.maxRemovalShare) {
     const share = Math.round((diff.removed / diff.snapshotCount) * 1000) / 10;
@@ -125,12 +130,15 @@ export function rootMessage(err: unknown): string {
 }
 
 /**
- * Runs one sync: evaluate -> diff -> guard -> upload removes, then adds -> commit -> finish.
+ * Runs one sync: evaluate and diff -> guard -> upload removes, then adds -> commit -> finish.
  * The snapshot moves only after every batch is acknowledged, so a run that fails anywhere
  * leaves it where it was and the next run re-derives the same diff.
+ *
+ * @example
+ * const result = await orchestrateSyncRun(createSyncSteps(deps), { syncId: 'buyers-meta', asOf: new Date().toISOString() });
  */
-export async function orchestrateSyncRun(acts: SyncActivities, input: SyncRunInput): Promise<SyncRunResult> {
-  const run = await acts.startRun(input);
+export async function orchestrateSyncRun(steps: SyncRunSteps, input: SyncRunInput): Promise<SyncRunResult> {
+  const run = await steps.startRun(input);
   const result: SyncRunResult = {
     runId: run.runId,
     syncId: run.syncId,
@@ -145,7 +153,7 @@ export async function orchestrateSyncRun(acts: SyncActivities, input: SyncRunInp
   const finish = async (status: FinishInput['status'], reason?: string): Promise<SyncRunResult> => {
     result.status = status;
     if (reason !== undefined) result.reason = reason;
-    await acts.finishRun({
+    await steps.finishRun({
       runId: run.runId,
       syncId: run.syncId,
       status,
@@ -159,26 +167,25 @@ export async function orchestrateSyncRun(acts: SyncActivities, input: SyncRunInp
   };
 
   try {
-    const { memberCount } = await acts.evaluateSegment(run);
-    result.memberCount = memberCount;
-    const diff = await acts.computeDiff(run);
+    const diff = await steps.evaluateAndDiff(run);
+    result.memberCount = diff.memberCount;
     result.added = diff.added;
     result.removed = run.mode === 'mirror' ? diff.removed : 0;
 
     if (input.dryRun) return await finish('dry_run');
-    const guard = removalGuard(run, memberCount, diff, (input.confirmRemovals || run.confirmRemovals) ?? false);
+    const guard = removalGuard(run, diff, (input.confirmRemovals || run.confirmRemovals) ?? false);
     if (guard !== undefined) return await finish('needs_confirmation', guard);
 
     if (result.added > 0 || result.removed > 0) {
-      await acts.ensureAudience(run);
+      await steps.ensureAudience(run);
       const kinds: ('remove' | 'add')[] = run.mode === 'mirror' ? ['remove', 'add'] : ['add'];
       for (const kind of kinds) {
-        const up = await acts.uploadChanges({ ...run, kind });
+        const up = await steps.uploadChanges({ ...run, kind });
         result.batches += up.batches + up.skippedBatches;
         result.rejected += up.rejected;
       }
     }
-    await acts.commitSnapshot(run);
+    await steps.commitSnapshot(run);
     return await finish('synced');
   } catch (err) {
     return await finish('failed', rootMessage(err));

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { resumeCursor } from '../activities/heartbeat';
-import type { UploadCursor } from '../activities/types';
+import type { UploadCursor } from '../activities/heartbeat';
 import type { SyncRunResult } from '../sync/orchestrate';
 import { cancelSignal, statusQuery, syncRunWorkflow, syncWorkflowId, type SyncRunStatus, type SyncRunWorkflowInput } from '../../workflows';
 

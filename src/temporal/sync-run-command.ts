@@ -1,8 +1,7 @@
 import type { LoadedWorkspace } from '../config/load';
 import { UserInputError } from '../config/errors';
-import { SYNC_EXIT_CODES } from '../sync/run-sync';
-import type { SyncRunResult } from '../sync/orchestrate';
-import type { UploadCursor } from '../activities/types';
+import { SYNC_EXIT_CODES, type SyncRunResult } from '../sync/orchestrate';
+import type { UploadCursor } from '../activities/heartbeat';
 import type { SyncRunStatus } from '../../workflows';
 import { connectClient, temporalConfigFromEnv } from './connection';
 import { followSyncRun, startSyncRun } from './start-sync-run';

@@ -2,9 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { TemporalConfig } from '../../temporal.config';
 import { createActivities } from '../activities';
-import { bindSyncSteps } from '../activities/sync-steps';
 import type { LoadedWorkspace } from '../config/load';
-import { destinationFactory } from '../sync/destinations';
+import { destinationFactory } from '../destinations/registry';
 import { openWarehouse } from '../warehouse';
 import { UserInputError } from '../config/errors';
 import { connectionOptions, unavailable } from './connection';
@@ -48,18 +47,12 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   const warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
   try {
     connection = await connectWorker(config);
-    const steps = bindSyncSteps({
-      warehouse,
-      workspace: loaded.workspace,
-      destinations: destinationFactory(loaded.workspace, loaded.dir, log),
-      log,
-    });
     const worker = await Worker.create({
       connection,
       namespace: config.namespace,
       taskQueue: config.taskQueue,
       workflowsPath: WORKFLOWS_PATH,
-      activities: createActivities({ steps }),
+      activities: createActivities({ warehouse, workspace: loaded.workspace, destinations: destinationFactory(loaded.workspace, loaded.dir, log), log }),
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
       shutdownGraceTime: '30 seconds',
     });

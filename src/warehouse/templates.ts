@@ -4,17 +4,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { DialectName } from './dialect';
+import { dialectFor } from './dialects';
 
 /**
  * SQL templates: `sql-templates/_base/` holds every template and partial; a dialect folder
- * (`sql-templates/<dialect>/`) overrides only what differs. Templates receive identifiers that
- * the dialect has already quoted and placeholders, never values: values are bound parameters.
+ * (`sql-templates/<dialect>/`) overrides only what differs. Templates receive raw names and
+ * quote them once, as they print them, with the dialect's `{{id name}}` helper (a name is a
+ * string, or `{ schema, name }` for a qualified table); values only ever arrive as placeholders.
  *
  * Names are paths without the extension: `state/create-membership` -> `state/create-membership.sql.hbs`.
  * Every template of the merged set is also registered as a partial under its name.
  *
  * @example
- * renderSql('postgres', 'state/person-segments-view', { schema: '"outflow"' })
+ * renderSql('postgres', 'state/create-schema', { schema: 'outflow' }) // create schema if not exists "outflow"
  */
 export const TEMPLATE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql-templates');
 const EXT = '.sql.hbs';
@@ -85,6 +87,14 @@ function environment(dialect: DialectName) {
   });
   hbs.registerHelper('join', (items: unknown[], sep: unknown) => (Array.isArray(items) ? items.join(typeof sep === 'string' ? sep : ', ') : ''));
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  const quote = dialectFor(dialect);
+  hbs.registerHelper('id', (name: unknown) => {
+    if (typeof name === 'string') return quote.quoteIdentifier(name);
+    const table = name as { schema?: unknown; name?: unknown } | null;
+    if (typeof table?.schema === 'string' && typeof table.name === 'string')
+      return `${quote.quoteIdentifier(table.schema)}.${quote.quoteIdentifier(table.name)}`;
+    throw new TypeError(`{{id}} takes a name or { schema, name }, got ${JSON.stringify(name)}`);
+  });
   const sources = new Map([...files].map(([name, file]) => [name, readFileSync(file, 'utf8')]));
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
   for (const [name, spec] of precompiled(dialect, sources)) {

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadWorkspace } from '../../src/config/load';
-import { rejectionReasons } from '../../src/state/ledger';
-import { ensureStateSchema } from '../../src/state/setup';
-import { destinationFactory } from '../../src/sync/destinations';
-import { runSync } from '../../src/sync/run-sync';
+import { rejectionReasons } from '../../src/state/run-tables';
+import { ensureStateSchema } from '../../src/state/state-sql';
+import { destinationFactory } from '../../src/destinations/registry';
+import { runSync } from '../../src/sync/steps';
 import { openWarehouse } from '../../src/warehouse';
 import { GoogleAdsFake } from '../../src/sandbox/google-ads';
 import { MetaFake } from '../../src/sandbox/meta';

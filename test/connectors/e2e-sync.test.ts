@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkspace } from '../../src/config/load';
-import { destinationFactory } from '../../src/sync/destinations';
-import { runSync } from '../../src/sync/run-sync';
+import { destinationFactory } from '../../src/destinations/registry';
+import { runSync } from '../../src/sync/steps';
 import { openWarehouse } from '../../src/warehouse';
 import { GoogleAdsFake } from '../../src/sandbox/google-ads';
 import { MetaFake } from '../../src/sandbox/meta';
@@ -141,6 +141,19 @@ describe('outflow sync run to the Google Ads and Meta fakes', () => {
     // Not even a token refresh or an audience lookup: an empty diff needs no platform call.
     expect(google.requests.length).toBe(requests.google);
     expect(meta.requests.length).toBe(requests.meta);
+  }, 120_000);
+
+  it('run 4: a platform that cannot report a match rate yet does not fail the run; the summary says why', async () => {
+    people = [...people, { id: 'p101', email: 'late@example.net', phone: null, vip: true }];
+    await withDuckDb(work.dbPath, (w) => writePeople(w, people));
+    // The read-back's second call (the audience's last session) fails once.
+    meta.inject({ kind: 'server_error', times: 1, status: 503, pathIncludes: '/sessions' });
+    const r = await runCli(['--config', work.config, 'sync', 'run', 'vips-meta-main'], env);
+    output.push(r.stdout, r.stderr);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('added 1, removed 0');
+    expect(r.stdout).toMatch(/\n {2}match rate not read: Meta destination "meta-main" .*503/);
+    expect(meta.members('aud-vips')).toEqual(expectedAudience(people, metaTuple));
   }, 120_000);
 
   it('no output line or log event holds an email, a phone number or a secret', () => {

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Encoded, forEachPacked, packRows } from '../../connectors/shared/encode';
 import { EncodePool, THREADS_ENV, threadsFromEnv } from '../../connectors/shared/encode-pool';
 import type { EncoderName } from '../../connectors/shared/encoders';
-import type { MemberRow } from '../../src/sync/destination';
+import type { MemberRow } from '../../src/destinations/contract';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { DestinationError } from '../../src/sync/destination';
+import { DestinationError } from '../../src/destinations/contract';
 
 /** Awaits a promise that must reject with a DestinationError, and returns the error. */
 export async function expectError(p: Promise<unknown>): Promise<DestinationError> {

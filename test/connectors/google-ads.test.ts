@@ -1,29 +1,19 @@
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { googleAdsConnector, googleAdsSettingsSchema } from '../../connectors/google-ads';
-import type { Destination, MemberRow } from '../../src/sync/destination';
+import type { Destination, MemberRow } from '../../src/destinations/contract';
 import { GoogleAdsFake } from '../../src/sandbox/google-ads';
+import { connectWith, useContractFake } from './contract-kit';
 import { expectError } from './expect-error';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const ctx = { batchId: 'run-1/add/0' };
 const fake = new GoogleAdsFake();
 
-beforeAll(async () => {
-  await fake.start();
-});
-afterAll(async () => {
-  await fake.stop();
-});
-afterEach(() => {
-  fake.faults.length = 0;
-  fake.invalidHashes.clear();
-});
+useContractFake(fake, () => fake.invalidHashes.clear());
 
-function connect(extra: Record<string, unknown> = {}, fetchImpl?: typeof fetch): Destination {
-  const settings = googleAdsSettingsSchema.parse(fake.settings(extra));
-  return googleAdsConnector.create(settings, { baseDir: '.', sleep: async () => {}, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
-}
+const connect = (extra: Record<string, unknown> = {}, fetchImpl?: typeof fetch): Destination =>
+  connectWith(googleAdsConnector, fake.settings(extra), { sleep: async () => {}, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
 
 const person = (i: number, extra: MemberRow['identifiers'] = {}): MemberRow => ({
   personId: `p${i}`,
@@ -219,45 +209,7 @@ describe('google_ads connector against the contract fake', () => {
   });
 });
 
-describe('google_ads error mapping (replayed replies)', () => {
-  const quotaBody = {
-    error: {
-      code: 429,
-      status: 'RESOURCE_EXHAUSTED',
-      details: [
-        {
-          '@type': 'type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure',
-          errors: [{ errorCode: { quotaError: 'RESOURCE_EXHAUSTED' }, details: { quotaErrorDetails: { retryDelay: '30s' } } }],
-        },
-      ],
-    },
-  };
-  const failureBody = (status: number, errorCode: Record<string, string>) => ({
-    error: { code: status, details: [{ errors: [{ errorCode }] }] },
-  });
-  const cases: [string, number, unknown, string, number | undefined][] = [
-    ['429 quota with retryDelay', 429, quotaBody, 'rate_limited', 30_000],
-    ['400 CONFLICTING_OPERATION', 400, failureBody(400, { offlineUserDataJobError: 'CONFLICTING_OPERATION' }), 'invalid_payload', undefined],
-    ['400 CONCURRENT_MODIFICATION', 400, failureBody(400, { databaseError: 'CONCURRENT_MODIFICATION' }), 'retryable', undefined],
-    ['403 USER_PERMISSION_DENIED', 403, failureBody(403, { authorizationError: 'USER_PERMISSION_DENIED' }), 'invalid_auth', undefined],
-    ['401 after refresh', 401, failureBody(401, { authenticationError: 'OAUTH_TOKEN_INVALID' }), 'invalid_auth', undefined],
-    ['500', 500, failureBody(500, { internalError: 'INTERNAL_ERROR' }), 'retryable', undefined],
-    ['503 without body', 503, undefined, 'retryable', undefined],
-  ];
-  it.each(cases)('%s -> %s', async (_name, status, body, kind, retryAfter) => {
-    const replay: typeof fetch = async (input) => {
-      if (String(input).endsWith('/token')) return Response.json({ access_token: 't', expires_in: 3600 });
-      return new Response(body === undefined ? '' : JSON.stringify(body), { status });
-    };
-    const err = await expectError(connect({}, replay).testConnection());
-    expect(err.kind).toBe(kind);
-    expect(err.retryAfterMs).toBe(retryAfter);
-  });
-  it('200 replies pass through', async () => {
-    const replay: typeof fetch = async (input) =>
-      String(input).endsWith('/token') ? Response.json({ access_token: 't', expires_in: 3600 }) : Response.json({ results: [] });
-    await expect(connect({}, replay).testConnection()).resolves.toBeUndefined();
-  });
+describe('google_ads OAuth (replayed replies)', () => {
   it('OAuth invalid_grant is invalid_auth; a token endpoint 5xx is retryable', async () => {
     const grant: typeof fetch = async () => Response.json({ error: 'invalid_grant' }, { status: 400 });
     expect((await expectError(connect({}, grant).testConnection())).kind).toBe('invalid_auth');

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { metaConnector, metaSettingsSchema } from '../../connectors/meta';
 import { EncodePool } from '../../connectors/shared/encode-pool';
-import type { Destination, MemberRow } from '../../src/sync/destination';
+import type { Destination, MemberRow } from '../../src/destinations/contract';
 import { MetaFake } from '../../src/sandbox/meta';
+import { connectWith, useContractFake } from './contract-kit';
 import { expectError } from './expect-error';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -11,22 +12,13 @@ const ctx = { batchId: 'run-1/add/0' };
 const fake = new MetaFake();
 const logs: [string, Record<string, unknown> | undefined][] = [];
 
-beforeAll(async () => {
-  await fake.start();
-});
-afterAll(async () => {
-  await fake.stop();
-});
-afterEach(() => {
-  fake.faults.length = 0;
+useContractFake(fake, () => {
   fake.invalidValues.clear();
   logs.length = 0;
 });
 
-function connect(extra: Record<string, unknown> = {}, fetchImpl?: typeof fetch): Destination {
-  const settings = metaSettingsSchema.parse(fake.settings(extra));
-  return metaConnector.create(settings, { baseDir: '.', log: (e, f) => logs.push([e, f]), ...(fetchImpl ? { fetch: fetchImpl } : {}) });
-}
+const connect = (extra: Record<string, unknown> = {}, fetchImpl?: typeof fetch): Destination =>
+  connectWith(metaConnector, fake.settings(extra), { log: (e, f) => logs.push([e, f]), ...(fetchImpl ? { fetch: fetchImpl } : {}) });
 
 const person = (i: number): MemberRow => ({ personId: `p${i}`, identifiers: { email: `Person${i}@Example.com`, phone: `+1 212 555 ${1000 + i}` } });
 const tuple = (i: number) => `EMAIL=${sha(`person${i}@example.com`)}|PHONE=${sha(`1212555${1000 + i}`)}`;
@@ -209,37 +201,6 @@ describe('meta connector against the contract fake', () => {
     });
     const create = seen.find((s) => s.url.endsWith('/customaudiences') && s.method === 'POST');
     expect(create?.body).toMatchObject({ name: 'aud-pinned', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' });
-  });
-});
-
-describe('meta error mapping (replayed replies)', () => {
-  const err = (code: number, extra: Record<string, unknown> = {}) => ({ error: { message: 'm', type: 'OAuthException', code, ...extra } });
-  const usage = JSON.stringify({ '123': [{ type: 'custom_audience', call_count: 100, estimated_time_to_regain_access: 5 }] });
-  const cases: [string, number, unknown, Record<string, string>, string, number | undefined][] = [
-    ['400 code 4', 400, err(4), {}, 'rate_limited', undefined],
-    ['400 code 17 with usage header', 400, err(17, { error_subcode: 2446079 }), { 'x-business-use-case-usage': usage }, 'rate_limited', 300_000],
-    ['400 code 613', 400, err(613, { error_subcode: 1487742 }), {}, 'rate_limited', undefined],
-    ['400 code 80003', 400, err(80003), {}, 'rate_limited', undefined],
-    ['400 code 80004', 400, err(80004), {}, 'rate_limited', undefined],
-    ['429 with Retry-After', 429, undefined, { 'retry-after': '12' }, 'rate_limited', 12_000],
-    ['400 code 190', 400, err(190), {}, 'invalid_auth', undefined],
-    ['401', 401, undefined, {}, 'invalid_auth', undefined],
-    ['400 code 200/1870090 terms', 400, err(200, { error_subcode: 1870090 }), {}, 'invalid_auth', undefined],
-    ['400 code 100', 400, err(100), {}, 'invalid_payload', undefined],
-    ['400 code 2650', 400, err(2650, { error_subcode: 1870145 }), {}, 'invalid_payload', undefined],
-    ['400 transient code 2', 400, err(2, { is_transient: true }), {}, 'retryable', undefined],
-    ['500', 500, err(1), {}, 'retryable', undefined],
-    ['502 no body', 502, undefined, {}, 'retryable', undefined],
-  ];
-  it.each(cases)('%s -> %s', async (_name, status, body, headers, kind, retryAfter) => {
-    const replay: typeof fetch = async () => new Response(body === undefined ? '' : JSON.stringify(body), { status, headers });
-    const e = await expectError(connect({}, replay).testConnection());
-    expect(e.kind).toBe(kind);
-    expect(e.retryAfterMs).toBe(retryAfter);
-  });
-  it('200 replies pass through', async () => {
-    const replay: typeof fetch = async () => Response.json({ id: 'act_1' });
-    await expect(connect({}, replay).testConnection()).resolves.toBeUndefined();
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { oneClickSync } from '../../connectors/shared/one-click';
+import { oneClickSync } from '../../src/destinations/one-click';
 import { parseWorkspace } from '../../src/config/load';
 import { UserInputError } from '../../src/config/errors';
 

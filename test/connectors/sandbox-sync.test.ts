@@ -38,7 +38,8 @@ segments:
     expect(first[2]?.audienceName).toBe('aud-vips');
     expect(first[0]?.audienceName).toMatch(/^[a-z]+-[a-z]+-[a-z]+$/);
     expect(second.every((r) => r.status === 'synced' && r.added === 0 && r.removed === 0)).toBe(true);
-    expect(lines[0]).toMatch(/^Sandbox ad platforms on loopback: Google Ads http:\/\/127\.0\.0\.1:\d+, Meta http:\/\/127\.0\.0\.1:\d+$/);
+    // Each platform by its connector's title.
+    expect(lines[0]).toMatch(/^Sandbox ad platforms on loopback: Google Ads Customer Match http:\/\/127\.0\.0\.1:\d+, Meta Custom Audiences http:\/\/127\.0\.0\.1:\d+$/);
     expect(lines[3]).toMatch(/^ {2}vips -> google-ads-sandbox \(audience "aud-vips"\): synced, added 27, removed 0, rejected \d+; match rate \d+%, size \d+$/);
   });
 });

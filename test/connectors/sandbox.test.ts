@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { loadConnector } from '../../connectors';
+import { loadConnector } from '../../src/destinations/registry';
 import { startSandboxPlatforms } from '../../src/demo/sandbox';
+
+/** The one call each platform's testConnection makes. */
+const TEST_CALL: Record<string, RegExp> = {
+  google_ads: /^POST \/v26\/customers\/\d+\/googleAds:search$/,
+  meta: /^GET \/v25\.0\/act_\d+$/,
+};
 
 describe('startSandboxPlatforms', () => {
   it('starts both fakes on loopback; their destination configs sync and read back match rates', async () => {
@@ -14,8 +20,15 @@ describe('startSandboxPlatforms', () => {
         expect(String(config.settings.apiBaseUrl)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
         const connector = await loadConnector(config.type);
         if (!connector) throw new Error(`no connector ${config.type}`);
-        const dest = connector.create(connector.settingsSchema.parse(config.settings), { baseDir: '.' });
+        const sent: string[] = [];
+        const spy: typeof fetch = async (input, init) => {
+          sent.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+          return fetch(input, init);
+        };
+        const dest = connector.create(connector.settingsSchema.parse(config.settings), { baseDir: '.', fetch: spy });
         await dest.testConnection();
+        // The platform's cheap check, answered by the sandbox (after an OAuth token, for Google).
+        expect(sent.at(-1)).toMatch(TEST_CALL[config.type]!);
         const audience = await dest.createAudience({ name: 'aud-sandbox' });
         const rows = Array.from({ length: 20 }, (_, i) => ({ personId: `p${i}`, identifiers: { email: `p${i}@example.com` } }));
         expect((await dest.addMembers(audience, rows, { batchId: 'b/add/0' })).every((r) => r.ok)).toBe(true);

@@ -153,7 +153,7 @@ async function run(
     .split(/;\s*(?:\n|$)/)
     .map((s) => s.trim())
     .filter(Boolean)
-    .map((s) => s.replace(/`/g, '"'));
+    .map(toDuckDb);
   let offset = 0;
   let last: JobState = { jobReference, schema: [], rows: [], affected: 0, statementType: 'SCRIPT' };
   for (const sql of statements) {
@@ -167,7 +167,14 @@ async function run(
       const schema = reader.columnTypes().map((t, i) => columnOf(names[i]!, t.toString()));
       return { jobReference, schema, rows: [], affected: 0, statementType };
     }
-    const reader = await conn.runAndReadAll(sql, values);
+    let reader;
+    try {
+      reader = await conn.runAndReadAll(sql, values);
+    } catch (err) {
+      // A failed script rolls back the transaction it opened, as BigQuery does.
+      if (/^BEGIN\b/i.test(statements[0] ?? '')) await conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
     const names = reader.columnNames();
     const schema = reader.columnTypes().map((t, i) => columnOf(names[i]!, t.toString()));
     const isSelect = statementType === 'SELECT' || statementType === 'WITH';
@@ -181,6 +188,18 @@ async function run(
   }
   if (statements.length > 1) last.statementType = 'SCRIPT';
   return last;
+}
+
+/**
+ * GoogleSQL as DuckDB runs it: backtick-quoted names become double-quoted, and the few spellings
+ * DuckDB lacks are rewritten (FLOAT64, unenforced keys, a dataset's INFORMATION_SCHEMA).
+ */
+function toDuckDb(sql: string): string {
+  return sql
+    .replace(/`([^`]+)`\.INFORMATION_SCHEMA\.TABLES/gi, (_, dataset: string) => `(select table_name from information_schema.tables where table_schema = '${dataset.replace(/'/g, "''")}')`)
+    .replace(/`/g, '"')
+    .replace(/\bFLOAT64\b/g, 'DOUBLE')
+    .replace(/\s+not enforced\b/gi, '');
 }
 
 function columnOf(name: string, duckType: string): Column {
@@ -234,7 +253,7 @@ function scalar(type: string, value: string | null): DuckDBValue {
     case 'NUMERIC':
       return Number(value);
     case 'BOOL':
-      return value === 'true';
+      return String(value) === 'true'; // the SDK sends a JSON boolean, not the API's "true" text
     case 'TIMESTAMP':
       return timestampTZValue(BigInt(Date.parse(value.replace(' ', 'T').replace(/(\.\d{3})\d*/, '$1'))) * 1000n);
     default:

@@ -101,7 +101,8 @@ export async function startSnowflakeFake(
     return send(res, 404, { success: false, message: `not found: ${url.pathname}` });
   }
 
-  async function execute(sql: string, params: DuckDBValue[], describeOnly: boolean) {
+  async function execute(snowflakeSql: string, params: DuckDBValue[], describeOnly: boolean) {
+    const sql = toDuckDb(snowflakeSql);
     const verb = sql.trim().split(/\s+/)[0]!.toUpperCase();
     const isSelect = verb === 'SELECT' || verb === 'WITH';
     const reader = await conn.runAndReadAll(describeOnly && isSelect ? `select * from (${sql}) as q limit 0` : sql, params);
@@ -154,6 +155,14 @@ export async function startSnowflakeFake(
       instance.closeSync();
     },
   };
+}
+
+/** Snowflake SQL as DuckDB runs it: the few spellings DuckDB lacks are rewritten. */
+function toDuckDb(sql: string): string {
+  return sql
+    .replace(/\bTIMESTAMP_TZ\b/g, 'TIMESTAMPTZ')
+    .replace(/\bNUMBER\(38, 0\)/g, 'BIGINT')
+    .replace(/\bARRAY_AGG\(([^()]+)\) WITHIN GROUP \(ORDER BY ([^()]+)\)/gi, 'ARRAY_AGG($1 ORDER BY $2)');
 }
 
 /** Snowflake's JSON row-set column description for a DuckDB type. */

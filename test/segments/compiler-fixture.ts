@@ -1,4 +1,5 @@
-import { type Workspace, workspaceSchema } from '../../src/config/schema';
+import type { Workspace } from '../../src/config/schema';
+import { baseWorkspace } from '../support/workspace';
 import type { WarehouseDriver } from '../../src/warehouse/driver';
 
 /**
@@ -61,22 +62,7 @@ export async function loadFixture(wh: WarehouseDriver, schema: string): Promise<
 
 type SegmentInput = Record<string, unknown> & { id: string };
 
-/** A workspace over the fixture tables in `schema`, with `segments` (entity and name filled in). */
+/** The base workspace over the fixture tables in `schema`, with `segments` (entity and name filled in). */
 export function fixtureWorkspace(schema: string, segments: SegmentInput[], entity: Record<string, unknown> = {}): Workspace {
-  return workspaceSchema.parse({
-    version: 1,
-    warehouse: { type: 'duckdb' },
-    entities: [
-      {
-        id: 'person',
-        table: `${schema}.persons`,
-        primaryKey: 'person_id',
-        identifiers: { email: 'email', phone: 'phone' },
-        events: { table: `${schema}.events`, personKey: 'person_id', name: 'event_name', timestamp: 'occurred_at', sessionKey: 'session_id' },
-        relations: [{ name: 'company', table: `${schema}.companies`, key: 'company_id', foreignKey: 'company_id' }],
-        ...entity,
-      },
-    ],
-    segments: segments.map((s) => ({ entity: 'person', name: s.id, ...s })),
-  });
+  return baseWorkspace({ schema, segments, entity });
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type IdentifierKind, type Workspace, workspaceSchema } from '../../src/config/schema';
 import { compileMembers, dialectFor } from '../../src/segments';
 import { DIALECTS, type DialectName } from '../../src/warehouse/dialect';
+import { baseWorkspace } from '../support/workspace';
 
 // Golden SQL per dialect. BigQuery and Snowflake cannot run here, so their text is reviewed by
 // hand against each engine's documentation and frozen; DuckDB and PostgreSQL are also checked
@@ -16,19 +17,12 @@ interface Expected {
 
 const AS_OF = new Date('2024-03-31T12:00:00Z');
 
-const WORKSPACE: Workspace = workspaceSchema.parse({
-  version: 1,
-  warehouse: { type: 'duckdb' },
-  entities: [
-    {
-      id: 'person',
-      table: 'crm.persons',
-      primaryKey: 'id',
-      identifiers: { email: 'email' },
-      events: { table: 'crm.events', personKey: 'person_id', name: 'name', timestamp: 'ts', sessionKey: 'sid' },
-      relations: [{ name: 'company', table: 'crm.companies', key: 'id', foreignKey: 'company_id' }],
-    },
-  ],
+// The base workspace, with the names the golden SQL below was written against.
+const WORKSPACE: Workspace = baseWorkspace({
+  schema: 'crm',
+  entity: { primaryKey: 'id', identifiers: { email: 'email' } },
+  events: { name: 'name', timestamp: 'ts', sessionKey: 'sid' },
+  company: { key: 'id' },
   segments: [
     {
       id: 'few-buys',

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserInputError } from '../../src/config/errors';
 import { parseWorkspace } from '../../src/config/load';
-import { type Workspace, workspaceSchema } from '../../src/config/schema';
+import type { Workspace } from '../../src/config/schema';
+import { baseWorkspace } from '../support/workspace';
 import { compileCount, compileMembers, dialectFor } from '../../src/segments';
 import { DIALECTS } from '../../src/warehouse/dialect';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
@@ -36,18 +37,11 @@ const HOSTILE_VALUES = [
 
 function workspace(value: string, schema = 'inj'): Workspace {
   const seg = (id: string, conditions: unknown[]) => ({ id, entity: 'person', name: id, rules: { match: 'all', conditions } });
-  return workspaceSchema.parse({
-    version: 1,
-    warehouse: { type: 'duckdb' },
-    entities: [
-      {
-        id: 'person',
-        table: `${schema}.persons`,
-        primaryKey: 'id',
-        identifiers: { email: 'email' },
-        events: { table: `${schema}.events`, personKey: 'person_id', name: 'name', timestamp: 'ts' },
-      },
-    ],
+  return baseWorkspace({
+    schema,
+    entity: { primaryKey: 'id', identifiers: { email: 'email' } },
+    events: { name: 'name', timestamp: 'ts', sessionKey: undefined },
+    company: false,
     segments: [
       seg('eq', [{ kind: 'trait', trait: 'label', op: '=', value }]),
       seg('neq', [{ kind: 'trait', trait: 'label', op: '!=', value }]),

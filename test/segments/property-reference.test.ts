@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workspaceSchema } from '../../src/config/schema';
+import { baseWorkspace } from '../support/workspace';
 import { TIME_UNITS } from '../../src/segments/rule-schema';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
 import { AS_OF_CHOICES, loadStatements, scenarioArb } from './arbitraries';
@@ -32,19 +32,10 @@ describe('reference evaluator', () => {
 
   it('reads SPEC §2 as worked by hand', () => {
     const asOf = new Date('2026-03-31T10:00:00Z');
-    const ws = workspaceSchema.parse({
-      version: 1,
-      warehouse: { type: 'duckdb' },
-      entities: [
-        {
-          id: 'person',
-          table: 'persons',
-          primaryKey: 'id',
-          identifiers: { email: 'email' },
-          events: { table: 'events', personKey: 'pid', name: 'name', timestamp: 'ts', sessionKey: 'sid' },
-          relations: [{ name: 'company', table: 'companies', key: 'id', foreignKey: 'company_id' }],
-        },
-      ],
+    const ws = baseWorkspace({
+      entity: { primaryKey: 'id', identifiers: { email: 'email' } },
+      events: { personKey: 'pid', name: 'name', timestamp: 'ts', sessionKey: 'sid' },
+      company: { key: 'id' },
       segments: [
         { id: 'pct', entity: 'person', name: 'x', rules: { conditions: [{ kind: 'trait', trait: 'name', op: 'contains', value: '%' }] } },
         { id: 'not-x', entity: 'person', name: 'x', rules: { conditions: [{ kind: 'trait', trait: 'name', op: '!=', value: 'a%c' }] } },

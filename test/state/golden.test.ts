@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dialectFor } from '../../src/segments';
-import { runTables } from '../../src/state/run-tables';
-import { stateSchemaStatements } from '../../src/state/setup';
-import { IDENTIFIER_COLUMNS, StateSql } from '../../src/state/state-sql';
+import { diffStatements } from '../../src/state/run-tables';
+import { StateSql, stateSchemaStatements } from '../../src/state/state-sql';
 import { DIALECTS, type DialectName } from '../../src/warehouse/dialect';
 import type { WarehouseDriver } from '../../src/warehouse/driver';
 
@@ -40,18 +39,14 @@ describe.each(DIALECTS)('state schema SQL for %s', (name) => {
   });
 
   it('fingerprints person + identifier values and diffs the segment query in the warehouse', async () => {
-    const { changes } = runTables(state, '20260101T000000000Z-abc123');
-    const cols = [state.quote(IDENTIFIER_COLUMNS.email)];
-    const b = state.binder();
-    const diff = state.render('insert-run-changes', {
-      changes,
-      members: 'select 1',
-      identifierColumns: cols,
-      sourceColumns: [{ source: state.quote('email'), column: cols[0] }],
-      fingerprintColumns: ['m.person_id', `m.${cols[0]}`],
-      syncId: b.bind('s'),
-    });
-    expect(diff.replace(/\s+/g, ' ')).toMatch(FINGERPRINT_HASH[name]);
-    await expect(`${diff}\n`).toMatchFileSnapshot(`./__golden__/diff.${name}.sql`);
+    // The statements materialiseDiff runs, as it builds them.
+    const statements = diffStatements(state, { runId: '20260101T000000000Z-abc123', syncId: 's', query: { sql: 'select 1', params: [] }, kinds: ['email'] });
+    const diff = statements.find((q) => q.sql.startsWith('insert into'))!;
+    expect(diff.params).toEqual(['s']);
+    expect(diff.sql.replace(/\s+/g, ' ')).toMatch(FINGERPRINT_HASH[name]);
+    await expect(`${diff.sql}\n`).toMatchFileSnapshot(`./__golden__/diff.${name}.sql`);
+    expect(statements.map((q) => q.sql.split(' ').slice(0, 2).join(' '))).toEqual(
+      ['drop table', 'create table', 'insert into', ...(name === 'postgres' ? ['create index'] : [])],
+    );
   });
 });

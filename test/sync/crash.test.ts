@@ -130,7 +130,7 @@ describe('crash safety of sync runs (SIGKILL in child processes)', () => {
           name: 'everyone-compiler',
           setup(b) {
             b.onResolve({ filter: /\/segments$/ }, (args) =>
-              args.importer.includes(`${path.sep}src${path.sep}state${path.sep}`) ? { path: path.join(REPO, 'test/sync/support/everyone-compiler.ts') } : undefined,
+              /[\\/]src[\\/](state|sync)[\\/]/.test(args.importer) ? { path: path.join(REPO, 'test/sync/support/everyone-compiler.ts') } : undefined,
             );
           },
         },

@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConnector } from '../../connectors';
+import { loadConnector } from '../../src/destinations/registry';
 import { batchFile } from '../../connectors/file/writer';
-import { DestinationError } from '../../src/sync/destination';
+import { DestinationError } from '../../src/destinations/contract';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -24,9 +24,12 @@ describe('file destination', () => {
     expect(connector?.type).toBe('file');
     expect(connector?.secretSettings).toEqual([]);
     expect(connector?.settingsSchema.safeParse({ path: 'x', typo: 1 }).success).toBe(false);
-    const { dest } = await fileDestination({ path: 'exports', batchLimit: 500 });
+    const { base, dest } = await fileDestination({ path: 'exports', batchLimit: 500 });
     expect(dest.batchLimit).toBe(500);
+    // testConnection creates the export folder (relative to the workspace) and checks it is writable.
+    expect(existsSync(path.join(base, 'exports'))).toBe(false);
     await dest.testConnection();
+    expect(statSync(path.join(base, 'exports')).isDirectory()).toBe(true);
   });
 
   it('writes one JSONL file per batch, named by batch id, and rejects rows without identifiers', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runLanes } from '../../src/sync/lanes';
+import { runLanes } from '../../src/sync/upload';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

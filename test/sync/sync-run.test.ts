@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from '../../src/config/schema';
-import { acknowledgedBatches } from '../../src/state/ledger';
-import { acquireSyncLock, readLock, SyncLockedError } from '../../src/state/locks';
+import { acknowledgedBatches } from '../../src/state/run-tables';
+import { acquireSyncLock, readLock, SyncLockedError } from '../../src/state/runs';
 import { getRun, listRuns } from '../../src/state/runs';
-import { ensureStateSchema } from '../../src/state/setup';
-import { DestinationError } from '../../src/sync/destination';
-import {
-  computeDiff,
-  ensureAudience,
-  evaluateSegment,
-  startRun,
-  type SyncDeps,
-  uploadChanges,
-} from '../../src/sync/local-activities';
-import { runSync } from '../../src/sync/run-sync';
+import { ensureStateSchema } from '../../src/state/state-sql';
+import { DestinationError } from '../../src/destinations/contract';
+import { orchestrateSyncRun } from '../../src/sync/orchestrate';
+import { createSyncSteps, runSync, type SyncDeps } from '../../src/sync/steps';
+import { type SqlValue, type WarehouseDriver, WarehouseError } from '../../src/warehouse/driver';
 import { availableBackends, type BackendName, openBackend, type TestWarehouse, workspaceFor } from './support/backends';
 import { MemoryDestination } from './support/memory-destination';
 import { createPeople, people, vipWorkspace } from './support/people';
@@ -112,6 +106,17 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     t.dest.calls.length = 0;
     expect(await t.run()).toMatchObject({ status: 'synced', added: 0, removed: 0, batches: 0 });
     expect(t.dest.calls).toEqual([]);
+  });
+
+  it('builds the destination once per run, not once per step', async () => {
+    const t = await setup({ count: 4 });
+    let built = 0;
+    const steps = createSyncSteps({ ...t.deps, destinations: async () => (built++, t.dest) });
+    await orchestrateSyncRun(steps, { syncId: 'vip-sync', asOf: AS_OF });
+    await t.exec(`update {d}.persons set vip = false where person_id = 'p0001'`);
+    const second = await orchestrateSyncRun(steps, { syncId: 'vip-sync', asOf: AS_OF });
+    expect(second).toMatchObject({ status: 'synced', added: 0, removed: 1 });
+    expect(built).toBe(2);
   });
 
   it('add_only never removes, and sends changed identifiers as adds', async () => {
@@ -237,16 +242,38 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     expect(await t.run()).toMatchObject({ status: 'synced', added: 3 });
   });
 
+  it('a lock insert that fails for another reason than a held lock surfaces with its cause', async () => {
+    const t = await setup({ count: 2 });
+    await ensureStateSchema(b.warehouse, t.ws.stateSchema);
+    const refused = new WarehouseError('permission denied for table sync_locks');
+    const w = b.warehouse;
+    // The warehouse refuses the lock's insert for a reason of its own (no key conflict).
+    const warehouse: WarehouseDriver = {
+      dialect: w.dialect,
+      query: (sql, params) => w.query(sql, params),
+      stream: (sql, params, options) => w.stream(sql, params, options),
+      execute: (sql: string, params?: readonly SqlValue[]) => (/^insert into \S*sync_locks/i.test(sql) ? Promise.reject(refused) : w.execute(sql, params)),
+      transaction: (fn) => w.transaction(fn),
+      columns: (table) => w.columns(table),
+      queryColumns: (sql, params) => w.queryColumns(sql, params),
+      close: async () => undefined,
+    };
+    const err: unknown = await runSync({ ...t.deps, warehouse }, { syncId: 'vip-sync', asOf: AS_OF }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WarehouseError);
+    expect((err as Error).message).toBe('could not take the lock of sync "vip-sync": permission denied for table sync_locks');
+    expect((err as Error).cause).toBe(refused);
+    expect(t.dest.calls).toEqual([]);
+  });
+
   it('resumes a crashed run: same run id and diff, acknowledged batches never re-sent, then commits', async () => {
     const t = await setup({ count: 10 });
-    const crashed: SyncDeps = { ...t.deps, pid: DEAD_PID };
-    const run = await startRun(crashed, { syncId: 'vip-sync', asOf: AS_OF });
-    await evaluateSegment(crashed, run);
-    await computeDiff(crashed, run);
-    await ensureAudience(crashed, run);
+    const crashed = createSyncSteps({ ...t.deps, pid: DEAD_PID });
+    const run = await crashed.startRun({ syncId: 'vip-sync', asOf: AS_OF });
+    await crashed.evaluateAndDiff(run);
+    await crashed.ensureAudience(run);
     // The process dies after two acknowledged batches: the third call never returns.
     t.dest.failWith = (attempt) => (attempt === 3 ? new DestinationError('invalid_payload', 'simulated crash') : undefined);
-    await expect(uploadChanges(crashed, { ...run, kind: 'add' })).rejects.toThrow('simulated crash');
+    await expect(crashed.uploadChanges({ ...run, kind: 'add' })).rejects.toThrow('simulated crash');
     const state = await ensureStateSchema(b.warehouse, t.ws.stateSchema);
     // The batch in flight beside the failing one still finishes and is recorded.
     const acked = await acknowledgedBatches(state, run.runId);
@@ -271,9 +298,9 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
 
   it('a run interrupted before its diff was complete is superseded, not resumed', async () => {
     const t = await setup({ count: 4 });
-    const crashed: SyncDeps = { ...t.deps, pid: DEAD_PID };
+    const crashed = createSyncSteps({ ...t.deps, pid: DEAD_PID });
     // Crashed after start, before its evaluation + diff statement committed.
-    const run = await startRun(crashed, { syncId: 'vip-sync', asOf: AS_OF });
+    const run = await crashed.startRun({ syncId: 'vip-sync', asOf: AS_OF });
     const next = await t.run();
     expect(next).toMatchObject({ status: 'synced', added: 4 });
     expect(next.runId).not.toBe(run.runId);

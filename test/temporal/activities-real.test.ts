@@ -1,10 +1,9 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type OutflowActivities, type UploadCursor } from '../../src/activities';
-import { bindSyncSteps } from '../../src/activities/sync-steps';
 import { getRun } from '../../src/state/runs';
-import { ensureStateSchema } from '../../src/state/setup';
-import { orchestrateSyncRun, type SyncActivities } from '../../src/sync/orchestrate';
+import { ensureStateSchema } from '../../src/state/state-sql';
+import { orchestrateSyncRun, type SyncRunSteps } from '../../src/sync/orchestrate';
 import { openBackend, type TestWarehouse, workspaceFor } from '../sync/support/backends';
 import { MemoryDestination } from '../sync/support/memory-destination';
 import { createPeople, people, vipWorkspace } from '../sync/support/people';
@@ -32,7 +31,7 @@ async function setup(count: number) {
   await createPeople(b.warehouse, schema, people(count));
   const workspace = workspaceFor({ ...b, state: `${b.state}_${n}` }, vipWorkspace(schema));
   const dest = new MemoryDestination({ batchLimit: 3, concurrency: 1 });
-  const acts = createActivities({ steps: bindSyncSteps({ warehouse: b.warehouse, workspace, destinations: async () => dest, sleep: async () => undefined }) });
+  const acts = createActivities({ warehouse: b.warehouse, workspace, destinations: async () => dest, sleep: async () => undefined });
   const beats: unknown[] = [];
   /** Runs one activity in a fresh activity context, like one attempt on a worker. */
   const attempt = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, info: Record<string, unknown> = {}, onBeat?: (d: unknown, e: MockActivityEnvironment) => void) =>
@@ -44,10 +43,9 @@ async function setup(count: number) {
       });
       return e.run(fn, ...args);
     };
-  const asWorker = (a: OutflowActivities): SyncActivities => ({
+  const asWorker = (a: OutflowActivities): SyncRunSteps => ({
     startRun: attempt(a.startRun),
-    evaluateSegment: attempt(a.evaluateSegment),
-    computeDiff: attempt(a.computeDiff),
+    evaluateAndDiff: attempt(a.evaluateAndDiff),
     ensureAudience: attempt(a.ensureAudience),
     uploadChanges: attempt(a.uploadChanges),
     commitSnapshot: attempt(a.commitSnapshot),
@@ -76,8 +74,7 @@ describe('activities over the real sync steps', () => {
   it('a cancelled upload stops between batches; the retry resumes from its cursor without re-sending', async () => {
     const t = await setup(10);
     const run = await t.attempt(t.acts.startRun)({ syncId: 'vip-sync', asOf: AS_OF });
-    await t.attempt(t.acts.evaluateSegment)(run);
-    await t.attempt(t.acts.computeDiff)(run);
+    await t.attempt(t.acts.evaluateAndDiff)(run);
     await t.attempt(t.acts.ensureAudience)(run);
 
     let last: UploadCursor | undefined;

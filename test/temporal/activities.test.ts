@@ -1,9 +1,9 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
-import { createActivities, type UploadCursor } from '../../src/activities';
+import { activitiesOver, type UploadCursor } from '../../src/activities';
 import { FAILURE_TYPES, toTemporalFailure } from '../../src/activities/failures';
-import { DestinationError } from '../../src/sync/destination';
+import { DestinationError } from '../../src/destinations/contract';
 import type { StartedRun } from '../../src/sync/orchestrate';
 import { fakeSteps } from './fakes';
 
@@ -15,7 +15,7 @@ const RUN: StartedRun = { runId: 'r1', syncId: 's1', asOf: '2026-01-15T06:00:00Z
 describe('uploadChanges activity', () => {
   it('heartbeats its cursor after every acknowledged batch', async () => {
     const steps = fakeSteps({ batches: 3 });
-    const acts = createActivities({ steps });
+    const acts = activitiesOver(steps);
     const e = env();
     const beats: unknown[] = [];
     e.on('heartbeat', (d: unknown) => beats.push(d));
@@ -24,9 +24,10 @@ describe('uploadChanges activity', () => {
     expect(beats).toEqual([10, 20, 30].map((done) => ({ kind: 'add', done, total: 30 })));
   });
 
-  it('resumes from the cursor in heartbeatDetails after a retry', async () => {
-    const steps = fakeSteps({ batches: 5 });
-    const acts = createActivities({ steps });
+  it('a retry skips what the ledger has and shows the previous cursor before the first new batch', async () => {
+    // The previous attempt had three batches acknowledged (the ledger) and heartbeated their cursor.
+    const steps = fakeSteps({ batches: 5, acknowledged: { add: 3 } });
+    const acts = activitiesOver(steps);
     const prior: UploadCursor = { kind: 'add', done: 30, total: 50 };
     const e = env({ attempt: 2, heartbeatDetails: prior });
     const beats: UploadCursor[] = [];
@@ -40,7 +41,7 @@ describe('uploadChanges activity', () => {
 
   it('ignores a cursor that belongs to the other side of the diff', async () => {
     const steps = fakeSteps({ batches: 2 });
-    const acts = createActivities({ steps });
+    const acts = activitiesOver(steps);
     const e = env({ heartbeatDetails: { kind: 'remove', done: 90, total: 100 } });
     await e.run(acts.uploadChanges, { ...RUN, kind: 'add' as const });
     expect(steps.sent.add).toEqual([0, 1]);
@@ -48,7 +49,7 @@ describe('uploadChanges activity', () => {
 
   it('stops between batches when Temporal cancels it', async () => {
     const steps = fakeSteps({ batches: 10, batchDelayMs: 5 });
-    const acts = createActivities({ steps });
+    const acts = activitiesOver(steps);
     const e = env();
     e.on('heartbeat', (d: UploadCursor) => {
       if (d.done === 20) e.cancel();
@@ -61,15 +62,15 @@ describe('uploadChanges activity', () => {
 describe('warehouse activities', () => {
   it('heartbeat while a long step runs', async () => {
     const steps = fakeSteps();
-    steps.evaluateSegment = async () => {
+    steps.evaluateAndDiff = async () => {
       await new Promise((r) => setTimeout(r, 60));
-      return { memberCount: 1 };
+      return { memberCount: 1, added: 1, removed: 0, snapshotCount: 0 };
     };
-    const acts = createActivities({ steps, heartbeatIntervalMs: 10 });
+    const acts = activitiesOver(steps, { heartbeatIntervalMs: 10 });
     const e = env();
     let beats = 0;
     e.on('heartbeat', () => (beats += 1));
-    await e.run(acts.evaluateSegment, RUN);
+    await e.run(acts.evaluateAndDiff, RUN);
     expect(beats).toBeGreaterThanOrEqual(2);
   });
 });
@@ -87,7 +88,7 @@ describe('destination errors -> Temporal failures (one mapping)', () => {
     steps.ensureAudience = async () => {
       throw new DestinationError(c.kind, `platform said no (${c.kind})`, { code: 418, ...(c.kind === 'rate_limited' ? { retryAfterMs: 42_000 } : {}) });
     };
-    const acts = createActivities({ steps });
+    const acts = activitiesOver(steps);
     const err: unknown = await env().run(acts.ensureAudience, RUN).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     const f = err as ApplicationFailure;
@@ -108,10 +109,22 @@ describe('destination errors -> Temporal failures (one mapping)', () => {
   it('leaves other errors alone (the SDK retries them with backoff)', async () => {
     const steps = fakeSteps();
     const boom = new Error('warehouse connection reset');
-    steps.computeDiff = async () => {
+    steps.evaluateAndDiff = async () => {
       throw boom;
     };
-    const acts = createActivities({ steps });
-    await expect(env().run(acts.computeDiff, RUN)).rejects.toBe(boom);
+    const acts = activitiesOver(steps);
+    await expect(env().run(acts.evaluateAndDiff, RUN)).rejects.toBe(boom);
+  });
+
+  it.each(cases)('an upload that still fails with $kind after its own retries is final: Temporal does not retry it', async (c) => {
+    const steps = fakeSteps();
+    steps.uploadChanges = async () => {
+      throw new DestinationError(c.kind, `platform said no (${c.kind})`, { code: 503, ...(c.kind === 'rate_limited' ? { retryAfterMs: 42_000 } : {}) });
+    };
+    const f = (await env().run(activitiesOver(steps).uploadChanges, { ...RUN, kind: 'add' as const }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(f).toBeInstanceOf(ApplicationFailure);
+    expect(f.type).toBe(c.type);
+    expect(f.nonRetryable).toBe(true);
+    expect(f.nextRetryDelay).toBeUndefined();
   });
 });

@@ -37,11 +37,11 @@ function fakeHandle(steps: string[], heartbeats: unknown[] = []) {
 
 describe('followSyncRun', () => {
   it('reports each status change once and returns the result', async () => {
-    const { handle } = fakeHandle(['evaluateSegment', 'evaluateSegment', 'computeDiff', 'uploadChanges:add']);
+    const { handle } = fakeHandle(['startRun', 'startRun', 'evaluateAndDiff', 'uploadChanges:add']);
     const seen: string[] = [];
     const result = await followSyncRun(handle, { pollMs: 1, onStatus: (s) => seen.push(s.step ?? '') });
     expect(result).toEqual(RESULT);
-    expect(seen).toEqual(['evaluateSegment', 'computeDiff', 'uploadChanges:add']);
+    expect(seen).toEqual(['startRun', 'evaluateAndDiff', 'uploadChanges:add']);
   });
 
   it('reads live upload progress from the upload activity heartbeat', async () => {
@@ -57,7 +57,7 @@ describe('followSyncRun', () => {
   });
 
   it('asks the run to stop once when interrupted, and keeps following it', async () => {
-    const { handle, signals } = fakeHandle(['evaluateSegment', 'computeDiff', 'computeDiff', 'finishRun']);
+    const { handle, signals } = fakeHandle(['evaluateAndDiff', 'ensureAudience', 'ensureAudience', 'finishRun']);
     const abort = new AbortController();
     const result = await followSyncRun(handle, {
       pollMs: 1,

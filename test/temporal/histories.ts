@@ -1,4 +1,4 @@
-import type { MatchRate } from '../../src/sync/destination';
+import type { MatchRate } from '../../src/destinations/contract';
 import type { DiffSummary, StartedRun, SyncRunResult, UploadSummary } from '../../src/sync/orchestrate';
 import { FAILURE_TYPES } from '../../src/activities/failures';
 import { HistoryBuilder, type ChildSpec } from './history-builder';
@@ -43,17 +43,15 @@ function result(partial: Partial<SyncRunResult>): SyncRunResult {
 }
 
 function syncedRun(opts: { rateLimited: boolean }): HistoryBuilder {
-  const diff: DiffSummary = { added: 120, removed: 30, snapshotCount: 910 };
-  const h = syncRunStart()
-    .activity('evaluateSegment', { result: { memberCount: 1000 } })
-    .activity('computeDiff', { result: diff })
-    .activity('ensureAudience', { result: { audienceId: 'aud-1', audienceName: 'aud-7k2p9x' } })
-    .activity('uploadChanges', { result: upload('remove', 1, 30) });
+  const diff: DiffSummary = { memberCount: 1000, added: 120, removed: 30, snapshotCount: 910 };
+  const h = syncRunStart().activity('evaluateAndDiff', { result: diff });
+  const audience = { audienceId: 'aud-1', audienceName: 'aud-7k2p9x' };
   if (opts.rateLimited) {
-    // The first attempt of the add upload hit the platform's rate limit and waited its retry-after.
+    // Temporal owns the retries of single platform calls: the first attempt to find the audience
+    // hit the platform's rate limit, and the second came after exactly its retry-after.
     h.activity(
-      'uploadChanges',
-      { result: upload('add', 2, 120, 1) },
+      'ensureAudience',
+      { result: audience },
       {
         retried: {
           attempt: 2,
@@ -68,9 +66,12 @@ function syncedRun(opts: { rateLimited: boolean }): HistoryBuilder {
       },
     );
   } else {
-    h.activity('uploadChanges', { result: upload('add', 2, 120, 1) });
+    h.activity('ensureAudience', { result: audience });
   }
-  h.activity('commitSnapshot', { result: undefined }).activity('finishRun', { result: undefined });
+  h.activity('uploadChanges', { result: upload('remove', 1, 30) })
+    .activity('uploadChanges', { result: upload('add', 2, 120, 1) })
+    .activity('commitSnapshot', { result: undefined })
+    .activity('finishRun', { result: undefined });
   h.startChild({
     workflowType: 'matchRatePollWorkflow',
     workflowId: `match-rate/${RUN.runId}`,
@@ -84,8 +85,7 @@ function needsConfirmation(): HistoryBuilder {
   const reason =
     'this run would remove 800 of 1000 members (80%), more than maxRemovalShare 0.5; rerun with --confirm-removals to allow it';
   return syncRunStart()
-    .activity('evaluateSegment', { result: { memberCount: 200 } })
-    .activity('computeDiff', { result: { added: 0, removed: 800, snapshotCount: 1000 } })
+    .activity('evaluateAndDiff', { result: { memberCount: 200, added: 0, removed: 800, snapshotCount: 1000 } })
     .activity('finishRun', { result: undefined })
     .completeWorkflow(result({ status: 'needs_confirmation', memberCount: 200, removed: 800, reason }));
 }
@@ -93,8 +93,7 @@ function needsConfirmation(): HistoryBuilder {
 function invalidAuthFailsWithoutCommit(): HistoryBuilder {
   const message = 'access token expired (401)';
   return syncRunStart()
-    .activity('evaluateSegment', { result: { memberCount: 1000 } })
-    .activity('computeDiff', { result: { added: 10, removed: 0, snapshotCount: 990 } })
+    .activity('evaluateAndDiff', { result: { memberCount: 1000, added: 10, removed: 0, snapshotCount: 990 } })
     .activity('ensureAudience', { result: { audienceId: 'aud-1', audienceName: 'aud-7k2p9x' } })
     .activity('uploadChanges', { result: upload('remove', 0, 0) })
     .activity('uploadChanges', {
@@ -106,8 +105,7 @@ function invalidAuthFailsWithoutCommit(): HistoryBuilder {
 
 function cancelledDuringUpload(): HistoryBuilder {
   const h = syncRunStart()
-    .activity('evaluateSegment', { result: { memberCount: 1000 } })
-    .activity('computeDiff', { result: { added: 120, removed: 30, snapshotCount: 910 } })
+    .activity('evaluateAndDiff', { result: { memberCount: 1000, added: 120, removed: 30, snapshotCount: 910 } })
     .activity('ensureAudience', { result: { audienceId: 'aud-1', audienceName: 'aud-7k2p9x' } });
   // The cancel signal arrives while the remove upload runs: the workflow asks the activity to
   // stop, waits for it, then still records the run as failed (and releases the lock).

@@ -1,26 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { orchestrateSyncRun, type DiffSummary, type StartedRun, type SyncActivities } from '../../src/sync/orchestrate';
+import { orchestrateSyncRun, type DiffSummary, type StartedRun, type SyncRunSteps } from '../../src/sync/orchestrate';
 
-/** Mocked activities that log every call, with overridable diff, mode and failures. */
-function mockActivities(opts: { diff?: DiffSummary; memberCount?: number; mode?: StartedRun['mode']; failOn?: string; allowEmpty?: boolean } = {}) {
+/** Mocked steps that log every call, with overridable diff, mode and failures. */
+function mockActivities(opts: { diff?: Omit<DiffSummary, 'memberCount'>; memberCount?: number; mode?: StartedRun['mode']; failOn?: string; allowEmpty?: boolean } = {}) {
   const log: string[] = [];
   const fail = (step: string) => {
     if (opts.failOn === step) throw new Error(`${step} exploded`);
   };
-  const acts: SyncActivities = {
+  const acts: SyncRunSteps = {
     async startRun(input) {
       log.push('startRun');
       return { runId: 'r1', syncId: input.syncId, asOf: input.asOf, mode: opts.mode ?? 'mirror', maxRemovalShare: 0.5, allowEmpty: opts.allowEmpty ?? false, resumed: false };
     },
-    async evaluateSegment() {
-      log.push('evaluateSegment');
-      fail('evaluateSegment');
-      return { memberCount: opts.memberCount ?? 100 };
-    },
-    async computeDiff() {
-      log.push('computeDiff');
-      fail('computeDiff');
-      return opts.diff ?? { added: 10, removed: 5, snapshotCount: 95 };
+    async evaluateAndDiff() {
+      log.push('evaluateAndDiff');
+      fail('evaluateAndDiff');
+      return { memberCount: opts.memberCount ?? 100, ...(opts.diff ?? { added: 10, removed: 5, snapshotCount: 95 }) };
     },
     async ensureAudience() {
       log.push('ensureAudience');
@@ -51,7 +46,7 @@ describe('orchestrateSyncRun through mocked activities', () => {
   it('runs the steps in order and commits only after every upload is acknowledged', async () => {
     const { acts, log } = mockActivities();
     const result = await orchestrateSyncRun(acts, input);
-    expect(log).toEqual(['startRun', 'evaluateSegment', 'computeDiff', 'ensureAudience', 'ack:remove', 'ack:add', 'commitSnapshot', 'finishRun:synced']);
+    expect(log).toEqual(['startRun', 'evaluateAndDiff', 'ensureAudience', 'ack:remove', 'ack:add', 'commitSnapshot', 'finishRun:synced']);
     expect(result).toMatchObject({ status: 'synced', added: 10, removed: 5, batches: 6, rejected: 2, memberCount: 100 });
   });
 
@@ -65,10 +60,10 @@ describe('orchestrateSyncRun through mocked activities', () => {
   it('a run with nothing to change commits without touching the destination', async () => {
     const { acts, log } = mockActivities({ diff: { added: 0, removed: 0, snapshotCount: 100 } });
     await orchestrateSyncRun(acts, input);
-    expect(log).toEqual(['startRun', 'evaluateSegment', 'computeDiff', 'commitSnapshot', 'finishRun:synced']);
+    expect(log).toEqual(['startRun', 'evaluateAndDiff', 'commitSnapshot', 'finishRun:synced']);
   });
 
-  it.each(['evaluateSegment', 'computeDiff', 'ensureAudience', 'upload:remove', 'upload:add', 'commitSnapshot'])(
+  it.each(['evaluateAndDiff', 'ensureAudience', 'upload:remove', 'upload:add', 'commitSnapshot'])(
     'a failure in %s finishes the run as failed and never commits after it',
     async (step) => {
       const { acts, log } = mockActivities({ failOn: step });
@@ -86,7 +81,7 @@ describe('orchestrateSyncRun through mocked activities', () => {
     const result = await orchestrateSyncRun(acts, input);
     expect(result.status).toBe('needs_confirmation');
     expect(result.reason).toMatch(/60 of 100/);
-    expect(log).toEqual(['startRun', 'evaluateSegment', 'computeDiff', 'finishRun:needs_confirmation']);
+    expect(log).toEqual(['startRun', 'evaluateAndDiff', 'finishRun:needs_confirmation']);
   });
 
   it('goes on when removals are confirmed', async () => {
@@ -107,6 +102,6 @@ describe('orchestrateSyncRun through mocked activities', () => {
     const { acts, log } = mockActivities();
     const result = await orchestrateSyncRun(acts, { ...input, dryRun: true });
     expect(result).toMatchObject({ status: 'dry_run', added: 10, removed: 5 });
-    expect(log).toEqual(['startRun', 'evaluateSegment', 'computeDiff', 'finishRun:dry_run']);
+    expect(log).toEqual(['startRun', 'evaluateAndDiff', 'finishRun:dry_run']);
   });
 });

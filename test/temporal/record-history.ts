@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
-import { DestinationError } from '../../src/sync/destination';
+import { activitiesOver } from '../../src/activities';
+import { DestinationError } from '../../src/destinations/contract';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker';
 import { syncRunWorkflow } from '../../workflows';
 import { delegating, fakeSteps, type FakeSteps } from './fakes';
@@ -23,15 +23,16 @@ const address = process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
 const taskQueue = `outflow-record-${Date.now()}`;
 const dir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
+/** The first audience lookup is rate limited: Temporal retries it after the platform's retry-after. */
 function rateLimitedOnce(steps: FakeSteps): FakeSteps {
-  const upload = steps.uploadChanges.bind(steps);
+  const ensure = steps.ensureAudience.bind(steps);
   let failed = false;
-  steps.uploadChanges = async (run, o) => {
-    if (run.kind === 'add' && !failed) {
+  steps.ensureAudience = async (run) => {
+    if (!failed) {
       failed = true;
       throw new DestinationError('rate_limited', 'rate limited (429)', { code: 429, retryAfterMs: 2000 });
     }
-    return upload(run, o);
+    return ensure(run);
   };
   return steps;
 }
@@ -54,9 +55,7 @@ const worker = await Worker.create({
   connection: nativeConnection,
   taskQueue,
   workflowsPath: WORKFLOWS_PATH,
-  activities: createActivities({
-    steps: delegating(holder),
-  }),
+  activities: activitiesOver(delegating(holder)),
 });
 await worker.runUntil(async () => {
   for (const s of scenarios) {

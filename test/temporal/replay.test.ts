@@ -68,6 +68,6 @@ describe('history replay', () => {
     for await (const r of Worker.runReplayHistories({ workflowBundle: changed }, histories)) results.push(r);
     expect(results).toHaveLength(1);
     expect(results[0]!.error).toBeInstanceOf(DeterminismViolationError);
-    expect(results[0]!.error?.message).toMatch(/Activity type of scheduled event 'evaluateSegment' does not match activity type of activity command 'computeDiff'/);
+    expect(results[0]!.error?.message).toMatch(/Activity type of scheduled event 'evaluateAndDiff' does not match activity type of activity command 'ensureAudience'/);
   });
 });

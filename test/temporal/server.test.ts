@@ -8,9 +8,9 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../src/activities';
+import { activitiesOver } from '../../src/activities';
 import { workspaceSchema } from '../../src/config/schema';
-import { DestinationError } from '../../src/sync/destination';
+import { DestinationError } from '../../src/destinations/contract';
 import { syncSchedules } from '../../src/temporal/schedule-sync';
 import { SyncRunAlreadyOpenError, followSyncRun, startSyncRun } from '../../src/temporal/start-sync-run';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker';
@@ -38,7 +38,7 @@ describe.skipIf(!CLI)('against `temporal server start-dev`', () => {
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
       workflowsPath: WORKFLOWS_PATH,
-      activities: createActivities({ steps: delegating(holder), heartbeatIntervalMs: 200 }),
+      activities: activitiesOver(delegating(holder), { heartbeatIntervalMs: 200 }),
     });
     running = worker.run();
   });
@@ -55,7 +55,7 @@ describe.skipIf(!CLI)('against `temporal server start-dev`', () => {
     const seen: string[] = [];
     const result = await followSyncRun(handle, { pollMs: 100, onStatus: (s) => seen.push(s.step ?? s.phase) });
     expect(result).toMatchObject({ status: 'synced', added: 10, removed: 2 });
-    expect(holder.steps.calls).toEqual(['startRun', 'evaluateSegment', 'computeDiff', 'ensureAudience', 'uploadChanges:remove', 'uploadChanges:add', 'commitSnapshot', 'finishRun:synced']);
+    expect(holder.steps.calls).toEqual(['startRun', 'evaluateAndDiff', 'ensureAudience', 'uploadChanges:remove', 'uploadChanges:add', 'commitSnapshot', 'finishRun:synced']);
     expect(seen.length).toBeGreaterThan(0);
   });
 
@@ -82,13 +82,13 @@ describe.skipIf(!CLI)('against `temporal server start-dev`', () => {
     expect((await again.result()).status).toBe('synced');
   });
 
-  it('waits the platform retry-after on a rate limit, then succeeds', async () => {
+  it('retries a single platform call after the platform retry-after on a rate limit, then succeeds', async () => {
     const steps = fakeSteps();
-    const upload = steps.uploadChanges.bind(steps);
+    const ensure = steps.ensureAudience.bind(steps);
     let attempts = 0;
-    steps.uploadChanges = async (run, o) => {
-      if (run.kind === 'add' && ++attempts === 1) throw new DestinationError('rate_limited', 'slow down', { retryAfterMs: 1500, code: 429 });
-      return upload(run, o);
+    steps.ensureAudience = async (run) => {
+      if (++attempts === 1) throw new DestinationError('rate_limited', 'slow down', { retryAfterMs: 1500, code: 429 });
+      return ensure(run);
     };
     holder.steps = steps;
     const t0 = Date.now();
@@ -158,7 +158,7 @@ describe.skipIf(!TEST_SERVER)('time-skipping test server', () => {
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
       workflowsPath: WORKFLOWS_PATH,
-      activities: createActivities({ steps }),
+      activities: activitiesOver(steps),
     });
     const result = await worker.runUntil(
       env.client.workflow.execute(matchRatePollWorkflow, { workflowId: 'match-rate/r1', taskQueue: TASK_QUEUE, args: [{ runId: 'r1', syncId: 's1' }] }),

@@ -2,16 +2,12 @@ import { type Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { UserInputError } from '../../config/errors';
 import type { LoadedWorkspace } from '../../config/load';
-import { rejectionReasons } from '../../state/ledger';
-import { readLock } from '../../state/locks';
-import { listRuns, type SyncRunRow } from '../../state/runs';
-import { ensureStateSchema } from '../../state/setup';
-import { destinationFactory } from '../../sync/destinations';
-import type { SyncRunResult } from '../../sync/orchestrate';
-import { runSync, SYNC_EXIT_CODES } from '../../sync/run-sync';
-import type { SyncDeps } from '../../sync/local-activities';
-import type { MatchRate } from '../../sync/destination';
-import { bindSyncSteps } from '../../activities/sync-steps';
+import { DestinationError, type MatchRate } from '../../destinations/contract';
+import { destinationFactory } from '../../destinations/registry';
+import { listRuns, readLock, type SyncRunRow } from '../../state/runs';
+import { ensureStateSchema } from '../../state/state-sql';
+import { orchestrateSyncRun, SYNC_EXIT_CODES, type SyncRunResult } from '../../sync/orchestrate';
+import { createSyncSteps, type SyncSteps } from '../../sync/steps';
 import type { UploadProgress } from '../../sync/upload';
 import { openWarehouse } from '../../warehouse';
 import type { WarehouseDriver } from '../../warehouse/driver';
@@ -41,22 +37,18 @@ export function registerSync(program: Command): void {
       const samples: { added: string[]; removed: string[] } = { added: [], removed: [] };
       const progress = showProgress() ? new UploadBar() : undefined;
       const result = await withOpenWarehouse(loaded, async (warehouse) => {
+        const steps = createSyncSteps({
+          warehouse,
+          workspace: loaded.workspace,
+          destinations: destinationFactory(loaded.workspace, loaded.dir),
+          onDiffSample: (s) => Object.assign(samples, s),
+          ...(progress ? { onProgress: (p: UploadProgress) => progress.update(p) } : {}),
+        });
         try {
-          const deps = {
-            warehouse,
-            workspace: loaded.workspace,
-            destinations: destinationFactory(loaded.workspace, loaded.dir),
-            onDiffSample: (s: { added: string[]; removed: string[] }) => Object.assign(samples, s),
-            ...(progress ? { onProgress: (p: UploadProgress) => progress.update(p) } : {}),
-          };
-          const r = await runSync(
-            deps,
-            { syncId, asOf: asOf.toISOString(), dryRun: opts.dryRun ?? false, confirmRemovals: opts.confirmRemovals ?? false },
-          );
+          const r = await orchestrateSyncRun(steps, { syncId, asOf: asOf.toISOString(), dryRun: opts.dryRun ?? false, confirmRemovals: opts.confirmRemovals ?? false });
           progress?.stop();
-          const state = await ensureStateSchema(warehouse, loaded.workspace.stateSchema);
-          const matchRate = r.status === 'synced' && r.added + r.removed > 0 ? await readBackMatchRate(deps, r) : undefined;
-          return { ...r, matchRate, reasons: r.rejected > 0 ? await rejectionReasons(state, r.runId) : [] };
+          const matchRate = r.status === 'synced' && r.added + r.removed > 0 ? await readBackMatchRate(steps, r) : undefined;
+          return { ...r, matchRate, reasons: r.rejected > 0 ? await steps.rejectionReasons(r) : [] };
         } finally {
           progress?.stop();
         }
@@ -89,22 +81,9 @@ function requireSync(loaded: LoadedWorkspace, syncId: string): void {
   throw new UserInputError([{ file: loaded.file, path: 'syncs', message: `no sync "${syncId}" (known: ${known})` }]);
 }
 
-/**
- * Opens the workspace's warehouse. DuckDB lets one process open a database file at a time, so a
- * second `outflow` process on the same file fails here: say so plainly.
- */
+/** Runs `fn` with the workspace's warehouse open (a DuckDB file another process holds fails here, saying so). */
 async function withOpenWarehouse<T>(loaded: LoadedWorkspace, fn: (w: WarehouseDriver) => Promise<T>): Promise<T> {
-  let warehouse: WarehouseDriver;
-  try {
-    warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
-  } catch (err) {
-    if (loaded.workspace.warehouse.type !== 'duckdb') throw err;
-    throw new Error(
-      `${(err as Error).message}\nDuckDB lets one process open a database file at a time: another outflow process ` +
-        '(a sync run, the worker or serve) is probably using it; try again when it has finished.',
-      { cause: err },
-    );
-  }
+  const warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
   try {
     return await fn(warehouse);
   } finally {
@@ -119,17 +98,19 @@ function seconds(ms: number): string {
 /**
  * Reads the platform's match rate once after a run that changed the audience and records it on
  * the run. Platforms take minutes to hours to process; on Temporal a durable poll keeps reading
- * (docs/temporal.md). A platform that cannot answer yet does not fail the run.
+ * (docs/temporal.md). A platform that cannot answer yet (a DestinationError) does not fail the
+ * run: the summary says why the rate is missing. Anything else is a failure like any other.
  */
-async function readBackMatchRate(deps: SyncDeps, r: SyncRunResult): Promise<MatchRate | undefined> {
-  const steps = bindSyncSteps(deps);
+async function readBackMatchRate(steps: SyncSteps, r: SyncRunResult): Promise<MatchRate | { unavailable: string }> {
+  let rate: MatchRate;
   try {
-    const rate = await steps.readMatchRate({ runId: r.runId, syncId: r.syncId });
-    await steps.recordMatchRate({ runId: r.runId, syncId: r.syncId }, rate);
-    return rate;
-  } catch {
-    return undefined;
+    rate = await steps.readMatchRate(r);
+  } catch (err) {
+    if (!(err instanceof DestinationError)) throw err;
+    return { unavailable: err.message };
   }
+  await steps.recordMatchRate(r, rate);
+  return rate;
 }
 
 function formatMatchRate(m: MatchRate): string {
@@ -142,7 +123,7 @@ function formatMatchRate(m: MatchRate): string {
 }
 
 function summary(
-  r: SyncRunResult & { reasons: { reason: string; count: number }[]; matchRate?: MatchRate | undefined },
+  r: SyncRunResult & { reasons: { reason: string; count: number }[]; matchRate?: MatchRate | { unavailable: string } | undefined },
   ms: number,
   samples: { added: string[]; removed: string[] },
 ): string {
@@ -157,7 +138,8 @@ function summary(
     lines.push(`  added ${r.added}, removed ${r.removed}, rejected ${r.rejected}, batches ${r.batches}, members ${r.memberCount}, ${seconds(ms)}`);
   }
   for (const { reason, count } of r.reasons) lines.push(`  rejected ${count}: ${reason}`);
-  if (r.matchRate && formatMatchRate(r.matchRate)) lines.push(`  ${formatMatchRate(r.matchRate)}`);
+  if (r.matchRate && 'unavailable' in r.matchRate) lines.push(`  match rate not read: ${r.matchRate.unavailable}`);
+  else if (r.matchRate && formatMatchRate(r.matchRate)) lines.push(`  ${formatMatchRate(r.matchRate)}`);
   if (r.status === 'needs_confirmation') lines.push(`  stopped: ${r.reason ?? ''}`);
   if (r.status === 'failed') lines.push(`  failed: ${r.reason ?? ''}`);
   return `${lines.join('\n')}\n`;

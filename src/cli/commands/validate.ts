@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { validateDestinations } from '../../config/destinations';
+import { validateDestinations } from '../../destinations/registry';
 import { workspaceFrom, type GlobalOptions } from '../context';
 
 export function registerValidate(program: Command): void {

@@ -37,7 +37,13 @@ export class DuckDbDriver implements WarehouseDriver {
       await conn.run("SET TimeZone = 'UTC'");
       return new DuckDbDriver(instance, conn);
     } catch (err) {
-      throw new WarehouseError(`cannot open DuckDB database ${options.path}: ${(err as Error).message}`, { cause: err });
+      const message = (err as Error).message;
+      // One process opens a database file at a time (https://duckdb.org/docs/stable/connect/concurrency).
+      // @duckdb/node-api gives its errors no code, so the lock conflict is known by DuckDB's own wording.
+      const hint = /Conflicting lock is held/.test(message)
+        ? '\nDuckDB lets one process open a database file at a time: another outflow process (a sync run, the worker or serve) is probably using it; try again when it has finished.'
+        : '';
+      throw new WarehouseError(`cannot open DuckDB database ${options.path}: ${message}${hint}`, { cause: err });
     }
   }
 

@@ -12,7 +12,7 @@
 import { appendFileSync, existsSync, statSync } from 'node:fs';
 import type { Workspace } from '../../../src/config/schema';
 import { FileDestination } from '../../../connectors/file/writer';
-import { runSync } from '../../../src/sync/run-sync';
+import { runSync } from '../../../src/sync/steps';
 import { DuckDbDriver } from '../../../src/warehouse/duckdb/driver';
 import { logAck, loggingDestination } from './crash-log';
 import { replayFileAudience } from './file-audience';

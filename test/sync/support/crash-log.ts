@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import type { Destination } from '../../../src/sync/destination';
+import type { Destination } from '../../../src/destinations/contract';
 
 /**
  * Wraps a destination so every send is appended to a JSONL log before it happens, and lets a

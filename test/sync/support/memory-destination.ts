@@ -7,7 +7,7 @@ import {
   type MatchRate,
   type MemberRow,
   type RowResult,
-} from '../../../src/sync/destination';
+} from '../../../src/destinations/contract';
 
 export interface Call {
   op: 'add' | 'remove';

@@ -1,7 +1,7 @@
 /**
- * syncRunWorkflow deliberately changed: the same orchestration with evaluate and diff swapped.
- * Replaying recorded histories against it must fail with a nondeterminism error, which proves
- * the replay tests compare the code with the history.
+ * syncRunWorkflow deliberately changed: the same orchestration, but the audience is looked up
+ * before the segment is evaluated and diffed. Replaying recorded histories against it must fail
+ * with a nondeterminism error, which proves the replay tests compare the code with the history.
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { OutflowActivities } from '../../../src/activities';
@@ -10,18 +10,15 @@ import { orchestrateSyncRun, type SyncRunInput, type SyncRunResult } from '../..
 const acts = proxyActivities<OutflowActivities>({ startToCloseTimeout: '1 minute' });
 
 export async function syncRunWorkflow(input: SyncRunInput): Promise<SyncRunResult> {
+  let audience: { audienceId: string; audienceName: string } | undefined;
   return orchestrateSyncRun(
     {
       startRun: acts.startRun,
-      evaluateSegment: async (run) => {
-        const diff = await acts.computeDiff(run);
-        return { memberCount: diff.added };
+      evaluateAndDiff: async (run) => {
+        audience = await acts.ensureAudience(run);
+        return acts.evaluateAndDiff(run);
       },
-      computeDiff: async (run) => {
-        await acts.evaluateSegment(run);
-        return { added: 0, removed: 0, snapshotCount: 0 };
-      },
-      ensureAudience: acts.ensureAudience,
+      ensureAudience: async (run) => audience ?? acts.ensureAudience(run),
       uploadChanges: acts.uploadChanges,
       commitSnapshot: acts.commitSnapshot,
       finishRun: acts.finishRun,

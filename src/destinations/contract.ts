@@ -1,10 +1,22 @@
-import type { IdentifierKind } from '../config/schema';
+import type { z } from 'zod';
+import type { DestinationType, IdentifierKind } from '../config/schema';
+import type { EncodePool } from '../../connectors/shared/encode-pool';
 
 /**
- * The interface every destination implements (file export, ad platforms, webhooks).
- * Connectors receive *raw* identifier values as stored in the warehouse and normalise/hash
- * them by their platform's own rules (src/identity); they never see internal segment names.
+ * The destination contract: what every connector (connectors/<type>/) implements and all it may
+ * rely on from the core. A connector imports this module, the connector kit (connectors/shared/)
+ * and src/identity, nothing else (eslint enforces it). Which connectors exist, and how a
+ * workspace's destination config becomes a Destination, is the registry's business
+ * (src/destinations/registry.ts).
+ *
+ * Connectors receive *raw* identifier values as stored in the warehouse and normalise/hash them
+ * by their platform's own rules (src/identity); they never see internal segment names.
  */
+
+export type { DestinationType, IdentifierKind } from '../config/schema';
+export { IDENTIFIER_KINDS } from '../config/schema';
+/** Thrown for bad input a connector finds outside its settings schema (e.g. an environment variable). */
+export { UserInputError } from '../config/errors';
 
 /** An audience in the destination, created or found by name (the segment's alias). */
 export interface AudienceRef {
@@ -85,4 +97,40 @@ export class DestinationError extends Error {
   get retryable(): boolean {
     return this.kind === 'retryable' || this.kind === 'rate_limited';
   }
+}
+
+/** What a connector gets besides its settings. */
+export interface ConnectorDeps {
+  /** Folder of the workspace file; relative paths in settings resolve from here. */
+  baseDir: string;
+  /** The workspace's id of this destination, for error messages (`destination "meta-main"`). */
+  destinationId?: string;
+  /** Structured log with secrets and personal data already kept out by the caller. */
+  log?: (event: string, fields?: Record<string, unknown>) => void;
+  /** Injected for tests: fetch implementation and clock. */
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  /** Where large requests are normalised and hashed; default the process's shared pool. */
+  encodePool?: EncodePool;
+}
+
+/**
+ * One destination type. Every connector folder has the same shape: `index.ts` exports a
+ * definition like this one as its default, `api.ts` holds the thin typed client.
+ *
+ * @example
+ * export default { type: 'meta', title: 'Meta Custom Audiences', settingsSchema, secretSettings: ['accessToken'],
+ *   identifiers: ['email', 'phone'], create: (settings, deps) => new MetaDestination(settings, deps) } satisfies ConnectorDefinition<MetaSettings>;
+ */
+export interface ConnectorDefinition<S = Record<string, unknown>> {
+  type: DestinationType;
+  /** Human name for the UI and messages. */
+  title: string;
+  /** Settings schema; strict, so typos are errors at `destinations[i].settings.<key>`. */
+  settingsSchema: z.ZodType<S>;
+  /** Settings keys that hold secrets: never logged, encrypted at rest, masked in the UI. */
+  secretSettings: readonly string[];
+  /** Identifier kinds the platform accepts, in order of preference (one-click default). */
+  identifiers: readonly IdentifierKind[];
+  create(settings: S, deps: ConnectorDeps): Destination;
 }

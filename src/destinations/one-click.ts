@@ -1,6 +1,6 @@
-import { UserInputError } from '../../src/config/errors';
-import { DEFAULT_MAX_REMOVAL_SHARE, DEFAULT_SCHEDULE, type SyncConfig, syncSchema, type Workspace } from '../../src/config/schema';
-import { loadConnector } from '../index';
+import { UserInputError } from '../config/errors';
+import { DEFAULT_MAX_REMOVAL_SHARE, DEFAULT_SCHEDULE, type SyncConfig, syncSchema, type Workspace } from '../config/schema';
+import { loadConnector } from './registry';
 
 /**
  * The sync a one-click toggle creates (SPEC §4): mirror mode, the daily default schedule, the

@@ -1,0 +1,125 @@
+import path from 'node:path';
+import { type Problem, UserInputError } from '../config/errors';
+import { type LoadedWorkspace, zodProblems } from '../config/load';
+import type { DestinationConfig, DestinationType, Workspace } from '../config/schema';
+import type { ConnectorDefinition, Destination } from './contract';
+
+/**
+ * The destination registry: which connectors exist, and how a workspace's destination config
+ * becomes a Destination (settings checked against the connector's own schema, problems pointing
+ * at `destinations[i].settings.<key>`). What a connector implements is the contract
+ * (src/destinations/contract.ts).
+ */
+
+/**
+ * Every destination type Outflow can sync to. Loaded lazily so a command that never talks to
+ * a platform never loads its client. Add one line per connector.
+ */
+const CONNECTORS: Partial<Record<DestinationType, () => Promise<ConnectorDefinition>>> = {
+  file: async () => (await import('../../connectors/file')).default as unknown as ConnectorDefinition,
+  google_ads: async () => (await import('../../connectors/google-ads')).default as unknown as ConnectorDefinition,
+  meta: async () => (await import('../../connectors/meta')).default as unknown as ConnectorDefinition,
+};
+
+export async function loadConnector(type: DestinationType): Promise<ConnectorDefinition | undefined> {
+  const load = CONNECTORS[type];
+  return load ? load() : undefined;
+}
+
+export function knownConnectorTypes(): DestinationType[] {
+  return Object.keys(CONNECTORS) as DestinationType[];
+}
+
+/**
+ * Loads the connector of `destinations[index]` and parses its settings with the connector's own
+ * schema; problems point at `destinations[index].type` or `destinations[index].settings.<key>`.
+ */
+export async function connectorFor(
+  dest: DestinationConfig,
+  index: number,
+): Promise<{ connector?: ConnectorDefinition; settings?: Record<string, unknown>; problems: Problem[] }> {
+  const at = `destinations[${index}]`;
+  const connector = await loadConnector(dest.type);
+  if (!connector) return { problems: [{ path: `${at}.type`, message: `no connector for "${dest.type}" in this version of Outflow` }] };
+  const parsed = connector.settingsSchema.safeParse(dest.settings);
+  if (!parsed.success)
+    return {
+      connector,
+      problems: zodProblems(parsed.error).map((p) => ({
+        path: `${at}.settings${p.path ? `.${p.path}` : ''}`.replace('.settings.[', '.settings['),
+        message: p.message,
+      })),
+    };
+  return { connector, settings: parsed.data, problems: [] };
+}
+
+/** Creates the Destination a workspace's destination config describes. */
+export type DestinationFactory = (config: DestinationConfig) => Promise<Destination>;
+
+/**
+ * The default factory: loads the connector, validates its settings, creates one Destination per
+ * destination id and reuses it (a connector keeps its HTTP agent and limits across runs).
+ *
+ * @example
+ * const destinations = destinationFactory(workspace, loaded.dir);
+ * const meta = await destinations(workspace.destinations[0]);
+ */
+export function destinationFactory(
+  workspace: Workspace,
+  baseDir: string,
+  log?: (event: string, fields?: Record<string, unknown>) => void,
+): DestinationFactory {
+  const made = new Map<string, Promise<Destination>>();
+  return (config) => {
+    let d = made.get(config.id);
+    if (!d) {
+      d = create(workspace, config, baseDir, log);
+      made.set(config.id, d);
+    }
+    return d;
+  };
+}
+
+async function create(
+  workspace: Workspace,
+  config: DestinationConfig,
+  baseDir: string,
+  log?: (event: string, fields?: Record<string, unknown>) => void,
+): Promise<Destination> {
+  const checked = await connectorFor(config, workspace.destinations.findIndex((d) => d.id === config.id));
+  const { connector, settings, problems } = checked;
+  if (!connector || !settings) throw new UserInputError(problems);
+  return connector.create(settings, { baseDir, destinationId: config.id, ...(log ? { log } : {}) });
+}
+
+/**
+ * Checks what the workspace schema alone cannot: each destination's settings against its
+ * connector's own schema, and each sync's identifiers against what the destination accepts and
+ * the entity maps. Async because connectors load lazily.
+ */
+export async function validateDestinations(loaded: LoadedWorkspace): Promise<void> {
+  const { workspace } = loaded;
+  const file = path.relative(process.cwd(), loaded.file) || loaded.file;
+  const problems: Problem[] = [];
+  const accepted = new Map<string, readonly string[]>();
+
+  for (const [i, dest] of workspace.destinations.entries()) {
+    const checked = await connectorFor(dest, i);
+    problems.push(...checked.problems.map((p) => ({ file, ...p })));
+    if (checked.connector) accepted.set(dest.id, checked.connector.identifiers);
+  }
+
+  for (const [i, sync] of workspace.syncs.entries()) {
+    const kinds = accepted.get(sync.destination);
+    const segment = workspace.segments.find((s) => s.id === sync.segment);
+    const entity = workspace.entities.find((e) => e.id === segment?.entity);
+    if (!kinds || !entity || !sync.identifiers) continue;
+    sync.identifiers.forEach((kind, j) => {
+      if (!kinds.includes(kind))
+        problems.push({ file, path: `syncs[${i}].identifiers[${j}]`, message: `destination "${sync.destination}" does not accept ${kind} (it accepts ${kinds.join(', ')})` });
+      else if (!entity.identifiers[kind])
+        problems.push({ file, path: `syncs[${i}].identifiers[${j}]`, message: `entity "${entity.id}" maps no ${kind} column (entities[].identifiers.${kind})` });
+    });
+  }
+  if (problems.length > 0) throw new UserInputError(problems);
+}

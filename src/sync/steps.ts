@@ -1,0 +1,433 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { UserInputError } from '../config/errors';
+import type { DestinationConfig, IdentifierKind, SegmentConfig, SyncConfig, Workspace } from '../config/schema';
+import type { Destination, MatchRate } from '../destinations/contract';
+import type { DestinationFactory } from '../destinations/registry';
+import { compileMembers } from '../segments';
+import { generateAlias } from '../segments/alias';
+import { loadCatalog } from '../segments/load-catalog';
+import { acknowledgedBatches, applyDiffToSnapshot, dropRunTables, materialiseDiff, rejectionReasons, sampleChanges } from '../state/run-tables';
+import { acquireSyncLock, getRun, insertRun, listRuns, releaseSyncLock, renewSyncLock, type SyncRunRow, updateRun } from '../state/runs';
+import { ensureStateSchema, type StateSql } from '../state/state-sql';
+import type { WarehouseDriver } from '../warehouse/driver';
+import {
+  type DiffSummary,
+  type FinishInput,
+  orchestrateSyncRun,
+  type RunRef,
+  type StartedRun,
+  type SyncRunInput,
+  type SyncRunResult,
+  type SyncRunSteps,
+  type UploadSummary,
+} from './orchestrate';
+import { DEFAULT_RETRY, type RetryPolicy, type UploadProgress, uploadDiff, withRetry } from './upload';
+
+/**
+ * What the steps of a sync run need. The CLI passes real ones; the Temporal worker passes its
+ * own; tests pass a controllable clock, sleep and destination factory.
+ */
+export interface SyncDeps {
+  warehouse: WarehouseDriver;
+  workspace: Workspace;
+  /** Creates the Destination of a destination config (the registry's `destinationFactory`). */
+  destinations: DestinationFactory;
+  clock?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  /** Structured events; never given personal data or secrets. */
+  log?: (event: string, fields?: Record<string, unknown>) => void;
+  onProgress?: (p: UploadProgress) => void;
+  /** Dry runs receive a few person ids of each side of the diff here. */
+  onDiffSample?: (sample: { runId: string; added: string[]; removed: string[] }) => void;
+  /** How the steps retry a failing destination call (default DEFAULT_RETRY). */
+  retry?: RetryPolicy;
+  /**
+   * Who retries a single destination call (find or create the audience): the step (default), or
+   * the orchestrator around it. The Temporal activities say `orchestrator`: Temporal's activity
+   * retry owns those calls there, and the step tries once (docs/temporal.md "Who retries").
+   */
+  singleCallsRetriedBy?: 'step' | 'orchestrator';
+  /** Lock holder identity; defaults to this host and process. */
+  host?: string;
+  pid?: number;
+  /** How long a lock stays valid without renewal (other hosts take over after it). */
+  leaseMs?: number;
+}
+
+/** What an upload gets from the caller around it (the Temporal activity, a progress bar). */
+export interface UploadOptions {
+  /** After each acknowledged batch. */
+  onProgress?(progress: UploadProgress): void;
+  /** Once aborted, no further batch is sent; the upload ends with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Every step of a sync run, and the reads after it: the match rate, the run report. */
+export interface SyncSteps extends SyncRunSteps {
+  uploadChanges(run: StartedRun & { kind: 'add' | 'remove' }, options?: UploadOptions): Promise<UploadSummary>;
+  /** Reads back once what the platform reports for the audience of this run's sync (its own, or the sync's last). */
+  readMatchRate(ref: RunRef): Promise<MatchRate>;
+  /** Records the match rate on the run (`sync_runs.match_rate`). */
+  recordMatchRate(ref: RunRef, rate: MatchRate): Promise<void>;
+  /** Rows the destination rejected in this run, counted by reason (for the run report). */
+  rejectionReasons(ref: RunRef): Promise<{ reason: string; count: number }[]>;
+}
+
+export const DEFAULT_LEASE_MS = 10 * 60_000;
+const DRY_RUN_SAMPLE = 10;
+/** Runs whose context one process keeps at once; a run finished elsewhere leaves its entry behind. */
+const MAX_OPEN_RUNS = 64;
+const ONE_TRY: RetryPolicy = { ...DEFAULT_RETRY, maxAttempts: 1 };
+
+/** What a run works with, resolved once per run: its sync, segment and destination. */
+interface RunContext {
+  sync: SyncConfig;
+  segment: SegmentConfig;
+  destinationConfig: DestinationConfig;
+  destination: Destination;
+}
+
+/**
+ * Identifier kinds a sync sends: its `identifiers`, or every kind the destination accepts that
+ * the entity maps to a column.
+ */
+export function syncIdentifiers(ws: Workspace, sync: SyncConfig, accepted: readonly IdentifierKind[]): IdentifierKind[] {
+  const index = ws.syncs.indexOf(sync);
+  const segment = ws.segments.find((s) => s.id === sync.segment)!;
+  const entity = ws.entities.find((e) => e.id === segment.entity)!;
+  if (sync.identifiers) {
+    sync.identifiers.forEach((kind, i) => {
+      const path = `syncs[${index}].identifiers[${i}]`;
+      if (!accepted.includes(kind))
+        throw new UserInputError([{ path, message: `destination "${sync.destination}" does not accept "${kind}" (it accepts ${accepted.join(', ')})` }]);
+      if (!entity.identifiers[kind])
+        throw new UserInputError([{ path, message: `entity "${entity.id}" maps no column to "${kind}" (entities[].identifiers)` }]);
+    });
+    return [...sync.identifiers];
+  }
+  const kinds = accepted.filter((k) => entity.identifiers[k] !== undefined);
+  if (kinds.length === 0)
+    throw new UserInputError([
+      {
+        path: `syncs[${index}]`,
+        message: `entity "${entity.id}" maps none of the identifiers destination "${sync.destination}" accepts (${accepted.join(', ')})`,
+      },
+    ]);
+  return kinds;
+}
+
+/** Run ids sort by start time: `20261122T060102123Z-3fa9c1`. */
+export function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+function parseAsOf(value: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new UserInputError([{ path: '--as-of', message: `not an ISO-8601 timestamp: "${value}"` }]);
+  return d;
+}
+
+function parseKinds(value: string | null): IdentifierKind[] {
+  return value ? (value.split(',') as IdentifierKind[]) : [];
+}
+
+/**
+ * The steps of a sync run and the reads around it: the only implementation. The CLI runs them
+ * with `orchestrateSyncRun(createSyncSteps(deps), input)` (`runSync`), the Temporal activities
+ * wrap them (src/activities), and every other caller does the same.
+ *
+ * @example
+ * const steps = createSyncSteps({ warehouse, workspace, destinations: destinationFactory(workspace, dir) });
+ * const result = await orchestrateSyncRun(steps, { syncId: 'buyers-meta', asOf: new Date().toISOString() });
+ * const rate = await steps.readMatchRate(result);
+ */
+export function createSyncSteps(deps: SyncDeps): SyncSteps {
+  const { warehouse, workspace } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const host = deps.host ?? hostname();
+  const pid = deps.pid ?? process.pid;
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  const retry = deps.retry ?? DEFAULT_RETRY;
+  const singleCallRetry = deps.singleCallsRetriedBy === 'orchestrator' ? ONE_TRY : retry;
+  const log = (event: string, fields?: Record<string, unknown>) => deps.log?.(event, fields);
+  const state = (): Promise<StateSql> => ensureStateSchema(warehouse, workspace.stateSchema);
+
+  const resolve = async (syncId: string): Promise<RunContext> => {
+    const sync = workspace.syncs.find((s) => s.id === syncId);
+    if (!sync) {
+      const known = workspace.syncs.map((s) => s.id).join(', ') || 'none';
+      throw new UserInputError([{ path: 'syncs', message: `unknown sync "${syncId}" (known: ${known})` }]);
+    }
+    const destinationConfig = workspace.destinations.find((d) => d.id === sync.destination)!;
+    return { sync, segment: workspace.segments.find((s) => s.id === sync.segment)!, destinationConfig, destination: await deps.destinations(destinationConfig) };
+  };
+  const contexts = new Map<string, Promise<RunContext>>();
+  const remember = (runId: string, context: Promise<RunContext>): Promise<RunContext> => {
+    contexts.set(runId, context);
+    if (contexts.size > MAX_OPEN_RUNS) contexts.delete(contexts.keys().next().value!);
+    // A context that failed to resolve (a destination that could not be built) is tried again next time.
+    context.catch(() => contexts.delete(runId)).catch(() => undefined);
+    return context;
+  };
+  /** The run's context, resolved once per run (and again only on a worker that has not seen the run). */
+  const contextOf = (ref: RunRef): Promise<RunContext> => contexts.get(ref.runId) ?? remember(ref.runId, resolve(ref.syncId));
+
+  let renewed: { runId: string; at: number } | undefined;
+  /** Renews the run's lock; throws if another process took it over. */
+  const heartbeat = async (s: StateSql, ref: RunRef): Promise<void> => {
+    // Renewing is a warehouse write; within one process, once per tenth of the lease is enough.
+    const now = Date.now();
+    if (renewed?.runId === ref.runId && now - renewed.at < leaseMs / 10) return;
+    renewed = { runId: ref.runId, at: now };
+    const ok = await renewSyncLock(s, { ...ref, host, pid, now: clock(), leaseMs });
+    if (!ok) throw new Error(`run ${ref.runId} lost the lock of sync "${ref.syncId}" to another process`);
+  };
+  /** The run's row, after renewing its lock. */
+  const runRow = async (s: StateSql, ref: RunRef): Promise<SyncRunRow> => {
+    await heartbeat(s, ref);
+    const row = await getRun(s, ref.runId);
+    if (!row) throw new Error(`run ${ref.runId} of sync "${ref.syncId}" is not in ${s.schema}.${s.t.runs.name}`);
+    return row;
+  };
+  const started = (row: SyncRunRow, ctx: RunContext, resumed: boolean): StartedRun => ({
+    runId: row.runId,
+    syncId: row.syncId,
+    asOf: row.asOf.toISOString(),
+    mode: row.mode,
+    maxRemovalShare: ctx.sync.maxRemovalShare,
+    allowEmpty: ctx.sync.allowEmpty,
+    resumed,
+    confirmRemovals: row.confirmRemovals,
+  });
+  const summaryOf = (row: SyncRunRow): DiffSummary => ({
+    memberCount: row.memberCount ?? 0,
+    added: row.added ?? 0,
+    removed: row.removed ?? 0,
+    snapshotCount: row.snapshotCount ?? 0,
+  });
+  /** The audience the sync's latest run that reached the destination used. */
+  const lastAudience = async (s: StateSql, syncId: string): Promise<{ id: string | null; name: string } | undefined> => {
+    const b = s.binder();
+    const [last] = await s.query<{ audience_id: string | null; audience_name: string }>('audience-last', { syncId: b.bind(syncId) }, b);
+    return last ? { id: last.audience_id, name: last.audience_name } : undefined;
+  };
+
+  const steps: SyncSteps = {
+    async startRun(input) {
+      const context = resolve(input.syncId);
+      const ctx = await context;
+      const asOf = parseAsOf(input.asOf);
+      const kinds = syncIdentifiers(workspace, ctx.sync, ctx.destination.acceptedIdentifiers);
+      const s = await state();
+      const now = clock();
+      const runId = newRunId(now);
+      const takenOver = await acquireSyncLock(s, { syncId: ctx.sync.id, runId, host, pid, now, leaseMs });
+      if (takenOver) log('lock_taken_over', { syncId: ctx.sync.id, fromRunId: takenOver.runId, fromPid: takenOver.pid, fromHost: takenOver.host });
+      try {
+        let resume: SyncRunRow | undefined;
+        for (const row of await listRuns(s, ctx.sync.id, { status: 'syncing' })) {
+          const resumable = row.phase !== 'started' && !row.dryRun;
+          if (resumable && !input.dryRun && !resume) {
+            resume = row;
+            continue;
+          }
+          // A resumable run waits for the next real run; a dry run never takes it over.
+          if (resumable) continue;
+          await updateRun(s, row.runId, {
+            status: row.dryRun ? 'dry_run' : 'failed',
+            error: `interrupted before its diff was complete; superseded by run ${runId}`,
+            finishedAt: now,
+            updatedAt: now,
+          });
+          await dropRunTables(s, row.runId);
+        }
+        if (resume) {
+          await renewSyncLock(s, { syncId: ctx.sync.id, runId, newRunId: resume.runId, host, pid, now, leaseMs });
+          await updateRun(s, resume.runId, { updatedAt: now });
+          log('run_resumed', { syncId: ctx.sync.id, runId: resume.runId, phase: resume.phase });
+          void remember(resume.runId, context);
+          return started(resume, ctx, true);
+        }
+        const row: SyncRunRow = {
+          runId,
+          syncId: ctx.sync.id,
+          status: 'syncing',
+          startedAt: now,
+          finishedAt: null,
+          added: null,
+          removed: null,
+          rejected: null,
+          matchRate: null,
+          segmentId: ctx.segment.id,
+          asOf,
+          mode: ctx.sync.mode,
+          phase: 'started',
+          confirmRemovals: input.confirmRemovals ?? false,
+          dryRun: input.dryRun ?? false,
+          identifiers: kinds.join(','),
+          memberCount: null,
+          snapshotCount: null,
+          changed: null,
+          batches: null,
+          batchSize: null,
+          audienceId: null,
+          audienceName: null,
+          error: null,
+          updatedAt: now,
+        };
+        await insertRun(s, row);
+        log('run_started', { syncId: ctx.sync.id, runId, asOf: row.asOf.toISOString(), dryRun: row.dryRun });
+        void remember(runId, context);
+        return started(row, ctx, false);
+      } catch (err) {
+        await releaseSyncLock(s, ctx.sync.id, runId).catch(() => undefined);
+        throw err;
+      }
+    },
+
+    async evaluateAndDiff(run) {
+      const s = await state();
+      const row = await runRow(s, run);
+      if (row.phase === 'started') {
+        const kinds = parseKinds(row.identifiers);
+        const catalog = await loadCatalog(warehouse, workspace);
+        const query = compileMembers(workspace, row.segmentId, { dialect: warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog });
+        const t0 = Date.now();
+        const counts = await materialiseDiff(s, { runId: row.runId, syncId: row.syncId, query, kinds });
+        // Only now is the diff complete: a run that crashed before this line is superseded, not resumed.
+        await updateRun(s, row.runId, { phase: 'diffed', ...counts, updatedAt: clock() });
+        Object.assign(row, counts, { phase: 'diffed' });
+        const { memberCount, added, removed, changed } = counts;
+        log('diff_computed', { runId: row.runId, memberCount, added, removed, changed, ms: Date.now() - t0 });
+      }
+      if (row.dryRun && deps.onDiffSample) {
+        const added = await sampleChanges(s, row.runId, 'add', DRY_RUN_SAMPLE);
+        const removed = row.mode === 'mirror' ? await sampleChanges(s, row.runId, 'remove', DRY_RUN_SAMPLE) : [];
+        deps.onDiffSample({ runId: row.runId, added, removed });
+      }
+      return summaryOf(row);
+    },
+
+    async ensureAudience(run) {
+      const s = await state();
+      const row = await runRow(s, run);
+      if (row.audienceId && row.audienceName) return { audienceId: row.audienceId, audienceName: row.audienceName };
+      const ctx = await contextOf(run);
+      // The alias is the only name that leaves Outflow; without one, the sync keeps the random name it got first.
+      const name = ctx.sync.audienceName ?? ctx.segment.alias ?? (await lastAudience(s, row.syncId))?.name ?? generateAlias();
+      const audience = await withRetry(() => ctx.destination.createAudience({ name }), { sleep, policy: singleCallRetry });
+      await updateRun(s, row.runId, { audienceId: audience.id, audienceName: audience.name, updatedAt: clock() });
+      return { audienceId: audience.id, audienceName: audience.name };
+    },
+
+    async uploadChanges(run, options = {}) {
+      const s = await state();
+      const row = await runRow(s, run);
+      const total = (run.kind === 'add' ? row.added : row.removed) ?? 0;
+      if (total === 0 || (run.kind === 'remove' && row.mode !== 'mirror')) return { kind: run.kind, batches: 0, skippedBatches: 0, sent: 0, rejected: 0 };
+      if (!row.audienceId || !row.audienceName) throw new Error(`run ${row.runId} has no audience yet (ensureAudience first)`);
+      const { destination } = await contextOf(run);
+      let batchSize = row.batchSize;
+      if (batchSize === null) {
+        batchSize = destination.batchLimit;
+        await updateRun(s, row.runId, { batchSize, updatedAt: clock() });
+      }
+      let lastBeat = Date.now();
+      const summary = await uploadDiff({
+        state: s,
+        runId: row.runId,
+        kind: run.kind,
+        kinds: parseKinds(row.identifiers),
+        total,
+        batchSize,
+        acknowledged: await acknowledgedBatches(s, row.runId),
+        destination,
+        audience: { id: row.audienceId, name: row.audienceName },
+        clock,
+        sleep,
+        retry,
+        ...(deps.log ? { log: deps.log } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (p) => {
+          deps.onProgress?.(p);
+          options.onProgress?.(p);
+        },
+        heartbeat: async () => {
+          if (Date.now() - lastBeat < leaseMs / 4) return;
+          lastBeat = Date.now();
+          await heartbeat(s, row);
+        },
+      });
+      log('upload_done', { runId: row.runId, kind: run.kind, batches: summary.batches, skipped: summary.skippedBatches, sent: summary.sent, rejected: summary.rejected });
+      return summary;
+    },
+
+    async commitSnapshot(run) {
+      const s = await state();
+      const row = await runRow(s, run);
+      if (row.phase === 'committed') return;
+      if (row.phase !== 'diffed') throw new Error(`run ${run.runId} cannot commit before its diff is complete`);
+      // Read before the transaction (some engines read nothing inside one); the run's lock keeps
+      // any other process from committing it meanwhile.
+      await warehouse.transaction(async (tx) => {
+        await applyDiffToSnapshot(s, { runId: row.runId, syncId: row.syncId, mode: row.mode, kinds: parseKinds(row.identifiers) }, tx);
+        await updateRun(s, row.runId, { phase: 'committed', updatedAt: clock() }, tx);
+      });
+      log('snapshot_committed', { runId: run.runId });
+    },
+
+    async finishRun(input: FinishInput) {
+      const s = await state();
+      const now = clock();
+      await updateRun(s, input.runId, {
+        status: input.status,
+        finishedAt: now,
+        updatedAt: now,
+        error: input.error ?? null,
+        ...(input.added !== undefined ? { added: input.added } : {}),
+        ...(input.removed !== undefined ? { removed: input.removed } : {}),
+        ...(input.rejected !== undefined ? { rejected: input.rejected } : {}),
+        ...(input.batches !== undefined ? { batches: input.batches } : {}),
+      });
+      await dropRunTables(s, input.runId);
+      await releaseSyncLock(s, input.syncId, input.runId);
+      contexts.delete(input.runId);
+      log('run_finished', { syncId: input.syncId, runId: input.runId, status: input.status });
+    },
+
+    async readMatchRate(ref) {
+      const s = await state();
+      const row = await getRun(s, ref.runId);
+      // A run that changed nothing reached no audience: read the one the sync's runs last sent to.
+      const audience = row?.audienceId && row.audienceName ? { id: row.audienceId, name: row.audienceName } : await lastAudience(s, ref.syncId);
+      if (!audience?.id) throw new Error(`sync "${ref.syncId}" has no audience to read a match rate from yet (run ${ref.runId})`);
+      const { destination } = await contextOf(ref);
+      return destination.readMatchRate({ id: audience.id, name: audience.name });
+    },
+
+    async recordMatchRate(ref, rate) {
+      // Platforms that only report a size leave match_rate empty rather than guessed.
+      if (rate.matchRate !== undefined) await updateRun(await state(), ref.runId, { matchRate: rate.matchRate, updatedAt: clock() });
+      log('match_rate_recorded', { runId: ref.runId, syncId: ref.syncId, status: rate.status, matchRate: rate.matchRate, audienceSize: rate.audienceSize });
+    },
+
+    async rejectionReasons(ref) {
+      return rejectionReasons(await state(), ref.runId);
+    },
+  };
+  return steps;
+}
+
+/**
+ * Runs one sync in this process (the CLI, the demo, later the API and the scheduler): the same
+ * ordered steps as the Temporal workflow.
+ *
+ * @example
+ * const result = await runSync({ warehouse, workspace, destinations: destinationFactory(workspace, dir) },
+ *   { syncId: 'buyers-file', asOf: new Date().toISOString() });
+ */
+export function runSync(deps: SyncDeps, input: SyncRunInput): Promise<SyncRunResult> {
+  return orchestrateSyncRun(createSyncSteps(deps), input);
+}
