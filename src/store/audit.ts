@@ -119,9 +119,11 @@ export function definitionDiff(
 ): AuditDiff {
   const b = before === null ? null : redact(kind, before, secretKeys);
   const a = after === null ? null : redact(kind, after, secretKeys);
-  if (b && a && kind === 'segment') summariseMemberChange(before as { members?: string[] }, after as { members?: string[] }, b, a);
   if (b === null || a === null) return { before: b, after: a };
-  const changed = changedPart(b, a);
+  const { members: _b, ...bRest } = b;
+  const { members: _a, ...aRest } = a;
+  const changed = changedPart(bRest, aRest);
+  if (kind === 'segment') memberChange(before as { members?: string[] }, after as { members?: string[] }, changed);
   // Secrets are redacted to the same text on both sides: compare their sealed forms instead.
   if (kind === 'destination')
     markChangedSecrets(before as { settings?: Record<string, unknown> }, after as { settings?: Record<string, unknown> }, changed, secretKeys);
@@ -136,20 +138,18 @@ function redact(kind: DefinitionKind, body: object, secretKeys: SecretKeys): Rec
   return out;
 }
 
-function summariseMemberChange(
-  before: { members?: string[] },
-  after: { members?: string[] },
-  b: Record<string, unknown>,
-  a: Record<string, unknown>,
-): void {
-  if (!before.members || !after.members) return;
-  const old = new Set(before.members);
-  const now = new Set(after.members);
-  const added = after.members.filter((m) => !old.has(m)).length;
-  const removed = before.members.filter((m) => !now.has(m)).length;
-  if (added + removed === 0) return;
-  b.members = { count: before.members.length };
-  a.members = { count: after.members.length, added, removed };
+/** A static segment's member change as counts: person keys stay out of the audit log. */
+function memberChange(before: { members?: string[] }, after: { members?: string[] }, diff: AuditDiff): void {
+  if (canonicalJson(before.members) === canonicalJson(after.members)) return;
+  const old = new Set(before.members ?? []);
+  const now = new Set(after.members ?? []);
+  diff.before = { ...diff.before, members: before.members ? { count: before.members.length } : null };
+  diff.after = {
+    ...diff.after,
+    members: after.members
+      ? { count: after.members.length, added: [...now].filter((m) => !old.has(m)).length, removed: [...old].filter((m) => !now.has(m)).length }
+      : null,
+  };
 }
 
 function markChangedSecrets(

@@ -32,22 +32,22 @@ export async function openLightDb(location: StoreLocation, trace?: StatementTrac
     };
   }
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: location.connectionString, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    await client.query(`SET search_path TO ${quoteIdentifier(location.schema)}`);
-  } catch (err) {
-    await client.end();
-    throw err;
-  }
+  // The schema goes in the startup packet (`options`), so every pooled session starts in it. A
+  // connection string's own `?options=` would take precedence (pg merges the string last).
+  const pool = new pg.Pool({
+    connectionString: location.connectionString,
+    options: `-c search_path=${quoteIdentifier(location.schema)}`,
+    connectionTimeoutMillis: 10_000,
+    max: 4,
+  });
   return {
     all: async <T>(sql: string, params: readonly unknown[] = []) => {
       trace?.(sql);
       let n = 0;
-      const result = await client.query(sql.replace(/\?/g, () => `$${++n}`), [...params]);
+      const result = await pool.query(sql.replace(/\?/g, () => `$${++n}`), [...params]);
       return result.rows as T[];
     },
-    close: () => client.end(),
+    close: () => pool.end(),
   };
 }
 
