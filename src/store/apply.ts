@@ -174,7 +174,7 @@ function plan(
       }
       const changes = changedKeys(cur.body, stored);
       if (cur.managedBy !== 'file') changes.push('managedBy');
-      if (cur.position !== position) changes.push('position');
+      else if (cur.position !== position) changes.push('position');
       if (changes.length === 0) {
         lines.push({ action: 'unchanged', kind, id: body.id, changes });
         result.push(cur);

@@ -45,7 +45,8 @@ export async function exportWorkspace(defs: Definitions, fileText: string): Prom
       exported++;
     }
   }
-  return { yaml: doc.toString({ lineWidth: 0 }), exported, secretVariables };
+  const yaml = doc.toString({ lineWidth: 0 });
+  return { yaml: yaml.endsWith('\n') ? yaml : `${yaml}\n`, exported, secretVariables };
 }
 
 /** A destination with each secret (sealed, or any value of a secret setting) replaced by a `${env:NAME}` reference. */
