@@ -84,7 +84,7 @@ export function definitionsFingerprint(text: string, workspace: Workspace): stri
 type Desired = { [K in DefinitionKind]: DefinitionBodies[K][] };
 
 function desiredOf(loaded: LoadedWorkspace, text: string): Desired {
-  const raw = parseYaml(text) as { destinations?: { id?: unknown; settings?: Record<string, unknown> }[] } | null;
+  const raw = (loaded.source ?? parseYaml(text)) as { destinations?: { id?: unknown; settings?: Record<string, unknown> }[] } | null;
   const rawSettings = new Map((raw?.destinations ?? []).map((d) => [d.id, d.settings ?? {}]));
   const ws = loaded.workspace;
   return {
