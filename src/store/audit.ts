@@ -87,6 +87,17 @@ export class AuditLog {
     this.#knex = knex;
   }
 
+  /**
+   * Records entries for changes that are not definition writes (those record themselves), e.g. a
+   * run started or removals confirmed through the API.
+   *
+   * @example
+   * await store.audit.record({ name: 'marketing-bot' }, [{ action: 'update', objectType: 'sync', objectId: 'buyers-meta', diff: { before: { enabled: false }, after: { enabled: true } } }]);
+   */
+  async record(actor: Actor, entries: readonly NewAuditEntry[]): Promise<void> {
+    await writeAudit(await this.#knex(), actor, entries);
+  }
+
   async list(opts: { limit?: number; before?: number; objectType?: AuditObjectType; objectId?: string } = {}): Promise<AuditEntry[]> {
     const knex = await this.#knex();
     let q = knex<AuditRow>('audit_log').select('*').orderBy('id', 'desc').limit(Math.min(Math.max(opts.limit ?? 50, 1), 1000));

@@ -105,12 +105,27 @@ export async function isMigrated(db: LightDb): Promise<boolean> {
   return MIGRATIONS.every((m) => done.has(m.name));
 }
 
-/** Runs the migrations that have not run yet (knex takes a lock, so two processes cannot both run them). */
+/**
+ * Runs the migrations that have not run yet. knex takes a lock, so of two processes opening a new
+ * store at once one migrates and the other fails; that one waits until the migrations are done.
+ */
 export async function migrate(knex: Knex, location: StoreLocation): Promise<void> {
-  if (location.type === 'postgres' && location.schema !== 'public')
-    await knex.raw(`create schema if not exists ${quoteIdentifier(location.schema)}`);
-  await knex.migrate.latest({ migrationSource });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (location.type === 'postgres' && location.schema !== 'public')
+        await knex.raw(`create schema if not exists ${quoteIdentifier(location.schema)}`);
+      await knex.migrate.latest({ migrationSource });
+      return;
+    } catch (err) {
+      if (attempt >= MIGRATE_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const [, pending] = (await knex.migrate.list({ migrationSource }).catch(() => [[], MIGRATIONS])) as [unknown[], unknown[]];
+      if (pending.length === 0) return;
+    }
+  }
 }
+
+const MIGRATE_ATTEMPTS = 50;
 
 function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

@@ -3,7 +3,7 @@
  * Everything the CLI, the worker and the server need of it is exported here.
  */
 export { type ApplyOptions, type ApplyResult, applyWorkspace, definitionsFingerprint, formatPlan, type PlanAction, type PlanLine } from './apply';
-export { type Actor, type AuditAction, type AuditDiff, type AuditEntry, AuditLog, type AuditObjectType } from './audit';
+export { type Actor, type AuditAction, type AuditDiff, type AuditEntry, AuditLog, type AuditObjectType, type NewAuditEntry } from './audit';
 export { checkDefinitions, type DefinitionProblem } from './check';
 export { DEFINITION_KINDS, type DefinitionKind, type Definitions, type ManagedBy, type StoredObject } from './definitions';
 export { ConflictError, ManagedByFileError, NotFoundError } from './errors';

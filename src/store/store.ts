@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { DestinationConfig, StoreConfig, Workspace } from '../config/schema';
 import { AuditLog } from './audit';
 import { isMigrated, type LightDb, migrate, openKnex, openLightDb, type StatementTrace } from './connection';
-import { type Definitions, readDefinitions } from './definitions';
+import { DEFINITION_COLUMNS, type DefinitionRow, type Definitions, readDefinitions, rowToObject } from './definitions';
 import { storeLocation, type StoreLocation } from './location';
 import { DefinitionRepository } from './repository';
 import { RunRepository } from './runs';
@@ -139,6 +139,12 @@ export class Store {
       destinations: defs.destination.map((o) => this.resolveDestination(o.body)),
       syncs: defs.sync.map((o) => o.body),
     };
+  }
+
+  /** One destination with its settings ready for its connector (`POST /destinations/{id}/test`), or undefined. */
+  async resolvedDestination(id: string): Promise<DestinationConfig | undefined> {
+    const [row] = await (await this.light()).all<DefinitionRow>(`select ${DEFINITION_COLUMNS} from destinations where id = ?`, [id]);
+    return row ? this.resolveDestination(rowToObject('destination', row).body) : undefined;
   }
 
   /** A destination with its settings ready for its connector. Never log the result. */

@@ -92,6 +92,23 @@ describe('outflow apply', () => {
   });
 });
 
+describe('a new store opened by several commands at once', () => {
+  it('is migrated and applied once; every command succeeds', async () => {
+    fx = new StoreFixture('sqlite');
+    fx.write(BASE_DEFINITIONS);
+    const runs = await Promise.all([1, 2, 3].map(() => outflow(fx, ['segments', 'list'])));
+    expect(runs.map((r) => [r.code, r.stderr])).toEqual([
+      [0, ''],
+      [0, ''],
+      [0, ''],
+    ]);
+    const audit = await (await fx.store()).audit.list({ limit: 100 });
+    expect(audit.map((e) => `${e.action} ${e.objectType} ${e.objectId}`).sort()).toEqual(
+      ['create destination out', 'create entity person', 'create segment big-co', 'create segment vips', 'create sync vip-file'].sort(),
+    );
+  });
+});
+
 describe('outflow tokens', () => {
   it('creates a token printed once, lists without it, revokes; bad input exits 2', async () => {
     fx = new StoreFixture('sqlite');
