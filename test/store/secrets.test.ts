@@ -53,6 +53,9 @@ syncs:`,
       'meta-ui': uiToken,
     });
 
+    expect((await store.resolvedDestination('meta-ui'))!.settings).toEqual({ adAccountId: 'act_3', accessToken: uiToken });
+    expect(await store.resolvedDestination('nope')).toBeUndefined();
+
     // `{"set": true}` keeps the stored secret; the audit log shows that a secret changed, never its value.
     await store.destinations.update('meta-ui', { id: 'meta-ui', type: 'meta', settings: { adAccountId: '4', accessToken: { set: true } } }, { version: 1 }, ui);
     expect((await store.workspace(fx.load(env).workspace)).destinations.find((d) => d.id === 'meta-ui')!.settings.accessToken).toBe(uiToken);

@@ -84,7 +84,7 @@ describe.each(backends)('store on %s', (backend) => {
       // The file now defines "later" too: it becomes file-managed.
       fx.write(BASE_DEFINITIONS.replace('destinations:', `  - {id: later, entity: person, name: From the file, type: everyone}\ndestinations:`));
       const result = await fx.apply(store);
-      expect(result.lines.find((l) => l.id === 'later')).toEqual({ action: 'update', kind: 'segment', id: 'later', changes: ['name', 'type', 'rules', 'managedBy', 'position'] });
+      expect(result.lines.find((l) => l.id === 'later')).toEqual({ action: 'update', kind: 'segment', id: 'later', changes: ['name', 'type', 'rules', 'managedBy'] });
       expect(result.uiManaged).toBe(1);
       expect(await store.segments.get('later')).toMatchObject({ managedBy: 'file', version: 2 });
 
@@ -202,6 +202,8 @@ describe.each(backends)('store on %s', (backend) => {
       expect(created).toMatchObject({ action: 'create', diff: { before: null, after: { id: 'ui-sync', segment: 'big-co' } } });
       expect((await store.audit.list({ before: created!.id, limit: 100 })).every((e) => e.id < created!.id)).toBe(true);
       expect((await store.audit.list({ objectType: 'segment', objectId: 'vips' })).map((e) => e.actor)).toEqual(['apply']);
+      await store.audit.record(ui, [{ action: 'update', objectType: 'sync', objectId: 'vip-file', diff: { before: { enabled: true }, after: { enabled: false } } }]);
+      expect((await store.audit.list({ limit: 1 }))[0]).toMatchObject({ actor: 'marketing-bot', objectId: 'vip-file', diff: { after: { enabled: false } } });
     });
 
     it("summarises a static segment's members instead of listing person keys", async () => {
