@@ -25,8 +25,8 @@ export async function workspaceFrom(opts: GlobalOptions): Promise<LoadedWorkspac
 
 /** On a terminal, says that the command applied a changed workspace file (the audit log has the details). */
 function noteApplied(file: string, r: ApplyResult): void {
-  if (!showProgress()) return;
   const c = r.counts;
+  if (!showProgress() || c.create + c.update + c.delete === 0) return;
   process.stderr.write(`${path.basename(file)} applied to the store: ${c.create} created, ${c.update} updated, ${c.delete} deleted\n`);
 }
 

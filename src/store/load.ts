@@ -66,7 +66,9 @@ export async function loadWorkspaceThroughStore(file: string, options: LoadThrou
   const store = await openStoreFor(loaded, { env, ...(options.trace ? { trace: options.trace } : {}) });
   try {
     await applyIfChanged(store, loaded, options);
-    return { ...loaded, workspace: await store.workspace(loaded.workspace) };
+    // `source` is the file's; what this returns is the store's workspace.
+    const { source: _file, ...settings } = loaded;
+    return { ...settings, workspace: await store.workspace(loaded.workspace) };
   } finally {
     await store.close();
   }
