@@ -3,10 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BASE_DEFINITIONS, StoreFixture, storeBackends } from './support';
+import { BASE_DEFINITIONS, StoreFixture } from './support';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/outflow.js');
-const backends = await storeBackends();
 const STACK_LINE = /^\s+at /m;
 
 interface Run {
@@ -140,9 +139,9 @@ describe('outflow tokens', () => {
   });
 });
 
-describe.each(backends)('outflow export (%s store)', (backend) => {
+describe('outflow export', () => {
   it('writes the UI objects into the workspace file, secrets as references; validate and apply accept it', async () => {
-    fx = new StoreFixture(backend);
+    fx = new StoreFixture('sqlite');
     fx.write(BASE_DEFINITIONS);
     expect((await outflow(fx, ['apply'])).code).toBe(0);
     const token = `EAAB${randomBytes(16).toString('hex')}`;

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserInputError } from '../../src/config/errors';
+import { parseWorkspace } from '../../src/config/load';
 import type { SegmentConfig, SyncConfig } from '../../src/config/schema';
-import { ConflictError, loadWorkspaceThroughStore, ManagedByFileError, NotFoundError, OpenRunError } from '../../src/store';
+import { ConflictError, exportWorkspace, loadWorkspaceThroughStore, ManagedByFileError, NotFoundError, OpenRunError } from '../../src/store';
 import { BASE_DEFINITIONS, isWrite, StoreFixture, storeBackends } from './support';
 
 const backends = await storeBackends();
@@ -151,6 +153,25 @@ describe.each(backends)('store on %s', (backend) => {
       const used = await store.segments.delete('ui-seg', {}, ui).catch((e: unknown) => e);
       expect(used).toBeInstanceOf(ConflictError);
       expect((used as Error).message).toBe('cannot delete segment "ui-seg": sync "ui-sync": segment: unknown segment "ui-seg"');
+    });
+  });
+
+  describe('export', () => {
+    it('writes UI objects that the workspace schema accepts, with secrets as references', async () => {
+      fixture().write(BASE_DEFINITIONS);
+      const store = await fx.store();
+      await fx.apply(store);
+      const token = `EAAB${Math.random().toString(36).slice(2)}`;
+      await store.destinations.create({ id: 'meta-ui', type: 'meta', settings: { adAccountId: '42', accessToken: token } }, ui);
+      await store.segments.create(uiSegment('ui-seg'), ui);
+      await store.syncs.create({ id: 'ui-sync', segment: 'ui-seg', destination: 'meta-ui' }, ui);
+      const result = await exportWorkspace(await store.definitions(), readFileSync(fx.file, 'utf8'));
+      expect(result).toMatchObject({ exported: 3, secretVariables: ['OUTFLOW_META_UI_ACCESS_TOKEN'] });
+      expect(result.yaml).not.toContain(token);
+      const parsed = parseWorkspace(result.yaml, 'exported.yaml', { OUTFLOW_META_UI_ACCESS_TOKEN: token }).workspace;
+      expect(parsed.segments.map((s) => s.id)).toEqual(['vips', 'big-co', 'ui-seg']);
+      expect(parsed.destinations.find((d) => d.id === 'meta-ui')!.settings).toEqual({ adAccountId: '42', accessToken: token });
+      expect(parsed.syncs.find((s) => s.id === 'ui-sync')).toEqual((await store.syncs.get('ui-sync'))!.body);
     });
   });
 
