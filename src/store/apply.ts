@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -20,15 +19,11 @@ import {
   TABLE,
 } from './definitions';
 import { ConflictError } from './errors';
+import { definitionsFingerprint } from './fingerprint';
 import { objectRow } from './repository';
 import { PREVIEW_SEALER, type Sealer, sealSettings } from './secrets';
-import { META, type Store } from './store';
-
-/**
- * Bumped when what apply stores for the same file changes (a new default, another encoding), so
- * every store re-applies its file once after an upgrade.
- */
-const DEFINITIONS_FORMAT = 'outflow-definitions-1';
+import { META } from './reader';
+import type { Store } from './store';
 
 /** What apply does to one object. `keep`: file-managed, gone from the file, kept because `--prune` was not given. */
 export type PlanAction = 'create' | 'update' | 'unchanged' | 'delete' | 'keep';
@@ -62,22 +57,6 @@ export interface ApplyOptions {
   dryRun?: boolean;
   /** Delete file-managed objects that are no longer in the file. */
   prune?: boolean;
-}
-
-/**
- * The fingerprint of a workspace file's definitions as apply would store them: the file's text
- * (destination settings are stored as written, `${env:NAME}` references unresolved) and the
- * checked definitions (which carry the values of any other references). Equal fingerprints mean
- * apply would change nothing, so a command whose file has not changed writes nothing.
- */
-export function definitionsFingerprint(text: string, workspace: Workspace): string {
-  const definitions = {
-    entities: workspace.entities,
-    segments: workspace.segments,
-    syncs: workspace.syncs,
-    destinations: workspace.destinations.map((d) => ({ id: d.id, type: d.type })),
-  };
-  return createHash('sha256').update(DEFINITIONS_FORMAT).update('\0').update(text).update('\0').update(canonicalJson(definitions)).digest('hex');
 }
 
 /** The file's objects, each kind in file order; destination settings as written in the file. */

@@ -2,21 +2,29 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { loadWorkspace, type LoadedWorkspace } from '../config/load';
-import { type ApplyResult, applyWorkspace, definitionsFingerprint } from './apply';
+import type { ApplyResult } from './apply';
 import type { Actor } from './audit';
 import type { StatementTrace } from './connection';
-import { META, openStore, type Store } from './store';
+import { definitionsFingerprint } from './fingerprint';
+import { META, type OpenStoreOptions, openStoreReader, type StoreReader } from './reader';
+import type { Store } from './store';
 
-/** Opens the store a loaded workspace file names. */
-export function openStoreFor(loaded: LoadedWorkspace, options: { env?: NodeJS.ProcessEnv; trace?: StatementTrace } = {}): Promise<Store> {
-  return openStore({
+/** The options that open the store a loaded workspace file names. */
+function storeOptions(loaded: LoadedWorkspace, options: { env?: NodeJS.ProcessEnv; trace?: StatementTrace }): OpenStoreOptions {
+  return {
     config: loaded.workspace.store,
     baseDir: loaded.dir,
     env: options.env ?? process.env,
     limits: loaded.workspace.limits,
     fileName: path.basename(loaded.file),
     ...(options.trace ? { trace: options.trace } : {}),
-  });
+  };
+}
+
+/** Opens the store a loaded workspace file names (created and migrated when needed). */
+export async function openStoreFor(loaded: LoadedWorkspace, options: { env?: NodeJS.ProcessEnv; trace?: StatementTrace } = {}): Promise<Store> {
+  const { openStore } = await import('./store');
+  return openStore(storeOptions(loaded, options));
 }
 
 /** `apply`, with the command and the OS user as origin: who ran the command that applied the file. */
@@ -54,7 +62,7 @@ export interface LoadThroughStoreOptions {
  * the store's definitions, file- and UI-managed, destination secrets resolved.
  *
  * An unchanged file costs one fingerprint comparison and the definitions read through the bare
- * SQLite/pg driver: knex is not loaded and nothing is written.
+ * SQLite/pg driver: neither knex nor the write paths are loaded, and nothing is written.
  *
  * @example
  * const loaded = await loadWorkspaceThroughStore('outflow.yaml');
@@ -63,21 +71,39 @@ export interface LoadThroughStoreOptions {
 export async function loadWorkspaceThroughStore(file: string, options: LoadThroughStoreOptions = {}): Promise<LoadedWorkspace> {
   const env = options.env ?? process.env;
   const loaded = loadWorkspace(file, env);
-  const store = await openStoreFor(loaded, { env, ...(options.trace ? { trace: options.trace } : {}) });
+  const text = readFileSync(loaded.file, 'utf8');
+  const fingerprint = definitionsFingerprint(text, loaded.workspace);
+  const opened = storeOptions(loaded, { env, ...(options.trace ? { trace: options.trace } : {}) });
+  let reader: StoreReader | undefined = await openStoreReader(opened);
   try {
-    await applyIfChanged(store, loaded, options);
+    if (!reader || (await reader.meta(META.fingerprint)) !== fingerprint) {
+      await reader?.close();
+      reader = await openStoreFor(loaded, { env, ...(options.trace ? { trace: options.trace } : {}) });
+      await applyChanged(reader as Store, loaded, text, fingerprint, options);
+    }
     // `source` is the file's; what this returns is the store's workspace.
     const { source: _file, ...settings } = loaded;
-    return { ...settings, workspace: await store.workspace(loaded.workspace) };
+    return { ...settings, workspace: await reader.workspace(loaded.workspace) };
   } finally {
-    await store.close();
+    await reader?.close();
   }
 }
 
 /** Applies the loaded workspace file to `store` when its definitions differ from the last applied ones. */
 export async function applyIfChanged(store: Store, loaded: LoadedWorkspace, options: Pick<LoadThroughStoreOptions, 'actor' | 'onApplied'> = {}): Promise<void> {
   const text = readFileSync(loaded.file, 'utf8');
-  if ((await store.meta(META.fingerprint)) === definitionsFingerprint(text, loaded.workspace)) return;
+  await applyChanged(store, loaded, text, definitionsFingerprint(text, loaded.workspace), options);
+}
+
+async function applyChanged(
+  store: Store,
+  loaded: LoadedWorkspace,
+  text: string,
+  fingerprint: string,
+  options: Pick<LoadThroughStoreOptions, 'actor' | 'onApplied'>,
+): Promise<void> {
+  if ((await store.meta(META.fingerprint)) === fingerprint) return;
+  const { applyWorkspace } = await import('./apply');
   const result = await applyWorkspace(store, loaded, text, { actor: options.actor ?? applyActor('outflow') });
   if (result.wrote) options.onApplied?.(result);
 }
