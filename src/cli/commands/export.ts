@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { applyIfChanged, exportWorkspace, openStoreFor } from '../../store';
+import { applyActor, applyIfChanged, exportWorkspace, openStoreFor } from '../../store';
 import { type GlobalOptions, workspaceFrom } from '../context';
 
 /** `outflow export [--out FILE]` (SPEC §6). */
@@ -15,7 +15,7 @@ export function registerExport(program: Command): void {
       const store = await openStoreFor(loaded);
       let result;
       try {
-        await applyIfChanged(store, loaded);
+        await applyIfChanged(store, loaded, { actor: applyActor('outflow export') });
         result = await exportWorkspace(await store.definitions(), readFileSync(loaded.file, 'utf8'));
       } finally {
         await store.close();

@@ -20,7 +20,7 @@ export function registerSegments(program: Command): void {
 
   segments
     .command('list')
-    .description('list the segments of the workspace file')
+    .description("list the segments: the workspace file's and those made in the UI")
     .action(async () => {
       const { workspace } = await workspaceFrom(globals());
       const rows = workspace.segments.map((s) => [s.id, s.type, s.status, s.entity, s.alias ?? '-']);
