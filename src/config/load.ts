@@ -11,6 +11,8 @@ export interface LoadedWorkspace {
   /** Folder of the workspace file; relative paths in it resolve from here. */
   dir: string;
   workspace: Workspace;
+  /** The file's content as parsed, before `${env:NAME}` references are replaced (the store keeps destination settings so). */
+  source?: unknown;
 }
 
 /** `--config PATH`, else `$OUTFLOW_CONFIG`, else `./outflow.yaml` (SPEC §1). */
@@ -59,7 +61,7 @@ export function parseWorkspace(
 
   const parsed = workspaceSchema.safeParse(interpolated);
   if (!parsed.success) throw new UserInputError(zodProblems(parsed.error).map((p) => located(p, pathOf(p))));
-  return { file: abs, dir, workspace: parsed.data };
+  return { file: abs, dir, workspace: parsed.data, source: raw };
 }
 
 const ENV_PATTERN = /\$\{env:([^}]*)\}/g;

@@ -214,6 +214,24 @@ export const syncSchema = z.strictObject({
 });
 export type SyncConfig = z.infer<typeof syncSchema>;
 
+/**
+ * The control-plane store (SPEC §6): SQLite by default at `.outflow/store.sqlite` beside the
+ * workspace file, or PostgreSQL. `schema` (PostgreSQL only, default `public`) keeps the store's
+ * tables apart from anything else in that database.
+ */
+export const storeSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('sqlite'), path: z.string().min(1).optional() }),
+  z.strictObject({
+    type: z.literal('postgres'),
+    connectionString: z.string().min(1),
+    schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a schema name of letters, digits and "_"').optional(),
+  }),
+]);
+export type StoreConfig = z.infer<typeof storeSchema>;
+
+/** Who runs scheduled syncs and refreshes: `outflow serve` itself (default) or Temporal. */
+export const ORCHESTRATORS = ['local', 'temporal'] as const;
+
 export const limitsSchema = z.strictObject({
   maxConditions: z.number().int().positive().default(50),
 });
@@ -234,6 +252,8 @@ export const workspaceSchema = z
     warehouse: warehouseSchema,
     stateSchema: z.string().regex(IDENTIFIER_PATTERN, 'a schema name of letters, digits and "_"').default('outflow'),
     limits: limitsSchema.default({ maxConditions: 50 }),
+    store: storeSchema.optional(),
+    orchestrator: z.enum(ORCHESTRATORS).optional(),
     entities: z.array(entitySchema).min(1).superRefine(uniqueIds('entity')),
     segments: z.array(segmentSchema).default([]).superRefine(uniqueIds('segment')),
     destinations: z.array(destinationSchema).default([]).superRefine(uniqueIds('destination')),

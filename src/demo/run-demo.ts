@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserInputError } from '../config/errors';
-import { loadWorkspace, type LoadedWorkspace } from '../config/load';
+import type { LoadedWorkspace } from '../config/load';
+import { loadWorkspaceThroughStore } from '../store/load';
 import { compileCount, dialectFor } from '../segments';
 import { buildCatalog, warehouseProblems } from '../segments/check-warehouse';
 import { openWarehouse } from '../warehouse';
@@ -99,7 +100,7 @@ export const workspaceStep: DemoStep = {
     const tmp = `${ctx.configFile}.tmp`;
     writeFileSync(tmp, demoWorkspaceYaml(`./${path.relative(ctx.dir, ctx.warehouseFile)}`));
     renameSync(tmp, ctx.configFile);
-    ctx.workspace = loadWorkspace(ctx.configFile);
+    ctx.workspace = await loadWorkspaceThroughStore(ctx.configFile);
     ctx.print(`Wrote ${shownPath(ctx.configFile)}: ${ctx.workspace.workspace.segments.length} segments, valid.`);
   },
 };
@@ -111,7 +112,7 @@ export const workspaceStep: DemoStep = {
 export const segmentSizesStep: DemoStep = {
   name: 'segment sizes',
   async run(ctx) {
-    const loaded = ctx.workspace ?? loadWorkspace(ctx.configFile);
+    const loaded = ctx.workspace ?? (await loadWorkspaceThroughStore(ctx.configFile));
     const { workspace } = loaded;
     const wh = await openWarehouse(workspace.warehouse, loaded.dir);
     try {
@@ -148,7 +149,7 @@ export const SANDBOX_SEGMENTS = ['recent-buyers', 'cart-abandoners'] as const;
 export const sandboxSyncStep: DemoStep = {
   name: 'sandbox sync',
   async run(ctx) {
-    const loaded = ctx.workspace ?? loadWorkspace(ctx.configFile);
+    const loaded = ctx.workspace ?? (await loadWorkspaceThroughStore(ctx.configFile));
     const { syncSegmentsToSandbox } = await import('./sandbox');
     ctx.print('Mirroring segments to sandbox ad platforms (run 1, then run 2 with nothing changed):');
     await syncSegmentsToSandbox({ loaded, segmentIds: SANDBOX_SEGMENTS, print: ctx.print, asOf: ctx.anchor.toISOString(), rounds: 2 });

@@ -186,7 +186,9 @@ describe('outflow demo', () => {
     expect(output.a![0]).toMatch(/^Reusing /);
     await demo('a', 7, 1_000);
     expect(output.a![0]).toMatch(/^Generated .*1,000 persons/);
-    expect(readdirSync(dirs.a).sort()).toEqual(['outflow.yaml', 'warehouse.duckdb']);
+    expect(readdirSync(dirs.a).sort()).toEqual(['.outflow', 'outflow.yaml', 'warehouse.duckdb']);
+    // .outflow/ holds the control-plane store the demo workspace is applied to (docs/store.md).
+    expect(readdirSync(path.join(dirs.a, '.outflow'))).toEqual(['store.sqlite']);
   });
 
   const cli = (args: string[]) =>

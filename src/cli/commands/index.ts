@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { registerApply } from './apply';
+import { registerExport } from './export';
+import { registerTokens } from './tokens';
 import { registerDemo } from './demo';
 import { registerSegments } from './segments';
 import { registerSchedules } from './schedules';
@@ -19,6 +22,9 @@ export function registerCommands(program: Command): void {
   registerSync(program);
   registerWorker(program);
   registerSchedules(program);
+  registerApply(program);
+  registerExport(program);
+  registerTokens(program);
 }
 
 /** The sub-command group `name` of `program`, created on first use. */

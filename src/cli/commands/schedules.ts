@@ -13,7 +13,7 @@ export function registerSchedules(program: Command): void {
       const { connectClient, temporalConfigFromEnv } = await import('../../temporal/connection');
       const { syncSchedules } = await import('../../temporal/schedule-sync');
       const config = temporalConfigFromEnv();
-      const { workspace } = workspaceFrom(program.opts<GlobalOptions>());
+      const { workspace } = await workspaceFrom(program.opts<GlobalOptions>());
       const { client, close } = await connectClient(config);
       try {
         const plan = await syncSchedules(client, workspace, { idPrefix: config.schedules.idPrefix, taskQueue: config.taskQueue, dryRun: opts.dryRun ?? false });

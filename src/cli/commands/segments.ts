@@ -20,9 +20,9 @@ export function registerSegments(program: Command): void {
 
   segments
     .command('list')
-    .description('list the segments of the workspace file')
-    .action(() => {
-      const { workspace } = workspaceFrom(globals());
+    .description("list the segments: the workspace file's and those made in the UI")
+    .action(async () => {
+      const { workspace } = await workspaceFrom(globals());
       const rows = workspace.segments.map((s) => [s.id, s.type, s.status, s.entity, s.alias ?? '-']);
       process.stdout.write(table(['id', 'type', 'status', 'entity', 'alias'], rows));
     });
@@ -32,9 +32,9 @@ export function registerSegments(program: Command): void {
     .description("print a segment's SQL and its bound parameters (nothing runs)")
     .addOption(new Option('--dialect <name>', "SQL dialect (default: the workspace's warehouse)").choices(DIALECTS))
     .addOption(asOfOption())
-    .action((id: string, opts: { dialect?: DialectName; asOf?: string }) => {
+    .action(async (id: string, opts: { dialect?: DialectName; asOf?: string }) => {
       const asOf = parseAsOf(opts.asOf);
-      const loaded = workspaceFrom(globals());
+      const loaded = await workspaceFrom(globals());
       requireSegment(loaded, id);
       const dialect = dialectFor(opts.dialect ?? loaded.workspace.warehouse.type);
       process.stdout.write(formatQuery(compileMembers(loaded.workspace, id, { dialect, asOf })));
@@ -46,7 +46,7 @@ export function registerSegments(program: Command): void {
     .addOption(asOfOption())
     .action(async (id: string, opts: { asOf?: string }) => {
       const asOf = parseAsOf(opts.asOf);
-      requireSegment(workspaceFrom(globals()), id);
+      requireSegment(await workspaceFrom(globals()), id);
       await withWarehouse(globals(), async (ctx) => {
         const catalog = await loadCatalog(ctx.warehouse, ctx.workspace);
         const q = compileCount(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });
@@ -62,7 +62,7 @@ export function registerSegments(program: Command): void {
     .addOption(new Option('--format <format>', 'ids: one key per line; csv: with a header; json: one array').choices(FORMATS).default('ids'))
     .action(async (id: string, opts: { asOf?: string; format: Format }) => {
       const asOf = parseAsOf(opts.asOf);
-      requireSegment(workspaceFrom(globals()), id);
+      requireSegment(await workspaceFrom(globals()), id);
       await withWarehouse(globals(), async (ctx) => {
         const catalog = await loadCatalog(ctx.warehouse, ctx.workspace);
         const q = compileMembers(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });

@@ -25,7 +25,7 @@ export function registerSync(program: Command): void {
     .addOption(new Option('--via <engine>', 'run in this process, or start it on Temporal and follow it (docs/temporal.md)').choices(['local', 'temporal']).default('local'))
     .action(async (syncId: string, opts: { asOf?: string; dryRun?: boolean; confirmRemovals?: boolean; via?: string }) => {
       const asOf = parseAsOf(opts.asOf);
-      const loaded = workspaceFrom(program.opts<GlobalOptions>());
+      const loaded = await workspaceFrom(program.opts<GlobalOptions>());
       if (opts.via === 'temporal') {
         // Temporal's SDK is heavy to load: only runs started on Temporal load it.
         const { syncRunViaTemporal } = await import('../../temporal/sync-run-command');
@@ -62,7 +62,7 @@ export function registerSync(program: Command): void {
     .description("show a sync's last runs")
     .option('-n, --limit <n>', 'how many runs', '10')
     .action(async (syncId: string, opts: { limit: string }) => {
-      const loaded = workspaceFrom(program.opts<GlobalOptions>());
+      const loaded = await workspaceFrom(program.opts<GlobalOptions>());
       requireSync(loaded, syncId);
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UserInputError([{ path: '--limit', message: `expected a positive integer, got "${opts.limit}"` }]);

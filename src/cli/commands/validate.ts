@@ -8,8 +8,9 @@ export function registerValidate(program: Command): void {
     .description('check the workspace file (with --check-warehouse: tables, columns and types too)')
     .option('--check-warehouse', 'also check tables, columns and value types against the warehouse')
     .action(async (opts: { checkWarehouse?: boolean }) => {
-      const globals = program.opts<GlobalOptions>();
-      const loaded = workspaceFrom(globals);
+      // The file alone: validate checks what is in git and writes nothing to the store.
+      const globals = { ...program.opts<GlobalOptions>(), fileOnly: true };
+      const loaded = await workspaceFrom(globals);
       const { file, workspace } = loaded;
       await validateDestinations(loaded);
       if (opts.checkWarehouse) {

@@ -10,7 +10,7 @@ export function registerWorker(program: Command): void {
       const { temporalConfigFromEnv } = await import('../../temporal/connection');
       const { runWorker } = await import('../../temporal/worker');
       const config = temporalConfigFromEnv();
-      const loaded = workspaceFrom(program.opts<GlobalOptions>());
+      const loaded = await workspaceFrom(program.opts<GlobalOptions>());
       await runWorker({ config, loaded });
     });
 }

@@ -1,0 +1,132 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Knex } from 'knex';
+import type { StoreLocation } from './location';
+import { MIGRATIONS, MIGRATIONS_TABLE, migrationSource } from './migrations';
+
+/**
+ * The read path's connection: the bare driver (better-sqlite3 or pg), no knex. Loading knex costs
+ * about 0.2 s, so a command whose workspace file has not changed reads its definitions through
+ * this and never loads knex. Writes and migrations go through knex (`openKnex`).
+ */
+export interface LightDb {
+  /** Rows of a SELECT; `?` placeholders, values bound. */
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** Sees every statement sent to the store (tests and benchmarks count writes with it). */
+export type StatementTrace = (sql: string) => void;
+
+/** Opens the read connection, or returns undefined when the SQLite file does not exist yet. */
+export async function openLightDb(location: StoreLocation, trace?: StatementTrace): Promise<LightDb | undefined> {
+  if (location.type === 'sqlite') {
+    if (!existsSync(location.file)) return undefined;
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(location.file, { timeout: BUSY_TIMEOUT_MS });
+    return {
+      all: <T>(sql: string, params: readonly unknown[] = []) => {
+        trace?.(sql);
+        return Promise.resolve(db.prepare(sql).all(...params) as T[]);
+      },
+      close: () => Promise.resolve(void db.close()),
+    };
+  }
+  const { default: pg } = await import('pg');
+  // The schema goes in the startup packet (`options`), so every pooled session starts in it. A
+  // connection string's own `?options=` would take precedence (pg merges the string last).
+  const pool = new pg.Pool({
+    connectionString: location.connectionString,
+    options: `-c search_path=${quoteIdentifier(location.schema)}`,
+    connectionTimeoutMillis: 10_000,
+    max: 4,
+  });
+  return {
+    all: async <T>(sql: string, params: readonly unknown[] = []) => {
+      trace?.(sql);
+      let n = 0;
+      const result = await pool.query(sql.replace(/\?/g, () => `$${++n}`), [...params]);
+      return result.rows as T[];
+    },
+    close: () => pool.end(),
+  };
+}
+
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * A knex instance on the store. SQLite: one connection (knex's default for SQLite), write-ahead
+ * log so readers never wait for a writer, and a busy timeout so two processes applying at once
+ * take turns. PostgreSQL: a small pool whose sessions use the store's schema.
+ */
+export async function openKnex(location: StoreLocation, trace?: StatementTrace): Promise<Knex> {
+  const knex = await createKnex(location);
+  if (trace) knex.on('query', (q: { sql: string }) => trace(q.sql));
+  return knex;
+}
+
+async function createKnex(location: StoreLocation): Promise<Knex> {
+  const { default: knexFactory } = await import('knex');
+  if (location.type === 'sqlite') {
+    mkdirSync(location.keyDir, { recursive: true });
+    return knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: location.file },
+      useNullAsDefault: true,
+      pool: {
+        afterCreate: (conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+          try {
+            conn.pragma('journal_mode = WAL');
+            conn.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+            done(null, conn);
+          } catch (err) {
+            done(err as Error, conn);
+          }
+        },
+      },
+    });
+  }
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: location.connectionString },
+    searchPath: [location.schema],
+    pool: { min: 0, max: 4 },
+  });
+}
+
+/** Whether every migration in MIGRATIONS has run, asked through the light connection. */
+export async function isMigrated(db: LightDb): Promise<boolean> {
+  let rows: { name: string }[];
+  try {
+    rows = await db.all<{ name: string }>(`select name from ${MIGRATIONS_TABLE}`);
+  } catch {
+    return false; // no migration table yet
+  }
+  const done = new Set(rows.map((r) => r.name));
+  return MIGRATIONS.every((m) => done.has(m.name));
+}
+
+/**
+ * Runs the migrations that have not run yet. knex takes a lock, so of two processes opening a new
+ * store at once one migrates and the other fails; that one waits until the migrations are done.
+ */
+export async function migrate(knex: Knex, location: StoreLocation): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (location.type === 'postgres' && location.schema !== 'public')
+        await knex.raw(`create schema if not exists ${quoteIdentifier(location.schema)}`);
+      await knex.migrate.latest({ migrationSource });
+      return;
+    } catch (err) {
+      if (attempt >= MIGRATE_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const [, pending] = (await knex.migrate.list({ migrationSource }).catch(() => [[], MIGRATIONS])) as [unknown[], unknown[]];
+      if (pending.length === 0) return;
+    }
+  }
+}
+
+const MIGRATE_ATTEMPTS = 50;
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
