@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath, type Problem, UserInputError } from './errors';
 import { type Workspace, workspaceSchema } from './schema';
@@ -18,12 +18,33 @@ export function resolveConfigPath(flag?: string, env: NodeJS.ProcessEnv = proces
   return path.resolve(flag ?? env.OUTFLOW_CONFIG ?? 'outflow.yaml');
 }
 
-export function loadWorkspace(file: string, env: NodeJS.ProcessEnv = process.env): LoadedWorkspace {
+/**
+ * Reads and validates the workspace file. `origin` names where its path came from (`--config`,
+ * `$OUTFLOW_CONFIG`) for errors about the path itself.
+ */
+export function loadWorkspace(file: string, env: NodeJS.ProcessEnv = process.env, origin = ''): LoadedWorkspace {
+  // eslint-disable-next-line no-control-regex
+  if (/\u0000/.test(file)) throw new UserInputError([{ path: origin, message: `a path cannot contain a NUL byte, got ${JSON.stringify(file)}` }]);
   const abs = path.resolve(file);
   const shown = path.relative(process.cwd(), abs) || abs;
-  if (!existsSync(abs)) throw new UserInputError([{ file: shown, path: '', message: 'workspace file not found' }]);
-  return parseWorkspace(readFileSync(abs, 'utf8'), shown, env, path.dirname(abs), abs);
+  const problem = (message: string) => new UserInputError([{ file: shown, path: origin, message }]);
+  let text: string;
+  try {
+    if (statSync(abs).isDirectory()) throw problem('is a folder; expected a workspace file such as outflow.yaml');
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    if (err instanceof UserInputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw problem('workspace file not found');
+    throw problem(`cannot read the workspace file (${code ?? (err as Error).message})`);
+  }
+  return parseWorkspace(text, shown, env, path.dirname(abs), abs);
 }
+
+/** Anchors and aliases are fine in moderation; past this many alias expansions the file is refused. */
+const MAX_ALIAS_COUNT = 100;
+/** Deeper than this, a workspace file is not a workspace file (and recursion would be at risk). */
+const MAX_DEPTH = 64;
 
 /** Parses and validates workspace YAML text. Throws UserInputError listing every problem found. */
 export function parseWorkspace(
@@ -44,7 +65,17 @@ export function parseWorkspace(
       }),
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml throws a ReferenceError when aliases expand past maxAliasCount (a "billion laughs" file).
+    if (!(err instanceof ReferenceError)) throw err;
+    const alias = firstAlias(doc, lines);
+    throw new UserInputError([
+      { file, ...alias, message: `YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} expansions); write the values out instead` },
+    ]);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new UserInputError([{ file, path: '', message: 'expected a mapping with "version", "warehouse" and "entities"' }]);
 
@@ -64,9 +95,17 @@ export function parseWorkspace(
 
 const ENV_PATTERN = /\$\{env:([^}]*)\}/g;
 
-/** Replaces `${env:NAME}` in every string; a missing variable is a problem naming it and where. */
+/**
+ * Replaces `${env:NAME}` in every string; a missing variable is a problem naming it and where. A
+ * NUL byte in any string, and nesting deeper than MAX_DEPTH, are problems too.
+ */
 function interpolateEnv(value: unknown, at: (string | number)[], env: NodeJS.ProcessEnv, problems: Problem[]): unknown {
+  if (at.length > MAX_DEPTH) {
+    problems.push({ path: formatPath(at), message: `nested more than ${MAX_DEPTH} levels deep` });
+    return null;
+  }
   if (typeof value === 'string') {
+    if (value.includes('\u0000')) problems.push({ path: formatPath(at), message: 'a NUL byte is not allowed in the workspace file' });
     return value.replace(ENV_PATTERN, (whole, name: string) => {
       const v = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? env[name] : undefined;
       if (v === undefined) {
@@ -83,6 +122,28 @@ function interpolateEnv(value: unknown, at: (string | number)[], env: NodeJS.Pro
     );
   }
   return value;
+}
+
+/** Path, line and column of the first alias in the document. */
+function firstAlias(doc: Document, lines: LineCounter): { path: string; line?: number; column?: number } {
+  let found: { path: string; line?: number; column?: number } = { path: '' };
+  visit(doc, {
+    Alias(key, node, ancestors) {
+      const at: (string | number)[] = [];
+      for (const [i, a] of ancestors.entries()) {
+        const child = ancestors[i + 1] ?? node;
+        if (isSeq(a)) at.push(a.items.indexOf(child as never));
+        else if (isMap(a)) {
+          const pair = a.items.find((p) => p === child);
+          if (pair && isScalar(pair.key)) at.push(String(pair.key.value));
+        }
+      }
+      const pos = node.range ? lines.linePos(node.range[0]) : undefined;
+      found = { path: formatPath(at), ...(pos ? { line: pos.line, column: pos.col } : {}) };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** A problem without its file; `atKey` places it on a mapping key rather than on the key's value. */

@@ -67,7 +67,14 @@ export const countSchema = z.strictObject({
 });
 export type Count = z.infer<typeof countSchema>;
 
-const scalarValue = z.union([z.string().max(1024), z.number(), z.boolean()]);
+/**
+ * Numbers in rules are compared exactly by every engine only up to 2^53 - 1 (doubles, and the
+ * BIGINT an integer value is cast to); beyond that a comparison would overflow or round.
+ */
+const ruleNumber = z
+  .number()
+  .refine((v) => Math.abs(v) <= Number.MAX_SAFE_INTEGER, `a number from -${Number.MAX_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`);
+const scalarValue = z.union([z.string().max(1024), ruleNumber, z.boolean()]);
 export type ScalarValue = z.infer<typeof scalarValue>;
 
 function checkFilterValue(op: FilterOp, value: unknown, ctx: z.RefinementCtx) {

@@ -15,8 +15,12 @@ import { bindSyncSteps } from '../../activities/sync-steps';
 import type { UploadProgress } from '../../sync/upload';
 import { openWarehouse } from '../../warehouse';
 import type { WarehouseDriver } from '../../warehouse/driver';
+import { parseWholeNumber } from '../args';
 import { type GlobalOptions, parseAsOf, showProgress, workspaceFrom } from '../context';
 import { group } from './index';
+
+/** `sync status -n`: more runs than this is not a status, it is an export. */
+const MAX_STATUS_RUNS = 10_000;
 
 export function registerSync(program: Command): void {
   const sync = group(program, 'sync', 'run syncs and show their history');
@@ -72,8 +76,7 @@ export function registerSync(program: Command): void {
     .action(async (syncId: string, opts: { limit: string }) => {
       const loaded = workspaceFrom(program.opts<GlobalOptions>());
       requireSync(loaded, syncId);
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UserInputError([{ path: '--limit', message: `expected a positive integer, got "${opts.limit}"` }]);
+      const limit = parseWholeNumber('--limit', opts.limit, { max: MAX_STATUS_RUNS });
       await withOpenWarehouse(loaded, async (warehouse) => {
         const state = await ensureStateSchema(warehouse, loaded.workspace.stateSchema);
         const lock = await readLock(state, syncId);

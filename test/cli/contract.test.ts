@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pkg from '../../package.json';
+import { type CliFixture, baseWorkspace, cliFixture } from './fixture';
+import { expectInvalidInput, outflowChild, outflowInProcess, STACK_LINE } from './support';
+
+// SPEC §3: exit 2 for invalid input, naming the file and the path inside it; every error line
+// starts with `error:`; no stack trace.
+
+let fx: CliFixture;
+let config: string;
+const shown = (file: string) => path.relative(process.cwd(), file);
+
+beforeAll(async () => {
+  fx = await cliFixture();
+  config = fx.write('outflow.yaml', baseWorkspace());
+});
+afterAll(() => fx.close());
+
+const cli = (...args: string[]) => outflowInProcess(['--config', config, ...args]);
+
+describe('the CLI contract', () => {
+  it('prints its version', async () => {
+    const run = await outflowInProcess(['--version']);
+    expect(run).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  });
+
+  it('starts every line of a many-problem error with "error:"', async () => {
+    const file = fx.write('two-problems.yaml', baseWorkspace('./wh.duckdb', 'limits: {maxConditions: -1}\nbogus: 1\n'));
+    const run = await outflowInProcess(['--config', file, 'validate']);
+    expectInvalidInput(run, shown(file), 'bogus');
+    expectInvalidInput(run, shown(file), 'limits.maxConditions');
+    expect(run.stderr.trimEnd().split('\n').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('--config naming a folder is invalid input naming the folder', async () => {
+    const run = await outflowInProcess(['--config', fx.dir, 'validate']);
+    expectInvalidInput(run, shown(fx.dir), '--config');
+    expect(run.stderr).toMatch(/is a folder/);
+  });
+
+  it('a NUL byte in a path is invalid input, never a truncated path', async () => {
+    const run = await outflowInProcess(['--config', `${config}\0.bak`, 'validate']);
+    expectInvalidInput(run, undefined, '--config');
+    const file = fx.write('nul.yaml', baseWorkspace('./wh.duckdb\\0.other'));
+    const inFile = await outflowInProcess(['--config', file, 'segments', 'size', 'vips']);
+    expectInvalidInput(inFile, shown(file), 'warehouse.path');
+  });
+
+  it.each([
+    ['99999999999999999999'],
+    ['1e20'],
+    ['0'],
+    ['-3'],
+    ['12abc'],
+  ])('sync status -n %s is invalid input naming --limit', async (n) => {
+    expectInvalidInput(await cli('sync', 'status', 'vip-file', '-n', n), undefined, '--limit');
+  });
+
+  it('an --as-of that is not a real date is invalid input', async () => {
+    for (const asOf of ['2026-02-30', '2026-02-29T00:00:00Z', '2025-13-01', '2026-04-31T12:00:00+02:00', '2026-01-01T24:00:00Z']) {
+      const run = await cli('segments', 'sql', 'vips', '--as-of', asOf);
+      expectInvalidInput(run, undefined, '--as-of');
+    }
+    expect((await cli('segments', 'sql', 'vips', '--as-of', '2024-02-29')).code).toBe(0);
+  });
+
+  it('numbers beyond what the warehouse can compare exactly are invalid input with their path', async () => {
+    const file = fx.write(
+      'huge.yaml',
+      baseWorkspace('./wh.duckdb').replace('value: true}', 'value: true}, {kind: trait, trait: score, op: ">", value: 1e20}'),
+    );
+    const run = await outflowInProcess(['--config', file, 'segments', 'size', 'vips']);
+    expectInvalidInput(run, shown(file), 'segments[0].rules.conditions[1].value');
+    const count = fx.write(
+      'huge-count.yaml',
+      baseWorkspace('./wh.duckdb').replace('{kind: event, event: purchase}', '{kind: event, event: purchase, count: {op: ">", value: 99999999999999999999}}'),
+    );
+    expectInvalidInput(await outflowInProcess(['--config', count, 'validate']), shown(count), 'segments[1].rules.conditions[0].count.value');
+  });
+
+  it('a YAML file whose aliases expand without bound (billion laughs) is invalid input', async () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const cur = String.fromCharCode(97 + i);
+      levels.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const file = fx.write('laughs.yaml', `${baseWorkspace()}${levels.join('\n')}\n`);
+    const run = await outflowInProcess(['--config', file, 'validate']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/aliases/);
+    expectInvalidInput(run, shown(file), 'b[0]');
+  });
+
+  it('a real process: exit 2, no stack, nothing on stdout', async () => {
+    const run = await outflowChild(['--config', fx.dir, 'validate']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^error: /);
+    expect(run.stderr).not.toMatch(STACK_LINE);
+  });
+});
