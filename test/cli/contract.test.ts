@@ -93,6 +93,26 @@ describe('the CLI contract', () => {
     expectInvalidInput(run, shown(file), 'b[0]');
   });
 
+  it.each([
+    ['61 * * * *', 'minute', '61'],
+    ['0 24 * * *', 'hour', '24'],
+    ['0 6 32 * *', 'day of month', '32'],
+    ['0 6 * 13 *', 'month', '13'],
+    ['0 6 * * 8', 'day of week', '8'],
+    ['*/0 6 * * *', 'minute', '*/0'],
+  ])('a cron schedule %j is told which field is wrong (%s)', async (cron, field, value) => {
+    const file = fx.write('cron.yaml', baseWorkspace().replace('destination: out}', `destination: out, schedule: "${cron}"}`));
+    const line = expectInvalidInput(await outflowInProcess(['--config', file, 'validate']), shown(file), 'syncs[0].schedule');
+    expect(line).toContain(`${field} field`);
+    expect(line).toContain(JSON.stringify(value));
+  });
+
+  it('a cron schedule whose fields are each fine but never match a date is told so', async () => {
+    const file = fx.write('cron.yaml', baseWorkspace().replace('destination: out}', 'destination: out, schedule: "0 0 30 2 *"}'));
+    const line = expectInvalidInput(await outflowInProcess(['--config', file, 'validate']), shown(file), 'syncs[0].schedule');
+    expect(line).toMatch(/never|day of month/);
+  });
+
   it('a real process: exit 2, no stack, nothing on stdout', async () => {
     const run = await outflowChild(['--config', fx.dir, 'validate']);
     expect(run.code).toBe(2);
