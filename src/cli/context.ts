@@ -1,3 +1,4 @@
+import { UserInputError } from '../config/errors';
 import { loadWorkspace, resolveConfigPath, type LoadedWorkspace } from '../config/load';
 import { parsePathFlag } from './args';
 import { openWarehouse } from '../warehouse';
@@ -19,7 +20,14 @@ export async function withWarehouse<T>(
   opts: GlobalOptions,
   fn: (ctx: LoadedWorkspace & { warehouse: WarehouseDriver }) => Promise<T>,
 ): Promise<T> {
-  const loaded = workspaceFrom(opts);
+  return withOpenWarehouse(workspaceFrom(opts), fn);
+}
+
+/** Opens the workspace's warehouse for `fn` and closes it afterwards. */
+export async function withOpenWarehouse<T>(
+  loaded: LoadedWorkspace,
+  fn: (ctx: LoadedWorkspace & { warehouse: WarehouseDriver }) => Promise<T>,
+): Promise<T> {
   const warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
   try {
     return await fn({ ...loaded, warehouse });
@@ -33,4 +41,11 @@ export { parseAsOf } from './args';
 /** Whether to draw progress bars: only on an interactive terminal, never in CI or when piped. */
 export function showProgress(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env.CI;
+}
+
+/** The segment `id` must exist; otherwise an input error listing the ones that do. */
+export function requireSegment({ file, workspace }: LoadedWorkspace, id: string): void {
+  if (workspace.segments.some((s) => s.id === id)) return;
+  const known = workspace.segments.map((s) => s.id).join(', ') || 'none defined';
+  throw new UserInputError([{ file, path: 'segments', message: `no segment ${JSON.stringify(id)} (known: ${known})` }]);
 }

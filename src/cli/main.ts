@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { UserInputError } from '../config/errors';
+import { placeProblems, resolveConfigPath } from '../config/load';
 import { registerCommands } from './commands';
+import type { GlobalOptions } from './context';
 import { VERSION } from './version';
 
 /**
@@ -21,8 +23,18 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
-    return reportError(err);
+    return reportError(err instanceof UserInputError ? inWorkspaceFile(err, program.opts<GlobalOptions>()) : err);
   }
+}
+
+/**
+ * Input errors found after the workspace file was loaded (a connector's settings, the warehouse's
+ * columns, a path checked when opening the warehouse) name the file, the path inside it and its
+ * line and column, like errors found while loading it.
+ */
+function inWorkspaceFile(err: UserInputError, opts: GlobalOptions): UserInputError {
+  if (opts.config?.includes('\u0000')) return err;
+  return new UserInputError(placeProblems(resolveConfigPath(opts.config), err.problems));
 }
 
 /** Prints `err` on stderr (every line starting with `error:`) and returns the exit status. */

@@ -41,6 +41,33 @@ export function loadWorkspace(file: string, env: NodeJS.ProcessEnv = process.env
   return parseWorkspace(text, shown, env, path.dirname(abs), abs);
 }
 
+/**
+ * Places problems found after loading (by a connector's settings schema, against the warehouse,
+ * at run time) in the workspace file: each gets the file as shown and the line and column of its
+ * path. Problems about flags (`--as-of`) or the environment (`$OUTFLOW_CONFIG`) stay as they are.
+ */
+export function placeProblems(file: string, problems: readonly Problem[]): Problem[] {
+  const shown = path.relative(process.cwd(), file) || file;
+  let located: ((p: Problem) => { line?: number; column?: number }) | undefined;
+  const locate = (p: Problem) => {
+    if (!located) {
+      try {
+        const lines = new LineCounter();
+        const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines, prettyErrors: false });
+        located = (q) => position(doc, lines, pathOf(q), /unknown key/.test(q.message));
+      } catch {
+        located = () => ({});
+      }
+    }
+    return located(p);
+  };
+  return problems.map((p) => {
+    if (/^[-$]/.test(p.path) || (p.file !== undefined && p.file !== shown && p.file !== file)) return p;
+    const placed: Problem = { ...p, file: shown };
+    return p.line === undefined ? { ...placed, ...locate(placed) } : placed;
+  });
+}
+
 /** Anchors and aliases are fine in moderation; past this many alias expansions the file is refused. */
 const MAX_ALIAS_COUNT = 100;
 /** Deeper than this, a workspace file is not a workspace file (and recursion would be at risk). */

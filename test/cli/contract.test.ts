@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../package.json';
@@ -111,6 +112,23 @@ describe('the CLI contract', () => {
     const file = fx.write('cron.yaml', baseWorkspace().replace('destination: out}', 'destination: out, schedule: "0 0 30 2 *"}'));
     const line = expectInvalidInput(await outflowInProcess(['--config', file, 'validate']), shown(file), 'syncs[0].schedule');
     expect(line).toMatch(/never|day of month/);
+  });
+
+  it('a DuckDB path that does not exist is invalid input naming warehouse.path, and no database is created', async () => {
+    const file = fx.write('typo.yaml', baseWorkspace('./wh.duckbd'));
+    for (const args of [['segments', 'size', 'vips'], ['validate', '--check-warehouse'], ['sync', 'status', 'vip-file'], ['segments', 'members', 'vips']]) {
+      const run = await outflowInProcess(['--config', file, ...args]);
+      const line = expectInvalidInput(run, shown(file), 'warehouse.path');
+      expect(line).toContain(path.join(fx.dir, 'wh.duckbd'));
+    }
+    expect(existsSync(path.join(fx.dir, 'wh.duckbd'))).toBe(false);
+  });
+
+  it('a warehouse path that is a folder, or a file that is not a DuckDB database, is invalid input', async () => {
+    for (const target of ['.', './outflow.yaml']) {
+      const file = fx.write('not-db.yaml', baseWorkspace(target));
+      expectInvalidInput(await outflowInProcess(['--config', file, 'segments', 'size', 'vips']), shown(file), 'warehouse.path');
+    }
   });
 
   it('a real process: exit 2, no stack, nothing on stdout', async () => {

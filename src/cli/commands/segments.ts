@@ -1,11 +1,9 @@
 import { type Command, Option } from 'commander';
-import { UserInputError } from '../../config/errors';
-import type { LoadedWorkspace } from '../../config/load';
 import { compileCount, compileMembers, dialectFor } from '../../segments';
 import { loadCatalog } from '../../segments/load-catalog';
 import { DIALECTS, type DialectName } from '../../warehouse/dialect';
 import type { CompiledQuery, SqlValue } from '../../warehouse/driver';
-import { type GlobalOptions, parseAsOf, showProgress, withWarehouse, workspaceFrom } from '../context';
+import { type GlobalOptions, parseAsOf, requireSegment, showProgress, withOpenWarehouse, workspaceFrom } from '../context';
 import { group } from './index';
 
 const FORMATS = ['ids', 'csv', 'json'] as const;
@@ -46,8 +44,9 @@ export function registerSegments(program: Command): void {
     .addOption(asOfOption())
     .action(async (id: string, opts: { asOf?: string }) => {
       const asOf = parseAsOf(opts.asOf);
-      requireSegment(workspaceFrom(globals()), id);
-      await withWarehouse(globals(), async (ctx) => {
+      const loaded = workspaceFrom(globals());
+      requireSegment(loaded, id);
+      await withOpenWarehouse(loaded, async (ctx) => {
         const catalog = await loadCatalog(ctx.warehouse, ctx.workspace);
         const q = compileCount(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });
         const [row] = await ctx.warehouse.query<{ n: number | string }>(q.sql, q.params);
@@ -62,18 +61,14 @@ export function registerSegments(program: Command): void {
     .addOption(new Option('--format <format>', 'ids: one key per line; csv: with a header; json: one array').choices(FORMATS).default('ids'))
     .action(async (id: string, opts: { asOf?: string; format: Format }) => {
       const asOf = parseAsOf(opts.asOf);
-      requireSegment(workspaceFrom(globals()), id);
-      await withWarehouse(globals(), async (ctx) => {
+      const loaded = workspaceFrom(globals());
+      requireSegment(loaded, id);
+      await withOpenWarehouse(loaded, async (ctx) => {
         const catalog = await loadCatalog(ctx.warehouse, ctx.workspace);
         const q = compileMembers(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });
         await writeMembers(ctx.warehouse.stream<{ person_id: string }>(q.sql, q.params, { pageSize: PAGE_SIZE }), opts.format);
       });
     });
-}
-
-function requireSegment({ file, workspace }: LoadedWorkspace, id: string): void {
-  if (!workspace.segments.some((s) => s.id === id))
-    throw new UserInputError([{ file, path: 'segments', message: `no segment "${id}"` }]);
 }
 
 /**

@@ -101,7 +101,7 @@ async function withOpenWarehouse<T>(loaded: LoadedWorkspace, fn: (w: WarehouseDr
   try {
     warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
   } catch (err) {
-    if (loaded.workspace.warehouse.type !== 'duckdb') throw err;
+    if (loaded.workspace.warehouse.type !== 'duckdb' || err instanceof UserInputError) throw err;
     throw new Error(
       `${(err as Error).message}\nDuckDB lets one process open a database file at a time: another outflow process ` +
         '(a sync run, the worker or serve) is probably using it; try again when it has finished.',
