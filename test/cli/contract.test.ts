@@ -131,6 +131,23 @@ describe('the CLI contract', () => {
     }
   });
 
+  it('a PostgreSQL warehouse that cannot be reached: exit 1, stdout empty (no driver log), one error line, no stack', async () => {
+    const file = fx.write(
+      'pg-down.yaml',
+      'version: 1\nwarehouse: {type: postgres, connectionString: "postgres://postgres@127.0.0.1:1/test"}\n' +
+        'entities: [{id: person, table: persons, primaryKey: id}]\nsegments: [{id: all, entity: person, name: All, type: everyone}]\n',
+    );
+    // A real process: the driver's logger writes through console.log, which vitest intercepts.
+    for (const args of [['segments', 'size', 'all'], ['validate', '--check-warehouse']]) {
+      const run = await outflowChild(['--config', file, ...args]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^error: PostgreSQL: cannot connect: .*ECONNREFUSED/);
+      expect(run.stderr).not.toMatch(STACK_LINE);
+      expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    }
+  });
+
   it('a real process: exit 2, no stack, nothing on stdout', async () => {
     const run = await outflowChild(['--config', fx.dir, 'validate']);
     expect(run.code).toBe(2);

@@ -42,6 +42,11 @@ const TYPES: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+const quiet = (message: unknown) => {
+  if (process.env.OUTFLOW_DEBUG) process.stderr.write(`knex: ${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
+};
+const KNEX_LOG = { warn: quiet, error: quiet, deprecate: quiet, debug: quiet };
+
 /**
  * PostgreSQL (also the stand-in for Redshift-style warehouses): knex keeps the pool, queries go to
  * `pg` with native `$1..$n` placeholders, and results stream through a server-side cursor.
@@ -62,6 +67,9 @@ export class PostgresDriver implements WarehouseDriver {
     const knex = knexFactory({
       client: 'pg',
       connection: { connectionString: options.connectionString },
+      // knex logs to stdout by default, which carries only a command's answer: its warnings (a
+      // failed connection attempt, with a stack) reach the user as the error Outflow reports.
+      log: KNEX_LOG,
       pool: {
         min: 0,
         max: options.maxConnections ?? 4,
