@@ -3,7 +3,7 @@ import { loadConnector } from '../../connectors';
 import type { ConnectorDefinition } from '../../connectors/types';
 import type { DestinationConfig } from './schema';
 import type { LoadedWorkspace } from './load';
-import { zodProblems } from './load';
+import { unsetVariables, zodProblems } from './load';
 import { type Problem, UserInputError } from './errors';
 
 /**
@@ -17,6 +17,8 @@ export async function connectorFor(
   const at = `destinations[${index}]`;
   const connector = await loadConnector(dest.type);
   if (!connector) return { problems: [{ path: `${at}.type`, message: `no connector for "${dest.type}" in this version of Outflow` }] };
+  const unset = unsetVariables(dest.settings, `${at}.settings`);
+  if (unset.length > 0) return { connector, problems: unset };
   const parsed = connector.settingsSchema.safeParse(dest.settings);
   if (!parsed.success)
     return {

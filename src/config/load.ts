@@ -122,6 +122,20 @@ export function parseWorkspace(
 
 const ENV_PATTERN = /\$\{env:([^}]*)\}/g;
 
+const missingVariable = (name: string) => `environment variable ${name || '(empty name)'} is not set`;
+const isDestinationSetting = (at: readonly (string | number)[]) => at[0] === 'destinations' && at[2] === 'settings';
+
+/**
+ * Problems for `${env:NAME}` left in `value` (a destination's settings, interpolated at load time
+ * where the variables were set): each names the variable and where it is used.
+ */
+export function unsetVariables(value: unknown, at: string): Omit<Problem, 'file'>[] {
+  if (typeof value === 'string') return [...value.matchAll(ENV_PATTERN)].map((m) => ({ path: at, message: missingVariable(m[1]!) }));
+  if (Array.isArray(value)) return value.flatMap((v, i) => unsetVariables(v, `${at}[${i}]`));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => unsetVariables(v, `${at}.${k}`));
+  return [];
+}
+
 /**
  * Replaces `${env:NAME}` in every string; a missing variable is a problem naming it and where. A
  * NUL byte in any string, and nesting deeper than MAX_DEPTH, are problems too.
@@ -136,7 +150,9 @@ function interpolateEnv(value: unknown, at: (string | number)[], env: NodeJS.Pro
     return value.replace(ENV_PATTERN, (whole, name: string) => {
       const v = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? env[name] : undefined;
       if (v === undefined) {
-        problems.push({ path: formatPath(at), message: `environment variable ${name || '(empty name)'} is not set` });
+        // A destination's settings are checked when the destination is used (connectorFor), so
+        // commands that never talk to it (`sync status`, `segments size`) do not need its secrets.
+        if (!isDestinationSetting(at)) problems.push({ path: formatPath(at), message: missingVariable(name) });
         return whole;
       }
       return v;

@@ -148,6 +148,20 @@ describe('the CLI contract', () => {
     }
   });
 
+  it('commands that use no destination do not need its secrets; validate names a missing one', async () => {
+    const file = fx.write(
+      'secret.yaml',
+      baseWorkspace().replace('destinations: [{id: out, type: file, settings: {path: ./exports}}]', 'destinations: [{id: out, type: file, settings: {path: "${env:OUTFLOW_TEST_UNSET_DIR}"}}]'),
+    );
+    const status = await outflowInProcess(['--config', file, 'sync', 'status', 'vip-file']);
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+    expect(status.stdout).toContain('no runs yet');
+    expect(await outflowInProcess(['--config', file, 'segments', 'size', 'vips'])).toMatchObject({ code: 0, stdout: '7\n' });
+    const line = expectInvalidInput(await outflowInProcess(['--config', file, 'validate']), shown(file), 'destinations[0].settings.path');
+    expect(line).toMatch(/:\d+:\d+: destinations\[0\]\.settings\.path: environment variable OUTFLOW_TEST_UNSET_DIR is not set/);
+    expectInvalidInput(await outflowInProcess(['--config', file, 'sync', 'run', 'vip-file', '--dry-run']), shown(file), 'destinations[0].settings.path');
+  });
+
   it('a real process: exit 2, no stack, nothing on stdout', async () => {
     const run = await outflowChild(['--config', fx.dir, 'validate']);
     expect(run.code).toBe(2);
