@@ -1,23 +1,37 @@
-import path from 'node:path';
 import { formatPath, type Problem, UserInputError } from '../config/errors';
-import type { EntityConfig, Workspace } from '../config/schema';
-import { type GlobalOptions, withWarehouse } from '../cli/context';
+import { type EntityConfig, segmentReferences, type Workspace } from '../config/schema';
 import type { ColumnInfo, WarehouseDriver } from '../warehouse/driver';
 import { type Catalog, checkFilterTypes } from './catalog';
+import { checkEntitySql, entitySource } from './load-catalog';
 import type { Condition } from './rule-schema';
 
 type Path = (string | number)[];
 
-/** The catalog key of an entity's own rows: its table, or its `sql:` query. */
-export function entitySource(entity: EntityConfig): string {
-  return entity.table ?? `(sql of entity "${entity.id}")`;
+/** Which entities and segments (by index) a check covers; all of them when absent. */
+export interface Scope {
+  entities: ReadonlySet<number>;
+  segments: ReadonlySet<number>;
+}
+
+/** The segments `ids` with every segment they reference, and their entities. */
+export function scopeOf(ws: Workspace, ids: readonly string[]): Scope {
+  const segments = new Set<number>();
+  const visit = (id: string) => {
+    const i = ws.segments.findIndex((s) => s.id === id);
+    if (i < 0 || segments.has(i)) return;
+    segments.add(i);
+    for (const ref of segmentReferences(ws.segments[i]!)) visit(ref);
+  };
+  ids.forEach(visit);
+  const entityIds = new Set([...segments].map((i) => ws.segments[i]!.entity));
+  return { segments, entities: new Set(ws.entities.flatMap((e, i) => (entityIds.has(e.id) ? [i] : []))) };
 }
 
 /**
  * Introspects every table the workspace names (entity tables and `sql:` entities, events tables,
  * relation tables). Tables that do not exist are left out of the catalog and reported as problems.
  */
-export async function buildCatalog(ws: Workspace, warehouse: WarehouseDriver): Promise<{ catalog: Catalog; problems: Problem[] }> {
+export async function buildCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope): Promise<{ catalog: Catalog; problems: Problem[] }> {
   const catalog: Catalog = new Map();
   const problems: Problem[] = [];
   const table = async (name: string, at: Path) => {
@@ -27,12 +41,14 @@ export async function buildCatalog(ws: Workspace, warehouse: WarehouseDriver): P
     else problems.push({ path: formatPath(at), message: `table ${name} does not exist in the warehouse` });
   };
   for (const [i, entity] of ws.entities.entries()) {
+    if (scope && !scope.entities.has(i)) continue;
     if (entity.table) await table(entity.table, ['entities', i, 'table']);
     else if (entity.sql) {
       try {
-        catalog.set(entitySource(entity), await warehouse.queryColumns(entity.sql));
+        catalog.set(entitySource(entity), await checkEntitySql(warehouse, entity, i));
       } catch (err) {
-        problems.push({ path: formatPath(['entities', i, 'sql']), message: `the query fails: ${(err as Error).message}` });
+        if (!(err instanceof UserInputError)) throw err;
+        problems.push(...err.problems);
       }
     }
     if (entity.events) await table(entity.events.table, ['entities', i, 'events', 'table']);
@@ -46,7 +62,7 @@ function findColumn(columns: readonly ColumnInfo[], name: string): ColumnInfo | 
 }
 
 /** Every column the entity definitions name exists, and the ones with a role have a fitting type. */
-function entityProblems(ws: Workspace, catalog: Catalog): Problem[] {
+function entityProblems(ws: Workspace, catalog: Catalog, scope?: Scope): Problem[] {
   const problems: Problem[] = [];
   const need = (table: string, column: string | undefined, at: Path, families?: readonly ColumnInfo['family'][]) => {
     const columns = catalog.get(table);
@@ -68,6 +84,7 @@ function entityProblems(ws: Workspace, catalog: Catalog): Problem[] {
       });
   };
   ws.entities.forEach((e, i) => {
+    if (scope && !scope.entities.has(i)) return;
     const source = entitySource(e);
     need(source, e.primaryKey, ['entities', i, 'primaryKey']);
     for (const [kind, column] of Object.entries(e.identifiers)) need(source, column, ['entities', i, 'identifiers', kind]);
@@ -90,7 +107,7 @@ function entityProblems(ws: Workspace, catalog: Catalog): Problem[] {
 }
 
 /** Trait and `where` comparisons of every segment against the column types. */
-function segmentProblems(ws: Workspace, catalog: Catalog): Problem[] {
+function segmentProblems(ws: Workspace, catalog: Catalog, scope?: Scope): Problem[] {
   const problems: Problem[] = [];
   const visit = (entity: EntityConfig, conditions: readonly Condition[], at: Path) => {
     conditions.forEach((c, k) => {
@@ -114,26 +131,32 @@ function segmentProblems(ws: Workspace, catalog: Catalog): Problem[] {
     });
   };
   ws.segments.forEach((s, i) => {
+    if (scope && !scope.segments.has(i)) return;
     const entity = ws.entities.find((e) => e.id === s.entity);
     if (entity && s.rules) visit(entity, s.rules.conditions, ['segments', i, 'rules', 'conditions']);
   });
   return problems;
 }
 
-/** Every problem `validate --check-warehouse` reports, in file order. */
-export async function warehouseProblems(ws: Workspace, warehouse: WarehouseDriver): Promise<Problem[]> {
-  const { catalog, problems } = await buildCatalog(ws, warehouse);
-  return [...problems, ...entityProblems(ws, catalog), ...segmentProblems(ws, catalog)];
+/** Every problem `validate --check-warehouse` reports, in file order; with `scope`, for those entities and segments only. */
+export async function warehouseProblems(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope): Promise<Problem[]> {
+  return (await checkedCatalog(ws, warehouse, scope)).problems;
+}
+
+async function checkedCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope): Promise<{ catalog: Catalog; problems: Problem[] }> {
+  const { catalog, problems } = await buildCatalog(ws, warehouse, scope);
+  return { catalog, problems: [...problems, ...entityProblems(ws, catalog, scope), ...segmentProblems(ws, catalog, scope)] };
 }
 
 /**
- * `outflow validate --check-warehouse`: the tables and columns the workspace names exist, and
- * every comparison fits its column's type. Throws one UserInputError listing every problem.
+ * What `validate --check-warehouse` checks, for what a command is about to run: segments `ids`
+ * and the segments they reference, their entity's tables, columns and `sql:` (one read-only
+ * SELECT), and every comparison's types. Run before a command evaluates anything, so a wrong
+ * column is an input error naming the file and path, in every command, rather than a failure
+ * midway. Returns the catalog to compile with.
  */
-export async function checkWarehouse(opts: GlobalOptions): Promise<void> {
-  await withWarehouse(opts, async ({ file, workspace, warehouse }) => {
-    const problems = await warehouseProblems(workspace, warehouse);
-    const shown = path.relative(process.cwd(), file) || file;
-    if (problems.length > 0) throw new UserInputError(problems.map((p) => ({ file: shown, ...p })));
-  });
+export async function preflight(ws: Workspace, warehouse: WarehouseDriver, ids: readonly string[]): Promise<Catalog> {
+  const { catalog, problems } = await checkedCatalog(ws, warehouse, scopeOf(ws, ids));
+  if (problems.length > 0) throw new UserInputError(problems);
+  return catalog;
 }

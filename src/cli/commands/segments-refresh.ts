@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { preflight } from '../../segments/check-warehouse';
 import { refreshWithDependencies } from '../../state/membership';
 import { type GlobalOptions, parseAsOf, requireSegment, withOpenWarehouse, workspaceFrom } from '../context';
 import { group } from './index';
@@ -13,6 +14,7 @@ export function registerSegmentsRefresh(program: Command): void {
       const loaded = workspaceFrom(program.opts<GlobalOptions>());
       requireSegment(loaded, id);
       await withOpenWarehouse(loaded, async ({ workspace, warehouse }) => {
+        await preflight(workspace, warehouse, [id]);
         for (const e of await refreshWithDependencies({ warehouse, workspace }, id, asOf))
           process.stdout.write(`${e.segmentId}: ${e.memberCount} members (+${e.added} -${e.removed}) as of ${e.asOf.toISOString()}\n`);
       });

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { compileCount, compileMembers, dialectFor } from '../../segments';
-import { loadCatalog } from '../../segments/load-catalog';
+import { preflight } from '../../segments/check-warehouse';
 import { DIALECTS, type DialectName } from '../../warehouse/dialect';
 import type { CompiledQuery, SqlValue } from '../../warehouse/driver';
 import { type GlobalOptions, parseAsOf, requireSegment, showProgress, withOpenWarehouse, workspaceFrom } from '../context';
@@ -47,7 +47,7 @@ export function registerSegments(program: Command): void {
       const loaded = workspaceFrom(globals());
       requireSegment(loaded, id);
       await withOpenWarehouse(loaded, async (ctx) => {
-        const catalog = await loadCatalog(ctx.warehouse, ctx.workspace);
+        const catalog = await preflight(ctx.workspace, ctx.warehouse, [id]);
         const q = compileCount(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });
         const [row] = await ctx.warehouse.query<{ n: number | string }>(q.sql, q.params);
         process.stdout.write(`${String(row?.n ?? 0)}\n`);
@@ -64,7 +64,7 @@ export function registerSegments(program: Command): void {
       const loaded = workspaceFrom(globals());
       requireSegment(loaded, id);
       await withOpenWarehouse(loaded, async (ctx) => {
-        const catalog = await loadCatalog(ctx.warehouse, ctx.workspace);
+        const catalog = await preflight(ctx.workspace, ctx.warehouse, [id]);
         const q = compileMembers(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });
         await writeMembers(ctx.warehouse.stream<{ person_id: string }>(q.sql, q.params, { pageSize: PAGE_SIZE }), opts.format);
       });

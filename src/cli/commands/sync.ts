@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { UserInputError } from '../../config/errors';
 import type { LoadedWorkspace } from '../../config/load';
+import { preflight } from '../../segments/check-warehouse';
 import { rejectionReasons } from '../../state/ledger';
 import { readLock } from '../../state/locks';
 import { listRuns, type SyncRunRow } from '../../state/runs';
@@ -45,6 +46,8 @@ export function registerSync(program: Command): void {
       const samples: { added: string[]; removed: string[] } = { added: [], removed: [] };
       const progress = showProgress() ? new UploadBar() : undefined;
       const result = await withOpenWarehouse(loaded, async (warehouse) => {
+        // A wrong column or entity sql is an input error (exit 2) before a run is recorded.
+        await preflight(loaded.workspace, warehouse, [loaded.workspace.syncs.find((s) => s.id === syncId)!.segment]);
         try {
           const deps = {
             warehouse,
