@@ -162,6 +162,22 @@ describe('the CLI contract', () => {
     expectInvalidInput(await outflowInProcess(['--config', file, 'sync', 'run', 'vip-file', '--dry-run']), shown(file), 'destinations[0].settings.path');
   });
 
+  it('errors of a destination\'s settings and of --check-warehouse carry line:col', async () => {
+    const file = fx.write(
+      'lines.yaml',
+      baseWorkspace()
+        .replace('settings: {path: ./exports}', 'settings: {path: ./exports, batchSize: "many"}'),
+    );
+    const settings = expectInvalidInput(await outflowInProcess(['--config', file, 'validate']), shown(file), 'destinations[0].settings.batchSize');
+    expect(settings).toMatch(/^error: [^:]+:13:\d+: /);
+    const columns = fx.write('columns.yaml', baseWorkspace().replace('trait: vip, op', 'trait: vipp, op'));
+    const column = expectInvalidInput(await outflowInProcess(['--config', columns, 'validate', '--check-warehouse']), shown(columns), 'segments[0].rules.conditions[0].trait');
+    expect(column).toMatch(/^error: [^:]+:10:\d+: .*no column "vipp"/);
+    // the same at run time, in every command that evaluates the segment
+    for (const args of [['segments', 'size', 'vips'], ['segments', 'members', 'vips'], ['segments', 'refresh', 'vips'], ['sync', 'run', 'vip-file']])
+      expect(expectInvalidInput(await outflowInProcess(['--config', columns, ...args]), shown(columns), 'segments[0].rules.conditions[0].trait')).toMatch(/:10:\d+: /);
+  });
+
   it('a real process: exit 2, no stack, nothing on stdout', async () => {
     const run = await outflowChild(['--config', fx.dir, 'validate']);
     expect(run.code).toBe(2);
