@@ -1,6 +1,8 @@
 import { formatPath, type Problem, UserInputError } from '../config/errors';
 import { type EntityConfig, segmentReferences, type Workspace } from '../config/schema';
+import { distance } from 'fastest-levenshtein';
 import type { ColumnInfo, WarehouseDriver } from '../warehouse/driver';
+import { renderSql } from '../warehouse/templates';
 import { type Catalog, checkFilterTypes } from './catalog';
 import { checkEntitySql, entitySource } from './load-catalog';
 import type { Condition } from './rule-schema';
@@ -138,9 +140,69 @@ function segmentProblems(ws: Workspace, catalog: Catalog, scope?: Scope): Proble
   return problems;
 }
 
+/** How many of the most frequent event names a misspelled name is compared with. */
+const SUGGESTION_POOL = 1000;
+
+/**
+ * Event names the segments use that never occur in their events table, with the closest name
+ * that does: a misspelled name would otherwise match nothing and silently change the segment.
+ * Two bounded queries per events table (names bound as parameters): which used names occur, and,
+ * only when some do not, the most frequent names to suggest from. An empty table is not checked.
+ */
+async function eventNameProblems(ws: Workspace, warehouse: WarehouseDriver, catalog: Catalog, scope?: Scope): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const { dialect } = warehouse;
+  for (const entity of ws.entities) {
+    const events = entity.events;
+    if (!events || !catalog.get(events.table)?.some((c) => c.name.toLowerCase() === events.name.toLowerCase())) continue;
+    const used = new Map<string, Path[]>();
+    ws.segments.forEach((s, i) => {
+      if ((scope && !scope.segments.has(i)) || s.entity !== entity.id || !s.rules) return;
+      const visit = (conditions: readonly Condition[], at: Path) =>
+        conditions.forEach((c, k) => {
+          if (c.kind === 'group') visit(c.conditions, [...at, k, 'conditions']);
+          else if (c.kind === 'event') used.set(c.event, [...(used.get(c.event) ?? []), [...at, k, 'event']]);
+        });
+      visit(s.rules.conditions, ['segments', i, 'rules', 'conditions']);
+    });
+    if (used.size === 0) continue;
+    const names = [...used.keys()];
+    const context = { table: dialect.quoteQualified(events.table), column: dialect.quoteIdentifier(events.name), alias: dialect.quoteIdentifier('name') };
+    const present = await warehouse.query<{ name: unknown }>(
+      renderSql(dialect.name, 'check/event-names-present', { ...context, placeholders: names.map((_, i) => dialect.placeholder(i)) }),
+      names,
+    );
+    const found = new Set(present.map((r) => String(r.name)));
+    const missing = names.filter((n) => !found.has(n));
+    if (missing.length === 0) continue;
+    const frequent = (await warehouse.query<{ name: unknown }>(renderSql(dialect.name, 'check/event-names-frequent', { ...context, limit: SUGGESTION_POOL }))).map((r) =>
+      String(r.name),
+    );
+    // An empty events table (events not yet loaded) has nothing to check against.
+    if (frequent.length === 0) continue;
+    for (const name of missing) {
+      const near = closestName(name, frequent);
+      const message = `no events named ${JSON.stringify(name)} in ${events.table}${near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}?)`}`;
+      for (const at of used.get(name)!) problems.push({ path: formatPath(at), message });
+    }
+  }
+  return problems;
+}
+
+/** The candidate closest to `name` (ignoring case), when it is close enough to be a slip. */
+function closestName(name: string, candidates: readonly string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const c of candidates) {
+    const d = distance(name.toLowerCase(), c.toLowerCase());
+    if (!best || d < best.d) best = { name: c, d };
+  }
+  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.name : undefined;
+}
+
 /** Every problem `validate --check-warehouse` reports, in file order; with `scope`, for those entities and segments only. */
 export async function warehouseProblems(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope): Promise<Problem[]> {
-  return (await checkedCatalog(ws, warehouse, scope)).problems;
+  const { catalog, problems } = await checkedCatalog(ws, warehouse, scope);
+  return [...problems, ...(await eventNameProblems(ws, warehouse, catalog, scope))];
 }
 
 async function checkedCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope): Promise<{ catalog: Catalog; problems: Problem[] }> {
