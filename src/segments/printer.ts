@@ -13,6 +13,8 @@ import type { RuleNode } from './tree';
 export interface PrintOptions {
   shape: 'members' | 'count';
   identifiers?: readonly IdentifierKind[];
+  /** ORDER BY the primary key (in its own type, not the text it is returned as). */
+  orderByKey?: boolean;
 }
 
 const ENTITY_ALIAS = 'p';
@@ -31,7 +33,8 @@ export function printSegment(n: NormalizedSegment, w: SqlWriter, o: PrintOptions
   // already reject a null key (it would only slow the engine's semi-join down).
   const rules = printNode(n.tree, w, entity, pk, personId);
   const where = rejectsNullKey(n.tree) ? rules : `${pk} IS NOT NULL AND ${rules}`;
-  const fragments = { personId, where, source: entity.table ? w.dialect.quoteQualified(entity.table) : asSubquery(entitySql(n)) };
+  const fragments: Record<string, string> = { personId, where, source: entity.table ? w.dialect.quoteQualified(entity.table) : asSubquery(entitySql(n)) };
+  if (o.orderByKey) fragments.orderBy = pk;
   const structure = { personIdAlias: q('person_id'), countAlias: q('n'), columns, alias: ENTITY_ALIAS, joins: joinsFor(n.tree, entity, w) };
   return w.finish(w.render(o.shape, fragments, structure));
 }

@@ -27,6 +27,8 @@ export class SqlWriter {
     readonly dialect: SqlDialect,
     readonly asOf: Date,
     readonly paramOffset: number,
+    /** For display only: values written as literals (`SqlDialect.literal`) instead of placeholders. */
+    readonly inline = false,
   ) {}
 
   /** Binds `value`; returns a marker that `finish` turns into the dialect's placeholder. */
@@ -68,6 +70,7 @@ export class SqlWriter {
 
   /** Numbers the placeholders of `text` in reading order; a marker seen twice binds its value twice. */
   finish(text: string): CompiledQuery {
+    if (this.inline) return { sql: text.replace(MARKER, (_, i: string) => this.dialect.literal(this.#values[Number(i)]!)), params: [] };
     const params: SqlValue[] = [];
     const sql = text.replace(MARKER, (_, i: string) => {
       params.push(this.#values[Number(i)]!);

@@ -21,6 +21,11 @@ export interface SqlDialect {
    * engine binds arrays, JSON text where it cannot.
    */
   listParam(values: readonly (string | number | boolean)[]): SqlValue;
+  /**
+   * `value` written as a SQL literal that means what the bound value means where the dialect's
+   * templates use it. For display only (`segments sql --inline`): SQL Outflow runs binds values.
+   */
+  literal(value: SqlValue): string;
 }
 
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$-]{0,127}$/;
@@ -55,5 +60,31 @@ export abstract class SqlDialectBase implements SqlDialect {
 
   listParam(values: readonly (string | number | boolean)[]): SqlValue {
     return values;
+  }
+
+  literal(value: SqlValue): string {
+    if (value === null) return 'NULL';
+    if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+    if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+    if (value instanceof Date) return this.instantLiteral(value);
+    if (Array.isArray(value)) return this.listLiteral(value.map((v) => this.literal(v)));
+    return this.stringLiteral(value as string);
+  }
+
+  /** A string literal; the SQL standard doubles a quote and leaves backslashes alone. */
+  protected stringLiteral(value: string): string {
+    return `'${value.replaceAll("'", "''")}'`;
+  }
+
+  /**
+   * An instant as the templates' `instant` cast reads it: a TIMESTAMP in UTC wall-clock time, so
+   * the session's time zone cannot shift it.
+   */
+  protected instantLiteral(value: Date): string {
+    return `TIMESTAMP '${value.toISOString().replace('T', ' ').replace('Z', '')}'`;
+  }
+
+  protected listLiteral(items: readonly string[]): string {
+    return `[${items.join(', ')}]`;
   }
 }

@@ -30,12 +30,13 @@ export function registerSegments(program: Command): void {
     .description("print a segment's SQL and its bound parameters (nothing runs)")
     .addOption(new Option('--dialect <name>', "SQL dialect (default: the workspace's warehouse)").choices(DIALECTS))
     .addOption(asOfOption())
-    .action((id: string, opts: { dialect?: DialectName; asOf?: string }) => {
+    .option('--inline', 'write the values into the SQL as literals, to paste into a warehouse console (display only: Outflow binds them)')
+    .action((id: string, opts: { dialect?: DialectName; asOf?: string; inline?: boolean }) => {
       const asOf = parseAsOf(opts.asOf);
       const loaded = workspaceFrom(globals());
       requireSegment(loaded, id);
       const dialect = dialectFor(opts.dialect ?? loaded.workspace.warehouse.type);
-      process.stdout.write(formatQuery(compileMembers(loaded.workspace, id, { dialect, asOf })));
+      process.stdout.write(formatQuery(compileMembers(loaded.workspace, id, { dialect, asOf, inline: opts.inline ?? false })));
     });
 
   segments
@@ -65,7 +66,7 @@ export function registerSegments(program: Command): void {
       requireSegment(loaded, id);
       await withOpenWarehouse(loaded, async (ctx) => {
         const catalog = await preflight(ctx.workspace, ctx.warehouse, [id]);
-        const q = compileMembers(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });
+        const q = compileMembers(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog, orderByKey: true });
         await writeMembers(ctx.warehouse.stream<{ person_id: string }>(q.sql, q.params, { pageSize: PAGE_SIZE }), opts.format);
       });
     });

@@ -15,4 +15,10 @@ export class DuckDbDialect extends SqlDialectBase {
   override listParam(values: readonly (string | number | boolean)[]): SqlValue {
     return values.every((v) => typeof v === 'number') ? values.map(String) : values;
   }
+
+  // The driver binds instants as TIMESTAMPTZ and the `instant` template takes their UTC wall
+  // clock; an explicit offset keeps the literal independent of the session's TimeZone.
+  protected override instantLiteral(value: Date): string {
+    return `TIMESTAMPTZ '${value.toISOString().replace('T', ' ').replace('Z', '+00')}'`;
+  }
 }
