@@ -1,0 +1,31 @@
+/* global process, performance */
+// Preloaded by bench/startup.ts (`node --require`): records, in ms since this process started
+// (performance.now()), when the first statement reaches DuckDB, and when the process exits.
+// It wraps the native binding's statement entry points as the binding is loaded (process.dlopen,
+// whichever loader asks for it) and loads nothing itself, so the measured process does what it
+// would do anyway.
+const STATEMENT_CALLS = ['query', 'prepare', 'extract_statements'];
+let firstSql;
+const dlopen = process.dlopen;
+process.dlopen = function (module, filename, ...rest) {
+  const result = dlopen.call(this, module, filename, ...rest);
+  if (/duckdb\.node$/.test(filename)) {
+    // The addon's properties are read-only: hand out a copy with the statement calls wrapped.
+    const native = module.exports;
+    const copy = {};
+    for (const name of Object.getOwnPropertyNames(native)) {
+      const value = native[name];
+      copy[name] = STATEMENT_CALLS.includes(name) && typeof value === 'function'
+        ? function (...args) {
+            firstSql ??= performance.now();
+            return value.apply(this, args);
+          }
+        : value;
+    }
+    module.exports = copy;
+  }
+  return result;
+};
+process.on('exit', () => {
+  process.stderr.write(`@probe ${JSON.stringify({ firstSqlMs: firstSql ?? null, exitMs: performance.now() })}\n`);
+});
