@@ -6,12 +6,15 @@
 // would do anyway.
 const STATEMENT_CALLS = ['query', 'prepare', 'extract_statements'];
 let firstSql;
+// The addon's own exports object stays referenced for the life of the process.
+const natives = [];
 const dlopen = process.dlopen;
 process.dlopen = function (module, filename, ...rest) {
   const result = dlopen.call(this, module, filename, ...rest);
   if (/duckdb\.node$/.test(filename)) {
     // The addon's properties are read-only: hand out a copy with the statement calls wrapped.
     const native = module.exports;
+    natives.push(native);
     const copy = {};
     for (const name of Object.getOwnPropertyNames(native)) {
       const value = native[name];
