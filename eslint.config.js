@@ -25,7 +25,7 @@ export default tseslint.config(
   {
     // Plain Node scripts (no type information).
     files: ['scripts/**/*.mjs'],
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly', performance: 'readonly' } },
   },
   {
     // Workflows must be deterministic: no Node built-ins, no I/O. Activities are imported type-only.

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { UserInputError } from '../config/errors';
 import { placeProblems, resolveConfigPath } from '../config/load';
-import { registerCommands } from './commands';
+import { commandOf, registerCommands } from './commands';
 import type { GlobalOptions } from './context';
 import { VERSION } from './version';
 
@@ -18,8 +18,8 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(errorLines(s.replace(/^error: /, ''))) })
     .showHelpAfterError(false);
-  registerCommands(program);
   try {
+    await registerCommands(program, commandOf(argv.slice(2)));
     await program.parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {

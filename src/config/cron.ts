@@ -1,4 +1,12 @@
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type { CronExpressionParser } from 'cron-parser';
+
+/** cron-parser (with its date library) loads only when a workspace has a schedule to check. */
+let parser: typeof CronExpressionParser | undefined;
+function cronParser(): typeof CronExpressionParser {
+  parser ??= (createRequire(import.meta.url)('cron-parser') as { CronExpressionParser: typeof CronExpressionParser }).CronExpressionParser;
+  return parser;
+}
 
 const FIELDS = ['minute', 'hour', 'day of month', 'month', 'day of week'] as const;
 const EXAMPLE = 'a 5-field cron expression in UTC, such as "0 6 * * *" (minute hour day-of-month month day-of-week)';
@@ -21,7 +29,7 @@ export function cronProblem(expr: string): string | undefined {
 
 function parseError(expr: string): string | undefined {
   try {
-    CronExpressionParser.parse(expr, { tz: 'UTC', strict: false });
+    cronParser().parse(expr, { tz: 'UTC', strict: false });
     return undefined;
   } catch (err) {
     return (err as Error).message.replace(/^(Constraint|Validation) error, /, '');

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
+import type HandlebarsCompiler from 'handlebars';
+// The runtime runs precompiled templates; the compiler (several times larger) loads only when the
+// cache below misses.
+import Handlebars from 'handlebars/runtime';
 import type { DialectName } from './dialect';
 
 /**
@@ -61,7 +65,8 @@ export function precompiled(dialect: DialectName, sources: ReadonlyMap<string, s
   } catch {
     // Not cached yet (or unreadable): compile below.
   }
-  const specs = new Map([...sources].map(([name, source]) => [name, Handlebars.precompile(source, COMPILE_OPTIONS) as string]));
+  const { precompile } = createRequire(import.meta.url)('handlebars') as typeof HandlebarsCompiler;
+  const specs = new Map([...sources].map(([name, source]) => [name, precompile(source, COMPILE_OPTIONS) as string]));
   try {
     mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
