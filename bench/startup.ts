@@ -8,6 +8,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { figure } from './figures';
@@ -22,7 +23,9 @@ const CONFIG = path.join(DATA, 'outflow.yaml');
 
 interface Sample {
   firstSqlMs: number | null;
+  firstSqlCpuMs: number | null;
   exitMs: number;
+  exitCpuMs: number;
   wallMs: number;
 }
 
@@ -55,14 +58,16 @@ for (let i = 0; i < RUNS; i++) {
 }
 const firstSql = median(cli.map((s) => s.firstSqlMs ?? Number.NaN));
 const nodeExit = median(node.map((s) => s.exitMs));
-console.log(`${RUNS} alternating runs, medians (ms since each process started)`);
-console.log(`node -e 0                         exit at ${nodeExit.toFixed(0)} ms (wall ${median(node.map((s) => s.wallMs)).toFixed(0)} ms)`);
-console.log(`outflow segments size             first SQL at ${firstSql.toFixed(0)} ms, exit at ${median(cli.map((s) => s.exitMs)).toFixed(0)} ms (wall ${median(cli.map((s) => s.wallMs)).toFixed(0)} ms)`);
-console.log(`outflow's own start-up (first SQL - node -e 0): ${(firstSql - nodeExit).toFixed(0)} ms`);
+const firstSqlCpu = median(cli.map((s) => s.firstSqlCpuMs ?? Number.NaN));
+const nodeCpu = median(node.map((s) => s.exitCpuMs));
+console.log(`${RUNS} alternating runs, medians (ms since each process started; CPU ms used by then in brackets)`);
+console.log(`node -e 0                         exit at ${nodeExit.toFixed(0)} ms [${nodeCpu.toFixed(0)}] (wall ${median(node.map((s) => s.wallMs)).toFixed(0)} ms)`);
+console.log(`outflow segments size             first SQL at ${firstSql.toFixed(0)} ms [${firstSqlCpu.toFixed(0)}], exit at ${median(cli.map((s) => s.exitMs)).toFixed(0)} ms (wall ${median(cli.map((s) => s.wallMs)).toFixed(0)} ms)`);
+console.log(`outflow's own start-up (first SQL - node -e 0): ${(firstSql - nodeExit).toFixed(0)} ms; ratio ${(firstSql / nodeExit).toFixed(1)}x; load average ${loadavg()[0]!.toFixed(1)}`);
 console.log(`target <= ${TARGET_MS} ms to the first SQL: ${firstSql <= TARGET_MS ? 'met' : 'NOT met'}`);
 figure({
   what: 'bench/startup.ts: `outflow segments size` on DuckDB, process start to the first SQL (node -e 0 in the same run)',
-  figure: `${firstSql.toFixed(0)} ms (node -e 0: ${nodeExit.toFixed(0)} ms)`,
+  figure: `${firstSql.toFixed(0)} ms, ${firstSqlCpu.toFixed(0)} CPU-ms (node -e 0: ${nodeExit.toFixed(0)} ms, ${nodeCpu.toFixed(0)} CPU-ms) [load ${loadavg()[0]!.toFixed(1)}]`,
   target: `<= ${TARGET_MS} ms`,
   met: firstSql <= TARGET_MS,
 });

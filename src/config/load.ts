@@ -1,8 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { formatPath, type Problem, UserInputError } from './errors';
+import { cachedYaml, cacheYaml } from './parse-cache';
 import { type Workspace, workspaceSchema } from './schema';
 
 export interface LoadedWorkspace {
@@ -52,8 +55,8 @@ export function placeProblems(file: string, problems: readonly Problem[]): Probl
   const locate = (p: Problem) => {
     if (!located) {
       try {
-        const lines = new LineCounter();
-        const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines, prettyErrors: false });
+        const lines = new (yaml().LineCounter)();
+        const doc = yaml().parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines, prettyErrors: false });
         located = (q) => position(doc, lines, pathOf(q), /unknown key/.test(q.message));
       } catch {
         located = () => ({});
@@ -81,27 +84,24 @@ export function parseWorkspace(
   dir = process.cwd(),
   abs = path.resolve(dir, file),
 ): LoadedWorkspace {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new UserInputError(
-      doc.errors.map((e) => {
-        // linePos is only filled in with prettyErrors, which would also rewrite the message.
-        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-        return { file, path: '', message: `invalid YAML: ${e.message.split('\n')[0]}`, line: pos.line, column: pos.col };
-      }),
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (err) {
-    // yaml throws a ReferenceError when aliases expand past maxAliasCount (a "billion laughs" file).
-    if (!(err instanceof ReferenceError)) throw err;
-    const alias = firstAlias(doc, lines);
-    throw new UserInputError([
-      { file, ...alias, message: `YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} expansions); write the values out instead` },
-    ]);
+  // Unchanged text parses to what it parsed to last time (parse-cache.ts); the document, needed
+  // only to place problems, is parsed when there are any.
+  let parsed: { doc: Document; lines: LineCounter } | undefined;
+  const document = () => (parsed ??= parseYaml(text, file));
+  let raw = cachedYaml(text);
+  if (raw === undefined) {
+    const { doc, lines } = document();
+    try {
+      raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // yaml throws a ReferenceError when aliases expand past maxAliasCount (a "billion laughs" file).
+      if (!(err instanceof ReferenceError)) throw err;
+      const alias = firstAlias(doc, lines);
+      throw new UserInputError([
+        { file, ...alias, message: `YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} expansions); write the values out instead` },
+      ]);
+    }
+    cacheYaml(text, raw);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new UserInputError([{ file, path: '', message: 'expected a mapping with "version", "warehouse" and "entities"' }]);
@@ -111,13 +111,36 @@ export function parseWorkspace(
   const located = ({ atKey, ...p }: PathProblem, at: readonly PropertyKey[]): Problem => ({
     file,
     ...p,
-    ...position(doc, lines, at, atKey),
+    ...position(document().doc, document().lines, at, atKey),
   });
   if (problems.length > 0) throw new UserInputError(problems.map((p) => located(p, pathOf(p))));
 
-  const parsed = workspaceSchema.safeParse(interpolated);
-  if (!parsed.success) throw new UserInputError(zodProblems(parsed.error).map((p) => located(p, pathOf(p))));
-  return { file: abs, dir, workspace: parsed.data };
+  const valid = workspaceSchema.safeParse(interpolated);
+  if (!valid.success) throw new UserInputError(zodProblems(valid.error).map((p) => located(p, pathOf(p))));
+  return { file: abs, dir, workspace: valid.data };
+}
+
+/**
+ * The `yaml` package, loaded on first use: a workspace file unchanged since it was last parsed is
+ * read from the parse cache and needs no YAML parser (nor its start-up cost).
+ */
+let yamlModule: typeof Yaml | undefined;
+const yaml = () => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
+
+/** The YAML document of `text`; a syntax error is an input error with its line and column. */
+function parseYaml(text: string, file: string): { doc: Document; lines: LineCounter } {
+  const lines = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new UserInputError(
+      doc.errors.map((e) => {
+        // linePos is only filled in with prettyErrors, which would also rewrite the message.
+        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+        return { file, path: '', message: `invalid YAML: ${e.message.split('\n')[0]}`, line: pos.line, column: pos.col };
+      }),
+    );
+  }
+  return { doc, lines };
 }
 
 const ENV_PATTERN = /\$\{env:([^}]*)\}/g;
@@ -170,6 +193,7 @@ function interpolateEnv(value: unknown, at: (string | number)[], env: NodeJS.Pro
 /** Path, line and column of the first alias in the document. */
 function firstAlias(doc: Document, lines: LineCounter): { path: string; line?: number; column?: number } {
   let found: { path: string; line?: number; column?: number } = { path: '' };
+  const { isMap, isScalar, isSeq, visit } = yaml();
   visit(doc, {
     Alias(key, node, ancestors) {
       const at: (string | number)[] = [];
@@ -257,6 +281,7 @@ function position(
   at: readonly PropertyKey[],
   atKey = false,
 ): { line?: number; column?: number } {
+  const { isMap, isScalar, isSeq } = yaml();
   let node: unknown = doc.contents;
   let found: unknown = node;
   for (const [i, key] of at.entries()) {

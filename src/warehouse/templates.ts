@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type HandlebarsCompiler from 'handlebars';
+import { CACHE_DIR } from '../config/parse-cache';
 // The runtime runs precompiled templates; the compiler (several times larger) loads only when the
 // cache below misses.
 import Handlebars from 'handlebars/runtime';
@@ -47,8 +48,6 @@ function listTemplates(dir: string, prefix = ''): Map<string, string> {
 }
 
 const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
-/** Precompiled templates are kept here between processes (see `precompiled`). */
-const CACHE_DIR = path.resolve(TEMPLATE_ROOT, '../node_modules/.cache/outflow');
 
 /**
  * Every template of a dialect precompiled to JavaScript, from a cache file keyed by a hash of

@@ -48,7 +48,7 @@ describe('the packed package, installed into a prefix', () => {
   it('runs from another folder: --version, demo, validate, and exit 2 with no stack for a bad file', async () => {
     const folder = path.join(work, 'elsewhere');
     mkdirSync(folder);
-    const env = { ...process.env, CI: 'true', OUTFLOW_CONFIG: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
     delete env.OUTFLOW_CONFIG;
     expect((await run(outflow, ['--version'], { cwd: folder, env })).stdout).toBe(`${pkg.version}\n`);
     const demo = await run(outflow, ['demo', '--persons', '2000'], { cwd: folder, env, timeout: 180_000 });
