@@ -18,8 +18,11 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(errorLines(s.replace(/^error: /, ''))) })
     .showHelpAfterError(false);
+  const command = commandOf(argv.slice(2));
+  if (command === undefined && !argv.slice(2).some((a) => /^(-h|--help|-V|--version)$/.test(a)))
+    return reportError(new UserInputError('no command given (outflow --help lists them)'));
   try {
-    await registerCommands(program, commandOf(argv.slice(2)));
+    await registerCommands(program, command);
     await program.parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {

@@ -130,7 +130,8 @@ const yaml = () => (yamlModule ??= createRequire(import.meta.url)('yaml') as typ
 /** The YAML document of `text`; a syntax error is an input error with its line and column. */
 function parseYaml(text: string, file: string): { doc: Document; lines: LineCounter } {
   const lines = new (yaml().LineCounter)();
-  const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // logLevel: problems are reported as input errors, never as the library's process warnings.
+  const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     throw new UserInputError(
       doc.errors.map((e) => {

@@ -102,9 +102,24 @@ function environment(dialect: DialectName) {
   return env;
 }
 
-/** Renders template `name` for `dialect`, whitespace-collapsed. */
+/**
+ * Renders template `name` for `dialect`, whitespace-collapsed. Top-level context strings that span
+ * lines (printed SQL, which may hold a user's `-- comment`) are placed after the collapse,
+ * untouched: folded onto one line, a comment would swallow the rest of the statement.
+ */
 export function renderSql(dialect: DialectName, name: string, context: object): string {
   const template = environment(dialect).compiled.get(name);
   if (!template) throw new Error(`no SQL template "${name}" for ${dialect} (looked in ${TEMPLATE_ROOT})`);
-  return template(context).replace(/\s+/g, ' ').trim();
+  const kept = Object.entries(context).filter((e): e is [string, string] => typeof e[1] === 'string' && /[\r\n]/.test(e[1]));
+  if (kept.length === 0) return template(context).replace(/\s+/g, ' ').trim();
+  const slots = Object.fromEntries(kept.map(([k]) => [k, `${KEPT}${k}${KEPT}`]));
+  const values = new Map(kept);
+  return template({ ...context, ...slots })
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(KEPT_SLOTS, (_, k: string) => values.get(k)!);
 }
+
+// A control character no SQL Outflow embeds may hold (the printer refuses them in entity SQL).
+const KEPT = '\u0003';
+const KEPT_SLOTS = new RegExp(`${KEPT}(\\w+)${KEPT}`, 'g');

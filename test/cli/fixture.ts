@@ -32,7 +32,7 @@ export async function cliFixture(prefix = 'outflow-cli-'): Promise<CliFixture> {
     await db.execute(`create table app.people as select i as id, 'u' || i || '@example.com' as email from range(1, 13) t(i)`);
     await db.execute(`create table main.events as
       select 'p' || (i % 20) as person_id, case when i % 4 = 0 then 'purchase' else 'page_view' end as event_name,
-             timestamptz '2026-01-01 00:00:00+00' + to_hours(i) as occurred_at
+             timestamptz '2026-01-01 00:00:00+00' + to_hours(i) as occurred_at, 's' || (i // 3) as session_id
       from range(100) t(i)`);
   } finally {
     await db.close();

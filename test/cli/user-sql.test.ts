@@ -59,6 +59,15 @@ describe('an entity sql: on DuckDB', () => {
     expect(await fx.canary()).toBe(3);
   });
 
+  it('a query with line comments runs in every command, also where Outflow embeds it in its own statements', async () => {
+    const file = fx.write('comments.yaml', workspace('{type: duckdb, path: ./wh.duckdb}', 'main', 'SELECT person_id, email -- ) AS p; DROP TABLE main.canary\nFROM main.persons -- all of them'));
+    for (const args of [['segments', 'size', 'all'], ['segments', 'refresh', 'all'], ['sync', 'run', 'all-file', '--dry-run'], ['validate', '--check-warehouse']]) {
+      const run = await outflowInProcess(['--config', file, ...args]);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+    }
+    expect(await fx.canary()).toBe(3);
+  });
+
   it('a well-formed query with a trailing semicolon and comment runs', async () => {
     const file = fx.write('fine.yaml', workspace('{type: duckdb, path: ./wh.duckdb}', 'main', 'SELECT person_id, email -- the key and the address\nFROM main.persons;'));
     expect(await outflowInProcess(['--config', file, 'segments', 'size', 'all'])).toMatchObject({ code: 0, stdout: '20\n' });
