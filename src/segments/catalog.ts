@@ -10,6 +10,20 @@ export interface TypeProblem {
   message: string;
 }
 
+/**
+ * The column `name` of `columns`: by its exact name, or, where the engine ignores case
+ * (`SqlDialect.identifiersIgnoreCase`), by any case.
+ */
+export function findColumn(columns: readonly ColumnInfo[], name: string, ignoreCase = true): ColumnInfo | undefined {
+  return columns.find((c) => c.name === name) ?? (ignoreCase ? columns.find((c) => c.name.toLowerCase() === name.toLowerCase()) : undefined);
+}
+
+/** "no column" for `column` of `table`, pointing at a column that differs only in case. */
+export function noColumn(columns: readonly ColumnInfo[], table: string, column: string): string {
+  const near = findColumn(columns, column, true);
+  return `no column "${column}" in ${table}${near ? ` (column names are case-sensitive in this warehouse: did you mean "${near.name}"?)` : ''}`;
+}
+
 /** The type family of `table.column`, when the catalog knows it. */
 export function columnFamily(catalog: Catalog | undefined, table: string, column: string): ColumnInfo['family'] | undefined {
   const columns = catalog?.get(table);
@@ -29,11 +43,12 @@ export function checkFilterTypes(
   column: string,
   op: FilterOp,
   value: EventFilter['value'],
+  ignoreCase = true,
 ): TypeProblem | undefined {
   const columns = catalog.get(table);
   if (!columns) return undefined;
-  const info = columns.find((c) => c.name === column) ?? columns.find((c) => c.name.toLowerCase() === column.toLowerCase());
-  if (!info) return { field: 'column', message: `no column "${column}" in ${table}` };
+  const info = findColumn(columns, column, ignoreCase);
+  if (!info) return { field: 'column', message: noColumn(columns, table, column) };
   const described = `column "${column}" of ${table} is ${info.dataType}`;
   if (is(PRESENCE_OPS, op) || info.family === 'other') return undefined;
   if (is(RELATIVE_TIME_OPS, op)) {

@@ -3,7 +3,7 @@ import { type EntityConfig, segmentReferences, type Workspace } from '../config/
 import { distance } from 'fastest-levenshtein';
 import type { ColumnInfo, WarehouseDriver } from '../warehouse/driver';
 import { renderSql } from '../warehouse/templates';
-import { type Catalog, checkFilterTypes } from './catalog';
+import { type Catalog, checkFilterTypes, findColumn as findIn, noColumn } from './catalog';
 import { checkEntitySql, entitySource } from './load-catalog';
 import type { Condition } from './rule-schema';
 
@@ -59,18 +59,15 @@ export async function buildCatalog(ws: Workspace, warehouse: WarehouseDriver, sc
   return { catalog, problems };
 }
 
-function findColumn(columns: readonly ColumnInfo[], name: string): ColumnInfo | undefined {
-  return columns.find((c) => c.name === name) ?? columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
-}
-
 /** Every column the entity definitions name exists, and the ones with a role have a fitting type. */
-function entityProblems(ws: Workspace, catalog: Catalog, scope?: Scope): Problem[] {
+function entityProblems(ws: Workspace, catalog: Catalog, ignoreCase: boolean, scope?: Scope): Problem[] {
+  const findColumn = (columns: readonly ColumnInfo[], name: string) => findIn(columns, name, ignoreCase);
   const problems: Problem[] = [];
   const need = (table: string, column: string | undefined, at: Path, families?: readonly ColumnInfo['family'][]) => {
     const columns = catalog.get(table);
     if (column === undefined || !columns) return;
     const info = findColumn(columns, column);
-    if (!info) problems.push({ path: formatPath(at), message: `no column "${column}" in ${table}` });
+    if (!info) problems.push({ path: formatPath(at), message: noColumn(columns, table, column) });
     else if (families && info.family !== 'other' && !families.includes(info.family))
       problems.push({ path: formatPath(at), message: `column "${column}" of ${table} is ${info.dataType}; expected ${families.join(' or ')}` });
   };
@@ -109,7 +106,7 @@ function entityProblems(ws: Workspace, catalog: Catalog, scope?: Scope): Problem
 }
 
 /** Trait and `where` comparisons of every segment against the column types. */
-function segmentProblems(ws: Workspace, catalog: Catalog, scope?: Scope): Problem[] {
+function segmentProblems(ws: Workspace, catalog: Catalog, ignoreCase: boolean, scope?: Scope): Problem[] {
   const problems: Problem[] = [];
   const visit = (entity: EntityConfig, conditions: readonly Condition[], at: Path) => {
     conditions.forEach((c, k) => {
@@ -120,13 +117,13 @@ function segmentProblems(ws: Workspace, catalog: Catalog, scope?: Scope): Proble
         const relation = dot < 0 ? undefined : entity.relations.find((r) => r.name === c.trait.slice(0, dot));
         const table = relation ? relation.table : entitySource(entity);
         const column = relation ? c.trait.slice(dot + 1) : c.trait;
-        const problem = checkFilterTypes(catalog, table, column, c.op, c.value);
+        const problem = checkFilterTypes(catalog, table, column, c.op, c.value, ignoreCase);
         if (problem)
           problems.push({ path: formatPath([...here, problem.field === 'column' ? 'trait' : problem.field]), message: problem.message });
       } else if (c.kind === 'event' && entity.events) {
         const events = entity.events.table;
         c.where?.forEach((f, m) => {
-          const problem = checkFilterTypes(catalog, events, f.column, f.op, f.value);
+          const problem = checkFilterTypes(catalog, events, f.column, f.op, f.value, ignoreCase);
           if (problem) problems.push({ path: formatPath([...here, 'where', m, problem.field]), message: problem.message });
         });
       }
@@ -207,7 +204,8 @@ export async function warehouseProblems(ws: Workspace, warehouse: WarehouseDrive
 
 async function checkedCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope): Promise<{ catalog: Catalog; problems: Problem[] }> {
   const { catalog, problems } = await buildCatalog(ws, warehouse, scope);
-  return { catalog, problems: [...problems, ...entityProblems(ws, catalog, scope), ...segmentProblems(ws, catalog, scope)] };
+  const ignoreCase = warehouse.dialect.identifiersIgnoreCase;
+  return { catalog, problems: [...problems, ...entityProblems(ws, catalog, ignoreCase, scope), ...segmentProblems(ws, catalog, ignoreCase, scope)] };
 }
 
 /**

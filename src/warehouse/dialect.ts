@@ -10,6 +10,11 @@ export const DIALECTS: readonly DialectName[] = ['duckdb', 'postgres', 'bigquery
 
 export interface SqlDialect {
   readonly name: DialectName;
+  /**
+   * Whether the engine matches a quoted identifier to a column regardless of case (DuckDB,
+   * BigQuery). Where it does not (PostgreSQL, Snowflake), `"Score"` is not the column `score`.
+   */
+  readonly identifiersIgnoreCase: boolean;
   /** Quotes one identifier part; rejects anything that is not a plain identifier. */
   quoteIdentifier(name: string): string;
   /** Quotes a possibly qualified name (`schema.table`). */
@@ -40,6 +45,7 @@ export class UnsafeIdentifierError extends Error {
 /** Defaults shared by every dialect: double-quoted identifiers, `?` placeholders. */
 export abstract class SqlDialectBase implements SqlDialect {
   abstract readonly name: DialectName;
+  readonly identifiersIgnoreCase: boolean = false;
   protected readonly quoteChar: string = '"';
 
   quoteIdentifier(name: string): string {

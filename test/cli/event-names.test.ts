@@ -38,6 +38,13 @@ describe('event names in validate --check-warehouse (DuckDB)', () => {
   });
 });
 
+describe('column names in another case', () => {
+  it('DuckDB matches them (it ignores case in quoted names)', async () => {
+    const file = fx.write('case.yaml', baseWorkspace().replace('trait: vip, op', 'trait: VIP, op'));
+    expect(await outflowInProcess(['--config', file, 'segments', 'size', 'vips'])).toMatchObject({ code: 0, stdout: '7\n' });
+  });
+});
+
 describe.skipIf(!pgUp)('event names in validate --check-warehouse (PostgreSQL)', () => {
   let pg: PostgresDriver;
   const schema = uniqueSchema('evnames');
@@ -64,5 +71,17 @@ describe.skipIf(!pgUp)('event names in validate --check-warehouse (PostgreSQL)',
     expect(run.stderr).not.toContain('conditions[2]');
     expectInvalidInput(run, shown(file), 'segments[1].rules.conditions[3].event');
     expect(await pg.columns(`${schema}.persons`)).toBeDefined();
+  });
+
+  it('a column name in another case is not the column (PostgreSQL matches quoted names exactly): exit 2 in every command', async () => {
+    const text = baseWorkspace()
+      .replace('trait: vip, op', 'trait: VIP, op')
+      .replace('{type: duckdb, path: "./wh.duckdb"}', `{type: postgres, connectionString: "${PG_URL}"}`)
+      .replaceAll('main.', `${schema}.`);
+    const file = fx.write('pg-case.yaml', text);
+    for (const args of [['validate', '--check-warehouse'], ['segments', 'size', 'vips']]) {
+      const line = expectInvalidInput(await outflowInProcess(['--config', file, ...args]), shown(file), 'segments[0].rules.conditions[0].trait');
+      expect(line).toContain('did you mean "vip"?');
+    }
   });
 });

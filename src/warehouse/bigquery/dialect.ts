@@ -3,6 +3,8 @@ import { SqlDialectBase } from '../dialect';
 /** GoogleSQL: backtick-quoted names, positional `?` parameters, arrays bind as ARRAY<T>. */
 export class BigQueryDialect extends SqlDialectBase {
   readonly name = 'bigquery' as const;
+  // Column names are case-insensitive: https://cloud.google.com/bigquery/docs/schemas#column_names
+  override readonly identifiersIgnoreCase = true;
   protected override readonly quoteChar = '`';
 
   // GoogleSQL strings escape with a backslash; a doubled quote would end the literal.

@@ -3,6 +3,8 @@ import { SqlDialectBase } from '../dialect';
 
 export class DuckDbDialect extends SqlDialectBase {
   readonly name = 'duckdb' as const;
+  // https://duckdb.org/docs/sql/dialect/keywords_and_identifiers#case-sensitivity-of-identifiers
+  override readonly identifiersIgnoreCase = true;
 
   // Numbered placeholders let one value be referenced twice without binding it twice.
   override placeholder(index: number): string {
