@@ -1,8 +1,5 @@
-import { z } from 'zod';
 import { UserInputError } from '../config/errors';
-
-/** An ISO-8601 date or date-time; zod's own check rejects days a month does not have (2026-02-30). */
-const ISO_TIME = z.union([z.iso.date(), z.iso.datetime({ offset: true, local: true })]);
+import { INSTANT_RANGE, isIsoInstant } from '../segments/rule-schema';
 
 /**
  * Parses a time flag (`--as-of`, `--anchor`); absent means now. A date is midnight UTC, a
@@ -12,8 +9,14 @@ const ISO_TIME = z.union([z.iso.date(), z.iso.datetime({ offset: true, local: tr
 export function parseTime(flag: string, value: string | undefined): Date {
   if (value === undefined) return new Date();
   const fail = () =>
-    new UserInputError([{ path: flag, message: `expected an ISO-8601 date or timestamp such as 2026-01-31 or 2026-01-31T09:30:00Z, got ${JSON.stringify(value)}` }]);
-  if (!ISO_TIME.safeParse(value).success) throw fail();
+    new UserInputError([
+      {
+        path: flag,
+        message: `expected an ISO-8601 date or timestamp from ${INSTANT_RANGE.from.slice(0, 4)} to ${INSTANT_RANGE.to.slice(0, 4)} such as 2026-01-31 or 2026-01-31T09:30:00Z, got ${JSON.stringify(value)}`,
+      },
+    ]);
+  // zod's check (isIsoInstant) rejects days a month does not have (2026-02-30).
+  if (!isIsoInstant(value)) throw fail();
   const iso = /T/.test(value) ? (/(Z|[+-]\d{2}:\d{2})$/.test(value) ? value : `${value}Z`) : `${value}T00:00:00Z`;
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) throw fail();

@@ -1,5 +1,5 @@
 import type { ColumnInfo } from '../warehouse/driver';
-import { LIST_OPS, PRESENCE_OPS, RELATIVE_TIME_OPS, TEXT_OPS, type EventFilter, type FilterOp, type ScalarValue } from './rule-schema';
+import { isIsoInstant, LIST_OPS, PRESENCE_OPS, RELATIVE_TIME_OPS, TEXT_OPS, type EventFilter, type FilterOp, type ScalarValue } from './rule-schema';
 
 /** Column types per table (`schema.table` as written in the workspace) from introspection. */
 export type Catalog = Map<string, ColumnInfo[]>;
@@ -77,13 +77,13 @@ function fits(family: ColumnInfo['family'], v: ScalarValue): boolean {
       return typeof v === 'boolean';
     case 'timestamp':
     case 'date':
-      return typeof v === 'string' && !Number.isNaN(Date.parse(v));
+      return typeof v === 'string' && isIsoInstant(v);
     case 'other':
       return true;
   }
 }
 
 function kindOf(v: ScalarValue): string {
-  if (typeof v === 'string') return Number.isNaN(Date.parse(v)) ? 'text' : 'text (or a date)';
+  if (typeof v === 'string') return isIsoInstant(v) ? 'text (or a date)' : 'text (not an ISO-8601 date or timestamp from 1900 to 9999)';
   return typeof v === 'number' ? 'a number' : 'a boolean';
 }

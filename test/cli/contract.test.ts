@@ -59,7 +59,7 @@ describe('the CLI contract', () => {
   });
 
   it('an --as-of that is not a real date is invalid input', async () => {
-    for (const asOf of ['2026-02-30', '2026-02-29T00:00:00Z', '2025-13-01', '2026-04-31T12:00:00+02:00', '2026-01-01T24:00:00Z']) {
+    for (const asOf of ['2026-02-30', '2026-02-29T00:00:00Z', '2025-13-01', '2026-04-31T12:00:00+02:00', '2026-01-01T24:00:00Z', '0000-01-01', '275760-09-13']) {
       const run = await cli('segments', 'sql', 'vips', '--as-of', asOf);
       expectInvalidInput(run, undefined, '--as-of');
     }
@@ -78,6 +78,15 @@ describe('the CLI contract', () => {
       baseWorkspace('./wh.duckdb').replace('{kind: event, event: purchase}', '{kind: event, event: purchase, count: {op: ">", value: 99999999999999999999}}'),
     );
     expectInvalidInput(await outflowInProcess(['--config', count, 'validate']), shown(count), 'segments[1].rules.conditions[0].count.value');
+  });
+
+  it('times every warehouse can hold: windows and date values out of range or not ISO are invalid input', async () => {
+    const window = fx.write('window.yaml', baseWorkspace().replace('{kind: event, event: purchase}', '{kind: event, event: purchase, window: {from: "0000-01-01", to: "2026-01-01"}}'));
+    expectInvalidInput(await outflowInProcess(['--config', window, 'validate']), shown(window), 'segments[1].rules.conditions[0].window.from');
+    const months = fx.write('months.yaml', baseWorkspace().replace('{kind: event, event: purchase}', '{kind: event, event: purchase, window: {last: 99999, unit: month}}'));
+    expectInvalidInput(await outflowInProcess(['--config', months, 'validate']), shown(months), 'segments[1].rules.conditions[0].window.last');
+    const dated = fx.write('dated.yaml', baseWorkspace().replace('{kind: event, event: purchase}', '{kind: event, event: purchase, where: [{column: occurred_at, op: ">", value: "March 7, 2026"}]}'));
+    expectInvalidInput(await outflowInProcess(['--config', dated, 'segments', 'size', 'buyers']), shown(dated), 'segments[1].rules.conditions[0].where[0].value');
   });
 
   it('a YAML file whose aliases expand without bound (billion laughs) is invalid input', async () => {
