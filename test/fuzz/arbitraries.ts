@@ -245,7 +245,7 @@ export function workspaceArb(o: WorkspaceOptions): fc.Arbitrary<Record<string, u
     id: sometimes(fc.constant('person'), w),
     kind: idLike(['person', 'account'], w),
     source: fc.oneof({ weight: 3, arbitrary: fc.constant<string | undefined>(undefined) }, { weight: 1, arbitrary: entitySqlArb(o.schema) }),
-    primaryKey: idLike(w === 'valid' ? ['person_id', 'n'] : ['person_id', 'n', 'missing'], w),
+    primaryKey: idLike(w === 'valid' ? ['person_id'] : ['person_id', 'n', 'missing'], w),
     identifiers: sometimes(fc.record({ email: idLike(w === 'valid' ? ['email'] : ['email', 'missing'], w) }, { requiredKeys: [] }), w),
     events: sometimes(
       fc.record({
@@ -267,11 +267,18 @@ export function workspaceArb(o: WorkspaceOptions): fc.Arbitrary<Record<string, u
       return [source === undefined ? { ...rest, table: `${o.schema}.persons` } : { ...rest, sql: source }];
     }),
     segments: fc.tuple(...ids.map((id) => segmentArb(id, ids, w))),
+    // The meta destination's token is never set: only commands that use it may ask for it.
     destinations: sometimes(
-      fc.constant([
-        { id: 'out', type: 'file', settings: { path: './exports' } },
-        { id: 'meta', type: 'meta', settings: { adAccountId: '1', accessToken: '${env:OUTFLOW_FUZZ_UNSET}' } },
-      ]),
+      fc.oneof(
+        { weight: w === 'valid' ? 3 : 0, arbitrary: fc.constant([{ id: 'out', type: 'file', settings: { path: './exports' } }]) },
+        {
+          weight: 1,
+          arbitrary: fc.constant([
+            { id: 'out', type: 'file', settings: { path: './exports' } },
+            { id: 'meta', type: 'meta', settings: { adAccountId: '1', accessToken: '${env:OUTFLOW_FUZZ_UNSET}' } },
+          ]),
+        },
+      ),
       w,
     ),
     syncs: fc.array(
@@ -279,7 +286,7 @@ export function workspaceArb(o: WorkspaceOptions): fc.Arbitrary<Record<string, u
         {
           id: sometimes(fc.constant('sync-a'), w),
           segment: idLike(ids, w),
-          destination: idLike(w === 'valid' ? ['out', 'out', 'out', 'meta'] : ['out', 'out', 'meta', 'gone'], w),
+          destination: idLike(w === 'valid' ? ['out'] : ['out', 'out', 'meta', 'gone'], w),
           mode: idLike(['mirror', 'add_only'], w),
           schedule: sometimes(fc.constantFrom('0 6 * * *', '15 3 * * 1-5', ...(w === 'valid' ? [] : ['61 * * * *', '0 0 30 2 *', '*/0 * * * *', '@daily'])), w),
           identifiers: sometimes(fc.constant([...IDENTIFIER_KINDS.slice(0, 1)]), w),
@@ -310,7 +317,10 @@ function paths(value: unknown, at: (string | number)[] = [], out: (string | numb
 
 function edit(ws: Record<string, unknown>, pick: number, fn: (parent: Record<string | number, unknown>, key: string | number) => void): Record<string, unknown> {
   const copy = structuredClone(ws);
-  const all = paths(copy).filter((p) => p.length > 0);
+  // A server's address and credentials are left alone: a wrong one that is well-formed is a
+  // failure to connect (exit 1), not input the file's checks could catch.
+  const server = (copy.warehouse as { type?: unknown } | undefined)?.type !== 'duckdb';
+  const all = paths(copy).filter((p) => p.length > 0 && !(server && p[0] === 'warehouse' && p.length > 1));
   const at = all[pick % Math.max(1, all.length)];
   if (!at) return copy;
   let parent = copy as Record<string | number, unknown>;
