@@ -17,7 +17,9 @@ export async function checkEntitySql(warehouse: WarehouseDriver, entity: EntityC
     return await warehouse.checkSelect(entity.sql ?? '');
   } catch (err) {
     if (!(err instanceof SqlRejectedError)) throw err;
-    throw new UserInputError([{ path: `entities[${index}].sql`, message: `must be one read-only SELECT: ${err.message}` }]);
+    // The engine's first line says what is wrong; the rest (a caret under the query) would not
+    // line up after the file and path.
+    throw new UserInputError([{ path: `entities[${index}].sql`, message: `must be one read-only SELECT: ${err.message.split('\n')[0]}` }]);
   }
 }
 
