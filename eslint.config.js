@@ -25,7 +25,7 @@ export default tseslint.config(
   {
     // Plain Node scripts (no type information).
     files: ['scripts/**/*.mjs'],
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly', performance: 'readonly' } },
   },
   {
     // Rooms and the directions they may import in (docs/architecture.md).

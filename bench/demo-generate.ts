@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateDemoData } from '../src/demo/generate';
 import { DuckDbDriver } from '../src/warehouse/duckdb/driver';
+import { figure } from './figures';
 
 const PERSONS = Number(process.argv[2] ?? 200_000);
 const REPS = Number(process.argv[3] ?? 3);
@@ -57,6 +58,11 @@ try {
   console.log(`baseline (same row count, plain hashed columns): ${(b / 1000).toFixed(2)} s`);
   console.log(`demo generator:                                  ${(g / 1000).toFixed(2)} s`);
   console.log(`ratio generator / baseline: ${(g / b).toFixed(2)}x`);
+  figure({
+    what: `bench/demo-generate.ts: demo data, ${PERSONS.toLocaleString('en')} persons, generator ÷ plain rows of the same count`,
+    figure: `${(g / b).toFixed(2)}x (${Math.round(events / (g / 1000)).toLocaleString('en')} events/s)`,
+    target: 'ratio printed',
+  });
   console.log(`generator throughput: ${Math.round(PERSONS / (g / 1000)).toLocaleString('en-US')} persons/s, ` +
     `${Math.round(events / (g / 1000)).toLocaleString('en-US')} events/s`);
 } finally {

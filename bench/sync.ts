@@ -24,6 +24,7 @@ import type { AudienceRef, Destination, MemberRow, RowResult } from '../src/dest
 import { runSync } from '../src/sync/steps';
 import { DuckDbDriver } from '../src/warehouse/duckdb/driver';
 import type { Row, SqlValue } from '../src/warehouse/driver';
+import { figure } from './figures';
 
 const PERSONS = Number(process.argv[2] ?? 5_000_000);
 const MEMBERS = Number(process.argv[3] ?? 1_000_000);
@@ -302,6 +303,21 @@ async function main() {
   console.log(`third run: +${third.added} -${third.removed} in ${(thirdMs / 1000).toFixed(2)}s, ${thirdReads} rows read out`);
   console.log(`naive baseline (pull members + previous members into Node, diff there): ${(naiveMs / 1000).toFixed(2)}s, ${naive.read} rows read out, +${naive.added} -${naive.removed}`);
   console.log(`  speed: naive / Outflow = ${ratio(naiveMs, thirdMs)}x; rows out: naive / Outflow = ${ratio(naive.read, thirdReads)}x`);
+  const behavioural = ratios[Math.floor(ratios.length / 2)]!;
+  const scale = `${PERSONS.toLocaleString('en')} persons, ${MEMBERS.toLocaleString('en')}-member segment`;
+  figure({
+    what: `bench/sync.ts: ${scale}, rows read out of the warehouse by a run`,
+    figure: `${secondReads.diff} diff rows + ${secondReads.other} bookkeeping; adds + removes = ${diffRows}`,
+    target: '= adds + removes',
+    met: secondReads.diff === diffRows,
+  });
+  figure({
+    what: `bench/sync.ts: ${scale}, run ÷ bare segment evaluation`,
+    figure: `behavioural median ${behavioural.toFixed(2)}; single-trait ${ratio(secondMs, bareMs)}`,
+    target: '<= 1.5x',
+    met: behavioural <= 1.5,
+  });
+  figure({ what: `bench/sync.ts: ${scale}, naive diff in Node ÷ Outflow`, figure: `${ratio(naiveMs, thirdMs)}x time, ${ratio(naive.read, thirdReads)}x rows read`, target: 'ratio printed' });
 
   await rssComparison();
 }
@@ -315,6 +331,11 @@ async function rssComparison() {
   console.log(`peak memory of a first run (every member sent), own process, Node heap capped at ${RSS_HEAP_MB} MB, DuckDB memory_limit ${RSS_SETTINGS.memory_limit}:`);
   for (const r of rss) console.log(`  ${r.members}-member segment (${r.sent} rows sent): peak RSS ${r.maxRssMB.toFixed(0)} MB, peak JS heap ${r.heapPeakMB.toFixed(0)} MB`);
   console.log(`  RSS 1M / 100k = ${ratio(rss[1]!.maxRssMB, rss[0]!.maxRssMB)}; heap 1M / 100k = ${ratio(rss[1]!.heapPeakMB, rss[0]!.heapPeakMB)}`);
+  figure({
+    what: `bench/sync.ts: memory of a first run, ${rss[0]!.members.toLocaleString('en')} vs ${rss[1]!.members.toLocaleString('en')} members`,
+    figure: `heap ${rss[0]!.heapPeakMB.toFixed(0)} vs ${rss[1]!.heapPeakMB.toFixed(0)} MB (${ratio(rss[1]!.heapPeakMB, rss[0]!.heapPeakMB)}x); RSS ${rss[0]!.maxRssMB.toFixed(0)} vs ${rss[1]!.maxRssMB.toFixed(0)} MB`,
+    target: 'Node memory flat',
+  });
 }
 
 const rssAt = process.argv.indexOf('--rss');

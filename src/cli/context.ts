@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { loadWorkspace, resolveConfigPath, type LoadedWorkspace } from '../config/load';
 import { UserInputError } from '../config/errors';
+import { loadWorkspace, resolveConfigPath, type LoadedWorkspace } from '../config/load';
 import { loadWorkspaceThroughStore } from '../store/load';
 import type { ApplyResult } from '../store/apply';
+import { parsePathFlag } from './args';
 import { openWarehouse } from '../warehouse';
 import type { WarehouseDriver } from '../warehouse/driver';
 
@@ -18,9 +19,11 @@ export interface GlobalOptions {
  * store, file- and UI-managed.
  */
 export async function workspaceFrom(opts: GlobalOptions): Promise<LoadedWorkspace> {
+  const origin = opts.config !== undefined ? '--config' : process.env.OUTFLOW_CONFIG !== undefined ? '$OUTFLOW_CONFIG' : '';
+  if (opts.config !== undefined) parsePathFlag('--config', opts.config);
   const file = resolveConfigPath(opts.config);
-  if (opts.fileOnly) return loadWorkspace(file);
-  return loadWorkspaceThroughStore(file, { onApplied: (r) => noteApplied(file, r) });
+  if (opts.fileOnly) return loadWorkspace(file, process.env, origin);
+  return loadWorkspaceThroughStore(file, { origin, onApplied: (r) => noteApplied(file, r) });
 }
 
 /** On a terminal, says that the command applied a changed workspace file (the audit log has the details). */
@@ -35,7 +38,14 @@ export async function withWarehouse<T>(
   opts: GlobalOptions,
   fn: (ctx: LoadedWorkspace & { warehouse: WarehouseDriver }) => Promise<T>,
 ): Promise<T> {
-  const loaded = await workspaceFrom(opts);
+  return withOpenWarehouse(await workspaceFrom(opts), fn);
+}
+
+/** Opens the workspace's warehouse for `fn` and closes it afterwards. */
+export async function withOpenWarehouse<T>(
+  loaded: LoadedWorkspace,
+  fn: (ctx: LoadedWorkspace & { warehouse: WarehouseDriver }) => Promise<T>,
+): Promise<T> {
   const warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
   try {
     return await fn({ ...loaded, warehouse });
@@ -44,18 +54,16 @@ export async function withWarehouse<T>(
   }
 }
 
-/** Parses `--as-of`; defaults to now. Must carry a time zone or be a date (read as UTC). */
-export function parseAsOf(value: string | undefined): Date {
-  if (value === undefined) return new Date();
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-  const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(iso);
-  const d = new Date(/(Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : `${iso}Z`);
-  if (!ok || Number.isNaN(d.getTime()))
-    throw new UserInputError([{ path: '--as-of', message: `expected an ISO-8601 timestamp such as 2026-01-31T00:00:00Z, got "${value}"` }]);
-  return d;
-}
+export { parseAsOf } from './args';
 
 /** Whether to draw progress bars: only on an interactive terminal, never in CI or when piped. */
 export function showProgress(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env.CI;
+}
+
+/** The segment `id` must exist; otherwise an input error listing the ones that do. */
+export function requireSegment({ file, workspace }: LoadedWorkspace, id: string): void {
+  if (workspace.segments.some((s) => s.id === id)) return;
+  const known = workspace.segments.map((s) => s.id).join(', ') || 'none defined';
+  throw new UserInputError([{ file, path: 'segments', message: `no segment ${JSON.stringify(id)} (known: ${known})` }]);
 }

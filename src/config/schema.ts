@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CronExpressionParser } from 'cron-parser';
+import { cronProblem } from './cron';
 import { findHealthTerm, healthTermMessage } from '../segments/health-terms';
 import {
   type Condition,
@@ -187,16 +187,8 @@ export const destinationSchema = z.strictObject({
 export type DestinationConfig = z.infer<typeof destinationSchema>;
 
 const cronSchema = z.string().superRefine((expr, ctx) => {
-  const fields = expr.trim().split(/\s+/);
-  let ok = fields.length === 5;
-  if (ok) {
-    try {
-      CronExpressionParser.parse(expr, { tz: 'UTC', strict: false });
-    } catch {
-      ok = false;
-    }
-  }
-  if (!ok) ctx.addIssue({ code: 'custom', message: 'a 5-field cron expression in UTC, such as "0 6 * * *"' });
+  const problem = cronProblem(expr);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 export const syncSchema = z.strictObject({

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { type Problem, UserInputError } from '../config/errors';
-import { type LoadedWorkspace, zodProblems } from '../config/load';
+import { type LoadedWorkspace, unsetVariables, zodProblems } from '../config/load';
 import type { DestinationConfig, DestinationType, Workspace } from '../config/schema';
 import type { ConnectorDefinition, Destination } from './contract';
 
@@ -41,6 +41,8 @@ export async function connectorFor(
   const at = `destinations[${index}]`;
   const connector = await loadConnector(dest.type);
   if (!connector) return { problems: [{ path: `${at}.type`, message: `no connector for "${dest.type}" in this version of Outflow` }] };
+  const unset = unsetVariables(dest.settings, `${at}.settings`);
+  if (unset.length > 0) return { connector, problems: unset };
   const parsed = connector.settingsSchema.safeParse(dest.settings);
   if (!parsed.success)
     return {

@@ -1,5 +1,5 @@
 import type { ColumnInfo } from '../warehouse/driver';
-import { LIST_OPS, PRESENCE_OPS, RELATIVE_TIME_OPS, TEXT_OPS, type EventFilter, type FilterOp, type ScalarValue } from './rule-schema';
+import { isIsoInstant, LIST_OPS, PRESENCE_OPS, RELATIVE_TIME_OPS, TEXT_OPS, type EventFilter, type FilterOp, type ScalarValue } from './rule-schema';
 
 /** Column types per table (`schema.table` as written in the workspace) from introspection. */
 export type Catalog = Map<string, ColumnInfo[]>;
@@ -8,6 +8,20 @@ export type Catalog = Map<string, ColumnInfo[]>;
 export interface TypeProblem {
   field: 'column' | 'op' | 'value';
   message: string;
+}
+
+/**
+ * The column `name` of `columns`: by its exact name, or, where the engine ignores case
+ * (`SqlDialect.identifiersIgnoreCase`), by any case.
+ */
+export function findColumn(columns: readonly ColumnInfo[], name: string, ignoreCase = true): ColumnInfo | undefined {
+  return columns.find((c) => c.name === name) ?? (ignoreCase ? columns.find((c) => c.name.toLowerCase() === name.toLowerCase()) : undefined);
+}
+
+/** "no column" for `column` of `table`, pointing at a column that differs only in case. */
+export function noColumn(columns: readonly ColumnInfo[], table: string, column: string): string {
+  const near = findColumn(columns, column, true);
+  return `no column "${column}" in ${table}${near ? ` (column names are case-sensitive in this warehouse: did you mean "${near.name}"?)` : ''}`;
 }
 
 /** The type family of `table.column`, when the catalog knows it. */
@@ -29,11 +43,12 @@ export function checkFilterTypes(
   column: string,
   op: FilterOp,
   value: EventFilter['value'],
+  ignoreCase = true,
 ): TypeProblem | undefined {
   const columns = catalog.get(table);
   if (!columns) return undefined;
-  const info = columns.find((c) => c.name === column) ?? columns.find((c) => c.name.toLowerCase() === column.toLowerCase());
-  if (!info) return { field: 'column', message: `no column "${column}" in ${table}` };
+  const info = findColumn(columns, column, ignoreCase);
+  if (!info) return { field: 'column', message: noColumn(columns, table, column) };
   const described = `column "${column}" of ${table} is ${info.dataType}`;
   if (is(PRESENCE_OPS, op) || info.family === 'other') return undefined;
   if (is(RELATIVE_TIME_OPS, op)) {
@@ -62,13 +77,13 @@ function fits(family: ColumnInfo['family'], v: ScalarValue): boolean {
       return typeof v === 'boolean';
     case 'timestamp':
     case 'date':
-      return typeof v === 'string' && !Number.isNaN(Date.parse(v));
+      return typeof v === 'string' && isIsoInstant(v);
     case 'other':
       return true;
   }
 }
 
 function kindOf(v: ScalarValue): string {
-  if (typeof v === 'string') return Number.isNaN(Date.parse(v)) ? 'text' : 'text (or a date)';
+  if (typeof v === 'string') return isIsoInstant(v) ? 'text (or a date)' : 'text (not an ISO-8601 date or timestamp from 1900 to 9999)';
   return typeof v === 'number' ? 'a number' : 'a boolean';
 }

@@ -26,9 +26,16 @@ export interface CompileOptions {
   catalog?: Catalog;
   /** Index of the first placeholder, for embedding in a larger statement (default 0). */
   paramOffset?: number;
+  /** Members ordered by the primary key in its own type (integers numerically); default unordered. */
+  orderByKey?: boolean;
+  /**
+   * For display only (`segments sql --inline`): values written into the text as literals, so it
+   * pastes into a warehouse console. SQL that Outflow runs never uses this.
+   */
+  inline?: boolean;
 }
 
-/** SELECT person_id (the primary key cast to text) [+ identifier columns cast to text]; one row per member; no ORDER BY. */
+/** SELECT person_id (the primary key cast to text) [+ identifier columns cast to text]; one row per member; ordered only with `orderByKey`. */
 export function compileMembers(ws: Workspace, segmentId: string, o: CompileOptions): CompiledQuery {
   return compile(ws, segmentId, o, 'members');
 }
@@ -41,6 +48,6 @@ export function compileCount(ws: Workspace, segmentId: string, o: CompileOptions
 function compile(ws: Workspace, segmentId: string, o: CompileOptions, shape: 'members' | 'count'): CompiledQuery {
   if (Number.isNaN(o.asOf.getTime())) throw new TypeError('compile: asOf is not a valid date');
   const normalized = normalizeSegment(ws, segmentId, o.catalog);
-  const writer = new SqlWriter(o.dialect, o.asOf, o.paramOffset ?? 0);
-  return printSegment(normalized, writer, { shape, identifiers: o.identifiers });
+  const writer = new SqlWriter(o.dialect, o.asOf, o.paramOffset ?? 0, o.inline ?? false);
+  return printSegment(normalized, writer, { shape, identifiers: o.identifiers, orderByKey: shape === 'members' && (o.orderByKey ?? false) });
 }

@@ -1,6 +1,6 @@
 import { UserInputError } from '../config/errors';
 import type { EntityConfig, IdentifierKind } from '../config/schema';
-import type { CompiledQuery } from '../warehouse/driver';
+import { asSubquery, type CompiledQuery } from '../warehouse/driver';
 import { eventSetSql } from './build/event-set';
 import { filterSql } from './build/filter';
 import { identifiedSql } from './build/identified';
@@ -13,6 +13,8 @@ import type { RuleNode } from './tree';
 export interface PrintOptions {
   shape: 'members' | 'count';
   identifiers?: readonly IdentifierKind[];
+  /** ORDER BY the primary key (in its own type, not the text it is returned as). */
+  orderByKey?: boolean;
 }
 
 const ENTITY_ALIAS = 'p';
@@ -31,12 +33,16 @@ export function printSegment(n: NormalizedSegment, w: SqlWriter, o: PrintOptions
   // already reject a null key (it would only slow the engine's semi-join down).
   const rules = printNode(n.tree, w, entity, pk, personId);
   const where = rejectsNullKey(n.tree) ? rules : `${pk} IS NOT NULL AND ${rules}`;
-  const fragments = { personId, where, source: entity.table ? w.dialect.quoteQualified(entity.table) : `(${entitySql(n)})` };
+  const fragments: Record<string, string> = { personId, where, source: entity.table ? w.dialect.quoteQualified(entity.table) : asSubquery(entitySql(n)) };
+  if (o.orderByKey) fragments.orderBy = pk;
   const structure = { personIdAlias: q('person_id'), countAlias: q('n'), columns, alias: ENTITY_ALIAS, joins: joinsFor(n.tree, entity, w) };
   return w.finish(w.render(o.shape, fragments, structure));
 }
 
-/** An entity's own SQL; control characters have no place in it (the printer uses them as markers). */
+/**
+ * An entity's own SQL; control characters have no place in it (the printer uses them as markers).
+ * Commands check it is one read-only SELECT against the warehouse (`loadCatalog`) before running it.
+ */
 function entitySql(n: NormalizedSegment): string {
   const sql = n.entity.sql!;
   // eslint-disable-next-line no-control-regex

@@ -46,12 +46,31 @@ export const traitNameSchema = z
     'a column name, or "relation.column"',
   );
 
-const isoTimestamp = z.iso.datetime({ offset: true, local: true }).or(z.iso.date());
+/**
+ * Instants every engine can hold: PostgreSQL has no year 0 and stops at 4713 BC, and windows
+ * reach up to 1,000 years back from them.
+ */
+export const INSTANT_RANGE = { from: '1900-01-01T00:00:00Z', to: '9999-12-31T23:59:59.999Z' } as const;
+const ISO_INSTANT = z.iso.datetime({ offset: true, local: true }).or(z.iso.date());
 
-export const relativeWindowSchema = z.strictObject({
-  last: z.number().int().positive().max(100_000),
-  unit: z.enum(TIME_UNITS),
-});
+/** An ISO-8601 date or date-time (a real calendar date) within INSTANT_RANGE. */
+export function isIsoInstant(value: string): boolean {
+  if (!ISO_INSTANT.safeParse(value).success) return false;
+  const t = Date.parse(/T/.test(value) && !/(Z|[+-]\d{2}:\d{2})$/.test(value) ? `${value}Z` : value);
+  return t >= Date.parse(INSTANT_RANGE.from) && t <= Date.parse(INSTANT_RANGE.to);
+}
+
+const isoTimestamp = z.string().refine(isIsoInstant, `an ISO-8601 date or timestamp from ${INSTANT_RANGE.from.slice(0, 10)} to ${INSTANT_RANGE.to.slice(0, 10)}`);
+
+/** Longest window per unit: about 1,000 years. */
+const MAX_WINDOW: Record<(typeof TIME_UNITS)[number], number> = { minute: 100_000, hour: 100_000, day: 100_000, week: 52_000, month: 12_000 };
+
+export const relativeWindowSchema = z
+  .strictObject({
+    last: z.number().int().positive().max(100_000),
+    unit: z.enum(TIME_UNITS),
+  })
+  .refine((w) => w.last <= MAX_WINDOW[w.unit], { message: 'a window reaches at most about 1,000 years back (12,000 months, 52,000 weeks)', path: ['last'] });
 export type RelativeWindow = z.infer<typeof relativeWindowSchema>;
 
 export const absoluteWindowSchema = z
@@ -67,7 +86,14 @@ export const countSchema = z.strictObject({
 });
 export type Count = z.infer<typeof countSchema>;
 
-const scalarValue = z.union([z.string().max(1024), z.number(), z.boolean()]);
+/**
+ * Numbers in rules are compared exactly by every engine only up to 2^53 - 1 (doubles, and the
+ * BIGINT an integer value is cast to); beyond that a comparison would overflow or round.
+ */
+const ruleNumber = z
+  .number()
+  .refine((v) => Math.abs(v) <= Number.MAX_SAFE_INTEGER, `a number from -${Number.MAX_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`);
+const scalarValue = z.union([z.string().max(1024), ruleNumber, z.boolean()]);
 export type ScalarValue = z.infer<typeof scalarValue>;
 
 function checkFilterValue(op: FilterOp, value: unknown, ctx: z.RefinementCtx) {

@@ -23,6 +23,8 @@ export class SqlWriter {
     readonly dialect: SqlDialect,
     readonly asOf: Date,
     paramOffset: number,
+    /** For display only: values written as literals (`SqlDialect.literal`) instead of placeholders. */
+    readonly inline = false,
   ) {
     this.#binder = new Binder(dialect, { offset: paramOffset });
   }
@@ -65,6 +67,6 @@ export class SqlWriter {
 
   /** The finished query: placeholders numbered in reading order (Binder.finish). */
   finish(text: string): CompiledQuery {
-    return this.#binder.finish(text);
+    return this.inline ? this.#binder.finishInline(text) : this.#binder.finish(text);
   }
 }

@@ -47,6 +47,8 @@ function osUser(): string {
 
 export interface LoadThroughStoreOptions {
   env?: NodeJS.ProcessEnv;
+  /** Where the file's path came from (`--config`, `$OUTFLOW_CONFIG`), for errors about the path itself. */
+  origin?: string;
   /** Who an apply of a changed file is recorded as (default: `apply`, origin the command and OS user). */
   actor?: Actor;
   /** Called when the file had changed and was applied. */
@@ -70,7 +72,7 @@ export interface LoadThroughStoreOptions {
  */
 export async function loadWorkspaceThroughStore(file: string, options: LoadThroughStoreOptions = {}): Promise<LoadedWorkspace> {
   const env = options.env ?? process.env;
-  const loaded = loadWorkspace(file, env);
+  const loaded = loadWorkspace(file, env, options.origin);
   const text = readFileSync(loaded.file, 'utf8');
   const fingerprint = definitionsFingerprint(text, loaded.workspace);
   const opened = storeOptions(loaded, { env, ...(options.trace ? { trace: options.trace } : {}) });

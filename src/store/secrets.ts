@@ -194,7 +194,7 @@ export function maskSettings(settings: Record<string, unknown>, secretKeys: Secr
 
 /**
  * Settings ready for a connector: sealed secrets decrypted, `${env:NAME}` references replaced by
- * the variable's value (a missing one is an input error naming it).
+ * the variable's value (a missing one is left as written and reported where the destination is used).
  */
 export function openSettings(input: {
   destinationId: string;
@@ -205,20 +205,21 @@ export function openSettings(input: {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input.settings)) {
     const context = `destination "${input.destinationId}" setting "${key}"`;
-    out[key] = isSealed(value) ? input.keyring.open(value, context) : resolveEnv(value, input.env, `${context}`);
+    out[key] = isSealed(value) ? input.keyring.open(value, context) : resolveEnv(value, input.env);
   }
   return out;
 }
 
-function resolveEnv(value: unknown, env: NodeJS.ProcessEnv, where: string): unknown {
+function resolveEnv(value: unknown, env: NodeJS.ProcessEnv): unknown {
   if (typeof value === 'string')
-    return value.replace(ENV_REFERENCE, (_whole, name: string) => {
+    return value.replace(ENV_REFERENCE, (whole: string, name: string) => {
       const v = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? env[name] : undefined;
-      if (v === undefined) throw new UserInputError([{ path: where, message: `environment variable ${name || '(empty name)'} is not set` }]);
-      return v;
+      // Left as written: the destination's settings are checked where it is used (connectorFor),
+      // so commands that never talk to it do not need its secrets.
+      return v ?? whole;
     });
-  if (Array.isArray(value)) return value.map((v) => resolveEnv(v, env, where));
+  if (Array.isArray(value)) return value.map((v) => resolveEnv(v, env));
   if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveEnv(v, env, where)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveEnv(v, env)]));
   return value;
 }

@@ -106,7 +106,7 @@ export class TokenRepository {
     const knex = await this.#knex();
     await knex.transaction(async (trx) => {
       const row = await trx<TokenRow>('tokens').where({ name }).first();
-      if (!row) throw new UserInputError([{ path: 'name', message: `no token named "${name}"` }]);
+      if (!row) throw new UserInputError([{ path: '<name>', message: `no token named "${name}"` }]);
       await trx('tokens').where({ name }).delete();
       await writeAudit(trx, actor, [{ action: 'delete', objectType: 'token', objectId: name, diff: { before: { name, role: row.role }, after: null } }]);
     });

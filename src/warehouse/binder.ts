@@ -63,4 +63,12 @@ export class Binder {
     });
     return { sql, params: [...this.#leading, ...params] };
   }
+
+  /**
+   * For display only (`segments sql --inline`): the text with every value written as the
+   * dialect's literal, to paste into a warehouse console. Outflow itself never runs this form.
+   */
+  finishInline(text: string): CompiledQuery {
+    return { sql: text.replace(MARKER, (_, i: string) => this.dialect.literal(this.#values[Number(i)]!)), params: [...this.#leading] };
+  }
 }

@@ -10,6 +10,11 @@ export const DIALECTS: readonly DialectName[] = ['duckdb', 'postgres', 'bigquery
 
 export interface SqlDialect {
   readonly name: DialectName;
+  /**
+   * Whether the engine matches a quoted identifier to a column regardless of case (DuckDB,
+   * BigQuery). Where it does not (PostgreSQL, Snowflake), `"Score"` is not the column `score`.
+   */
+  readonly identifiersIgnoreCase: boolean;
   /** Quotes one identifier part; rejects anything that is not a plain identifier. */
   quoteIdentifier(name: string): string;
   /** Quotes a possibly qualified name (`schema.table`). */
@@ -21,6 +26,11 @@ export interface SqlDialect {
    * engine binds arrays, JSON text where it cannot.
    */
   listParam(values: readonly (string | number | boolean)[]): SqlValue;
+  /**
+   * `value` written as a SQL literal that means what the bound value means where the dialect's
+   * templates use it. For display only (`segments sql --inline`): SQL Outflow runs binds values.
+   */
+  literal(value: SqlValue): string;
 }
 
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$-]{0,127}$/;
@@ -35,6 +45,7 @@ export class UnsafeIdentifierError extends Error {
 /** Defaults shared by every dialect: double-quoted identifiers, `?` placeholders. */
 export abstract class SqlDialectBase implements SqlDialect {
   abstract readonly name: DialectName;
+  readonly identifiersIgnoreCase: boolean = false;
   protected readonly quoteChar: string = '"';
 
   quoteIdentifier(name: string): string {
@@ -55,5 +66,31 @@ export abstract class SqlDialectBase implements SqlDialect {
 
   listParam(values: readonly (string | number | boolean)[]): SqlValue {
     return values;
+  }
+
+  literal(value: SqlValue): string {
+    if (value === null) return 'NULL';
+    if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+    if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+    if (value instanceof Date) return this.instantLiteral(value);
+    if (Array.isArray(value)) return this.listLiteral(value.map((v) => this.literal(v)));
+    return this.stringLiteral(value as string);
+  }
+
+  /** A string literal; the SQL standard doubles a quote and leaves backslashes alone. */
+  protected stringLiteral(value: string): string {
+    return `'${value.replaceAll("'", "''")}'`;
+  }
+
+  /**
+   * An instant as the templates' `instant` cast reads it: a TIMESTAMP in UTC wall-clock time, so
+   * the session's time zone cannot shift it.
+   */
+  protected instantLiteral(value: Date): string {
+    return `TIMESTAMP '${value.toISOString().replace('T', ' ').replace('Z', '')}'`;
+  }
+
+  protected listLiteral(items: readonly string[]): string {
+    return `[${items.join(', ')}]`;
   }
 }

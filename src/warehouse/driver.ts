@@ -48,12 +48,49 @@ export interface WarehouseDriver {
   columns(table: string): Promise<ColumnInfo[] | undefined>;
   /** Columns a query would return, without running it in full. */
   queryColumns(sql: string, params?: readonly SqlValue[]): Promise<ColumnInfo[]>;
+  /**
+   * Checks SQL a user wrote (an entity's `sql:`, a static list's query) before Outflow embeds it
+   * as a subquery: it must be exactly one read-only SELECT as the engine's own parser sees it.
+   * Returns the columns it would return. Nothing it does changes data: the engine parses or plans
+   * the query, or runs it inside a read-only transaction that is rolled back (docs/warehouses.md
+   * says what each engine guarantees). Throws SqlRejectedError saying what is wrong.
+   *
+   * @example
+   * const columns = await wh.checkSelect('select person_id, email from crm.people');
+   */
+  checkSelect(sql: string): Promise<ColumnInfo[]>;
   close(): Promise<void>;
 }
 
 export class WarehouseError extends Error {
-  override readonly name = 'WarehouseError';
+  override readonly name: string = 'WarehouseError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** A user's SQL is not one read-only SELECT (or the engine cannot compile it); the message says why. */
+export class SqlRejectedError extends WarehouseError {
+  override readonly name = 'SqlRejectedError';
+}
+
+/** Refuses a query that is nothing but blanks and semicolons; engines word that case very differently. */
+export function refuseEmpty(sql: string): void {
+  if (trimStatement(sql).trim() === '') throw new SqlRejectedError('the query is empty');
+}
+
+/**
+ * A user's query as Outflow embeds it: without trailing semicolons or blanks, which would end
+ * the enclosing statement. Everything else is left exactly as written.
+ */
+export function trimStatement(sql: string): string {
+  return sql.replace(/[\s;]+$/, '');
+}
+
+/**
+ * A user's query as a subquery of Outflow's own statement. The line breaks keep a trailing
+ * `-- comment` from swallowing the closing parenthesis.
+ */
+export function asSubquery(sql: string): string {
+  return `(\n${trimStatement(sql)}\n)`;
 }

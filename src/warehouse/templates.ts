@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
+import type HandlebarsCompiler from 'handlebars';
+import { CACHE_DIR } from '../config/parse-cache';
+// The runtime runs precompiled templates; the compiler (several times larger) loads only when the
+// cache below misses.
+import Handlebars from 'handlebars/runtime';
 import type { DialectName } from './dialect';
 import { dialectFor } from './dialects';
 
@@ -45,8 +50,6 @@ function listTemplates(dir: string, prefix = ''): Map<string, string> {
 }
 
 const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
-/** Precompiled templates are kept here between processes (see `precompiled`). */
-const CACHE_DIR = path.resolve(TEMPLATE_ROOT, '../node_modules/.cache/outflow');
 
 /**
  * Every template of a dialect precompiled to JavaScript, from a cache file keyed by a hash of
@@ -63,7 +66,8 @@ export function precompiled(dialect: DialectName, sources: ReadonlyMap<string, s
   } catch {
     // Not cached yet (or unreadable): compile below.
   }
-  const specs = new Map([...sources].map(([name, source]) => [name, Handlebars.precompile(source, COMPILE_OPTIONS) as string]));
+  const { precompile } = createRequire(import.meta.url)('handlebars') as typeof HandlebarsCompiler;
+  const specs = new Map([...sources].map(([name, source]) => [name, precompile(source, COMPILE_OPTIONS) as string]));
   try {
     mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
@@ -108,9 +112,24 @@ function environment(dialect: DialectName) {
   return env;
 }
 
-/** Renders template `name` for `dialect`, whitespace-collapsed. */
+/**
+ * Renders template `name` for `dialect`, whitespace-collapsed. Top-level context strings that span
+ * lines (printed SQL, which may hold a user's `-- comment`) are placed after the collapse,
+ * untouched: folded onto one line, a comment would swallow the rest of the statement.
+ */
 export function renderSql(dialect: DialectName, name: string, context: object): string {
   const template = environment(dialect).compiled.get(name);
   if (!template) throw new Error(`no SQL template "${name}" for ${dialect} (looked in ${TEMPLATE_ROOT})`);
-  return template(context).replace(/\s+/g, ' ').trim();
+  const kept = Object.entries(context).filter((e): e is [string, string] => typeof e[1] === 'string' && /[\r\n]/.test(e[1]));
+  if (kept.length === 0) return template(context).replace(/\s+/g, ' ').trim();
+  const slots = Object.fromEntries(kept.map(([k]) => [k, `${KEPT}${k}${KEPT}`]));
+  const values = new Map(kept);
+  return template({ ...context, ...slots })
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(KEPT_SLOTS, (_, k: string) => values.get(k)!);
 }
+
+// A control character no SQL Outflow embeds may hold (the printer refuses them in entity SQL).
+const KEPT = '\u0003';
+const KEPT_SLOTS = new RegExp(`${KEPT}(\\w+)${KEPT}`, 'g');

@@ -4,7 +4,7 @@ import { rejectionReasons } from '../../src/state/run-tables';
 import { ensureStateSchema } from '../../src/state/state-sql';
 import { destinationFactory } from '../../src/destinations/registry';
 import { runSync } from '../../src/sync/steps';
-import { openWarehouse } from '../../src/warehouse';
+import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
 import { GoogleAdsFake } from '../../src/sandbox/google-ads';
 import { MetaFake } from '../../src/sandbox/meta';
 import { expectedAudience, googleTuple, initialPeople, metaTuple, type Person, sha, writePeople, writeWorkspace } from './e2e-support';
@@ -41,7 +41,8 @@ async function setup(platform: Platform, extra: Record<string, unknown> = {}) {
         };
   const work = writeWorkspace([{ id: 'dest', type: platform === 'meta' ? 'meta' : 'google_ads', settings }]);
   const loaded = loadWorkspace(work.config, { ...process.env, ...secrets });
-  const warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
+  // The warehouse file is new: DuckDbDriver.open creates it (openWarehouse opens only existing ones).
+  const warehouse = await DuckDbDriver.open({ path: work.dbPath });
   cleanups.push(async () => {
     await warehouse.close();
     await fake.stop();

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openWarehouse } from '../../src/warehouse';
+import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
 import type { WarehouseDriver } from '../../src/warehouse/driver';
 
 /** Shared set-up of the end-to-end tests: a DuckDB persons table, a workspace file, the CLI. */
@@ -103,7 +103,8 @@ export function writeWorkspace(destinations: { id: string; type: string; setting
 }
 
 export async function withDuckDb<T>(dbPath: string, fn: (w: WarehouseDriver) => Promise<T>): Promise<T> {
-  const w = await openWarehouse({ type: 'duckdb', path: dbPath });
+  // DuckDbDriver.open creates the file on first use; openWarehouse (a workspace's warehouse) never does.
+  const w = await DuckDbDriver.open({ path: dbPath });
   try {
     return await fn(w);
   } finally {

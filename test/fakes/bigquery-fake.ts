@@ -22,6 +22,8 @@ export interface BigQueryFake {
   token: string;
   /** Runs SQL directly against the backing database (test setup). */
   seed(sql: string): Promise<void>;
+  /** Rows of a table, read directly (tests check a canary table survived). */
+  count(table: string): Promise<number>;
   /** Every SQL text the fake was asked to run, in order. */
   queries: { sql: string; params: unknown[] }[];
   stop(): Promise<void>;
@@ -133,6 +135,7 @@ export async function startBigQueryFake(options: { token?: string } = {}): Promi
     seed: async (sql) => {
       await conn.run(sql);
     },
+    count: async (table) => Number((await conn.runAndReadAll(`select count(*) from ${table}`)).getRowsJS()[0]![0]),
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       conn.closeSync();
@@ -160,9 +163,16 @@ async function run(
     const count = (sql.match(/\?/g) ?? []).length;
     const values = params.slice(offset, offset + count);
     offset += count;
-    const statementType = sql.split(/\s+/)[0]!.toUpperCase();
+    const verb = sql.split(/\s+/)[0]!.toUpperCase();
+    const statementType = verb === 'WITH' ? 'SELECT' : verb;
     if (dryRun) {
-      const reader = await conn.runAndReadAll(`select * from (${sql}) as q limit 0`, values);
+      // BigQuery dry-runs a script as a whole (statement type SCRIPT) and never executes anything.
+      if (statements.length > 1 || (await conn.extractStatements(script.replace(/`/g, `"`))).count > 1) return { jobReference, schema: [], rows: [], affected: 0, statementType: 'SCRIPT' };
+      if (statementType !== 'SELECT') {
+        await (await conn.extractStatements(sql)).prepare(0);
+        return { jobReference, schema: [], rows: [], affected: 0, statementType };
+      }
+      const reader = await conn.runAndReadAll(`select * from (\n${sql}\n) as q limit 0`, values);
       const names = reader.columnNames();
       const schema = reader.columnTypes().map((t, i) => columnOf(names[i]!, t.toString()));
       return { jobReference, schema, rows: [], affected: 0, statementType };

@@ -16,6 +16,8 @@ export interface SnowflakeFake {
   username: string;
   password: string;
   seed(sql: string): Promise<void>;
+  /** Rows of a table, read directly (tests check a canary table survived). */
+  count(table: string): Promise<number>;
   /** Every statement and its bindings, in order. */
   queries: { sql: string; params: unknown[] }[];
   stop(): Promise<void>;
@@ -87,7 +89,7 @@ export async function startSnowflakeFake(
       queries.push({ sql, params });
       const queryId = `01b-${nextId++}`;
       try {
-        const data = await execute(sql, params, body.describeOnly === true);
+        const data = await execute(sql, params, body.describeOnly === true, Number((body.parameters as Record<string, unknown> | undefined)?.MULTI_STATEMENT_COUNT ?? 1));
         return send(res, 200, { success: true, code: null, message: null, data: { ...data, queryId } });
       } catch (err) {
         return send(res, 200, {
@@ -101,11 +103,21 @@ export async function startSnowflakeFake(
     return send(res, 404, { success: false, message: `not found: ${url.pathname}` });
   }
 
-  async function execute(snowflakeSql: string, params: DuckDBValue[], describeOnly: boolean) {
+  async function execute(snowflakeSql: string, params: DuckDBValue[], describeOnly: boolean, statementCount: number) {
     const sql = toDuckDb(snowflakeSql);
+    // Snowflake runs one statement per request unless MULTI_STATEMENT_COUNT allows more (0: any).
+    const statements = await conn.extractStatements(sql);
+    if (statementCount !== 0 && statements.count !== statementCount)
+      throw new Error(`Actual statement count ${statements.count} did not match the desired statement count ${statementCount}.`);
     const verb = sql.trim().split(/\s+/)[0]!.toUpperCase();
     const isSelect = verb === 'SELECT' || verb === 'WITH';
-    const reader = await conn.runAndReadAll(describeOnly && isSelect ? `select * from (${sql}) as q limit 0` : sql, params);
+    if (describeOnly && !isSelect) {
+      // Describe compiles a statement and never runs it.
+      await statements.prepare(0);
+      const type = STATEMENT_TYPE[verb as keyof typeof STATEMENT_TYPE] ?? STATEMENT_TYPE.DDL;
+      return { rowtype: [rowType('status', 'VARCHAR')], rowset: [], total: 0, returned: 0, statementTypeId: type, version: 1, parameters: [], queryResultFormat: 'json' };
+    }
+    const reader = await conn.runAndReadAll(describeOnly && isSelect ? `select * from (\n${sql.replace(/[\s;]+$/, '')}\n) as q limit 0` : sql, params);
     const names = reader.columnNames();
     const types = reader.columnTypes().map((t) => t.toString().toUpperCase());
     if (!isSelect) {
@@ -148,6 +160,7 @@ export async function startSnowflakeFake(
     seed: async (sql) => {
       await conn.run(sql);
     },
+    count: async (table) => Number((await conn.runAndReadAll(`select count(*) from ${table}`)).getRowsJS()[0]![0]),
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

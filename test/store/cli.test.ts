@@ -127,7 +127,7 @@ describe('outflow tokens', () => {
       [['tokens', 'create', '--name', 'x', '--role', 'root'], /^error: option '--role <role>' argument 'root' is invalid\. Allowed choices are viewer, marketer, data, admin\./],
       [['tokens', 'create', '--role', 'data'], /^error: required option '--name <name>' not specified/],
       [['tokens', 'create', '--name', 'bad name!', '--role', 'data'], /^error: --name: expected 1-64 letters/],
-      [['tokens', 'revoke', 'nope'], /^error: name: no token named "nope"/],
+      [['tokens', 'revoke', 'nope'], /^error: <name>: no token named "nope"/],
     ];
     const runs = await Promise.all(cases.map(([args]) => outflow(fx, args)));
     runs.forEach((r, i) => {

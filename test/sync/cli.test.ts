@@ -22,7 +22,7 @@ async function outflow(...args: string[]): Promise<{ code: number; stdout: strin
   let code: number;
   try {
     const program = new Command('outflow').option('-c, --config <path>').exitOverride();
-    registerCommands(program);
+    await registerCommands(program);
     await program.parseAsync(['node', 'outflow', '--config', path.join(dir, 'outflow.yaml'), ...args]);
     code = Number(process.exitCode ?? 0);
   } catch (e) {

@@ -256,6 +256,7 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
       transaction: (fn) => w.transaction(fn),
       columns: (table) => w.columns(table),
       queryColumns: (sql, params) => w.queryColumns(sql, params),
+      checkSelect: (sql) => w.checkSelect(sql),
       close: async () => undefined,
     };
     const err: unknown = await runSync({ ...t.deps, warehouse }, { syncId: 'vip-sync', asOf: AS_OF }).catch((e: unknown) => e);

@@ -7,7 +7,7 @@ import { MetaFake } from '../../src/sandbox/meta';
 import { orchestrateSyncRun, type SyncRunInput, type SyncRunResult, type SyncRunSteps } from '../../src/sync/orchestrate';
 import { createSyncSteps, type SyncDeps } from '../../src/sync/steps';
 import { DEFAULT_RETRY } from '../../src/sync/upload';
-import { openWarehouse } from '../../src/warehouse';
+import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
 import { SYNC_RUN_PRESETS } from '../../workflows/presets';
 import { initialPeople, writePeople, writeWorkspace } from '../connectors/e2e-support';
 import { type RetryRecord, retriedByTemporal } from './retry-policy';
@@ -32,7 +32,8 @@ async function setup() {
   const settings = fake.settings({ rowsPerRequest: 100, requestsPerSession: 1, concurrency: 1, requestTimeoutMs: REQUEST_TIMEOUT_MS });
   const work = writeWorkspace([{ id: 'meta', type: 'meta', settings }]);
   const loaded = loadWorkspace(work.config);
-  const warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
+  // The warehouse file is new: DuckDbDriver.open creates it (openWarehouse opens only existing ones).
+  const warehouse = await DuckDbDriver.open({ path: work.dbPath });
   cleanups.push(async () => {
     await warehouse.close();
     await fake.stop();

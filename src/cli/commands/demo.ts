@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { UserInputError } from '../../config/errors';
 import { DEFAULT_DEMO_DIR, DEFAULT_DEMO_PERSONS, DEFAULT_DEMO_SEED } from '../../demo/defaults';
-import { parseAsOf, showProgress } from '../context';
+import { parsePathFlag, parseTime, parseWholeNumber } from '../args';
+import { showProgress } from '../context';
 
 interface DemoFlags {
   persons: string;
@@ -22,27 +22,11 @@ export function registerDemo(program: Command): void {
       // Loaded on use: the demo pulls in DuckDB, which other commands may not need.
       const { runDemo } = await import('../../demo/run-demo');
       await runDemo({
-        dir: flags.dir,
-        persons: positiveInteger('--persons', flags.persons, 1_000_000_000),
-        seed: positiveInteger('--seed', flags.seed, Number.MAX_SAFE_INTEGER, 0),
-        anchor: flags.anchor === undefined ? undefined : parseAnchor(flags.anchor),
+        dir: parsePathFlag('--dir', flags.dir),
+        persons: parseWholeNumber('--persons', flags.persons, { max: 1_000_000_000 }),
+        seed: parseWholeNumber('--seed', flags.seed, { min: 0, max: Number.MAX_SAFE_INTEGER }),
+        anchor: flags.anchor === undefined ? undefined : parseTime('--anchor', flags.anchor),
         progress: showProgress(),
       });
     });
-}
-
-function positiveInteger(flag: string, value: string, max: number, min = 1): number {
-  const n = /^\d+$/.test(value.replaceAll('_', '')) ? Number(value.replaceAll('_', '')) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new UserInputError([{ path: flag, message: `expected a whole number from ${min} to ${max}, got "${value}"` }]);
-  return n;
-}
-
-function parseAnchor(value: string): Date {
-  try {
-    return parseAsOf(value);
-  } catch (err) {
-    if (!(err instanceof UserInputError)) throw err;
-    throw new UserInputError(err.problems.map((p) => ({ ...p, path: '--anchor' })));
-  }
 }

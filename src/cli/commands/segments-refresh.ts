@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { UserInputError } from '../../config/errors';
+import { preflight } from '../../segments/check-warehouse';
 import { refreshWithDependencies } from '../../state/membership';
-import { type GlobalOptions, parseAsOf, withWarehouse } from '../context';
+import { type GlobalOptions, parseAsOf, requireSegment, withOpenWarehouse, workspaceFrom } from '../context';
 import { group } from './index';
 
 export function registerSegmentsRefresh(program: Command): void {
@@ -11,9 +11,10 @@ export function registerSegmentsRefresh(program: Command): void {
     .option('--as-of <time>', 'evaluate as of this ISO-8601 time (default: now)')
     .action(async (id: string, opts: { asOf?: string }) => {
       const asOf = parseAsOf(opts.asOf);
-      await withWarehouse(program.opts<GlobalOptions>(), async ({ file, workspace, warehouse }) => {
-        if (!workspace.segments.some((s) => s.id === id))
-          throw new UserInputError([{ file, path: 'segments', message: `no segment "${id}"` }]);
+      const loaded = await workspaceFrom(program.opts<GlobalOptions>());
+      requireSegment(loaded, id);
+      await withOpenWarehouse(loaded, async ({ workspace, warehouse }) => {
+        await preflight(workspace, warehouse, [id]);
         for (const e of await refreshWithDependencies({ warehouse, workspace }, id, asOf))
           process.stdout.write(`${e.segmentId}: ${e.memberCount} members (+${e.added} -${e.removed}) as of ${e.asOf.toISOString()}\n`);
       });

@@ -1,11 +1,9 @@
 import { type Command, Option } from 'commander';
-import { UserInputError } from '../../config/errors';
-import type { LoadedWorkspace } from '../../config/load';
 import { compileCount, compileMembers, dialectFor } from '../../segments';
-import { loadCatalog } from '../../segments/load-catalog';
+import { preflight } from '../../segments/check-warehouse';
 import { DIALECTS, type DialectName } from '../../warehouse/dialect';
 import type { CompiledQuery, SqlValue } from '../../warehouse/driver';
-import { type GlobalOptions, parseAsOf, showProgress, withWarehouse, workspaceFrom } from '../context';
+import { type GlobalOptions, parseAsOf, requireSegment, showProgress, withOpenWarehouse, workspaceFrom } from '../context';
 import { group } from './index';
 
 const FORMATS = ['ids', 'csv', 'json'] as const;
@@ -32,12 +30,13 @@ export function registerSegments(program: Command): void {
     .description("print a segment's SQL and its bound parameters (nothing runs)")
     .addOption(new Option('--dialect <name>', "SQL dialect (default: the workspace's warehouse)").choices(DIALECTS))
     .addOption(asOfOption())
-    .action(async (id: string, opts: { dialect?: DialectName; asOf?: string }) => {
+    .option('--inline', 'write the values into the SQL as literals, to paste into a warehouse console (display only: Outflow binds them)')
+    .action(async (id: string, opts: { dialect?: DialectName; asOf?: string; inline?: boolean }) => {
       const asOf = parseAsOf(opts.asOf);
       const loaded = await workspaceFrom(globals());
       requireSegment(loaded, id);
       const dialect = dialectFor(opts.dialect ?? loaded.workspace.warehouse.type);
-      process.stdout.write(formatQuery(compileMembers(loaded.workspace, id, { dialect, asOf })));
+      process.stdout.write(formatQuery(compileMembers(loaded.workspace, id, { dialect, asOf, inline: opts.inline ?? false })));
     });
 
   segments
@@ -46,9 +45,10 @@ export function registerSegments(program: Command): void {
     .addOption(asOfOption())
     .action(async (id: string, opts: { asOf?: string }) => {
       const asOf = parseAsOf(opts.asOf);
-      requireSegment(await workspaceFrom(globals()), id);
-      await withWarehouse(globals(), async (ctx) => {
-        const catalog = await loadCatalog(ctx.warehouse, ctx.workspace);
+      const loaded = await workspaceFrom(globals());
+      requireSegment(loaded, id);
+      await withOpenWarehouse(loaded, async (ctx) => {
+        const catalog = await preflight(ctx.workspace, ctx.warehouse, [id]);
         const q = compileCount(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });
         const [row] = await ctx.warehouse.query<{ n: number | string }>(q.sql, q.params);
         process.stdout.write(`${String(row?.n ?? 0)}\n`);
@@ -62,18 +62,14 @@ export function registerSegments(program: Command): void {
     .addOption(new Option('--format <format>', 'ids: one key per line; csv: with a header; json: one array').choices(FORMATS).default('ids'))
     .action(async (id: string, opts: { asOf?: string; format: Format }) => {
       const asOf = parseAsOf(opts.asOf);
-      requireSegment(await workspaceFrom(globals()), id);
-      await withWarehouse(globals(), async (ctx) => {
-        const catalog = await loadCatalog(ctx.warehouse, ctx.workspace);
-        const q = compileMembers(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });
+      const loaded = await workspaceFrom(globals());
+      requireSegment(loaded, id);
+      await withOpenWarehouse(loaded, async (ctx) => {
+        const catalog = await preflight(ctx.workspace, ctx.warehouse, [id]);
+        const q = compileMembers(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog, orderByKey: true });
         await writeMembers(ctx.warehouse.stream<{ person_id: string }>(q.sql, q.params, { pageSize: PAGE_SIZE }), opts.format);
       });
     });
-}
-
-function requireSegment({ file, workspace }: LoadedWorkspace, id: string): void {
-  if (!workspace.segments.some((s) => s.id === id))
-    throw new UserInputError([{ file, path: 'segments', message: `no segment "${id}"` }]);
 }
 
 /**

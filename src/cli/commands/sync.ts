@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { UserInputError } from '../../config/errors';
 import type { LoadedWorkspace } from '../../config/load';
+import { preflight } from '../../segments/check-warehouse';
 import { DestinationError, type MatchRate } from '../../destinations/contract';
 import { destinationFactory } from '../../destinations/registry';
 import { listRuns, readLock, type SyncRunRow } from '../../state/runs';
@@ -11,8 +12,12 @@ import { createSyncSteps, type SyncSteps } from '../../sync/steps';
 import type { UploadProgress } from '../../sync/upload';
 import { openWarehouse } from '../../warehouse';
 import type { WarehouseDriver } from '../../warehouse/driver';
+import { parseWholeNumber } from '../args';
 import { type GlobalOptions, parseAsOf, showProgress, workspaceFrom } from '../context';
 import { group } from './index';
+
+/** `sync status -n`: more runs than this is not a status, it is an export. */
+const MAX_STATUS_RUNS = 10_000;
 
 export function registerSync(program: Command): void {
   const sync = group(program, 'sync', 'run syncs and show their history');
@@ -37,6 +42,8 @@ export function registerSync(program: Command): void {
       const samples: { added: string[]; removed: string[] } = { added: [], removed: [] };
       const progress = showProgress() ? new UploadBar() : undefined;
       const result = await withOpenWarehouse(loaded, async (warehouse) => {
+        // A wrong column or entity sql is an input error (exit 2) before a run is recorded.
+        await preflight(loaded.workspace, warehouse, [loaded.workspace.syncs.find((s) => s.id === syncId)!.segment]);
         const steps = createSyncSteps({
           warehouse,
           workspace: loaded.workspace,
@@ -64,8 +71,7 @@ export function registerSync(program: Command): void {
     .action(async (syncId: string, opts: { limit: string }) => {
       const loaded = await workspaceFrom(program.opts<GlobalOptions>());
       requireSync(loaded, syncId);
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UserInputError([{ path: '--limit', message: `expected a positive integer, got "${opts.limit}"` }]);
+      const limit = parseWholeNumber('--limit', opts.limit, { max: MAX_STATUS_RUNS });
       await withOpenWarehouse(loaded, async (warehouse) => {
         const state = await ensureStateSchema(warehouse, loaded.workspace.stateSchema);
         const lock = await readLock(state, syncId);

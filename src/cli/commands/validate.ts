@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { UserInputError } from '../../config/errors';
 import { validateDestinations } from '../../destinations/registry';
-import { workspaceFrom, type GlobalOptions } from '../context';
+import { workspaceFrom, type GlobalOptions, withOpenWarehouse } from '../context';
 
 export function registerValidate(program: Command): void {
   program
@@ -14,8 +15,9 @@ export function registerValidate(program: Command): void {
       const { file, workspace } = loaded;
       await validateDestinations(loaded);
       if (opts.checkWarehouse) {
-        const { checkWarehouse } = await import('../../segments/check-warehouse');
-        await checkWarehouse(globals);
+        const { warehouseProblems } = await import('../../segments/check-warehouse');
+        const problems = await withOpenWarehouse(loaded, ({ warehouse }) => warehouseProblems(workspace, warehouse));
+        if (problems.length > 0) throw new UserInputError(problems);
       }
       const counts = `${workspace.entities.length} entities, ${workspace.segments.length} segments, ${workspace.destinations.length} destinations, ${workspace.syncs.length} syncs`;
       process.stdout.write(`${file}: valid (${counts})\n`);

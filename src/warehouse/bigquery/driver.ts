@@ -2,7 +2,7 @@ import { BigQuery, type BigQueryOptions, type Query } from '@google-cloud/bigque
 import type { AuthClient } from 'google-auth-library';
 import type { WarehouseConfig } from '../../config/schema';
 import { UnsupportedFeatureError } from '../templates';
-import { type ColumnInfo, type Row, type SqlValue, type WarehouseDriver, WarehouseError } from '../driver';
+import { asSubquery, type ColumnInfo, type Row, refuseEmpty, SqlRejectedError, type SqlValue, type WarehouseDriver, WarehouseError } from '../driver';
 import { BigQueryDialect } from './dialect';
 import { collect } from '../pages';
 
@@ -92,6 +92,7 @@ export class BigQueryDriver implements WarehouseDriver {
       query: unsupported,
       stream: unsupported,
       queryColumns: unsupported,
+      checkSelect: (sql) => this.checkSelect(sql),
       columns: (table) => this.columns(table),
       execute: async (sql, params = []) => {
         statements.push({ sql, params });
@@ -131,6 +132,35 @@ export class BigQueryDriver implements WarehouseDriver {
     const fields = (job.metadata as { statistics?: { query?: { schema?: { fields?: Field[] } } } }).statistics?.query
       ?.schema?.fields;
     return (fields ?? []).map(columnInfo);
+  }
+
+  /**
+   * Dry-run jobs: BigQuery parses and plans the query without running it (nothing is read,
+   * nothing is billed) and reports its statement type, which must be SELECT: a script of several
+   * statements is `SCRIPT`, a write is `INSERT`, `DELETE`, ... BigQuery has no read-only
+   * transaction; a dry run never executes anything.
+   * https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobStatistics2 (statementType)
+   */
+  async checkSelect(sql: string): Promise<ColumnInfo[]> {
+    refuseEmpty(sql);
+    const dryRun = async (text: string) => {
+      let job: { metadata?: unknown };
+      try {
+        [job] = await this.#client.createQueryJob({ ...this.#queryOptions(text, []), dryRun: true });
+      } catch (err) {
+        const code = (err as { code?: number }).code;
+        if (code === 400) throw new SqlRejectedError(`BigQuery: ${(err as Error).message}`, { cause: err });
+        throw new WarehouseError(`BigQuery: ${(err as Error).message}`, { cause: err });
+      }
+      const query = (job.metadata as { statistics?: { query?: { statementType?: string; schema?: { fields?: Field[] } } } }).statistics?.query;
+      if (query?.statementType !== 'SELECT')
+        throw new SqlRejectedError(`expected one SELECT statement, found ${query?.statementType ?? 'a statement of unknown type'}`);
+      return (query.schema?.fields ?? []).map(columnInfo);
+    };
+    // As written (one SELECT, not a fragment that only parses inside Outflow's statement), then as
+    // the subquery Outflow embeds.
+    await dryRun(sql);
+    return dryRun(`SELECT * FROM ${asSubquery(sql)} AS q`);
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,14 @@
 import {
   type DuckDBConnection,
   DuckDBInstance,
+  type DuckDBPreparedStatement,
   type DuckDBValue,
   listValue,
+  StatementType,
   timestampTZValue,
 } from '@duckdb/node-api';
 import type { ColumnInfo, Row, SqlValue, WarehouseDriver } from '../driver';
-import { WarehouseError } from '../driver';
+import { asSubquery, refuseEmpty, SqlRejectedError, WarehouseError } from '../driver';
 import { DuckDbDialect } from './dialect';
 import { rechunk, SessionTransactions } from '../pages';
 
@@ -48,7 +50,7 @@ export class DuckDbDriver implements WarehouseDriver {
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const reader = await this.#run(() => this.#conn.runAndReadAll(sql, bind(params)));
+    const reader = await this.#run(() => this.#prepared(sql, params, (p) => p.runAndReadAll()));
     return reader.getRowObjectsJS().map((r) => toRow(r) as T);
   }
 
@@ -57,7 +59,7 @@ export class DuckDbDriver implements WarehouseDriver {
     params: readonly SqlValue[] = [],
     options: { pageSize?: number } = {},
   ): AsyncIterable<T[]> {
-    const result = await this.#run(() => this.#conn.stream(sql, bind(params)));
+    const result = await this.#run(() => this.#prepared(sql, params, (p) => p.stream()));
     const names = result.deduplicatedColumnNames();
     yield* rechunk(this.#chunks<T>(result.yieldRowsJs(), names), options.pageSize ?? 10_000);
   }
@@ -77,7 +79,7 @@ export class DuckDbDriver implements WarehouseDriver {
   }
 
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    const result = await this.#run(() => this.#conn.run(sql, bind(params)));
+    const result = await this.#run(() => this.#prepared(sql, params, (p) => p.run()));
     return result.rowsChanged;
   }
 
@@ -108,9 +110,71 @@ export class DuckDbDriver implements WarehouseDriver {
     });
   }
 
+  /**
+   * One statement (DuckDB's own statement splitter counts them), of type SELECT, prepared but
+   * never run, as written and as the subquery Outflow embeds: preparing binds and plans a query,
+   * and it happens inside a read-only transaction that is rolled back, so not even a table
+   * function's side effect could commit.
+   */
+  async checkSelect(sql: string): Promise<ColumnInfo[]> {
+    refuseEmpty(sql);
+    const refused = (err: unknown) => new SqlRejectedError(`DuckDB: ${(err as Error).message.replace(/^Failed to extract statements: /, '')}`, { cause: err });
+    await this.#run(() => this.#conn.run('BEGIN TRANSACTION READ ONLY'));
+    try {
+      let prepared: DuckDBPreparedStatement;
+      try {
+        const statements = await this.#conn.extractStatements(sql);
+        if (statements.count !== 1) throw new SqlRejectedError(`expected one SELECT statement, found ${statements.count}`);
+        prepared = await statements.prepare(0);
+      } catch (err) {
+        throw err instanceof SqlRejectedError ? err : refused(err);
+      }
+      try {
+        if (prepared.statementType !== StatementType.SELECT)
+          throw new SqlRejectedError(`expected a SELECT statement, found ${StatementType[prepared.statementType] ?? 'another kind of statement'}`);
+      } finally {
+        prepared.destroySync();
+      }
+      // As Outflow embeds it: a subquery (which a trailing "; -- comment" cannot be).
+      let embedded: DuckDBPreparedStatement;
+      try {
+        embedded = await this.#conn.prepare(`SELECT * FROM ${asSubquery(sql)} AS q`);
+      } catch (err) {
+        throw refused(err);
+      }
+      try {
+        return Array.from({ length: embedded.columnCount }, (_, i) => {
+          const dataType = embedded.columnType(i).toString().toUpperCase();
+          return { name: embedded.columnName(i), dataType, family: family(dataType) };
+        });
+      } finally {
+        embedded.destroySync();
+      }
+    } finally {
+      await this.#run(() => this.#conn.run('ROLLBACK'));
+    }
+  }
+
   async close(): Promise<void> {
     this.#conn.closeSync();
     this.#instance.closeSync();
+  }
+
+  /**
+   * Prepares `sql`, which must be exactly one statement, binds `params` and hands the prepared
+   * statement to `use`. DuckDB's client would otherwise run every statement of a script before
+   * the last, so text that closes Outflow's statement and starts another never runs.
+   */
+  async #prepared<T>(sql: string, params: readonly SqlValue[], use: (p: DuckDBPreparedStatement) => Promise<T>): Promise<T> {
+    const statements = await this.#conn.extractStatements(sql);
+    if (statements.count !== 1) throw new Error(`expected one statement, found ${statements.count}`);
+    const prepared = await statements.prepare(0);
+    try {
+      if (params.length > 0) prepared.bind(bind(params));
+      return await use(prepared);
+    } finally {
+      prepared.destroySync();
+    }
   }
 
   async #run<T>(fn: () => Promise<T>): Promise<T> {

@@ -6,4 +6,8 @@ export class PostgresDialect extends SqlDialectBase {
   override placeholder(index: number): string {
     return `$${index + 1}`;
   }
+
+  protected override listLiteral(items: readonly string[]): string {
+    return `ARRAY[${items.join(', ')}]`;
+  }
 }

@@ -2,7 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { ColumnInfo, Row, SqlValue, WarehouseDriver } from '../driver';
-import { WarehouseError } from '../driver';
+import { asSubquery, refuseEmpty, SqlRejectedError, WarehouseError } from '../driver';
 import { PostgresDialect } from './dialect';
 
 export interface PostgresOptions {
@@ -42,6 +42,11 @@ const TYPES: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+const quiet = (message: unknown) => {
+  if (process.env.OUTFLOW_DEBUG) process.stderr.write(`knex: ${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
+};
+const KNEX_LOG = { warn: quiet, error: quiet, deprecate: quiet, debug: quiet };
+
 /**
  * PostgreSQL (also the stand-in for Redshift-style warehouses): knex keeps the pool, queries go to
  * `pg` with native `$1..$n` placeholders, and results stream through a server-side cursor.
@@ -62,6 +67,9 @@ export class PostgresDriver implements WarehouseDriver {
     const knex = knexFactory({
       client: 'pg',
       connection: { connectionString: options.connectionString },
+      // knex logs to stdout by default, which carries only a command's answer: its warnings (a
+      // failed connection attempt, with a stack) reach the user as the error Outflow reports.
+      log: KNEX_LOG,
       pool: {
         min: 0,
         max: options.maxConnections ?? 4,
@@ -80,7 +88,7 @@ export class PostgresDriver implements WarehouseDriver {
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return this.#with(async (c) => (await c.query({ text: sql, values: bind(params), types: TYPES })).rows as T[]);
+    return this.#with(async (c) => (await c.query(extended({ text: sql, values: bind(params), types: TYPES }))).rows as T[]);
   }
 
   async *stream<T extends Row = Row>(
@@ -105,7 +113,7 @@ export class PostgresDriver implements WarehouseDriver {
   }
 
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.#with(async (c) => (await c.query({ text: sql, values: bind(params) })).rowCount ?? 0);
+    return this.#with(async (c) => (await c.query(extended({ text: sql, values: bind(params) }))).rowCount ?? 0);
   }
 
   async transaction<T>(fn: (tx: WarehouseDriver) => Promise<T>): Promise<T> {
@@ -140,16 +148,44 @@ export class PostgresDriver implements WarehouseDriver {
   }
 
   async queryColumns(sql: string, params: readonly SqlValue[] = []): Promise<ColumnInfo[]> {
-    return this.#with(async (c) => {
-      const result = await c.query({ text: `SELECT * FROM (${sql}) AS q LIMIT 0`, values: bind(params) });
-      const oids = [...new Set(result.fields.map((f) => f.dataTypeID))];
-      const names = await c.query<{ oid: number; name: string }>('SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1)', [oids]);
-      const byOid = new Map(names.rows.map((r) => [r.oid, r.name.toUpperCase()]));
-      return result.fields.map((f) => {
-        const dataType = byOid.get(f.dataTypeID) ?? 'UNKNOWN';
-        return { name: f.name, dataType, family: family(dataType) };
-      });
-    });
+    return this.#with(async (c) => describe(c, await c.query(extended({ text: `SELECT * FROM ${asSubquery(sql)} AS q LIMIT 0`, values: bind(params) }))));
+  }
+
+  /**
+   * Inside a READ ONLY transaction that is always rolled back, and through the extended query
+   * protocol, which refuses a text holding several commands: `EXPLAIN` plans the query as the
+   * user wrote it without running it (a plan that modifies a table is refused), then the query
+   * runs as a subquery with LIMIT 0, which PostgreSQL accepts only for a query (SELECT, VALUES,
+   * TABLE, WITH ... SELECT) and which yields the column types.
+   */
+  async checkSelect(sql: string): Promise<ColumnInfo[]> {
+    refuseEmpty(sql);
+    const conn = this.#pinned ?? (await this.#acquire());
+    const refused = (err: unknown) => {
+      const code = (err as { code?: string }).code;
+      // SQLSTATE class 08 is a lost connection, 57 an operator intervention: not the query's fault.
+      if (code === undefined || /^(08|57)/.test(code)) return new WarehouseError(`PostgreSQL: ${(err as Error).message}`, { cause: err });
+      return new SqlRejectedError(`PostgreSQL: ${(err as Error).message}`, { cause: err });
+    };
+    try {
+      await fail(conn.query('BEGIN READ ONLY'));
+      try {
+        const plan = await conn.query<{ 'QUERY PLAN': unknown }>(extended({ text: `EXPLAIN (FORMAT JSON)\n${sql}` })).catch((err: unknown) => {
+          throw refused(err);
+        });
+        if (JSON.stringify(plan.rows).includes('"ModifyTable"')) throw new SqlRejectedError('expected a SELECT statement; this one changes a table');
+        const result = await conn
+          .query(extended({ text: `SELECT * FROM ${asSubquery(sql)} AS q LIMIT 0` }))
+          .catch((err: unknown) => {
+            throw refused(err);
+          });
+        return await describe(conn, result);
+      } finally {
+        await conn.query('ROLLBACK').catch(() => undefined);
+      }
+    } finally {
+      if (!this.#pinned) await this.#knex.client.releaseConnection(conn);
+    }
   }
 
   async close(): Promise<void> {
@@ -173,6 +209,27 @@ export class PostgresDriver implements WarehouseDriver {
       await this.#knex.client.releaseConnection(conn);
     }
   }
+}
+
+/**
+ * The extended query protocol for every statement, with or without parameters: PostgreSQL refuses
+ * a text holding several commands there, so text that ends Outflow's statement and starts another
+ * is an error rather than a second statement.
+ */
+function extended(config: pg.QueryConfig): pg.QueryConfig {
+  // `queryMode` is node-postgres' own option (lib/query.js), not yet in @types/pg.
+  return Object.assign(config, { queryMode: 'extended' });
+}
+
+/** Column names and type names of a result. */
+async function describe(c: pg.Client | pg.PoolClient, result: pg.QueryResult): Promise<ColumnInfo[]> {
+  const oids = [...new Set(result.fields.map((f) => f.dataTypeID))];
+  const names = await fail(c.query<{ oid: number; name: string }>('SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1)', [oids]));
+  const byOid = new Map(names.rows.map((r) => [r.oid, r.name.toUpperCase()]));
+  return result.fields.map((f) => {
+    const dataType = byOid.get(f.dataTypeID) ?? 'UNKNOWN';
+    return { name: f.name, dataType, family: family(dataType) };
+  });
 }
 
 async function fail<T>(p: Promise<T>): Promise<T> {

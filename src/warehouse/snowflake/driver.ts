@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import snowflake from 'snowflake-sdk';
 import type { WarehouseConfig } from '../../config/schema';
-import { type ColumnInfo, type Row, type SqlValue, type WarehouseDriver, WarehouseError } from '../driver';
+import { asSubquery, type ColumnInfo, type Row, refuseEmpty, SqlRejectedError, type SqlValue, type WarehouseDriver, WarehouseError } from '../driver';
 import { family } from '../duckdb/driver';
 import { SnowflakeDialect } from './dialect';
 import { collect, inPages, SessionTransactions } from '../pages';
@@ -108,15 +108,45 @@ export class SnowflakeDriver implements WarehouseDriver {
     });
   }
 
+  /**
+   * Two describe-only requests (Snowflake compiles the statement and returns its columns without
+   * running it), each allowed exactly one statement (`MULTI_STATEMENT_COUNT = 1`, so a text of
+   * several statements is refused): the query as written, then as a subquery, which Snowflake
+   * accepts only for a query. The SDK does not expose the statement type itself.
+   * https://docs.snowflake.com/en/developer-guide/node-js/nodejs-driver-execute#executing-a-batch-of-sql-statements-multi-statement-support
+   */
+  async checkSelect(sql: string): Promise<ColumnInfo[]> {
+    refuseEmpty(sql);
+    const describeOne = async (text: string) => {
+      try {
+        return await this.#execute(text, [], { describeOnly: true, parameters: { MULTI_STATEMENT_COUNT: 1 } });
+      } catch (err) {
+        // A statement Snowflake cannot compile carries a SQL state; a lost session does not.
+        const cause = (err as { cause?: { sqlState?: string } }).cause;
+        if (cause?.sqlState) throw new SqlRejectedError((err as Error).message, { cause: err });
+        throw err;
+      }
+    };
+    await describeOne(sql);
+    const statement = await describeOne(`SELECT * FROM ${asSubquery(sql)} AS q`);
+    return (statement.getColumns() ?? []).map((c) => {
+      const dataType = c.getType().toUpperCase();
+      return { name: c.getName(), dataType, family: snowflakeFamily(dataType) };
+    });
+  }
+
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.#conn.destroy(() => resolve()));
   }
 
-  #execute(sql: string, params: readonly SqlValue[], extra: { streamResult?: boolean; describeOnly?: boolean }) {
+  #execute(sql: string, params: readonly SqlValue[], extra: { streamResult?: boolean; describeOnly?: boolean; parameters?: Record<string, number> }) {
     return new Promise<snowflake.RowStatement>((resolve, reject) => {
       this.#conn.execute({
         sqlText: sql,
         binds: params.map(toBind),
+        // One statement per request, whatever the account's default: text that ends Outflow's
+        // statement and starts another is refused by Snowflake rather than run.
+        parameters: { MULTI_STATEMENT_COUNT: 1 },
         ...extra,
         complete: (err, statement) => {
           if (err) reject(new WarehouseError(`Snowflake: ${err.message}`, { cause: err }));

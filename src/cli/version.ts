@@ -1,0 +1,4 @@
+import pkg from '../../package.json';
+
+/** The version of Outflow, from package.json. */
+export const VERSION: string = pkg.version;
