@@ -149,7 +149,7 @@ describe('the CLI contract', () => {
     // A real process: the driver's logger writes through console.log, which vitest intercepts.
     for (const args of [['segments', 'size', 'all'], ['validate', '--check-warehouse']]) {
       const run = await outflowChild(['--config', file, ...args]);
-      expect(run.code).toBe(1);
+      expect(run.code, run.stderr).toBe(1);
       expect(run.stdout).toBe('');
       expect(run.stderr).toMatch(/^error: PostgreSQL: cannot connect: .*ECONNREFUSED/);
       expect(run.stderr).not.toMatch(STACK_LINE);
