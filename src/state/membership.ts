@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { segmentReferences, type Workspace } from '../config/schema';
 import { UserInputError } from '../config/errors';
-import type { WarehouseDriver } from '../warehouse/driver';
+import type { CompiledQuery, WarehouseDriver } from '../warehouse/driver';
 import { compileMembers } from '../segments';
 import { loadCatalog } from '../segments/load-catalog';
-import { ensureStateSchema } from './state-sql';
+import { ensureStateSchema, type StateSql, type TableName } from './state-sql';
 
 /** What refreshing segments needs. */
 export interface RefreshDeps {
@@ -72,15 +72,7 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
       removed: Number(counts?.removed ?? 0),
     };
     await warehouse.transaction(async (tx) => {
-      const stay = (name: string) => {
-        const b = state.binder();
-        return state.execute(name, { table, segmentId: b.bind(segmentId), asOf: b.bind(asOf) }, b, tx);
-      };
-      // Stays open against the membership as it was, so history first, then membership.
-      await stay('refresh-open-stays');
-      await stay('refresh-close-stays');
-      await stay('refresh-delete-members');
-      await stay('refresh-insert-members');
+      for (const { sql, params } of refreshStatements(state, { table, segmentId, asOf })) await tx.execute(sql, params);
       const b = state.binder();
       const { memberCount, added, removed } = evaluation;
       await state.execute('insert-evaluation', b.bindAll({ segmentId, asOf, evaluatedAt, memberCount, added, removed }), b, tx);
@@ -90,6 +82,18 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
   } finally {
     await state.execute('drop-table', { table });
   }
+}
+
+/**
+ * The statements of a refresh's transaction that bring the membership tables in line with the
+ * members in `table` (the refresh's scratch table), in order: stays open against the membership
+ * as it was, so history first, then membership.
+ */
+export function refreshStatements(state: StateSql, input: { table: TableName; segmentId: string; asOf: Date }): CompiledQuery[] {
+  return ['refresh-open-stays', 'refresh-close-stays', 'refresh-delete-members', 'refresh-insert-members'].map((name) => {
+    const b = state.binder();
+    return state.compile(name, { table: input.table, segmentId: b.bind(input.segmentId), asOf: b.bind(input.asOf) }, b);
+  });
 }
 
 /** Refreshes `segmentId` after every segment it references, all at the same as-of. */
