@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { segmentReferences, type Workspace } from '../config/schema';
 import { UserInputError } from '../config/errors';
 import type { CompiledQuery, WarehouseDriver } from '../warehouse/driver';
 import { compileMembers } from '../segments';
 import { loadCatalog } from '../segments/load-catalog';
+import { acquireSyncLock, releaseSyncLock, renewSyncLock, SegmentLockedError, segmentLockKey } from './runs';
 import { ensureStateSchema, type StateSql, type TableName } from './state-sql';
 
 /** What refreshing segments needs. */
@@ -12,7 +14,15 @@ export interface RefreshDeps {
   workspace: Workspace;
   clock?: () => Date;
   log?: (event: string, fields?: Record<string, unknown>) => void;
+  /** Lock holder identity; defaults to this host and process. */
+  host?: string;
+  pid?: number;
+  /** How long the segment's lock stays valid without renewal (other hosts take over after it). */
+  leaseMs?: number;
 }
+
+/** A refresh renews its lock between steps; one step longer than this lets another host take over. */
+const DEFAULT_LEASE_MS = 10 * 60_000;
 
 /** One row of `segment_evaluations`. */
 export interface SegmentEvaluation {
@@ -48,17 +58,27 @@ export function refreshOrder(ws: Workspace, ids: readonly string[]): string[] {
  * Evaluates one segment at `asOf` and writes the result into the membership tables: members
  * are evaluated into a scratch table first, then one transaction updates `segment_membership`,
  * closes and opens stays in `segment_membership_history` and records `segment_evaluations`.
+ * Holds the segment's lock throughout (`sync_locks`, as a sync does): a second refresh of the
+ * segment meanwhile fails with SegmentLockedError instead of writing the same members twice.
  */
 export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf: Date): Promise<SegmentEvaluation> {
   const { warehouse, workspace } = deps;
+  const clock = deps.clock ?? (() => new Date());
   const state = await ensureStateSchema(warehouse, workspace.stateSchema);
-  const catalog = await loadCatalog(warehouse, workspace);
-  const query = compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
-  const table = state.table(`refresh_${randomBytes(6).toString('hex')}`);
-  await state.execute('create-refresh-members', { table });
+  const token = randomBytes(6).toString('hex');
+  const claim = { syncId: segmentLockKey(segmentId), runId: `refresh-${token}`, host: deps.host ?? hostname(), pid: deps.pid ?? process.pid, leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS };
+  const takenOver = await acquireSyncLock(state, { ...claim, now: clock() }, (holder) => new SegmentLockedError(segmentId, holder));
+  if (takenOver) deps.log?.('lock_taken_over', { segmentId, fromRunId: takenOver.runId, fromPid: takenOver.pid, fromHost: takenOver.host });
+  const table = state.table(`refresh_${token}`);
   try {
+    const catalog = await loadCatalog(warehouse, workspace);
+    const query = compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
+    await state.execute('create-refresh-members', { table });
     await state.execute('insert-refresh-members', { table, members: query.sql }, state.binder(query.params));
-    const evaluatedAt = (deps.clock ?? (() => new Date()))();
+    // The evaluation may have outlasted the lease: renew, and stop if another process took the lock meanwhile.
+    if (!(await renewSyncLock(state, { ...claim, now: clock() })))
+      throw new Error(`the refresh of segment "${segmentId}" lost its lock to another process while evaluating; nothing was written`);
+    const evaluatedAt = clock();
     // Counted before the transaction (some engines read nothing inside one); the scratch table is
     // this refresh's own, and the membership only changes in the transaction below.
     const c = state.binder();
@@ -80,7 +100,11 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
     deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added: evaluation.added, removed: evaluation.removed });
     return evaluation;
   } finally {
-    await state.execute('drop-table', { table });
+    try {
+      await state.execute('drop-table', { table });
+    } finally {
+      await releaseSyncLock(state, claim.syncId, claim.runId);
+    }
   }
 }
 

@@ -29,7 +29,7 @@ describe.each(DIALECTS)('state schema SQL for %s', (name) => {
 
   it('creates every SPEC §5 table and Outflow’s own, idempotently', async () => {
     const statements = stateSchemaStatements(state);
-    for (const sql of statements) expect(sql).toMatch(/^create (schema|table|index) if not exists |^create or replace view /);
+    for (const sql of statements) expect(sql).toMatch(/^create (schema|table|index|unique index) if not exists |^create or replace view |^drop index if exists |^delete from /);
     await expect(`${statements.join(';\n')};\n`).toMatchFileSnapshot(`./__golden__/state-schema.${name}.sql`);
   });
 
