@@ -5,6 +5,7 @@ import { UserInputError } from '../config/errors';
 import type { CompiledQuery, WarehouseDriver } from '../warehouse/driver';
 import { compileMembers } from '../segments';
 import { loadCatalog } from '../segments/load-catalog';
+import { checkRunnableByHand } from '../segments/status';
 import { acquireSyncLock, releaseSyncLock, renewSyncLock, SegmentLockedError, segmentLockKey } from './runs';
 import { ensureStateSchema, type StateSql, type TableName } from './state-sql';
 
@@ -120,10 +121,18 @@ export function refreshStatements(state: StateSql, input: { table: TableName; se
   });
 }
 
-/** Refreshes `segmentId` after every segment it references, all at the same as-of. */
+/**
+ * Refreshes `segmentId`, asked for by hand, after the active segments it references, all at the
+ * same as-of. An archived segment is refused (UserInputError); a paused or draft one is refreshed
+ * (`checkRunnableByHand` says what to tell the user). Referenced segments that are not active keep
+ * their rows as they were, as on a scheduled refresh.
+ */
 export async function refreshWithDependencies(deps: RefreshDeps, segmentId: string, asOf: Date): Promise<SegmentEvaluation[]> {
+  checkRunnableByHand(deps.workspace, segmentId, 'refresh');
+  const status = new Map(deps.workspace.segments.map((s) => [s.id, s.status]));
   const out: SegmentEvaluation[] = [];
-  for (const id of refreshOrder(deps.workspace, [segmentId])) out.push(await refreshSegment(deps, id, asOf));
+  for (const id of refreshOrder(deps.workspace, [segmentId]))
+    if (id === segmentId || status.get(id) === 'active') out.push(await refreshSegment(deps, id, asOf));
   return out;
 }
 

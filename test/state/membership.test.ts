@@ -112,4 +112,15 @@ ${extraSegments}`,
     const byDay = await t.q<{ segment_id: string }>(`select segment_id from {s}.segment_evaluations order by as_of, segment_id`);
     expect(byDay.map((r) => r.segment_id)).toEqual(['paused-one', 'vip-with-email', 'vips', 'vip-with-email', 'vips']);
   });
+
+  it('by hand: refuses an archived segment, refreshes a paused one, and leaves referenced segments that are not active alone', async () => {
+    const t = await setup(`  - {id: resting, entity: person, name: R, status: paused, rules: {match: all, conditions: [{kind: trait, trait: vip, op: "=", value: true}]}}
+  - {id: resting-with-email, entity: person, name: RE, rules: {match: all, conditions: [{kind: segment, segment: resting}, {kind: trait, trait: email, op: is_set}]}}
+  - {id: old, entity: person, name: O, type: everyone, status: archived}`);
+    await expect(refreshWithDependencies(t.deps, 'old', DAY1)).rejects.toThrow(/segments\[4\]\.status: segment "old" is archived/);
+    expect((await refreshWithDependencies(t.deps, 'resting-with-email', DAY1)).map((e) => e.segmentId)).toEqual(['resting-with-email']);
+    expect((await refreshWithDependencies(t.deps, 'resting', DAY1)).map((e) => [e.segmentId, e.memberCount])).toEqual([['resting', 4]]);
+    const evaluated = await t.q<{ segment_id: string }>(`select segment_id from {s}.segment_evaluations order by segment_id`);
+    expect(evaluated.map((r) => r.segment_id)).toEqual(['resting', 'resting-with-email']);
+  });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UserInputError } from '../../config/errors';
+import { checkRunnableByHand } from '../../segments/status';
 import { refreshWithDependencies } from '../../state/membership';
 import { type GlobalOptions, parseAsOf, withWarehouse } from '../context';
 import { group } from './index';
@@ -14,6 +15,8 @@ export function registerSegmentsRefresh(program: Command): void {
       await withWarehouse(program.opts<GlobalOptions>(), async ({ file, workspace, warehouse }) => {
         if (!workspace.segments.some((s) => s.id === id))
           throw new UserInputError([{ file, path: 'segments', message: `no segment "${id}"` }]);
+        const note = checkRunnableByHand(workspace, id, 'refresh', file);
+        if (note) process.stderr.write(`note: ${note}\n`);
         for (const e of await refreshWithDependencies({ warehouse, workspace }, id, asOf))
           process.stdout.write(`${e.segmentId}: ${e.memberCount} members (+${e.added} -${e.removed}) as of ${e.asOf.toISOString()}\n`);
       });
