@@ -133,6 +133,12 @@ export const entitySchema = z
   });
 export type EntityConfig = z.infer<typeof entitySchema>;
 
+/** Names that leave Outflow (an alias, an audience name) must not reveal health context. */
+const noHealthTerm = (field: 'alias' | 'audienceName') => (name: string, ctx: z.RefinementCtx) => {
+  const term = findHealthTerm(name);
+  if (term !== undefined) ctx.addIssue({ code: 'custom', message: healthTermMessage(name, term, field) });
+};
+
 export const segmentSchema = z
   .strictObject({
     id: segmentIdSchema,
@@ -145,10 +151,7 @@ export const segmentSchema = z
     alias: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{2,63}$/, 'lowercase letters, digits and "-" (3-64 chars)')
-      .superRefine((alias, ctx) => {
-        const term = findHealthTerm(alias);
-        if (term !== undefined) ctx.addIssue({ code: 'custom', message: healthTermMessage(alias, term) });
-      })
+      .superRefine(noHealthTerm('alias'))
       .optional(),
     rules: rulesSchema.optional(),
     members: z.array(z.union([z.string().max(256), z.number()]).transform(String)).max(1_000_000).optional(),
@@ -205,7 +208,12 @@ export const syncSchema = z.strictObject({
   destination: segmentIdSchema,
   mode: z.enum(['mirror', 'add_only']).default('mirror'),
   schedule: cronSchema.default(DEFAULT_SCHEDULE),
-  audienceName: z.string().min(1).max(200).optional(),
+  /** Sent to the destination as it is: the alias checks, and the destination's own rule (AudienceNameRule). */
+  audienceName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{2,199}$/, 'letters, digits, "-" and "_", starting with a letter or digit (3-200 characters): the name is sent to the destination as it is')
+    .superRefine(noHealthTerm('audienceName'))
+    .optional(),
   identifiers: z.array(z.enum(IDENTIFIER_KINDS)).min(1).optional(),
   maxRemovalShare: z.number().min(0).max(1).default(DEFAULT_MAX_REMOVAL_SHARE),
   /** Lets a run with an empty segment empty the audience without `--confirm-removals`. */
