@@ -55,6 +55,11 @@ const tableNameSchema = z
 const duckdbWarehouse = z.strictObject({
   type: z.literal('duckdb'),
   path: z.string().min(1).default(':memory:'),
+  /** DuckDB's memory_limit (default DEFAULT_DUCKDB_MEMORY_LIMIT in src/warehouse/duckdb/driver.ts); beyond it DuckDB spills to disk. */
+  memoryLimit: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as "2GB" or "512MB" (KB, MB, GB, TB, or KiB, MiB, GiB, TiB)')
+    .optional(),
 });
 const postgresWarehouse = z.strictObject({
   type: z.literal('postgres'),

@@ -18,7 +18,8 @@ type Openers = { [K in WarehouseConfig['type']]: (c: Extract<WarehouseConfig, { 
 const OPENERS: Openers = {
   duckdb: async (c, dir) => {
     const { DuckDbDriver } = await import('./duckdb/driver');
-    return DuckDbDriver.open({ path: c.path === ':memory:' ? c.path : path.resolve(dir, c.path) });
+    const settings = c.memoryLimit !== undefined ? { memory_limit: c.memoryLimit } : undefined;
+    return DuckDbDriver.open({ path: c.path === ':memory:' ? c.path : path.resolve(dir, c.path), ...(settings ? { settings } : {}) });
   },
   postgres: async (c) => {
     const mod = await import('./postgres/driver');
