@@ -138,6 +138,22 @@ export const entitySchema = z
   });
 export type EntityConfig = z.infer<typeof entitySchema>;
 
+/**
+ * Members a static segment may list in the workspace file. Each is parsed from YAML, stored and bound
+ * as one list parameter: a million took 18 s and 1.85 GB for `segments size`. Larger lists belong in
+ * the warehouse.
+ */
+export const MAX_STATIC_MEMBERS = 100_000;
+
+function tooManyMembers(n: number): string {
+  return (
+    `${n} members; a static segment lists at most ${MAX_STATIC_MEMBERS} in the workspace file. For a larger list, load the keys (one row each) ` +
+    'into a warehouse table and make a dynamic segment of it: a relation on the entity ' +
+    '(relations: [{name: list, table: lists.my_list, key: person_id, foreignKey: <primary key>}]) and the condition ' +
+    '{kind: trait, trait: list.person_id, op: is_set}'
+  );
+}
+
 /** Names that leave Outflow (an alias, an audience name) must not reveal health context. */
 const noHealthTerm = (field: 'alias' | 'audienceName') => (name: string, ctx: z.RefinementCtx) => {
   const term = findHealthTerm(name);
@@ -159,7 +175,10 @@ export const segmentSchema = z
       .superRefine(noHealthTerm('alias'))
       .optional(),
     rules: rulesSchema.optional(),
-    members: z.array(z.union([z.string().max(256), z.number()]).transform(String)).max(1_000_000).optional(),
+    members: z
+      .array(z.union([z.string().max(256), z.number()]).transform(String))
+      .max(MAX_STATIC_MEMBERS, { error: (issue) => tooManyMembers((issue.input as unknown[]).length) })
+      .optional(),
   })
   .superRefine((s, ctx) => {
     if (s.type === 'dynamic' && s.rules === undefined)
