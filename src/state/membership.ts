@@ -83,7 +83,7 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
     // Counted before the transaction (some engines read nothing inside one); the scratch table is
     // this refresh's own, and the membership only changes in the transaction below.
     const c = state.binder();
-    const [counts] = await state.query<Record<string, unknown>>('refresh-count', { table, segmentId: c.bind(segmentId) }, c);
+    const [counts] = await planned(state, (on) => state.query<Record<string, unknown>>('refresh-count', { table, segmentId: c.bind(segmentId) }, c, on));
     const evaluation: SegmentEvaluation = {
       segmentId,
       asOf,
@@ -93,6 +93,8 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
       removed: Number(counts?.removed ?? 0),
     };
     await warehouse.transaction(async (tx) => {
+      const settings = state.compile('refresh-plan-settings');
+      if (settings.sql !== '') await tx.execute(settings.sql);
       for (const { sql, params } of refreshStatements(state, { table, segmentId, asOf })) await tx.execute(sql, params);
       const b = state.binder();
       const { memberCount, added, removed } = evaluation;
@@ -107,6 +109,20 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
       await releaseSyncLock(state, claim.syncId, claim.runId);
     }
   }
+}
+
+/**
+ * Runs `read` with the dialect's planner settings for refresh statements (`state/refresh-plan-settings`),
+ * in a transaction of its own that they last for; without settings, as it is (some engines read
+ * nothing inside a transaction).
+ */
+function planned<T>(state: StateSql, read: (on: WarehouseDriver) => Promise<T>): Promise<T> {
+  const settings = state.compile('refresh-plan-settings');
+  if (settings.sql === '') return read(state.warehouse);
+  return state.warehouse.transaction(async (tx) => {
+    await tx.execute(settings.sql);
+    return read(tx);
+  });
 }
 
 /**

@@ -52,3 +52,36 @@ export function describePlan(root: PlanNode): PlanShape {
   visit(root, 0);
   return { lines, totalCost: root['Total Cost'] ?? 0, problems };
 }
+
+/** One node of DuckDB's `EXPLAIN (FORMAT JSON)` physical plan. */
+interface DuckDbNode {
+  name: string;
+  children?: DuckDbNode[];
+  extra_info?: Record<string, unknown>;
+}
+
+/** Whether a DuckDB plan node yields one row: an aggregate without groups, or only such below projections and cross products. */
+function oneRow(n: DuckDbNode): boolean {
+  if (n.name === 'UNGROUPED_AGGREGATE') return true;
+  return (n.name === 'PROJECTION' || n.name === 'CROSS_PRODUCT') && (n.children ?? []).length > 0 && (n.children ?? []).every(oneRow);
+}
+
+/** As explainPostgres, on DuckDB: its physical plan's operators; a nested-loop or blockwise join or a cross product is a problem. */
+export async function explainDuckDb(w: WarehouseDriver, q: CompiledQuery): Promise<PlanShape> {
+  const rows = await w.query<{ explain_value: string }>(`explain (format json) ${q.sql}`, q.params);
+  const roots = JSON.parse(rows[0]!.explain_value) as DuckDbNode[];
+  const lines: string[] = [];
+  const problems: string[] = [];
+  const visit = (n: DuckDbNode, depth: number) => {
+    const info = n.extra_info ?? {};
+    const join = typeof info['Join Type'] === 'string' ? ` (${info['Join Type']})` : '';
+    const table = typeof info.Table === 'string' ? ` on ${info.Table.split('.').pop()}` : '';
+    lines.push(`${'  '.repeat(depth)}${n.name}${join}${table}`);
+    // A cross product of single-row results (scalar subqueries side by side) is one row, not a problem.
+    if (/NESTED_LOOP|BLOCKWISE_NL/.test(n.name) || (n.name === 'CROSS_PRODUCT' && !(n.children ?? []).every(oneRow)))
+      problems.push(`${n.name}: compares every row with every row`);
+    for (const c of n.children ?? []) visit(c, depth + 1);
+  };
+  for (const r of roots) visit(r, 0);
+  return { lines, totalCost: 0, problems };
+}
