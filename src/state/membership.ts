@@ -56,8 +56,9 @@ export function refreshOrder(ws: Workspace, ids: readonly string[]): string[] {
 }
 
 /**
- * Evaluates one segment at `asOf` and writes the result into the membership tables: members
- * are evaluated into a scratch table first, then one transaction updates `segment_membership`,
+ * Evaluates one segment at `asOf` and writes the result into the membership tables: one statement
+ * evaluates the segment and diffs it against its membership, in the warehouse, into a table of
+ * who enters and who leaves; then one transaction applies that diff to `segment_membership`,
  * closes and opens stays in `segment_membership_history` and records `segment_evaluations`.
  * Holds the segment's lock throughout (`sync_locks`, as a sync does): a second refresh of the
  * segment meanwhile fails with SegmentLockedError instead of writing the same members twice.
@@ -73,34 +74,28 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
   const table = state.table(`refresh_${token}`);
   try {
     const catalog = await loadCatalog(warehouse, workspace);
-    const query = compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
-    await state.execute('create-refresh-members', { table });
-    await state.execute('insert-refresh-members', { table, members: query.sql }, state.binder(query.params));
+    const members = compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
+    const statements = refreshStatements(state, { table, segmentId, asOf, members });
+    await state.execute('create-refresh-changes', { table });
+    await warehouse.execute(statements.diff.sql, statements.diff.params);
     // The evaluation may have outlasted the lease: renew, and stop if another process took the lock meanwhile.
     if (!(await renewSyncLock(state, { ...claim, now: clock() })))
       throw new Error(`the refresh of segment "${segmentId}" lost its lock to another process while evaluating; nothing was written`);
     const evaluatedAt = clock();
-    // Counted before the transaction (some engines read nothing inside one); the scratch table is
-    // this refresh's own, and the membership only changes in the transaction below.
-    const c = state.binder();
-    const [counts] = await planned(state, (on) => state.query<Record<string, unknown>>('refresh-count', { table, segmentId: c.bind(segmentId) }, c, on));
-    const evaluation: SegmentEvaluation = {
-      segmentId,
-      asOf,
-      evaluatedAt,
-      memberCount: Number(counts?.member_count ?? 0),
-      added: Number(counts?.added ?? 0),
-      removed: Number(counts?.removed ?? 0),
-    };
+    // Counted before the transaction (some engines read nothing inside one); the segment's lock
+    // keeps its membership as it is until the transaction below.
+    const [counts] = await warehouse.query<Record<string, unknown>>(statements.count.sql, statements.count.params);
+    const added = Number(counts?.added ?? 0);
+    const removed = Number(counts?.removed ?? 0);
+    const evaluation: SegmentEvaluation = { segmentId, asOf, evaluatedAt, memberCount: Number(counts?.before ?? 0) + added - removed, added, removed };
     await warehouse.transaction(async (tx) => {
-      const settings = state.compile('refresh-plan-settings');
-      if (settings.sql !== '') await tx.execute(settings.sql);
-      for (const { sql, params } of refreshStatements(state, { table, segmentId, asOf })) await tx.execute(sql, params);
+      if (statements.settings !== '') await tx.execute(statements.settings);
+      for (const { sql, params } of statements.apply) await tx.execute(sql, params);
       const b = state.binder();
-      const { memberCount, added, removed } = evaluation;
+      const { memberCount } = evaluation;
       await state.execute('insert-evaluation', b.bindAll({ segmentId, asOf, evaluatedAt, memberCount, added, removed }), b, tx);
     });
-    deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added: evaluation.added, removed: evaluation.removed });
+    deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added, removed });
     return evaluation;
   } finally {
     try {
@@ -111,30 +106,29 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
   }
 }
 
-/**
- * Runs `read` with the dialect's planner settings for refresh statements (`state/refresh-plan-settings`),
- * in a transaction of its own that they last for; without settings, as it is (some engines read
- * nothing inside a transaction).
- */
-function planned<T>(state: StateSql, read: (on: WarehouseDriver) => Promise<T>): Promise<T> {
-  const settings = state.compile('refresh-plan-settings');
-  if (settings.sql === '') return read(state.warehouse);
-  return state.warehouse.transaction(async (tx) => {
-    await tx.execute(settings.sql);
-    return read(tx);
-  });
+/** The statements of one refresh, against its diff table `table`. */
+export interface RefreshStatements {
+  /** Evaluates the segment (`members`) and writes who enters and who leaves into `table`. */
+  diff: CompiledQuery;
+  /** The members before, and how many enter and leave. */
+  count: CompiledQuery;
+  /** The transaction that applies the diff, in order: stays opened and closed, members removed and added. */
+  apply: CompiledQuery[];
+  /** Planner settings the dialect gives that transaction, run first in it (`state/refresh-plan-settings`); empty: none. */
+  settings: string;
 }
 
-/**
- * The statements of a refresh's transaction that bring the membership tables in line with the
- * members in `table` (the refresh's scratch table), in order: stays open against the membership
- * as it was, so history first, then membership.
- */
-export function refreshStatements(state: StateSql, input: { table: TableName; segmentId: string; asOf: Date }): CompiledQuery[] {
-  return ['refresh-open-stays', 'refresh-close-stays', 'refresh-delete-members', 'refresh-insert-members'].map((name) => {
+export function refreshStatements(state: StateSql, input: { table: TableName; segmentId: string; asOf: Date; members: CompiledQuery }): RefreshStatements {
+  const { table, segmentId, asOf, members } = input;
+  const d = state.binder(members.params);
+  const diff = state.compile('insert-refresh-changes', { table, members: members.sql, segmentId: d.bind(segmentId) }, d);
+  const c = state.binder();
+  const count = state.compile('refresh-count', { table, segmentId: c.bind(segmentId) }, c);
+  const apply = ['refresh-open-stays', 'refresh-close-stays', 'refresh-delete-members', 'refresh-insert-members'].map((name) => {
     const b = state.binder();
-    return state.compile(name, { table: input.table, segmentId: b.bind(input.segmentId), asOf: b.bind(input.asOf) }, b);
+    return state.compile(name, { table, segmentId: b.bind(segmentId), asOf: b.bind(asOf) }, b);
   });
+  return { diff, count, apply, settings: state.compile('refresh-plan-settings').sql };
 }
 
 /**

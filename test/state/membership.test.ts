@@ -123,4 +123,42 @@ ${extraSegments}`,
     const evaluated = await t.q<{ segment_id: string }>(`select segment_id from {s}.segment_evaluations order by segment_id`);
     expect(evaluated.map((r) => r.segment_id)).toEqual(['resting', 'resting-with-email']);
   });
+
+  it('matches a model of memberships and stays over random changes, and counts a repeated key once', async () => {
+    const t = await setup();
+    // A small deterministic generator: the same rounds on every engine.
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const model = { members: new Map<string, Date>(), stays: [] as { person: string; entered: Date; exited: Date | null }[] };
+    for (let round = 0; round < 5; round++) {
+      const asOf = new Date(Date.UTC(2026, 1, 1 + round));
+      const vip = Array.from({ length: 6 }, () => random() < 0.5);
+      for (const [i, v] of vip.entries()) await t.exec(`update {d}.persons set vip = ${v} where person_id = 'p000${i}'`);
+      // p0000 twice in the entity: still one member.
+      if (round === 2) await t.exec(`insert into {d}.persons select * from {d}.persons where person_id = 'p0000'`);
+      const now = new Set(vip.flatMap((v, i) => (v ? [`p000${i}`] : [])));
+      let added = 0;
+      let removed = 0;
+      for (const p of now)
+        if (!model.members.has(p)) {
+          model.members.set(p, asOf);
+          model.stays.push({ person: p, entered: asOf, exited: null });
+          added++;
+        }
+      for (const p of [...model.members.keys()])
+        if (!now.has(p)) {
+          model.members.delete(p);
+          model.stays.find((s) => s.person === p && s.exited === null)!.exited = asOf;
+          removed++;
+        }
+      expect(await refreshSegment(t.deps, 'vips', asOf)).toMatchObject({ memberCount: now.size, added, removed });
+    }
+    const members = await t.q<{ person_id: string; entered_at: Date }>(`select person_id, entered_at from {s}.segment_membership where segment_id = 'vips' order by person_id`);
+    expect(members.map((m) => [m.person_id, m.entered_at.toISOString()])).toEqual([...model.members].sort().map(([p, d]) => [p, d.toISOString()]));
+    const stays = await t.q<{ person_id: string; entered_at: Date; exited_at: Date | null }>(
+      `select person_id, entered_at, exited_at from {s}.segment_membership_history where segment_id = 'vips' order by person_id, entered_at`,
+    );
+    const key = (p: string, e: Date, x: Date | null) => `${p} ${e.toISOString()} ${x?.toISOString() ?? '-'}`;
+    expect(stays.map((s) => key(s.person_id, s.entered_at, s.exited_at))).toEqual(model.stays.map((s) => key(s.person, s.entered, s.exited)).sort());
+  });
 });
