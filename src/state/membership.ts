@@ -87,7 +87,7 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
     const [counts] = await warehouse.query<Record<string, unknown>>(statements.count.sql, statements.count.params);
     const added = Number(counts?.added ?? 0);
     const removed = Number(counts?.removed ?? 0);
-    const evaluation: SegmentEvaluation = { segmentId, asOf, evaluatedAt, memberCount: Number(counts?.before ?? 0) + added - removed, added, removed };
+    const evaluation: SegmentEvaluation = { segmentId, asOf, evaluatedAt, memberCount: Number(counts?.members_before ?? 0) + added - removed, added, removed };
     await warehouse.transaction(async (tx) => {
       if (statements.settings !== '') await tx.execute(statements.settings);
       for (const { sql, params } of statements.apply) await tx.execute(sql, params);

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshStatements } from '../../src/state/membership';
 import { ensureStateSchema, type StateSql } from '../../src/state/state-sql';
 import type { CompiledQuery } from '../../src/warehouse/driver';
+import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
 import type { PostgresDriver } from '../../src/warehouse/postgres/driver';
 import { openTestPostgres, postgresReachable, uniqueSchema } from '../support/pg';
-import { explainPostgres } from '../support/plan-shape';
+import { explainDuckDb, explainPostgres } from '../support/plan-shape';
 
 const pgUp = await postgresReachable();
 const MEMBERS = 20_000;
@@ -72,3 +73,27 @@ describe.skipIf(!pgUp)('refresh statements on PostgreSQL plan as joins', () => {
     for (const s of all.slice(2)) expect(s.plan.filter((l) => l.includes('Scan on changes'))).toHaveLength(1);
   });
 });
+
+describe('refresh statements on DuckDB plan as hash joins', () => {
+  it('has no nested-loop join and no cross product of tables', async () => {
+    const w = await DuckDbDriver.open({ path: ':memory:' });
+    try {
+      const state = await ensureStateSchema(w, 'outflow');
+      const asOf = new Date('2026-02-01T00:00:00Z');
+      await w.execute(`insert into outflow.segment_membership select 's', 'p' || i, $1 from range(1, ${MEMBERS + 1}) t(i)`, [asOf]);
+      await w.execute(`insert into outflow.segment_membership_history select 's', 'p' || i, $1, null from range(1, ${MEMBERS + 1}) t(i)`, [asOf]);
+      await w.execute(`create table main.members as select 'p' || i as person_id from range(101, ${MEMBERS + 101}) t(i)`);
+      const table = state.table('changes');
+      const r = refreshStatements(state, { table, segmentId: 's', asOf, members: { sql: 'select person_id from main.members', params: [] } });
+      await state.execute('create-refresh-changes', { table });
+      await w.execute(r.diff.sql, r.diff.params);
+      const shapes = [];
+      for (const q of [r.diff, r.count, ...r.apply]) shapes.push({ statement: q.sql.slice(0, 60), ...(await explainDuckDb(w, q)) });
+      expect(shapes.filter((x) => x.problems.length > 0)).toEqual([]);
+      expect(shapes.every((x) => x.lines.some((l) => /HASH_JOIN|DELIM_JOIN|UNGROUPED_AGGREGATE|INSERT/.test(l)))).toBe(true);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
