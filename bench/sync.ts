@@ -20,9 +20,9 @@ import { fileURLToPath } from 'node:url';
 import type { Workspace } from '../src/config/schema';
 import { baseWorkspace } from '../test/support/workspace';
 import { compileMembers } from '../src/segments';
-import type { AudienceRef, Destination, MemberRow, RowResult } from '../src/destinations/contract';
 import { runSync } from '../src/sync/steps';
 import { DuckDbDriver } from '../src/warehouse/duckdb/driver';
+import { CountingDestination } from './counting-destination';
 import type { Row, SqlValue } from '../src/warehouse/driver';
 import { figure } from './figures';
 
@@ -68,28 +68,6 @@ function workspace(members: number, syncId: string, stateSchema: string): Worksp
       ],
     },
   });
-}
-
-/** A destination that only counts: the bench measures Outflow, not a platform. */
-class CountingDestination implements Destination {
-  readonly batchLimit = 10_000;
-  readonly concurrency = 4;
-  readonly acceptedIdentifiers = ['email', 'phone'] as const;
-  rows = 0;
-  async testConnection(): Promise<void> {}
-  async createAudience(i: { name: string }): Promise<AudienceRef> {
-    return { id: i.name, name: i.name };
-  }
-  async addMembers(_a: AudienceRef, rows: readonly MemberRow[]): Promise<RowResult[]> {
-    this.rows += rows.length;
-    return rows.map((r) => ({ personId: r.personId, ok: true }));
-  }
-  removeMembers(a: AudienceRef, rows: readonly MemberRow[]): Promise<RowResult[]> {
-    return this.addMembers(a, rows);
-  }
-  async readMatchRate() {
-    return { status: 'ready' as const };
-  }
 }
 
 /**

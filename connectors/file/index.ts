@@ -36,6 +36,8 @@ const fileConnector: ConnectorDefinition<FileSettings> = {
   settingsSchema,
   secretSettings: [],
   identifiers: IDENTIFIER_KINDS,
+  // The audience name is a folder under `path` (writer.ts SAFE_NAME).
+  audienceNames: { maxLength: 200 },
   create: (settings, deps) => new FileDestination({ ...settings, baseDir: deps.baseDir, identifiers: IDENTIFIER_KINDS }),
 };
 

@@ -115,6 +115,22 @@ export interface ConnectorDeps {
 }
 
 /**
+ * What a platform takes as an audience name, on top of Outflow's own rule for names that leave it
+ * (letters, digits, "-" and "_", no health terms; src/config/schema.ts). `outflow validate` checks
+ * each sync's audience name against its destination's rule, and the registry again before
+ * createAudience.
+ */
+export interface AudienceNameRule {
+  /** Longest name the platform takes, in characters. */
+  maxLength: number;
+  /** Characters the platform takes, where it is stricter than Outflow's rule, and how to say so. */
+  pattern?: { test: RegExp; expected: string };
+}
+
+/** For platforms that document no limit: as long as an alias (64), which every documented platform takes. */
+export const DEFAULT_AUDIENCE_NAME_RULE: AudienceNameRule = { maxLength: 64 };
+
+/**
  * One destination type. Every connector folder has the same shape: `index.ts` exports a
  * definition like this one as its default, `api.ts` holds the thin typed client.
  *
@@ -132,5 +148,7 @@ export interface ConnectorDefinition<S = Record<string, unknown>> {
   secretSettings: readonly string[];
   /** Identifier kinds the platform accepts, in order of preference (one-click default). */
   identifiers: readonly IdentifierKind[];
+  /** The platform's own rule for audience names (default DEFAULT_AUDIENCE_NAME_RULE). */
+  audienceNames?: AudienceNameRule;
   create(settings: S, deps: ConnectorDeps): Destination;
 }

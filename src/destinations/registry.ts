@@ -2,7 +2,7 @@ import path from 'node:path';
 import { type Problem, UserInputError } from '../config/errors';
 import { type LoadedWorkspace, unsetVariables, zodProblems } from '../config/load';
 import type { DestinationConfig, DestinationType, Workspace } from '../config/schema';
-import type { ConnectorDefinition, Destination } from './contract';
+import { type ConnectorDefinition, DEFAULT_AUDIENCE_NAME_RULE, type Destination, DestinationError } from './contract';
 
 /**
  * The destination registry: which connectors exist, and how a workspace's destination config
@@ -91,7 +91,35 @@ async function create(
   const checked = await connectorFor(config, workspace.destinations.findIndex((d) => d.id === config.id));
   const { connector, settings, problems } = checked;
   if (!connector || !settings) throw new UserInputError(problems);
-  return connector.create(settings, { baseDir, destinationId: config.id, ...(log ? { log } : {}) });
+  return checkingAudienceNames(connector, connector.create(settings, { baseDir, destinationId: config.id, ...(log ? { log } : {}) }));
+}
+
+/** Why `connector`'s platform would refuse `name` as an audience name, if it would. */
+export function audienceNameProblem(connector: ConnectorDefinition, name: string): string | undefined {
+  const rule = connector.audienceNames ?? DEFAULT_AUDIENCE_NAME_RULE;
+  if (name.length > rule.maxLength)
+    return `${connector.title} takes audience names of at most ${rule.maxLength} characters; "${name}" has ${name.length}`;
+  if (rule.pattern && !rule.pattern.test.test(name)) return `${connector.title} takes audience names of ${rule.pattern.expected}; got "${name}"`;
+  return undefined;
+}
+
+/**
+ * The destination, refusing an audience name its platform would refuse before asking the platform
+ * (a sync made in the UI is not checked by `outflow validate`). Everything else is the destination's own.
+ */
+function checkingAudienceNames(connector: ConnectorDefinition, destination: Destination): Destination {
+  const createAudience: Destination['createAudience'] = async (input) => {
+    const problem = audienceNameProblem(connector, input.name);
+    if (problem) throw new DestinationError('invalid_payload', problem);
+    return destination.createAudience(input);
+  };
+  return new Proxy(destination, {
+    get(target, key) {
+      if (key === 'createAudience') return createAudience;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /**
@@ -104,14 +132,25 @@ export async function validateDestinations(loaded: LoadedWorkspace): Promise<voi
   const file = path.relative(process.cwd(), loaded.file) || loaded.file;
   const problems: Problem[] = [];
   const accepted = new Map<string, readonly string[]>();
+  const connectors = new Map<string, ConnectorDefinition>();
 
   for (const [i, dest] of workspace.destinations.entries()) {
     const checked = await connectorFor(dest, i);
     problems.push(...checked.problems.map((p) => ({ file, ...p })));
-    if (checked.connector) accepted.set(dest.id, checked.connector.identifiers);
+    if (checked.connector) {
+      accepted.set(dest.id, checked.connector.identifiers);
+      connectors.set(dest.id, checked.connector);
+    }
   }
 
   for (const [i, sync] of workspace.syncs.entries()) {
+    // The name the audience gets on the platform: the sync's audienceName, else the segment's alias
+    // (a generated alias is three short words, within every platform's rule).
+    const connector = connectors.get(sync.destination);
+    const segmentIndex = workspace.segments.findIndex((s) => s.id === sync.segment);
+    const name = sync.audienceName ?? workspace.segments[segmentIndex]?.alias;
+    const nameProblem = connector && name !== undefined ? audienceNameProblem(connector, name) : undefined;
+    if (nameProblem) problems.push({ file, path: sync.audienceName !== undefined ? `syncs[${i}].audienceName` : `segments[${segmentIndex}].alias`, message: nameProblem });
     const kinds = accepted.get(sync.destination);
     const segment = workspace.segments.find((s) => s.id === sync.segment);
     const entity = workspace.entities.find((e) => e.id === segment?.entity);

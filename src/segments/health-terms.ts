@@ -113,10 +113,9 @@ export function findHealthTerm(text: string): string | undefined {
   return undefined;
 }
 
-/** The message shown when an alias holds a health term. */
-export function healthTermMessage(alias: string, term: string): string {
-  return (
-    `alias "${alias}" contains the health term "${term}"; the alias is the audience name ad platforms see, ` +
-    'and they forbid health context in it. Choose a neutral alias (or omit it to get a random one).'
-  );
+/** The message shown when an alias (or a sync's audienceName) holds a health term. */
+export function healthTermMessage(name: string, term: string, field: 'alias' | 'audienceName' = 'alias'): string {
+  const what = field === 'alias' ? 'the alias is the audience name' : 'it is the name';
+  const fix = field === 'alias' ? 'Choose a neutral alias (or omit it to get a random one).' : "Choose a neutral name (or omit audienceName to send the segment's alias).";
+  return `${field} "${name}" contains the health term "${term}"; ${what} ad platforms see, and they forbid health context in it. ${fix}`;
 }

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { segmentReferences, type Workspace } from '../config/schema';
 import { UserInputError } from '../config/errors';
-import type { WarehouseDriver } from '../warehouse/driver';
+import type { CompiledQuery, WarehouseDriver } from '../warehouse/driver';
 import { compileMembers } from '../segments';
 import { loadCatalog } from '../segments/load-catalog';
-import { ensureStateSchema } from './state-sql';
+import { checkRunnableByHand } from '../segments/status';
+import { acquireSyncLock, releaseSyncLock, renewSyncLock, SegmentLockedError, segmentLockKey } from './runs';
+import { ensureStateSchema, type StateSql, type TableName } from './state-sql';
 
 /** What refreshing segments needs. */
 export interface RefreshDeps {
@@ -12,7 +15,15 @@ export interface RefreshDeps {
   workspace: Workspace;
   clock?: () => Date;
   log?: (event: string, fields?: Record<string, unknown>) => void;
+  /** Lock holder identity; defaults to this host and process. */
+  host?: string;
+  pid?: number;
+  /** How long the segment's lock stays valid without renewal (other hosts take over after it). */
+  leaseMs?: number;
 }
+
+/** A refresh renews its lock between steps; one step longer than this lets another host take over. */
+const DEFAULT_LEASE_MS = 10 * 60_000;
 
 /** One row of `segment_evaluations`. */
 export interface SegmentEvaluation {
@@ -45,57 +56,93 @@ export function refreshOrder(ws: Workspace, ids: readonly string[]): string[] {
 }
 
 /**
- * Evaluates one segment at `asOf` and writes the result into the membership tables: members
- * are evaluated into a scratch table first, then one transaction updates `segment_membership`,
+ * Evaluates one segment at `asOf` and writes the result into the membership tables: one statement
+ * evaluates the segment and diffs it against its membership, in the warehouse, into a table of
+ * who enters and who leaves; then one transaction applies that diff to `segment_membership`,
  * closes and opens stays in `segment_membership_history` and records `segment_evaluations`.
+ * Holds the segment's lock throughout (`sync_locks`, as a sync does): a second refresh of the
+ * segment meanwhile fails with SegmentLockedError instead of writing the same members twice.
  */
 export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf: Date): Promise<SegmentEvaluation> {
   const { warehouse, workspace } = deps;
+  const clock = deps.clock ?? (() => new Date());
   const state = await ensureStateSchema(warehouse, workspace.stateSchema);
-  const catalog = await loadCatalog(warehouse, workspace);
-  const query = compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
-  const table = state.table(`refresh_${randomBytes(6).toString('hex')}`);
-  await state.execute('create-refresh-members', { table });
+  const token = randomBytes(6).toString('hex');
+  const claim = { syncId: segmentLockKey(segmentId), runId: `refresh-${token}`, host: deps.host ?? hostname(), pid: deps.pid ?? process.pid, leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS };
+  const takenOver = await acquireSyncLock(state, { ...claim, now: clock() }, (holder) => new SegmentLockedError(segmentId, holder));
+  if (takenOver) deps.log?.('lock_taken_over', { segmentId, fromRunId: takenOver.runId, fromPid: takenOver.pid, fromHost: takenOver.host });
+  const table = state.table(`refresh_${token}`);
   try {
-    await state.execute('insert-refresh-members', { table, members: query.sql }, state.binder(query.params));
-    const evaluatedAt = (deps.clock ?? (() => new Date()))();
-    // Counted before the transaction (some engines read nothing inside one); the scratch table is
-    // this refresh's own, and the membership only changes in the transaction below.
-    const c = state.binder();
-    const [counts] = await state.query<Record<string, unknown>>('refresh-count', { table, segmentId: c.bind(segmentId) }, c);
-    const evaluation: SegmentEvaluation = {
-      segmentId,
-      asOf,
-      evaluatedAt,
-      memberCount: Number(counts?.member_count ?? 0),
-      added: Number(counts?.added ?? 0),
-      removed: Number(counts?.removed ?? 0),
-    };
+    const catalog = await loadCatalog(warehouse, workspace);
+    const members = compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
+    const statements = refreshStatements(state, { table, segmentId, asOf, members });
+    await state.execute('create-refresh-changes', { table });
+    await warehouse.execute(statements.diff.sql, statements.diff.params);
+    // The evaluation may have outlasted the lease: renew, and stop if another process took the lock meanwhile.
+    if (!(await renewSyncLock(state, { ...claim, now: clock() })))
+      throw new Error(`the refresh of segment "${segmentId}" lost its lock to another process while evaluating; nothing was written`);
+    const evaluatedAt = clock();
+    // Counted before the transaction (some engines read nothing inside one); the segment's lock
+    // keeps its membership as it is until the transaction below.
+    const [counts] = await warehouse.query<Record<string, unknown>>(statements.count.sql, statements.count.params);
+    const added = Number(counts?.added ?? 0);
+    const removed = Number(counts?.removed ?? 0);
+    const evaluation: SegmentEvaluation = { segmentId, asOf, evaluatedAt, memberCount: Number(counts?.members_before ?? 0) + added - removed, added, removed };
     await warehouse.transaction(async (tx) => {
-      const stay = (name: string) => {
-        const b = state.binder();
-        return state.execute(name, { table, segmentId: b.bind(segmentId), asOf: b.bind(asOf) }, b, tx);
-      };
-      // Stays open against the membership as it was, so history first, then membership.
-      await stay('refresh-open-stays');
-      await stay('refresh-close-stays');
-      await stay('refresh-delete-members');
-      await stay('refresh-insert-members');
+      if (statements.settings !== '') await tx.execute(statements.settings);
+      for (const { sql, params } of statements.apply) await tx.execute(sql, params);
       const b = state.binder();
-      const { memberCount, added, removed } = evaluation;
+      const { memberCount } = evaluation;
       await state.execute('insert-evaluation', b.bindAll({ segmentId, asOf, evaluatedAt, memberCount, added, removed }), b, tx);
     });
-    deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added: evaluation.added, removed: evaluation.removed });
+    deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added, removed });
     return evaluation;
   } finally {
-    await state.execute('drop-table', { table });
+    try {
+      await state.execute('drop-table', { table });
+    } finally {
+      await releaseSyncLock(state, claim.syncId, claim.runId);
+    }
   }
 }
 
-/** Refreshes `segmentId` after every segment it references, all at the same as-of. */
+/** The statements of one refresh, against its diff table `table`. */
+export interface RefreshStatements {
+  /** Evaluates the segment (`members`) and writes who enters and who leaves into `table`. */
+  diff: CompiledQuery;
+  /** The members before, and how many enter and leave. */
+  count: CompiledQuery;
+  /** The transaction that applies the diff, in order: stays opened and closed, members removed and added. */
+  apply: CompiledQuery[];
+  /** Planner settings the dialect gives that transaction, run first in it (`state/refresh-plan-settings`); empty: none. */
+  settings: string;
+}
+
+export function refreshStatements(state: StateSql, input: { table: TableName; segmentId: string; asOf: Date; members: CompiledQuery }): RefreshStatements {
+  const { table, segmentId, asOf, members } = input;
+  const d = state.binder(members.params);
+  const diff = state.compile('insert-refresh-changes', { table, members: members.sql, segmentId: d.bind(segmentId) }, d);
+  const c = state.binder();
+  const count = state.compile('refresh-count', { table, segmentId: c.bind(segmentId) }, c);
+  const apply = ['refresh-open-stays', 'refresh-close-stays', 'refresh-delete-members', 'refresh-insert-members'].map((name) => {
+    const b = state.binder();
+    return state.compile(name, { table, segmentId: b.bind(segmentId), asOf: b.bind(asOf) }, b);
+  });
+  return { diff, count, apply, settings: state.compile('refresh-plan-settings').sql };
+}
+
+/**
+ * Refreshes `segmentId`, asked for by hand, after the active segments it references, all at the
+ * same as-of. An archived segment is refused (UserInputError); a paused or draft one is refreshed
+ * (`checkRunnableByHand` says what to tell the user). Referenced segments that are not active keep
+ * their rows as they were, as on a scheduled refresh.
+ */
 export async function refreshWithDependencies(deps: RefreshDeps, segmentId: string, asOf: Date): Promise<SegmentEvaluation[]> {
+  checkRunnableByHand(deps.workspace, segmentId, 'refresh');
+  const status = new Map(deps.workspace.segments.map((s) => [s.id, s.status]));
   const out: SegmentEvaluation[] = [];
-  for (const id of refreshOrder(deps.workspace, [segmentId])) out.push(await refreshSegment(deps, id, asOf));
+  for (const id of refreshOrder(deps.workspace, [segmentId]))
+    if (id === segmentId || status.get(id) === 'active') out.push(await refreshSegment(deps, id, asOf));
   return out;
 }
 

@@ -156,14 +156,40 @@ export interface LockClaim {
   leaseMs: number;
 }
 
+/** Another live process holds a lock of `sync_locks`. */
+export abstract class LockHeldError extends Error {
+  constructor(
+    readonly holder: LockHolder,
+    what: string,
+  ) {
+    super(`${what}: run ${holder.runId}, pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt.toISOString()} (lease until ${holder.leaseUntil.toISOString()})`);
+  }
+}
+
 /** Another live process is running this sync. */
-export class SyncLockedError extends Error {
+export class SyncLockedError extends LockHeldError {
   override readonly name = 'SyncLockedError';
-  constructor(readonly holder: LockHolder) {
-    super(
-      `sync "${holder.syncId}" is already running: run ${holder.runId}, pid ${holder.pid} on ${holder.host}, ` +
-        `since ${holder.acquiredAt.toISOString()} (lease until ${holder.leaseUntil.toISOString()})`,
-    );
+  constructor(holder: LockHolder) {
+    super(holder, `sync "${holder.syncId}" is already running`);
+  }
+}
+
+/**
+ * A segment's refresh holds a lock in `sync_locks` too, under a key no sync id can have (sync ids
+ * hold no ":"), so two refreshes of one segment never write its membership at once.
+ */
+export function segmentLockKey(segmentId: string): string {
+  return `segment:${segmentId}`;
+}
+
+/** Another live process is refreshing this segment. */
+export class SegmentLockedError extends LockHeldError {
+  override readonly name = 'SegmentLockedError';
+  constructor(
+    readonly segmentId: string,
+    holder: LockHolder,
+  ) {
+    super(holder, `segment "${segmentId}" is already being refreshed`);
   }
 }
 
@@ -199,11 +225,16 @@ export async function readLock(state: StateSql, syncId: string): Promise<LockHol
 }
 
 /**
- * Takes the sync's lock for `claim.runId`, or throws SyncLockedError naming the live holder.
- * A dead holder's lock is taken over with a compare-and-set, so two processes racing for the
- * same dead lock cannot both win. Returns the holder that was taken over, if any.
+ * Takes the lock `claim.syncId` (a sync id, or a segmentLockKey) for `claim.runId`, or throws
+ * `held(holder)` (default SyncLockedError) naming the live holder. A dead holder's lock is taken
+ * over with a compare-and-set, so two processes racing for the same dead lock cannot both win.
+ * Returns the holder that was taken over, if any.
  */
-export async function acquireSyncLock(state: StateSql, claim: LockClaim): Promise<LockHolder | undefined> {
+export async function acquireSyncLock(
+  state: StateSql,
+  claim: LockClaim,
+  held: (holder: LockHolder) => LockHeldError = (h) => new SyncLockedError(h),
+): Promise<LockHolder | undefined> {
   const leaseUntil = new Date(claim.now.getTime() + claim.leaseMs);
   // The one failure of the insert that is expected: a concurrent insert won the primary key (the
   // holder is then read below). Anything else fails again on the next attempt and surfaces, with
@@ -222,13 +253,13 @@ export async function acquireSyncLock(state: StateSql, claim: LockClaim): Promis
     }
     const holder = await readLock(state, claim.syncId);
     if (!holder) continue;
-    if (holderAlive(holder, claim)) throw new SyncLockedError(holder);
+    if (holderAlive(holder, claim)) throw held(holder);
     const t = state.binder();
     const takeover = t.bindAll({ ...claimed, oldRunId: holder.runId, oldHost: holder.host, oldPid: holder.pid });
     if ((await state.execute('lock-takeover', takeover, t)) === 1) return holder;
   }
   const holder = await readLock(state, claim.syncId);
-  if (holder) throw new SyncLockedError(holder);
+  if (holder) throw held(holder);
   const why = insertError instanceof Error ? `: ${insertError.message}` : '';
   throw new WarehouseError(`could not take the lock of sync "${claim.syncId}"${why}`, { cause: insertError });
 }

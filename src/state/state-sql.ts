@@ -84,20 +84,36 @@ export class StateSql {
   }
 }
 
-/** The statements that create the state schema, in order; every one is idempotent. */
+/**
+ * Unique keys of the membership tables. A state schema made by an earlier version has none and may
+ * hold duplicates written by concurrent refreshes: before its key is created, `repair` removes
+ * them (and `replaces` names an index the key supersedes). Engines that enforce no keys render
+ * the index empty; their repair is skipped with it.
+ */
+const UNIQUE_KEYS = [
+  { template: 'index-segment-membership', name: 'segment_membership_unique', repair: 'repair-segment-membership', replaces: 'segment_membership_key' },
+  { template: 'index-segment-membership-history', name: 'segment_membership_history_open', repair: 'repair-segment-membership-history' },
+] as const;
+
+/** The statements that create (or upgrade) the state schema, in order; every one is idempotent. */
 export function stateSchemaStatements(state: StateSql): string[] {
   const identifierColumns = Object.values(IDENTIFIER_COLUMNS);
-  const index = (table: string) => `${table}_key`;
+  const keys = UNIQUE_KEYS.flatMap((k) => {
+    const index = state.compile(k.template, { name: k.name });
+    if (index.sql === '') return [];
+    const replaced = 'replaces' in k ? [state.compile('drop-index', { name: state.table(k.replaces) })] : [];
+    return [state.compile(k.repair), ...replaced, index];
+  });
   return [
     state.compile('create-schema'),
     state.compile('create-segment-membership'),
-    state.compile('index-segment-membership', { name: index('segment_membership') }),
     state.compile('create-segment-membership-history'),
+    ...keys,
     state.compile('create-segment-evaluations'),
     state.compile('create-person-segments'),
     state.compile('create-sync-runs'),
     state.compile('create-sync-snapshots', { identifierColumns }),
-    state.compile('index-sync-snapshots', { name: index('sync_snapshots') }),
+    state.compile('index-sync-snapshots', { name: 'sync_snapshots_key' }),
     state.compile('create-sync-batches'),
     state.compile('create-sync-rejections'),
     state.compile('create-sync-locks'),
@@ -106,22 +122,50 @@ export function stateSchemaStatements(state: StateSql): string[] {
     .filter((sql) => sql !== '');
 }
 
-const ready = new WeakMap<WarehouseDriver, Set<string>>();
+/** Names of the indexes a complete state schema has on this engine. */
+function expectedIndexes(state: StateSql): string[] {
+  const all = [...UNIQUE_KEYS.map((k) => ({ template: k.template, name: k.name })), { template: 'index-sync-snapshots', name: 'sync_snapshots_key' }];
+  return all.filter((i) => state.compile(i.template, { name: i.name }).sql !== '').map((i) => i.name);
+}
+
+const ready = new WeakMap<WarehouseDriver, Map<string, Promise<void>>>();
 
 /**
- * Creates the state schema's tables and views if they do not exist. Cheap to call before every
- * command: it runs once per connection and schema.
+ * Creates the state schema's tables, keys and views if they do not exist, and upgrades a schema
+ * made by an earlier version. Cheap to call before every command: it runs once per connection and
+ * schema. Safe when several processes create the same schema at once: engines that can serialise
+ * DDL across sessions do (`state/lock-state-schema`: PostgreSQL takes an advisory lock in the
+ * transaction that creates everything).
  */
 export async function ensureStateSchema(warehouse: WarehouseDriver, schema: string): Promise<StateSql> {
   const state = new StateSql(warehouse, schema);
   let done = ready.get(warehouse);
-  if (!done) ready.set(warehouse, (done = new Set()));
-  if (!done.has(schema)) {
-    // Every DDL statement is a commit; skip them all when the schema is already complete.
-    if (!(await complete(state))) for (const sql of stateSchemaStatements(state)) await warehouse.execute(sql);
-    done.add(schema);
+  if (!done) ready.set(warehouse, (done = new Map()));
+  let creating = done.get(schema);
+  if (!creating) {
+    creating = create(state);
+    done.set(schema, creating);
+    // A failed attempt is tried again by the next caller.
+    creating.catch(() => done.delete(schema));
   }
+  await creating;
   return state;
+}
+
+async function create(state: StateSql): Promise<void> {
+  // Every DDL statement is a commit; skip them all when the schema is already complete.
+  if (await complete(state)) return;
+  const statements = stateSchemaStatements(state);
+  const b = state.binder();
+  const lock = state.compile('lock-state-schema', { key: b.bind(`outflow state schema ${state.schema}`) }, b);
+  if (lock.sql === '') {
+    for (const sql of statements) await state.warehouse.execute(sql);
+    return;
+  }
+  await state.warehouse.transaction(async (tx) => {
+    await tx.execute(lock.sql, lock.params);
+    for (const sql of statements) await tx.execute(sql);
+  });
 }
 
 async function complete(state: StateSql): Promise<boolean> {
@@ -129,7 +173,12 @@ async function complete(state: StateSql): Promise<boolean> {
     const b = state.binder();
     const rows = await state.query<{ table_name: string }>('list-tables', { schemaName: b.bind(state.schema) }, b);
     const have = new Set(rows.map((r) => r.table_name));
-    return Object.values(STATE_TABLES).every((t) => have.has(t));
+    if (!Object.values(STATE_TABLES).every((t) => have.has(t))) return false;
+    const indexes = expectedIndexes(state);
+    if (indexes.length === 0) return true;
+    const i = state.binder();
+    const present = new Set((await state.query<{ index_name: string }>('list-indexes', { schemaName: i.bind(state.schema) }, i)).map((r) => r.index_name));
+    return indexes.every((name) => present.has(name));
   } catch {
     // No schema yet (or no catalog access): create what is missing.
     return false;

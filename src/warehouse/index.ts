@@ -23,7 +23,8 @@ const OPENERS: Openers = {
   duckdb: async (c, dir) => {
     const file = c.path === ':memory:' ? c.path : existingDuckDbFile(path.resolve(dir, c.path));
     const { DuckDbDriver } = await import('./duckdb/driver');
-    return DuckDbDriver.open({ path: file });
+    const settings = c.memoryLimit !== undefined ? { memory_limit: c.memoryLimit } : undefined;
+    return DuckDbDriver.open({ path: file, ...(settings ? { settings } : {}) });
   },
   postgres: async (c) => {
     const mod = await import('./postgres/driver');

@@ -30,6 +30,10 @@ function outflow(args: string[], opts: { cwd?: string; env?: Record<string, stri
 
 /** Each malformed file, the exact path its error must name, and a fragment of the message. */
 const CASES: [file: string, path: string, message: string][] = [
+  ['audience-name-health.yaml', 'syncs[0].audienceName', 'audienceName "diabetes-patients" contains the health term "diabetes"'],
+  ['audience-name-path.yaml', 'syncs[0].audienceName', 'letters, digits, "-" and "_"'],
+  ['audience-name-spaces.yaml', 'syncs[0].audienceName', 'letters, digits, "-" and "_"'],
+  ['audience-name-too-long.yaml', 'syncs[0].audienceName', 'Meta Custom Audiences takes audience names of at most 64 characters'],
   ['bad-yaml.yaml', '', 'invalid YAML'],
   ['not-a-mapping.yaml', '', 'expected a mapping'],
   ['unknown-key.yaml', 'segments[1].rulez', 'unknown key "rulez"'],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dialectFor } from '../../src/segments';
+import { refreshStatements } from '../../src/state/membership';
 import { diffStatements } from '../../src/state/run-tables';
 import { StateSql, stateSchemaStatements } from '../../src/state/state-sql';
 import { DIALECTS, type DialectName } from '../../src/warehouse/dialect';
@@ -29,7 +30,7 @@ describe.each(DIALECTS)('state schema SQL for %s', (name) => {
 
   it('creates every SPEC §5 table and Outflow’s own, idempotently', async () => {
     const statements = stateSchemaStatements(state);
-    for (const sql of statements) expect(sql).toMatch(/^create (schema|table|index) if not exists |^create or replace view /);
+    for (const sql of statements) expect(sql).toMatch(/^create (schema|table|index|unique index) if not exists |^create or replace view |^drop index if exists |^delete from /);
     await expect(`${statements.join(';\n')};\n`).toMatchFileSnapshot(`./__golden__/state-schema.${name}.sql`);
   });
 
@@ -48,5 +49,17 @@ describe.each(DIALECTS)('state schema SQL for %s', (name) => {
     expect(statements.map((q) => q.sql.split(' ').slice(0, 2).join(' '))).toEqual(
       ['drop table', 'create table', 'insert into', ...(name === 'postgres' ? ['create index'] : [])],
     );
+  });
+
+  it('refreshes a segment with one diff statement and a transaction over the diff, values bound', async () => {
+    const asOf = new Date('2026-02-01T00:00:00Z');
+    const r = refreshStatements(state, { table: state.table('refresh_abc'), segmentId: 'vips', asOf, members: { sql: 'select person_id from persons where vip = ?', params: [true] } });
+    // The segment query's values come first, then the refresh's own.
+    expect(r.diff.params).toEqual([true, 'vips']);
+    expect(r.count.params).toEqual(['vips']);
+    for (const q of r.apply) expect(q.params.every((p) => p === 'vips' || p === asOf)).toBe(true);
+    const all = [r.diff, r.count, ...(r.settings ? [{ sql: r.settings }] : []), ...r.apply].map((q) => q.sql);
+    for (const sql of all) expect(sql).not.toMatch(/not in \(select/i);
+    await expect(`${all.join(';\n')};\n`).toMatchFileSnapshot(`./__golden__/refresh.${name}.sql`);
   });
 });

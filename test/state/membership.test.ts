@@ -112,4 +112,53 @@ ${extraSegments}`,
     const byDay = await t.q<{ segment_id: string }>(`select segment_id from {s}.segment_evaluations order by as_of, segment_id`);
     expect(byDay.map((r) => r.segment_id)).toEqual(['paused-one', 'vip-with-email', 'vips', 'vip-with-email', 'vips']);
   });
+
+  it('by hand: refuses an archived segment, refreshes a paused one, and leaves referenced segments that are not active alone', async () => {
+    const t = await setup(`  - {id: resting, entity: person, name: R, status: paused, rules: {match: all, conditions: [{kind: trait, trait: vip, op: "=", value: true}]}}
+  - {id: resting-with-email, entity: person, name: RE, rules: {match: all, conditions: [{kind: segment, segment: resting}, {kind: trait, trait: email, op: is_set}]}}
+  - {id: old, entity: person, name: O, type: everyone, status: archived}`);
+    await expect(refreshWithDependencies(t.deps, 'old', DAY1)).rejects.toThrow(/segments\[4\]\.status: segment "old" is archived/);
+    expect((await refreshWithDependencies(t.deps, 'resting-with-email', DAY1)).map((e) => e.segmentId)).toEqual(['resting-with-email']);
+    expect((await refreshWithDependencies(t.deps, 'resting', DAY1)).map((e) => [e.segmentId, e.memberCount])).toEqual([['resting', 4]]);
+    const evaluated = await t.q<{ segment_id: string }>(`select segment_id from {s}.segment_evaluations order by segment_id`);
+    expect(evaluated.map((r) => r.segment_id)).toEqual(['resting', 'resting-with-email']);
+  });
+
+  it('matches a model of memberships and stays over random changes, and counts a repeated key once', async () => {
+    const t = await setup();
+    // A small deterministic generator: the same rounds on every engine.
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const model = { members: new Map<string, Date>(), stays: [] as { person: string; entered: Date; exited: Date | null }[] };
+    for (let round = 0; round < 5; round++) {
+      const asOf = new Date(Date.UTC(2026, 1, 1 + round));
+      const vip = Array.from({ length: 6 }, () => random() < 0.5);
+      for (const [i, v] of vip.entries()) await t.exec(`update {d}.persons set vip = ${v} where person_id = 'p000${i}'`);
+      // p0000 twice in the entity: still one member.
+      if (round === 2) await t.exec(`insert into {d}.persons select * from {d}.persons where person_id = 'p0000'`);
+      const now = new Set(vip.flatMap((v, i) => (v ? [`p000${i}`] : [])));
+      let added = 0;
+      let removed = 0;
+      for (const p of now)
+        if (!model.members.has(p)) {
+          model.members.set(p, asOf);
+          model.stays.push({ person: p, entered: asOf, exited: null });
+          added++;
+        }
+      for (const p of [...model.members.keys()])
+        if (!now.has(p)) {
+          model.members.delete(p);
+          model.stays.find((s) => s.person === p && s.exited === null)!.exited = asOf;
+          removed++;
+        }
+      expect(await refreshSegment(t.deps, 'vips', asOf)).toMatchObject({ memberCount: now.size, added, removed });
+    }
+    const members = await t.q<{ person_id: string; entered_at: Date }>(`select person_id, entered_at from {s}.segment_membership where segment_id = 'vips' order by person_id`);
+    expect(members.map((m) => [m.person_id, m.entered_at.toISOString()])).toEqual([...model.members].sort().map(([p, d]) => [p, d.toISOString()]));
+    const stays = await t.q<{ person_id: string; entered_at: Date; exited_at: Date | null }>(
+      `select person_id, entered_at, exited_at from {s}.segment_membership_history where segment_id = 'vips' order by person_id, entered_at`,
+    );
+    const key = (p: string, e: Date, x: Date | null) => `${p} ${e.toISOString()} ${x?.toISOString() ?? '-'}`;
+    expect(stays.map((s) => key(s.person_id, s.entered_at, s.exited_at))).toEqual(model.stays.map((s) => key(s.person, s.entered, s.exited)).sort());
+  });
 });

@@ -30,10 +30,24 @@ const BUYERS = `${BUYERS_RULES}        - { kind: event, event: purchase }
 const META_MAIN = `destinations:
   - id: meta-main
     type: meta
-    settings: { adAccountId: "123" }
+    settings: { adAccountId: "123", accessToken: "token" }
 `;
 
+/** A sync of buyers to meta-main with `audienceName: <name>` (YAML text). */
+function syncWithName(name: string): string {
+  return `syncs:
+  - id: buyers-meta
+    segment: buyers
+    destination: meta-main
+    audienceName: ${name}
+`;
+}
+
 const FIXTURES: Record<string, Fixture> = {
+  'audience-name-health.yaml': { about: 'an audience name with a health term', base: {}, tail: `${BUYERS}${META_MAIN}${syncWithName('diabetes-patients')}` },
+  'audience-name-path.yaml': { about: 'an audience name that is a path out of the export folder', base: {}, tail: `${BUYERS}${META_MAIN}${syncWithName('"a/../../b"')}` },
+  'audience-name-spaces.yaml': { about: 'an audience name with spaces', base: {}, tail: `${BUYERS}${META_MAIN}${syncWithName('Recent buyers')}` },
+  'audience-name-too-long.yaml': { about: 'an audience name longer than the destination takes', base: {}, tail: `${BUYERS}${META_MAIN}${syncWithName(`buyers-${'x'.repeat(65)}`)}` },
   'bad-cron.yaml': { about: 'bad cron: six fields and an hour of 25', base: {}, tail: `${BUYERS}${META_MAIN}syncs:
   - id: buyers-meta
     segment: buyers

@@ -49,8 +49,13 @@ warehouse: {type: duckdb, path: ./wh.duckdb}
 entities: [{id: person, table: main.persons, primaryKey: person_id, identifiers: {email: email}}]
 segments:
   - {id: vips, entity: person, name: VIPs, alias: vip-people, rules: {match: all, conditions: [{kind: trait, trait: vip, op: "=", value: true}]}}
+  - {id: old, entity: person, name: Old, type: everyone, status: archived}
+  - {id: resting, entity: person, name: Resting, type: everyone, status: paused, alias: resting-people}
 destinations: [{id: out, type: file, settings: {path: ./exports, batchLimit: 3}}]
-syncs: [{id: vip-file, segment: vips, destination: out}]
+syncs:
+  - {id: vip-file, segment: vips, destination: out}
+  - {id: old-file, segment: old, destination: out}
+  - {id: resting-file, segment: resting, destination: out}
 `,
     );
   });
@@ -83,7 +88,7 @@ syncs: [{id: vip-file, segment: vips, destination: out}]
       'synced',
       'dry_run',
     ]);
-    expect(await outflow('sync', 'run', 'nope')).toMatchObject({ code: 2, stderr: expect.stringMatching(/syncs: no sync "nope" \(known: vip-file\)/) });
+    expect(await outflow('sync', 'run', 'nope')).toMatchObject({ code: 2, stderr: expect.stringMatching(/syncs: no sync "nope" \(known: vip-file, old-file, resting-file\)/) });
   });
 
   it('refreshes a segment into the membership tables', async () => {
@@ -91,6 +96,20 @@ syncs: [{id: vip-file, segment: vips, destination: out}]
     expect(refreshed.code).toBe(0);
     expect(refreshed.stdout).toBe('vips: 3 members (+3 -0) as of 2026-01-01T00:00:00.000Z\n');
     expect(await outflow('segments', 'refresh', 'nope')).toMatchObject({ code: 2 });
+  });
+
+  it('refuses to refresh or sync an archived segment (exit 2, naming its status); runs a paused one when asked, and says so', async () => {
+    const archived = /outflow\.yaml: segments\[1\]\.status: segment "old" is archived: archived segments are neither refreshed nor synced \(set its status to active or paused to run it\)/;
+    expect(await outflow('segments', 'refresh', 'old')).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(archived) });
+    expect(await outflow('sync', 'run', 'old-file')).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(archived) });
+    expect(await outflow('sync', 'run', 'old-file', '--via', 'temporal')).toMatchObject({ code: 2, stderr: expect.stringMatching(archived) });
+
+    const refreshed = await outflow('segments', 'refresh', 'resting', '--as-of', '2026-01-01');
+    expect(refreshed).toMatchObject({ code: 0, stdout: 'resting: 10 members (+10 -0) as of 2026-01-01T00:00:00.000Z\n' });
+    expect(refreshed.stderr).toBe('note: segment "resting" is paused: refreshed because you asked; scheduled refreshes skip it\n');
+    const synced = await outflow('sync', 'run', 'resting-file');
+    expect(synced).toMatchObject({ code: 0, stdout: expect.stringMatching(/sync resting-file: synced .*\n {2}added 10,/) });
+    expect(synced.stderr).toBe('note: segment "resting" is paused: synced because you asked; scheduled runs skip it\n');
   });
 
   it('a second process on the same DuckDB file is told plainly why it cannot run', async () => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { preflight } from '../../segments/check-warehouse';
+import { checkRunnableByHand } from '../../segments/status';
 import { refreshWithDependencies } from '../../state/membership';
 import { type GlobalOptions, parseAsOf, requireSegment, withOpenWarehouse, workspaceFrom } from '../context';
 import { group } from './index';
@@ -13,7 +14,10 @@ export function registerSegmentsRefresh(program: Command): void {
       const asOf = parseAsOf(opts.asOf);
       const loaded = await workspaceFrom(program.opts<GlobalOptions>());
       requireSegment(loaded, id);
-      await withOpenWarehouse(loaded, async ({ workspace, warehouse }) => {
+      await withOpenWarehouse(loaded, async ({ file, workspace, warehouse }) => {
+        const note = checkRunnableByHand(workspace, id, 'refresh', file);
+        if (note) process.stderr.write(`note: ${note}
+`);
         await preflight(workspace, warehouse, [id]);
         for (const e of await refreshWithDependencies({ warehouse, workspace }, id, asOf))
           process.stdout.write(`${e.segmentId}: ${e.memberCount} members (+${e.added} -${e.removed}) as of ${e.asOf.toISOString()}\n`);

@@ -5,6 +5,7 @@ import type { LoadedWorkspace } from '../../config/load';
 import { preflight } from '../../segments/check-warehouse';
 import { DestinationError, type MatchRate } from '../../destinations/contract';
 import { destinationFactory } from '../../destinations/registry';
+import { checkRunnableByHand } from '../../segments/status';
 import { listRuns, readLock, type SyncRunRow } from '../../state/runs';
 import { ensureStateSchema } from '../../state/state-sql';
 import { orchestrateSyncRun, SYNC_EXIT_CODES, type SyncRunResult } from '../../sync/orchestrate';
@@ -31,13 +32,15 @@ export function registerSync(program: Command): void {
     .action(async (syncId: string, opts: { asOf?: string; dryRun?: boolean; confirmRemovals?: boolean; via?: string }) => {
       const asOf = parseAsOf(opts.asOf);
       const loaded = await workspaceFrom(program.opts<GlobalOptions>());
+      requireSync(loaded, syncId);
+      const note = checkRunnableByHand(loaded.workspace, loaded.workspace.syncs.find((s) => s.id === syncId)!.segment, 'sync', loaded.file);
+      if (note) process.stderr.write(`note: ${note}\n`);
       if (opts.via === 'temporal') {
         // Temporal's SDK is heavy to load: only runs started on Temporal load it.
         const { syncRunViaTemporal } = await import('../../temporal/sync-run-command');
         process.exitCode = await syncRunViaTemporal(loaded, syncId, { ...opts, asOf, progress: showProgress() });
         return;
       }
-      requireSync(loaded, syncId);
       const started = Date.now();
       const samples: { added: string[]; removed: string[] } = { added: [], removed: [] };
       const progress = showProgress() ? new UploadBar() : undefined;

@@ -15,9 +15,16 @@ import { rechunk, SessionTransactions } from '../pages';
 export interface DuckDbOptions {
   /** A database file, or `:memory:`. */
   path: string;
-  /** DuckDB settings, e.g. `{ threads: '2', memory_limit: '8GB' }`. */
+  /** DuckDB settings, e.g. `{ threads: '2', memory_limit: '8GB' }`; memory_limit defaults to DEFAULT_DUCKDB_MEMORY_LIMIT. */
   settings?: Record<string, string>;
 }
+
+/**
+ * DuckDB's own default memory_limit is 80% of the machine's memory, which an embedded warehouse
+ * shares with everything else on it (a first sync of 9.9M members reached 3.5 GB of RSS). Past this
+ * budget DuckDB spills to a temporary folder beside the database file (docs/warehouses.md).
+ */
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '1GB';
 
 /** The embedded default warehouse (`@duckdb/node-api`). */
 export class DuckDbDriver implements WarehouseDriver {
@@ -33,7 +40,7 @@ export class DuckDbDriver implements WarehouseDriver {
 
   static async open(options: DuckDbOptions): Promise<DuckDbDriver> {
     try {
-      const instance = await DuckDBInstance.create(options.path, options.settings);
+      const instance = await DuckDBInstance.create(options.path, { memory_limit: DEFAULT_DUCKDB_MEMORY_LIMIT, ...options.settings });
       const conn = await instance.connect();
       // Time windows are defined in UTC (SPEC §2); the session time zone must not shift them.
       await conn.run("SET TimeZone = 'UTC'");

@@ -1,7 +1,11 @@
 create schema if not exists "outflow";
 create table if not exists "outflow"."segment_membership" ( segment_id text not null, person_id text not null, entered_at timestamptz not null );
-create index if not exists "segment_membership_key" on "outflow"."segment_membership" (segment_id, person_id);
 create table if not exists "outflow"."segment_membership_history" ( segment_id text not null, person_id text not null, entered_at timestamptz not null, exited_at timestamptz );
+delete from "outflow"."segment_membership" a using "outflow"."segment_membership" b where a.segment_id = b.segment_id and a.person_id = b.person_id and (a.entered_at > b.entered_at or (a.entered_at = b.entered_at and a.ctid > b.ctid));
+drop index if exists "outflow"."segment_membership_key";
+create unique index if not exists "segment_membership_unique" on "outflow"."segment_membership" (segment_id, person_id);
+delete from "outflow"."segment_membership_history" a using "outflow"."segment_membership_history" b where a.segment_id = b.segment_id and a.person_id = b.person_id and a.exited_at is null and b.exited_at is null and (a.entered_at > b.entered_at or (a.entered_at = b.entered_at and a.ctid > b.ctid));
+create unique index if not exists "segment_membership_history_open" on "outflow"."segment_membership_history" (segment_id, person_id) where exited_at is null;
 create table if not exists "outflow"."segment_evaluations" ( segment_id text not null, as_of timestamptz not null, evaluated_at timestamptz not null, member_count bigint not null, added bigint not null, removed bigint not null );
 create or replace view "outflow"."person_segments" as select person_id, array_agg(segment_id order by segment_id) as segment_ids from "outflow"."segment_membership" group by person_id;
 create table if not exists "outflow"."sync_runs" ( run_id text not null, sync_id text not null, status text not null, started_at timestamptz not null, finished_at timestamptz, added bigint, removed bigint, rejected bigint, match_rate double precision, segment_id text not null, as_of timestamptz not null, mode text not null, phase text not null, confirm_removals boolean not null, dry_run boolean not null, identifiers text, member_count bigint, snapshot_count bigint, changed bigint, batches bigint, batch_size bigint, audience_id text, audience_name text, error text, updated_at timestamptz not null );

@@ -1,0 +1,7 @@
+insert into "outflow"."refresh_abc" (kind, person_id) select distinct case when m.person_id is null then 'enter' else 'leave' end, coalesce(q.person_id, m.person_id) from (select cast(e.person_id as text) as person_id from (select person_id from persons where vip = ?) e) q full outer join (select person_id from "outflow"."segment_membership" where segment_id = $2) m on m.person_id = q.person_id where q.person_id is null or m.person_id is null;
+select (select count(*) from "outflow"."segment_membership" where segment_id = $1) as members_before, (select count(*) from "outflow"."refresh_abc" where kind = 'enter') as added, (select count(*) from "outflow"."refresh_abc" where kind = 'leave') as removed;
+set local enable_nestloop = off;
+insert into "outflow"."segment_membership_history" (segment_id, person_id, entered_at, exited_at) select $1, c.person_id, $2, null from "outflow"."refresh_abc" c where c.kind = 'enter';
+update "outflow"."segment_membership_history" set exited_at = $1 where segment_id = $2 and exited_at is null and person_id in (select c.person_id from "outflow"."refresh_abc" c where c.kind = 'leave');
+delete from "outflow"."segment_membership" where segment_id = $1 and person_id in (select c.person_id from "outflow"."refresh_abc" c where c.kind = 'leave');
+insert into "outflow"."segment_membership" (segment_id, person_id, entered_at) select $1, c.person_id, $2 from "outflow"."refresh_abc" c where c.kind = 'enter';
