@@ -141,8 +141,10 @@ describe('the CLI contract', () => {
   });
 
   it('a PostgreSQL warehouse that cannot be reached: exit 1, stdout empty (no driver log), one error line, no stack', async () => {
+    // A folder of its own: workspace files in one folder share its store (.outflow/store.sqlite),
+    // and this one's entity is not the one the other files' segments need.
     const file = fx.write(
-      'pg-down.yaml',
+      'pg-down/outflow.yaml',
       'version: 1\nwarehouse: {type: postgres, connectionString: "postgres://postgres@127.0.0.1:1/test"}\n' +
         'entities: [{id: person, table: persons, primaryKey: id}]\nsegments: [{id: all, entity: person, name: All, type: everyone}]\n',
     );

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
@@ -42,6 +42,7 @@ export async function cliFixture(prefix = 'outflow-cli-'): Promise<CliFixture> {
     warehouse,
     write(name, text) {
       const file = path.join(dir, name);
+      mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, text);
       return file;
     },
