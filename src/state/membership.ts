@@ -4,6 +4,7 @@ import { UserInputError } from '../config/errors';
 import type { WarehouseDriver } from '../warehouse/driver';
 import { compileMembers } from '../segments';
 import { loadCatalog } from '../segments/load-catalog';
+import { type MembershipChanges, membershipChanges } from './membership-changes';
 import { ensureStateSchema } from './state-sql';
 
 /** What refreshing segments needs. */
@@ -12,6 +13,8 @@ export interface RefreshDeps {
   workspace: Workspace;
   clock?: () => Date;
   log?: (event: string, fields?: Record<string, unknown>) => void;
+  /** Sees what each refresh changed, after its commit (the control-plane store's membership lookup feeds on it). */
+  onChanges?: (changes: MembershipChanges) => Promise<void>;
 }
 
 /** One row of `segment_evaluations`. */
@@ -86,6 +89,7 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
       await state.execute('insert-evaluation', b.bindAll({ segmentId, asOf, evaluatedAt, memberCount, added, removed }), b, tx);
     });
     deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added: evaluation.added, removed: evaluation.removed });
+    if (deps.onChanges) await deps.onChanges(membershipChanges(state, evaluation));
     return evaluation;
   } finally {
     await state.execute('drop-table', { table });

@@ -48,6 +48,13 @@ export interface WarehouseDriver {
   columns(table: string): Promise<ColumnInfo[] | undefined>;
   /** Columns a query would return, without running it in full. */
   queryColumns(sql: string, params?: readonly SqlValue[]): Promise<ColumnInfo[]>;
+  /**
+   * Another session on the same database, for reads that must not share this driver's session
+   * (a long-lived server reading while a run holds a transaction). Only engines whose driver is
+   * one session have it (DuckDB); pooled and stateless drivers give every query its own already.
+   * Closing the session leaves this driver open.
+   */
+  session?(): Promise<WarehouseDriver>;
   close(): Promise<void>;
 }
 

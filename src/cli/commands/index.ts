@@ -6,6 +6,7 @@ import { registerDemo } from './demo';
 import { registerSegments } from './segments';
 import { registerSchedules } from './schedules';
 import { registerSegmentsRefresh } from './segments-refresh';
+import { registerServe } from './serve';
 import { registerSync } from './sync';
 import { registerValidate } from './validate';
 import { registerWorker } from './worker';
@@ -25,6 +26,7 @@ export function registerCommands(program: Command): void {
   registerApply(program);
   registerExport(program);
   registerTokens(program);
+  registerServe(program);
 }
 
 /** The sub-command group `name` of `program`, created on first use. */
