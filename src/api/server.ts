@@ -19,6 +19,8 @@ export interface RouteInfo {
   method: string;
   url: string;
   role: string;
+  /** Response schemas by status (zod), as documented in the OpenAPI document. */
+  responses: Record<string, unknown>;
 }
 
 /**
@@ -42,7 +44,8 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
   const routeList: RouteInfo[] = [];
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url, role: route.config?.role ?? 'public' });
+    const responses = (route.schema?.response ?? {}) as Record<string, unknown>;
+    for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url, role: route.config?.role ?? 'public', responses });
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   // Responses are plain JSON; their schemas document them (and tests check handlers against them).
