@@ -126,15 +126,7 @@ export class LocalRuns implements RunService {
         createSyncSteps({ warehouse, workspace, destinations: destinationFactory(workspace, baseDir, log), log, ...this.#deps.syncDeps }),
         timings,
       );
-      // `full` re-sends the whole audience; the sync engine reads it where it supports it.
-      const input: SyncRunInput & Pick<RunOptions, 'full'> = {
-        syncId: run.syncId,
-        asOf: this.#clock().toISOString(),
-        dryRun: run.options.dryRun ?? false,
-        confirmRemovals: run.options.confirmRemovals ?? false,
-        ...(run.options.full ? { full: true } : {}),
-      };
-      const result = await orchestrateSyncRun(steps, input);
+      const result = await orchestrateSyncRun(steps, syncRunInput(run, this.#clock()));
       const matchRate = await readBackMatchRate(steps, result, log);
       const reasons = result.rejected > 0 ? await steps.rejectionReasons(result) : [];
       timings.total = Date.now() - started;
@@ -147,6 +139,17 @@ export class LocalRuns implements RunService {
       log('run_failed', { runId: run.runId, syncId: run.syncId, error: message });
     }
   }
+}
+
+/** What a queued run asks of the sync engine; `full` re-sends the whole audience. */
+export function syncRunInput(run: Pick<RunRecord, 'syncId' | 'options'>, asOf: Date): SyncRunInput & Pick<RunOptions, 'full'> {
+  return {
+    syncId: run.syncId,
+    asOf: asOf.toISOString(),
+    dryRun: run.options.dryRun ?? false,
+    confirmRemovals: run.options.confirmRemovals ?? false,
+    ...(run.options.full ? { full: true } : {}),
+  };
 }
 
 /** The steps with each step's time added to `timings` (ms): evaluate, audience, upload, commit. */
