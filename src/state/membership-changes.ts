@@ -22,6 +22,8 @@ export interface MembershipChanges {
   changes(kind: 'add' | 'remove', pageSize?: number): AsyncIterable<string[]>;
   /** Every current member. */
   members(pageSize?: number): AsyncIterable<string[]>;
+  /** The segment's refresh before this one (`segment_evaluations`): a copy kept in step took that one in last. */
+  previous(): Promise<Pick<SegmentEvaluation, 'asOf' | 'evaluatedAt' | 'memberCount'> | undefined>;
 }
 
 const PAGE_SIZE = 10_000;
@@ -51,5 +53,12 @@ export function membershipChanges(state: StateSql, evaluation: SegmentEvaluation
     evaluation,
     changes: (kind, pageSize = PAGE_SIZE) => pages(TEMPLATE[kind], pageSize),
     members: (pageSize = PAGE_SIZE) => pages(TEMPLATE.all, pageSize),
+    previous: async () => {
+      const b = state.binder();
+      const ctx = { segmentId: b.bind(evaluation.segmentId), before: b.bind(evaluation.evaluatedAt), limit: b.bind(1) };
+      const [row] = await state.query<Record<string, unknown>>('evaluations-select', ctx, b);
+      if (!row) return undefined;
+      return { asOf: new Date(row.as_of as Date), evaluatedAt: new Date(row.evaluated_at as Date), memberCount: Number(row.member_count) };
+    },
   };
 }

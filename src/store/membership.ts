@@ -68,14 +68,18 @@ export class MembershipRepository {
 
   /**
    * Takes in one committed refresh: its adds and removes when the store's copy is where the
-   * refresh started from (same member count as before it), else every member. One transaction.
+   * refresh started from (it took in the segment's previous refresh, with the same member
+   * count), else every member. One transaction.
    */
   async take(changes: MembershipChanges): Promise<'changes' | 'rebuilt'> {
     const e = changes.evaluation;
+    const previous = await changes.previous();
     const knex = await this.#knex();
     return knex.transaction(async (trx) => {
       const before = await trx<RefreshRow>('membership_refreshes').where({ segment_id: e.segmentId }).first();
-      const inStep = (before ? Number(before.member_count) : 0) === e.memberCount - e.added + e.removed;
+      const inStep = before
+        ? previous !== undefined && before.evaluated_at === previous.evaluatedAt.toISOString() && Number(before.member_count) === previous.memberCount
+        : previous === undefined;
       if (inStep) {
         for await (const ids of changes.changes('remove')) await removeMembers(trx, e.segmentId, ids);
         for await (const ids of changes.changes('add')) await addMembers(trx, e.segmentId, ids);
