@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import type { ApiContext } from '../../src/api/context';
+import type { ApiContext, RunService } from '../../src/api/context';
 import { buildApi } from '../../src/api/server';
 import { loadWorkspace } from '../../src/config/load';
 import { LocalRuns } from '../../src/scheduler/runs';
@@ -89,7 +89,8 @@ export class ApiFixture {
     return this.backend === 'postgres' ? `store: {type: postgres, connectionString: "${PG_URL}", schema: ${this.schema}}\n` : '';
   }
 
-  static async start(backend: StoreBackend): Promise<ApiFixture> {
+  /** `runs`: another run service than the in-process one (Temporal, with a mocked client). */
+  static async start(backend: StoreBackend, options: { runs?: (fx: ApiFixture) => RunService } = {}): Promise<ApiFixture> {
     const fx = new ApiFixture(backend);
     await fx.meta.start();
     await createWarehouse(path.join(fx.dir, 'wh.duckdb'));
@@ -103,7 +104,8 @@ export class ApiFixture {
     fx.warehouse = await ServerWarehouse.open(settings.warehouse, fx.dir);
     const log = (event: string, fields: Record<string, unknown> = {}) => void fx.logs.push({ event, fields });
     fx.runs = new LocalRuns({ store: fx.store, settings, baseDir: fx.dir, warehouse: fx.warehouse, log, clock: () => fx.clock(), syncDeps: { sleep: async () => undefined } });
-    const ctx: ApiContext = { store: fx.store, settings, baseDir: fx.dir, warehouse: fx.warehouse, runs: fx.runs, log, clock: () => fx.clock() };
+    const runs = options.runs?.(fx) ?? fx.runs;
+    const ctx: ApiContext = { store: fx.store, settings, baseDir: fx.dir, warehouse: fx.warehouse, runs, log, clock: () => fx.clock() };
     fx.app = await buildApi(ctx);
     return fx;
   }
