@@ -67,6 +67,8 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
     transformObject: jsonSchemaTransformObject,
   });
 
+  // Declared up front, so setting it on each request keeps the request objects' shape.
+  app.decorateRequest('identity', undefined);
   app.addHook('onRequest', async (request) => {
     const role = request.routeOptions.config.role;
     if (role === undefined || role === 'public') return;

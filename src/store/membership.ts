@@ -55,9 +55,13 @@ export class MembershipRepository {
   /** One indexed read through the bare driver, and the latest as-of. */
   async segmentsOf(personId: string): Promise<PersonSegments> {
     const db = await this.#light();
-    const rows = await db.all<{ segment_id: string }>('select segment_id from person_segments where person_id = ? order by segment_id', [personId]);
+    const rows = await db.all<{ segment_id: string; as_of: string | null }>(
+      'select segment_id, (select max(as_of) from membership_refreshes) as as_of from person_segments where person_id = ? order by segment_id',
+      [personId],
+    );
+    if (rows.length > 0) return { personId, segments: rows.map((r) => r.segment_id), asOf: rows[0]!.as_of };
     const [latest] = await db.all<{ as_of: string | null }>('select max(as_of) as as_of from membership_refreshes');
-    return { personId, segments: rows.map((r) => r.segment_id), asOf: latest?.as_of ?? null };
+    return { personId, segments: [], asOf: latest?.as_of ?? null };
   }
 
   /** The refresh of each segment the store last took in, by segment id. */

@@ -7,7 +7,7 @@ import { oneClickSync } from '../../destinations/one-click';
 import { loadConnector } from '../../destinations/registry';
 import { compileMembers, dialectFor } from '../../segments';
 import { generateAlias } from '../../segments/alias';
-import { rulesSchema, segmentIdSchema } from '../../segments/rule-schema';
+import { IDENTIFIER_PATTERN, rulesSchema, segmentIdSchema } from '../../segments/rule-schema';
 import { bodiesOf, checkDefinitions, type RunRecord, roleAllows, type StoredObject } from '../../store';
 import { Binder } from '../../warehouse/binder';
 import { DIALECTS } from '../../warehouse/dialect';
@@ -407,6 +407,8 @@ async function keysOfQuery(ctx: ApiContext, sql: string, path: string): Promise<
   const first = columns[0];
   if (!first) throw new UserInputError([{ path, message: 'the query returns no columns' }]);
   const d = warehouse.dialect;
+  if (!IDENTIFIER_PATTERN.test(first.name))
+    throw new UserInputError([{ path, message: `name the key column plainly, e.g. "select ... as person_id" (got ${JSON.stringify(first.name)})` }]);
   const b = new Binder(d);
   const q = b.finish(renderSql(d.name, 'api/query-keys', { query: text, column: `q.${d.quoteIdentifier(first.name)}`, limit: b.bind(MAX_STATIC_FROM_SQL + 1) }));
   const rows = await warehouse.query<{ person_id: string }>(q.sql, q.params);
