@@ -2,11 +2,12 @@ import type { RunService } from '../api/context';
 import { UserInputError } from '../config/errors';
 import { DestinationError, type MatchRate } from '../destinations/contract';
 import { destinationFactory } from '../destinations/registry';
-import { type Actor, ConflictError, NotFoundError, OPEN_RUN_STATUSES, OpenRunError, type RunOptions, type RunRecord, type Store, type WorkspaceSettings } from '../store';
-import { refreshWithDependencies, type SegmentEvaluation } from '../state/membership';
+import { type Actor, OPEN_RUN_STATUSES, type RunOptions, type RunRecord, type Store, type WorkspaceSettings } from '../store';
+import type { SegmentEvaluation } from '../state/membership';
 import { orchestrateSyncRun, rootMessage, type SyncRunInput, type SyncRunResult } from '../sync/orchestrate';
 import { createSyncSteps, type SyncDeps, type SyncSteps } from '../sync/steps';
 import type { WarehouseDriver } from '../warehouse/driver';
+import { queueRun, refreshAsJob, requeueConfirmed } from './requests';
 import { runRecordPatch } from './run-record';
 import type { ServerWarehouse } from './warehouse';
 
@@ -46,44 +47,19 @@ export class LocalRuns implements RunService {
   }
 
   async request(syncId: string, options: RunOptions, actor: Actor): Promise<RunRecord> {
-    const { store } = this.#deps;
-    const run = await store.runs.queue(syncId, { requestedBy: actor.name, options });
-    await store.audit.record(actor, [{ action: 'run', objectType: 'sync', objectId: syncId, diff: { before: null, after: { runId: run.runId, ...options } } }]);
+    const run = await queueRun(this.#deps.store, syncId, options, actor);
     this.#start(run);
     return run;
   }
 
   async confirm(runId: string, actor: Actor): Promise<RunRecord> {
-    const { store } = this.#deps;
-    const run = await store.runs.get(runId);
-    if (!run) throw new NotFoundError(`no run "${runId}"`);
-    if (run.status !== 'needs_confirmation') throw new ConflictError(`run ${runId} is ${run.status}: only a run that needs confirmation can be confirmed`);
-    const open = await store.runs.open(run.syncId);
-    if (open) throw new OpenRunError(run.syncId, open.runId);
-    let queued: RunRecord;
-    try {
-      queued = await store.runs.update(runId, { status: 'queued', options: { ...run.options, confirmRemovals: true }, error: null, finishedAt: null });
-    } catch (err) {
-      // Another request queued a run of this sync meanwhile (one open run per sync, by a unique index).
-      const winner = await store.runs.open(run.syncId);
-      if (winner && winner.runId !== runId) throw new OpenRunError(run.syncId, winner.runId);
-      throw err;
-    }
-    await store.audit.record(actor, [
-      { action: 'confirm', objectType: 'sync', objectId: run.syncId, diff: { before: { runId, status: run.status }, after: { runId, status: 'queued', confirmRemovals: true } } },
-    ]);
-    this.#start(queued);
-    return queued;
+    const run = await requeueConfirmed(this.#deps.store, runId, actor);
+    this.#start(run);
+    return run;
   }
 
-  async refresh(segmentId: string, _actor: Actor): Promise<SegmentEvaluation[]> {
-    const { store, settings } = this.#deps;
-    const workspace = await store.workspace(settings);
-    if (!workspace.segments.some((s) => s.id === segmentId)) throw new NotFoundError(`no segment "${segmentId}"`);
-    const asOf = this.#clock();
-    return this.#deps.warehouse.job((warehouse) =>
-      refreshWithDependencies({ warehouse, workspace, log: this.#deps.log, onChanges: (c) => store.membership.take(c).then(() => undefined) }, segmentId, asOf),
-    );
+  refresh(segmentId: string, _actor: Actor): Promise<SegmentEvaluation[]> {
+    return refreshAsJob(this.#deps, segmentId, this.#clock());
   }
 
   /** Schedules live in the store and are read at every tick: nothing to update. */

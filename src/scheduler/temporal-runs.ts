@@ -1,13 +1,14 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { RunService } from '../api/context';
-import { type Actor, ConflictError, NotFoundError, OPEN_RUN_STATUSES, OpenRunError, type RunOptions, type RunRecord, type Store, type WorkspaceSettings } from '../store';
-import { refreshWithDependencies, type SegmentEvaluation } from '../state/membership';
+import { type Actor, ConflictError, OPEN_RUN_STATUSES, type RunOptions, type RunRecord, type Store, type WorkspaceSettings } from '../store';
+import type { SegmentEvaluation } from '../state/membership';
 import { rootMessage } from '../sync/orchestrate';
 import { connectClient, temporalConfigFromEnv } from '../temporal/connection';
 import { syncSchedules } from '../temporal/schedule-sync';
 import { followSyncRun, startSyncRun, SyncRunAlreadyOpenError } from '../temporal/start-sync-run';
 import { syncWorkflowId, type syncRunWorkflow } from '../../workflows';
 import type { TemporalConfig } from '../../temporal.config';
+import { queueRun, refreshAsJob, requeueConfirmed } from './requests';
 import { runRecordPatch } from './run-record';
 import type { ServerWarehouse } from './warehouse';
 
@@ -45,36 +46,19 @@ export class TemporalRuns implements RunService {
   }
 
   async request(syncId: string, options: RunOptions, actor: Actor): Promise<RunRecord> {
-    const { store } = this.#deps;
-    const run = await store.runs.queue(syncId, { requestedBy: actor.name, options });
-    await store.audit.record(actor, [{ action: 'run', objectType: 'sync', objectId: syncId, diff: { before: null, after: { runId: run.runId, ...options } } }]);
+    const run = await queueRun(this.#deps.store, syncId, options, actor);
     await this.#startWorkflow(run);
     return run;
   }
 
   async confirm(runId: string, actor: Actor): Promise<RunRecord> {
-    const { store } = this.#deps;
-    const run = await store.runs.get(runId);
-    if (!run) throw new NotFoundError(`no run "${runId}"`);
-    if (run.status !== 'needs_confirmation') throw new ConflictError(`run ${runId} is ${run.status}: only a run that needs confirmation can be confirmed`);
-    const open = await store.runs.open(run.syncId);
-    if (open) throw new OpenRunError(run.syncId, open.runId);
-    const queued = await store.runs.update(runId, { status: 'queued', options: { ...run.options, confirmRemovals: true }, error: null, finishedAt: null });
-    await store.audit.record(actor, [
-      { action: 'confirm', objectType: 'sync', objectId: run.syncId, diff: { before: { runId, status: run.status }, after: { runId, status: 'queued', confirmRemovals: true } } },
-    ]);
-    await this.#startWorkflow(queued);
-    return queued;
+    const run = await requeueConfirmed(this.#deps.store, runId, actor);
+    await this.#startWorkflow(run);
+    return run;
   }
 
-  async refresh(segmentId: string, _actor: Actor): Promise<SegmentEvaluation[]> {
-    const { store, settings } = this.#deps;
-    const workspace = await store.workspace(settings);
-    if (!workspace.segments.some((s) => s.id === segmentId)) throw new NotFoundError(`no segment "${segmentId}"`);
-    const asOf = this.#clock();
-    return this.#deps.warehouse.job((warehouse) =>
-      refreshWithDependencies({ warehouse, workspace, onChanges: (c) => store.membership.take(c).then(() => undefined) }, segmentId, asOf),
-    );
+  refresh(segmentId: string, _actor: Actor): Promise<SegmentEvaluation[]> {
+    return refreshAsJob(this.#deps, segmentId, this.#clock());
   }
 
   /** Brings the Temporal Schedules in line with the store: created, re-timed, paused, deleted. */

@@ -3,9 +3,8 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PG_URL, uniqueSchema } from '../support/pg';
+import { dropSchemas, PG_URL, uniqueSchema } from '../support/pg';
 import { storeBackends } from './support';
 
 /**
@@ -54,12 +53,7 @@ describe('acceptance: the demo workspace served, driven by a marketer and refuse
   }, 300_000);
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    if (schemas.length > 0) {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      for (const s of schemas) await client.query(`drop schema if exists "${s}" cascade`);
-      await client.end();
-    }
+    await dropSchemas(schemas);
     rmSync(root, { recursive: true, force: true });
   });
 

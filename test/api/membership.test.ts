@@ -2,14 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkspace } from '../../src/config/load';
 import { workspaceSchema } from '../../src/config/schema';
 import { refreshWithDependencies } from '../../src/state/membership';
 import { openStoreFor, type Store } from '../../src/store';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
-import { PG_URL, uniqueSchema } from '../support/pg';
+import { dropSchemas, PG_URL, uniqueSchema } from '../support/pg';
 import { storeBackends } from './support';
 
 const backends = await storeBackends();
@@ -63,12 +62,7 @@ describe.each(backends)('the membership lookup (store on %s) agrees with the war
   });
   afterAll(async () => {
     await warehouse.close();
-    if (schemas.length > 0) {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      for (const s of schemas) await client.query(`drop schema if exists "${s}" cascade`);
-      await client.end();
-    }
+    await dropSchemas(schemas);
     rmSync(dir, { recursive: true, force: true });
   });
 

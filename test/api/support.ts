@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import type { ApiContext, RunService } from '../../src/api/context';
 import { buildApi } from '../../src/api/server';
 import { loadWorkspace } from '../../src/config/load';
@@ -11,7 +10,7 @@ import { ServerWarehouse } from '../../src/scheduler/warehouse';
 import { MetaFake } from '../../src/sandbox/meta';
 import { applyIfChanged, openStoreFor, type Role, ROLES, type Store, type WorkspaceSettings } from '../../src/store';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
-import { PG_URL, uniqueSchema } from '../support/pg';
+import { dropSchemas, PG_URL, uniqueSchema } from '../support/pg';
 import type { StoreBackend } from '../store/support';
 
 export { storeBackends, type StoreBackend } from '../store/support';
@@ -130,12 +129,7 @@ export class ApiFixture {
     await this.warehouse?.close();
     await this.store?.close();
     await this.meta.stop();
-    if (this.backend === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`drop schema if exists "${this.schema}" cascade`);
-      await client.end();
-    }
+    if (this.backend === 'postgres') await dropSchemas([this.schema]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
