@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserInputError } from '../../src/config/errors';
 import { parseWorkspace } from '../../src/config/load';
-import { anyJsonArb, malformedJsonArb, mutatedBodyArb, segmentBodyArb } from './body-arbitraries';
+import { anyJsonArb, hostileString, malformedJsonArb, mutatedBodyArb, segmentBodyArb } from './body-arbitraries';
 import { ApiFixture } from './support';
 
 /** What must never reach a client: a stack frame, internal SQL, a secret. */
@@ -104,6 +104,21 @@ describe('API errors (SPEC §6)', () => {
     const text = await fx.request('POST', '/estimate', { raw: 'entity=person', headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBe(400);
     expect(text.body.error).toMatchObject({ code: 'invalid_input' });
+  });
+
+  it('answers hostile path and query values with 4xx, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/segments/', '/segments/vips/preview?limit=', '/segments/vips/sql?dialect=', '/persons/', '/runs/', '/audit?before=', '/syncs?segment=', '/segments?status='),
+        hostileString,
+        async (prefix, value) => {
+          const res = await fx.request('GET', `${prefix}${encodeURIComponent(value)}${prefix === '/persons/' ? '/segments' : ''}`);
+          expect(res.status, `${prefix}${JSON.stringify(value).slice(0, 80)} -> ${res.raw.slice(0, 200)}`).toBeLessThan(500);
+          expect(leaks(res.raw)).toBeUndefined();
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   it('answers a body over 1 MB with 413', async () => {
