@@ -13,6 +13,7 @@ import { baseWorkspace } from '../test/support/workspace';
 import { compileCount, compileMembers } from '../src/segments';
 import { DuckDbDriver } from '../src/warehouse/duckdb/driver';
 import { figure } from './figures';
+import { ensureBenchData } from './bench-data';
 
 const PERSONS = Number(process.argv[2] ?? 1_000_000);
 const EVENTS = Number(process.argv[3] ?? 20_000_000);
@@ -21,38 +22,6 @@ const TARGET = 1.2;
 const AS_OF = new Date('2026-03-31T10:00:00Z');
 const T = `TIMESTAMPTZ '2026-03-31 10:00:00+00'`;
 const FILE = path.resolve('bench/.data', `segments-${PERSONS}-${EVENTS}.duckdb`);
-
-async function ensureData(db: DuckDbDriver): Promise<void> {
-  const existing = await db.query<{ n: number }>(
-    `select count(*)::integer as n from information_schema.tables where table_schema = 'b' and table_name in ('persons', 'events', 'companies')`,
-  );
-  if (existing[0]!.n === 3) return;
-  const started = Date.now();
-  process.stderr.write(`generating ${PERSONS} persons and ${EVENTS} events in ${FILE} ...\n`);
-  await db.execute(`create schema if not exists b`);
-  await db.execute(`create or replace table b.companies as
-    select i as company_id,
-      ['saas', 'retail', 'finance', 'media', 'logistics'][1 + (hash(i) % 5)::integer] as industry,
-      (hash(i * 31) % 5000)::integer as employees
-    from range(1, 50001) t(i)`);
-  await db.execute(`create or replace table b.persons as
-    select i as person_id,
-      case when hash(i * 3) % 5 = 0 then null else 'user' || i || '@example.com' end as email,
-      ['US', 'GB', 'DE', 'FR', 'CA'][1 + (hash(i * 5) % 5)::integer] as country,
-      ['free', 'pro', 'team', 'enterprise'][1 + (hash(i * 7) % 4)::integer] as plan,
-      (18 + hash(i * 11) % 60)::integer as age,
-      case when hash(i * 13) % 10 = 0 then null else 1 + (hash(i * 13) % 50000)::bigint end as company_id
-    from range(1, ${PERSONS + 1}) t(i)`);
-  // About 1% of events fall after as-of; they must never count.
-  await db.execute(`create or replace table b.events as
-    select 1 + (hash(i) % ${PERSONS})::bigint as person_id,
-      ['page_view', 'page_view', 'page_view', 'add_to_cart', 'purchase', 'login'][1 + (hash(i * 3) % 6)::integer] as event_name,
-      TIMESTAMPTZ '2026-04-04 10:00:00+00' - to_seconds((hash(i * 7) % (400 * 86400))::bigint) as occurred_at,
-      'sess-' || (hash(i * 13) % ${Math.max(1, EVENTS / 4)})::bigint as session_id
-    from range(0, ${EVENTS}) t(i)`);
-  await db.execute(`checkpoint`);
-  process.stderr.write(`generated in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-}
 
 const workspace: Workspace = baseWorkspace({
   schema: 'b',
@@ -169,7 +138,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 mkdirSync(path.dirname(FILE), { recursive: true });
 const db = await DuckDbDriver.open({ path: FILE, settings: { threads: '2' } });
 try {
-  await ensureData(db);
+  await ensureBenchData(db, PERSONS, EVENTS, FILE);
   console.log(`DuckDB, ${PERSONS.toLocaleString('en')} persons / ${EVENTS.toLocaleString('en')} events, ${REPS} alternating repetitions, medians`);
   console.log(`${'segment'.padEnd(16)} ${'members'.padStart(9)} ${'compiled ms'.padStart(12)} ${'hand ms'.padStart(9)} ${'ratio'.padStart(6)}  (compiled members query, ms)`);
   let worst = 0;

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { MatchRate } from '../destinations/contract';
-import { refreshWithDependencies } from '../state/membership';
+import { type RefreshDeps, refreshWithDependencies } from '../state/membership';
 import type { FinishInput, RunRef, StartedRun, SyncRunInput, UploadSummary } from '../sync/orchestrate';
 import { createSyncSteps, type SyncDeps, type SyncSteps } from '../sync/steps';
 import { mapFailures } from './failures';
@@ -12,6 +12,8 @@ export { toTemporalFailure, FAILURE_TYPES } from './failures';
 export interface ActivityOptions {
   /** How often a running activity heartbeats; default 10 s, tests shorten it. */
   heartbeatIntervalMs?: number;
+  /** Sees what each refresh changed (the worker feeds the store's membership lookup with it). */
+  onChanges?: RefreshDeps['onChanges'];
 }
 
 /** `outflow segments refresh` as an activity: evaluate and write the membership tables. */
@@ -50,7 +52,7 @@ export function createActivities(deps: SyncDeps & ActivityOptions) {
   return activitiesOver({ ...steps, refreshSegment: (input) => refreshSegment(deps, input) }, deps);
 }
 
-async function refreshSegment(deps: SyncDeps, input: RefreshSegmentInput): Promise<RefreshSegmentResult> {
+async function refreshSegment(deps: SyncDeps & Pick<ActivityOptions, 'onChanges'>, input: RefreshSegmentInput): Promise<RefreshSegmentResult> {
   const evaluations = await refreshWithDependencies(deps, input.segmentId, new Date(input.asOf));
   const own = evaluations.find((e) => e.segmentId === input.segmentId);
   if (!own) throw new Error(`refreshing segment "${input.segmentId}" produced no evaluation of it`);

@@ -156,8 +156,17 @@ export const sandboxSyncStep: DemoStep = {
   },
 };
 
+/** Creates a token and prints how to serve the API on the demo workspace (loaded on use: the store's write side). */
+export const serveHintStep: DemoStep = {
+  name: 'server',
+  async run(ctx) {
+    const { serverStep } = await import('./server-step');
+    await serverStep.run(ctx);
+  },
+};
+
 /** The demo, in order. Append a step to extend it. */
-export const DEMO_STEPS: DemoStep[] = [warehouseStep, workspaceStep, segmentSizesStep, sandboxSyncStep];
+export const DEMO_STEPS: DemoStep[] = [warehouseStep, workspaceStep, segmentSizesStep, sandboxSyncStep, serveHintStep];
 
 export interface DemoOptions {
   dir?: string;

@@ -8,6 +8,7 @@ import { loadCatalog } from '../segments/load-catalog';
 import { checkRunnableByHand } from '../segments/status';
 import { acquireSyncLock, releaseSyncLock, renewSyncLock, SegmentLockedError, segmentLockKey } from './runs';
 import { ensureStateSchema, type StateSql, type TableName } from './state-sql';
+import { type MembershipChanges, membershipChanges } from './membership-changes';
 
 /** What refreshing segments needs. */
 export interface RefreshDeps {
@@ -20,6 +21,8 @@ export interface RefreshDeps {
   pid?: number;
   /** How long the segment's lock stays valid without renewal (other hosts take over after it). */
   leaseMs?: number;
+  /** Sees what each refresh changed, after its commit (the control-plane store's membership lookup feeds on it). */
+  onChanges?: (changes: MembershipChanges) => Promise<void>;
 }
 
 /** A refresh renews its lock between steps; one step longer than this lets another host take over. */
@@ -96,6 +99,7 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
       await state.execute('insert-evaluation', b.bindAll({ segmentId, asOf, evaluatedAt, memberCount, added, removed }), b, tx);
     });
     deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added, removed });
+    if (deps.onChanges) await deps.onChanges(membershipChanges(state, evaluation));
     return evaluation;
   } finally {
     try {

@@ -16,7 +16,8 @@ export interface Actor {
 }
 
 export type AuditObjectType = DefinitionKind | 'token';
-export type AuditAction = 'create' | 'update' | 'delete';
+/** Changes to objects, and what the API does to a sync besides: run it now, confirm a run's removals. */
+export type AuditAction = 'create' | 'update' | 'delete' | 'run' | 'confirm';
 
 /** The changed part of an object: only keys that differ, at every depth; null for a side that does not exist. */
 export interface AuditDiff {

@@ -5,12 +5,13 @@
 export { type ApplyOptions, type ApplyResult, applyWorkspace, formatPlan, type PlanAction, type PlanLine } from './apply';
 export { definitionsFingerprint } from './fingerprint';
 export { type Actor, type AuditAction, type AuditDiff, type AuditEntry, AuditLog, type AuditObjectType, type NewAuditEntry } from './audit';
-export { checkDefinitions, type DefinitionProblem } from './check';
+export { bodiesOf, checkDefinitions, type DefinitionProblem } from './check';
 export { DEFINITION_KINDS, type DefinitionKind, type Definitions, type ManagedBy, type StoredObject } from './definitions';
 export { ConflictError, ManagedByFileError, NotFoundError } from './errors';
 export { type ExportResult, exportWorkspace } from './export';
 export { applyActor, applyIfChanged, commandActor, loadWorkspaceThroughStore, type LoadThroughStoreOptions, openStoreFor } from './load';
 export { DEFAULT_STORE_PATH, storeLocation, type StoreLocation } from './location';
+export { type MembershipRefresh, MembershipRepository, type PersonSegments } from './membership';
 export { MIGRATIONS, type StoreMigration } from './migrations';
 export { type DefinitionRepository, type ListFilters } from './repository';
 export { OPEN_RUN_STATUSES, OpenRunError, RUN_STATUSES, type RunOptions, type RunPatch, type RunRecord, RunRepository, type RunStatus } from './runs';

@@ -110,7 +110,36 @@ const controlPlane: StoreMigration = {
   },
 };
 
-export const MIGRATIONS: readonly StoreMigration[] = [controlPlane];
+/**
+ * The membership lookup (`GET /persons/{id}/segments`): which segments each person is in, fed by
+ * every refresh with its changes only, and per segment the refresh the store last took in.
+ */
+const membership: StoreMigration = {
+  name: '0002_membership',
+  async up(knex) {
+    await knex.schema.createTable('person_segments', (t) => {
+      t.string('person_id', 256).notNullable();
+      t.string('segment_id', 64).notNullable();
+      // The lookup reads by person; a refresh deletes by segment and person.
+      t.primary(['person_id', 'segment_id']);
+      t.index(['segment_id']);
+    });
+    await knex.schema.createTable('membership_refreshes', (t) => {
+      t.string('segment_id', 64).primary();
+      t.string('as_of', 30).notNullable();
+      t.string('evaluated_at', 30).notNullable();
+      t.integer('member_count').notNullable();
+      t.integer('added').notNullable();
+      t.integer('removed').notNullable();
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('membership_refreshes');
+    await knex.schema.dropTableIfExists('person_segments');
+  },
+};
+
+export const MIGRATIONS: readonly StoreMigration[] = [controlPlane, membership];
 
 /** knex's migration table; the read path compares its rows with MIGRATIONS without loading knex. */
 export const MIGRATIONS_TABLE = 'knex_migrations';

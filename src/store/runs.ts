@@ -50,7 +50,7 @@ export interface RunRecord {
 }
 
 /** What `update` may change; `version` is bumped on every update. */
-export type RunPatch = Partial<Omit<RunRecord, 'runId' | 'syncId' | 'queuedAt' | 'version' | 'requestedBy' | 'options'>>;
+export type RunPatch = Partial<Omit<RunRecord, 'runId' | 'syncId' | 'queuedAt' | 'version' | 'requestedBy'>>;
 
 interface RunRow {
   run_id: string;
@@ -77,6 +77,7 @@ interface RunRow {
 
 const COLUMN: Record<keyof RunPatch, keyof RunRow> = {
   status: 'status',
+  options: 'options',
   asOf: 'as_of',
   startedAt: 'started_at',
   finishedAt: 'finished_at',
@@ -91,7 +92,7 @@ const COLUMN: Record<keyof RunPatch, keyof RunRow> = {
   matchRate: 'match_rate',
   error: 'error',
 };
-const JSON_COLUMNS = new Set<keyof RunRow>(['rejected_by_reason', 'timings']);
+const JSON_COLUMNS = new Set<keyof RunRow>(['rejected_by_reason', 'timings', 'options']);
 
 /**
  * Run records of the control plane (`POST /syncs/{id}/runs`, `GET /runs/{runId}`). The run's

@@ -3,6 +3,7 @@ import type { Workspace } from '../config/schema';
 import { AuditLog } from './audit';
 import { isMigrated, type LightDb, migrate, openKnex, openLightDb } from './connection';
 import { storeLocation, type StoreLocation } from './location';
+import { MembershipRepository } from './membership';
 import { META, type OpenStoreOptions, StoreReader } from './reader';
 import { DefinitionRepository } from './repository';
 import { RunRepository } from './runs';
@@ -33,6 +34,8 @@ export class Store extends StoreReader {
   readonly runs: RunRepository;
   readonly tokens: TokenRepository;
   readonly audit: AuditLog;
+  /** The membership lookup's copy of segment membership (`GET /persons/{id}/segments`). */
+  readonly membership: MembershipRepository;
   #fileName: string | undefined;
   #knex: Promise<Knex> | undefined;
 
@@ -49,6 +52,7 @@ export class Store extends StoreReader {
     this.runs = new RunRepository(knex);
     this.tokens = new TokenRepository(knex, () => this.light());
     this.audit = new AuditLog(knex);
+    this.membership = new MembershipRepository(knex, () => this.light());
   }
 
   /** knex on the store, loaded on first use (writes, transactions, the API's queries). */

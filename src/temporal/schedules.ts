@@ -49,7 +49,7 @@ export interface PlanOptions {
 }
 
 /** Why a sync must not run on schedule, or '' when it may. */
-function pauseReason(ws: Workspace, sync: Workspace['syncs'][number]): string {
+export function pauseReason(ws: Workspace, sync: Workspace['syncs'][number]): string {
   if (!sync.enabled) return `sync "${sync.id}" is disabled`;
   const segment = ws.segments.find((s) => s.id === sync.segment);
   if (segment && segment.status !== 'active') return `segment "${segment.id}" is ${segment.status}`;

@@ -4,6 +4,7 @@ import type { TemporalConfig } from '../../temporal.config';
 import { createActivities } from '../activities';
 import type { LoadedWorkspace } from '../config/load';
 import { destinationFactory } from '../destinations/registry';
+import { openStoreFor } from '../store/load';
 import { openWarehouse } from '../warehouse';
 import { UserInputError } from '../config/errors';
 import { connectionOptions, unavailable } from './connection';
@@ -45,6 +46,8 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   const log = opts.log ?? jsonLog;
   let connection: NativeConnection | undefined;
   const warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
+  // Refreshes feed the store's membership lookup (GET /persons/{id}/segments) with their changes.
+  const store = await openStoreFor(loaded);
   try {
     connection = await connectWorker(config);
     const worker = await Worker.create({
@@ -52,7 +55,13 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       namespace: config.namespace,
       taskQueue: config.taskQueue,
       workflowsPath: WORKFLOWS_PATH,
-      activities: createActivities({ warehouse, workspace: loaded.workspace, destinations: destinationFactory(loaded.workspace, loaded.dir, log), log }),
+      activities: createActivities({
+        warehouse,
+        workspace: loaded.workspace,
+        destinations: destinationFactory(loaded.workspace, loaded.dir, log),
+        log,
+        onChanges: async (c) => void (await store.membership.take(c)),
+      }),
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
       shutdownGraceTime: '30 seconds',
     });
@@ -71,5 +80,6 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   } finally {
     await connection?.close();
     await warehouse.close();
+    await store.close();
   }
 }

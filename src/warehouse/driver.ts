@@ -59,6 +59,13 @@ export interface WarehouseDriver {
    * const columns = await wh.checkSelect('select person_id, email from crm.people');
    */
   checkSelect(sql: string): Promise<ColumnInfo[]>;
+  /**
+   * Another session on the same database, for reads that must not share this driver's session
+   * (a long-lived server reading while a run holds a transaction). Only engines whose driver is
+   * one session have it (DuckDB); pooled and stateless drivers give every query its own already.
+   * Closing the session leaves this driver open.
+   */
+  session?(): Promise<WarehouseDriver>;
   close(): Promise<void>;
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadWorkspace, type LoadedWorkspace } from '../../src/config/load';
 import { applyWorkspace, openStoreFor, type ApplyResult, type Store } from '../../src/store';
-import { PG_URL, postgresReachable, uniqueSchema } from '../support/pg';
+import { dropSchemas, PG_URL, postgresReachable, uniqueSchema } from '../support/pg';
 
 export type StoreBackend = 'sqlite' | 'postgres';
 
@@ -96,12 +96,7 @@ export class StoreFixture {
 
   async cleanup(): Promise<void> {
     await Promise.all(this.#open.splice(0).map((s) => s.close()));
-    if (this.backend === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`drop schema if exists "${this.schema}" cascade`);
-      await client.end();
-    }
+    if (this.backend === 'postgres') await dropSchemas([this.schema]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -44,3 +44,15 @@ export function openTestPostgres(): Promise<PostgresDriver> {
 export function uniqueSchema(prefix: string): string {
   return `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
 }
+
+/** Drops schemas a test created on the test server (cascade). */
+export async function dropSchemas(schemas: readonly string[]): Promise<void> {
+  if (schemas.length === 0) return;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    for (const s of schemas) await client.query(`drop schema if exists "${s.replace(/"/g, '""')}" cascade`);
+  } finally {
+    await client.end();
+  }
+}

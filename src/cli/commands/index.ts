@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register[]>> = {
   apply: async () => [(await import('./apply')).registerApply],
   export: async () => [(await import('./export')).registerExport],
   tokens: async () => [(await import('./tokens')).registerTokens],
+  serve: async () => [(await import('./serve')).registerServe],
 };
 
 /**

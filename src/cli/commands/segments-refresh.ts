@@ -14,13 +14,21 @@ export function registerSegmentsRefresh(program: Command): void {
       const asOf = parseAsOf(opts.asOf);
       const loaded = await workspaceFrom(program.opts<GlobalOptions>());
       requireSegment(loaded, id);
-      await withOpenWarehouse(loaded, async ({ file, workspace, warehouse }) => {
+      await withOpenWarehouse(loaded, async ({ file, dir, workspace, warehouse }) => {
         const note = checkRunnableByHand(workspace, id, 'refresh', file);
-        if (note) process.stderr.write(`note: ${note}
-`);
+        if (note) process.stderr.write(`note: ${note}\n`);
         await preflight(workspace, warehouse, [id]);
-        for (const e of await refreshWithDependencies({ warehouse, workspace }, id, asOf))
-          process.stdout.write(`${e.segmentId}: ${e.memberCount} members (+${e.added} -${e.removed}) as of ${e.asOf.toISOString()}\n`);
+        // The store's membership lookup (GET /persons/{id}/segments) takes in each refresh's changes.
+        // Loaded here: `segments size` registers this command too and must not load the store's writer.
+        const { openStore } = await import('../../store');
+        const store = await openStore({ config: workspace.store, baseDir: dir, limits: workspace.limits });
+        try {
+          const onChanges = async (c: Parameters<typeof store.membership.take>[0]) => void (await store.membership.take(c));
+          for (const e of await refreshWithDependencies({ warehouse, workspace, onChanges }, id, asOf))
+            process.stdout.write(`${e.segmentId}: ${e.memberCount} members (+${e.added} -${e.removed}) as of ${e.asOf.toISOString()}\n`);
+        } finally {
+          await store.close();
+        }
       });
     });
 }

@@ -32,10 +32,13 @@ export class DuckDbDriver implements WarehouseDriver {
   readonly #instance: DuckDBInstance;
   readonly #conn: DuckDBConnection;
   readonly #transactions = new SessionTransactions({ begin: 'BEGIN TRANSACTION', commit: 'COMMIT', rollback: 'ROLLBACK' });
+  /** A session opened by `session()`: closing it closes its connection, not the database. */
+  readonly #ownsInstance: boolean;
 
-  private constructor(instance: DuckDBInstance, conn: DuckDBConnection) {
+  private constructor(instance: DuckDBInstance, conn: DuckDBConnection, ownsInstance = true) {
     this.#instance = instance;
     this.#conn = conn;
+    this.#ownsInstance = ownsInstance;
   }
 
   static async open(options: DuckDbOptions): Promise<DuckDbDriver> {
@@ -162,9 +165,16 @@ export class DuckDbDriver implements WarehouseDriver {
     }
   }
 
+  /** A second connection to the same database (DuckDB allows one process per file, and many connections in it). */
+  async session(): Promise<DuckDbDriver> {
+    const conn = await this.#run(() => this.#instance.connect());
+    await this.#run(() => conn.run("SET TimeZone = 'UTC'"));
+    return new DuckDbDriver(this.#instance, conn, false);
+  }
+
   async close(): Promise<void> {
     this.#conn.closeSync();
-    this.#instance.closeSync();
+    if (this.#ownsInstance) this.#instance.closeSync();
   }
 
   /**

@@ -1,0 +1,417 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { UserInputError } from '../../config/errors';
+import { type SegmentConfig, segmentSchema, type Workspace } from '../../config/schema';
+import { oneClickSync } from '../../destinations/one-click';
+import { loadConnector } from '../../destinations/registry';
+import { compileMembers, dialectFor } from '../../segments';
+import { generateAlias } from '../../segments/alias';
+import { IDENTIFIER_PATTERN, rulesSchema, segmentIdSchema } from '../../segments/rule-schema';
+import { bodiesOf, checkDefinitions, type RunRecord, roleAllows, type StoredObject } from '../../store';
+import { Binder } from '../../warehouse/binder';
+import { DIALECTS } from '../../warehouse/dialect';
+import { renderSql } from '../../warehouse/templates';
+import { ApiError } from '../errors';
+import { actorOf, type ApiContext, workspaceOf } from '../context';
+import { definitionOut, mustGet, patchDefinition } from '../definitions';
+import { countMembers, entityFields, paramJson, previewMembers, segmentEvaluations } from '../reads';
+import { definitionOut as definitionSchema, evaluationOut, idParams, patchBody, runOut, segmentDestinationOut, storedMeta } from '../schemas';
+import { runView } from './runs';
+
+const segmentOut = definitionSchema('Segment');
+const segmentListItem = z
+  .looseObject({
+    id: z.string(),
+    ...storedMeta,
+    size: z.number().nullable().meta({ description: 'members at the last refresh; null before the first' }),
+    lastRefreshedAt: z.string().nullable(),
+    destinations: z.array(z.object({ destinationId: z.string(), syncId: z.string(), enabled: z.boolean() })),
+  })
+  .meta({ id: 'SegmentListItem' });
+
+const isoInstant = z.iso.datetime({ offset: true }).or(z.iso.date());
+const estimateBody = z.strictObject({ entity: segmentIdSchema, rules: rulesSchema, asOf: isoInstant.optional() });
+
+const membersBody = z.union([
+  z.strictObject({ add: z.array(z.string().min(1).max(256)).min(1).max(100_000) }),
+  z.strictObject({ remove: z.array(z.string().min(1).max(256)).min(1).max(100_000) }),
+  z.strictObject({ replace: z.array(z.string().min(1).max(256)).max(100_000) }),
+  z.strictObject({ populateSql: z.string().min(1).max(20_000) }),
+  z.strictObject({ removeSql: z.string().min(1).max(20_000) }),
+  z.strictObject({ subtract: segmentIdSchema }),
+]);
+
+/** Statuses listed when none are asked for: everything but archived. */
+const LISTED = ['draft', 'active', 'paused'] as const;
+/** Destination types that are not ad platforms: no one-click toggle for them. */
+const NOT_AD_PLATFORMS = new Set(['file', 'webhook']);
+/** At most this many members in a static segment populated from SQL. */
+const MAX_STATIC_FROM_SQL = 1_000_000;
+
+/** Segments: list, builder, estimate, preview, SQL, stats, refresh, static members, one-click toggles (SPEC §6). */
+export function registerSegments(api: FastifyInstance, ctx: ApiContext): void {
+  const app = api.withTypeProvider<ZodTypeProvider>();
+  const { store } = ctx;
+
+  app.get(
+    '/segments',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['segments'],
+        querystring: z.strictObject({ status: z.string().max(64).optional().meta({ description: 'comma-separated statuses; default all but archived' }) }),
+        response: { 200: z.array(segmentListItem) },
+      },
+    },
+    async (req) => {
+      const status = req.query.status ? req.query.status.split(',').map((s) => s.trim()) : [...LISTED];
+      const [segments, syncs, refreshes] = await Promise.all([store.segments.list({ status }), store.syncs.list(), store.membership.refreshes()]);
+      return segments.map((s) => {
+        const refresh = refreshes.get(s.id);
+        return {
+          ...definitionOut(s),
+          size: refresh?.memberCount ?? null,
+          lastRefreshedAt: refresh?.evaluatedAt ?? null,
+          destinations: syncs.filter((y) => y.body.segment === s.id).map((y) => ({ destinationId: y.body.destination, syncId: y.id, enabled: y.body.enabled })),
+        };
+      });
+    },
+  );
+  app.get('/segments/:id', { config: { role: 'viewer' }, schema: { tags: ['segments'], params: idParams, response: { 200: segmentOut } } }, async (req) =>
+    definitionOut(await mustGet(store.segments, req.params.id)),
+  );
+  app.post('/segments', { config: { role: 'marketer' }, schema: { tags: ['segments'], body: segmentSchema, response: { 201: segmentOut } } }, async (req, reply) => {
+    // The alias is the only name that leaves Outflow; a segment made in the UI gets one at once.
+    const body: SegmentConfig = { ...req.body, alias: req.body.alias ?? (await freeAlias(ctx)) };
+    const created = await store.segments.create(body, actorOf(req));
+    return reply.code(201).send(definitionOut(created));
+  });
+  app.patch('/segments/:id', { config: { role: 'marketer' }, schema: { tags: ['segments'], params: idParams, body: patchBody, response: { 200: segmentOut } } }, async (req) => {
+    const updated = await patchDefinition(store.segments, req.params.id, req.body, actorOf(req));
+    await ctx.runs.definitionsChanged();
+    return definitionOut(updated);
+  });
+  app.delete(
+    '/segments/:id',
+    {
+      config: { role: 'marketer' },
+      schema: {
+        tags: ['segments'],
+        summary: 'Archive; `?hard=true` (admin) deletes',
+        params: idParams,
+        querystring: z.strictObject({ hard: z.enum(['true', 'false']).optional(), version: z.coerce.number().int().positive().optional() }),
+      },
+    },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      const version = req.query.version ? { version: req.query.version } : {};
+      if (req.query.hard === 'true') {
+        if (!req.identity || !roleAllows(req.identity.role, 'admin')) throw new ApiError('forbidden', 'deleting a segment for good needs the admin role; without ?hard=true it is archived');
+        await store.segments.delete(req.params.id, version, actor);
+        await store.membership.forget(req.params.id);
+      } else {
+        const current = await mustGet(store.segments, req.params.id);
+        await store.segments.update(req.params.id, { ...current.body, status: 'archived' }, { version: version.version ?? current.version }, actor);
+      }
+      await ctx.runs.definitionsChanged();
+      return reply.code(204).send();
+    },
+  );
+  app.post(
+    '/segments/:id/duplicate',
+    { config: { role: 'marketer' }, schema: { tags: ['segments'], params: idParams, response: { 201: segmentOut } } },
+    async (req, reply) => {
+      const source = await mustGet(store.segments, req.params.id);
+      const ids = new Set((await store.segments.list()).map((s) => s.id));
+      const base = source.id.slice(0, 58).replace(/[-_]+$/, '');
+      let id = `${base}-copy`;
+      for (let n = 2; ids.has(id); n++) id = `${base}-copy-${n}`;
+      const body: SegmentConfig = { ...source.body, id, name: `${source.body.name} (copy)`.slice(0, 200), status: 'draft', alias: await freeAlias(ctx) };
+      return reply.code(201).send(definitionOut(await store.segments.create(body, actorOf(req))));
+    },
+  );
+
+  app.post(
+    '/estimate',
+    {
+      config: { role: 'marketer' },
+      schema: {
+        tags: ['segments'],
+        summary: 'The live size of an unsaved definition',
+        body: estimateBody,
+        response: { 200: z.object({ count: z.number(), asOf: z.string(), elapsedMs: z.number() }) },
+      },
+    },
+    async (req) => {
+      const started = performance.now();
+      const asOf = req.body.asOf ? new Date(req.body.asOf) : ctx.clock();
+      const workspace = await workspaceOf(ctx);
+      const id = unusedId(workspace, 'estimate');
+      const candidate = segmentSchema.parse({ id, entity: req.body.entity, name: 'estimate', rules: req.body.rules });
+      const problems = checkDefinitions(
+        bodiesOf((kind) => (kind === 'segment' ? [...workspace.segments, candidate] : kind === 'entity' ? workspace.entities : [])),
+        workspace.limits,
+      ).filter((p) => p.kind === 'segment' && p.id === id);
+      if (problems.length > 0) throw new UserInputError(problems.map((p) => ({ path: p.path, message: p.message })));
+      const count = await countMembers(ctx, { ...workspace, segments: [...workspace.segments, candidate] }, id, asOf);
+      return { count, asOf: asOf.toISOString(), elapsedMs: Math.round((performance.now() - started) * 10) / 10 };
+    },
+  );
+
+  const asOfQuery = { asOf: isoInstant.optional() };
+  app.get(
+    '/segments/:id/preview',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['segments'],
+        summary: 'Up to 100 members with their traits; identifier values masked below the data role',
+        params: idParams,
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(100).optional(), ...asOfQuery }),
+        response: { 200: z.object({ members: z.array(z.object({ personId: z.string(), traits: z.record(z.string(), z.unknown()) })), masked: z.boolean() }) },
+      },
+    },
+    async (req) => {
+      const workspace = await workspaceOf(ctx);
+      await mustGet(store.segments, req.params.id);
+      const unmasked = req.identity !== undefined && roleAllows(req.identity.role, 'data');
+      const asOf = req.query.asOf ? new Date(req.query.asOf) : ctx.clock();
+      const members = await previewMembers(ctx, workspace, req.params.id, { asOf, limit: req.query.limit ?? 20, unmasked });
+      return { members, masked: !unmasked };
+    },
+  );
+  app.get(
+    '/segments/:id/sql',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['segments'],
+        params: idParams,
+        querystring: z.strictObject({ dialect: z.enum(DIALECTS).optional(), ...asOfQuery }),
+        response: { 200: z.object({ dialect: z.enum(DIALECTS), asOf: z.string(), sql: z.string(), params: z.array(z.unknown()) }) },
+      },
+    },
+    async (req) => {
+      const workspace = await workspaceOf(ctx);
+      await mustGet(store.segments, req.params.id);
+      const dialect = req.query.dialect ?? workspace.warehouse.type;
+      const asOf = req.query.asOf ? new Date(req.query.asOf) : ctx.clock();
+      const q = compileMembers(workspace, req.params.id, { dialect: dialectFor(dialect), asOf });
+      return { dialect, asOf: asOf.toISOString(), sql: q.sql, params: q.params.map(paramJson) };
+    },
+  );
+  app.get(
+    '/segments/:id/stats',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['segments'],
+        summary: 'Size over time (one point per refresh, newest first) and each sync’s recent runs',
+        params: idParams,
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
+        response: { 200: z.object({ evaluations: z.array(evaluationOut), syncs: z.array(z.object({ syncId: z.string(), destinationId: z.string(), runs: z.array(runOut) })) }) },
+      },
+    },
+    async (req) => {
+      const workspace = await workspaceOf(ctx);
+      await mustGet(store.segments, req.params.id);
+      const evaluations = await segmentEvaluations(ctx, workspace, req.params.id, req.query.limit ?? 365);
+      const syncs = workspace.syncs.filter((s) => s.segment === req.params.id);
+      return {
+        evaluations: evaluations.map((e) => ({ ...e, asOf: e.asOf.toISOString(), evaluatedAt: e.evaluatedAt.toISOString() })),
+        syncs: await Promise.all(syncs.map(async (s) => ({ syncId: s.id, destinationId: s.destination, runs: (await store.runs.list(s.id, { limit: 30 })).map(runView) }))),
+      };
+    },
+  );
+  app.post(
+    '/segments/:id/refresh',
+    { config: { role: 'marketer' }, schema: { tags: ['segments'], summary: 'Evaluate now (and the segments it references)', params: idParams, response: { 200: z.array(evaluationOut) } } },
+    async (req) => {
+      await mustGet(store.segments, req.params.id);
+      const evaluations = await ctx.runs.refresh(req.params.id, actorOf(req));
+      return evaluations.map((e) => ({ ...e, asOf: e.asOf.toISOString(), evaluatedAt: e.evaluatedAt.toISOString() }));
+    },
+  );
+  app.post(
+    '/segments/:id/members',
+    {
+      config: { role: 'marketer' },
+      schema: {
+        tags: ['segments'],
+        summary: 'Static segments: add, remove, replace; populate or remove by a SELECT of keys (data role); subtract another segment',
+        params: idParams,
+        body: membersBody,
+        response: { 200: segmentOut },
+      },
+    },
+    async (req) => {
+      const segment = await mustGet(store.segments, req.params.id);
+      if (segment.body.type !== 'static') throw new UserInputError([{ path: '', message: `segment "${segment.id}" is ${segment.body.type}; only a static segment has members to change` }]);
+      const members = new Set(segment.body.members ?? []);
+      const body = req.body;
+      if ('add' in body) for (const m of body.add) members.add(m);
+      else if ('remove' in body) for (const m of body.remove) members.delete(m);
+      else if ('replace' in body) {
+        members.clear();
+        for (const m of body.replace) members.add(m);
+      } else if ('subtract' in body) {
+        for (const m of await currentMembers(ctx, await workspaceOf(ctx), body.subtract, 'subtract')) members.delete(m);
+      } else {
+        if (!req.identity || !roleAllows(req.identity.role, 'data')) throw new ApiError('forbidden', 'populating members from SQL needs the data role');
+        const sql = 'populateSql' in body ? body.populateSql : body.removeSql;
+        const keys = await keysOfQuery(ctx, sql, 'populateSql' in body ? 'populateSql' : 'removeSql');
+        if ('populateSql' in body) for (const k of keys) members.add(k);
+        else for (const k of keys) members.delete(k);
+      }
+      const updated = await store.segments.update(segment.id, { ...segment.body, members: [...members] }, { version: segment.version }, actorOf(req));
+      return definitionOut(updated);
+    },
+  );
+
+  app.get(
+    '/segments/:id/destinations',
+    { config: { role: 'viewer' }, schema: { tags: ['destinations'], params: idParams, response: { 200: z.array(segmentDestinationOut) } } },
+    async (req) => {
+      await mustGet(store.segments, req.params.id);
+      return segmentDestinations(ctx, req.params.id);
+    },
+  );
+  app.put(
+    '/segments/:id/destinations/:destinationId',
+    {
+      config: { role: 'marketer' },
+      schema: {
+        tags: ['destinations'],
+        summary: 'The one-click toggle: creates the sync with the SPEC §4 defaults, or resumes it; false pauses it (the audience stays)',
+        params: z.strictObject({ id: z.string().min(1).max(256), destinationId: z.string().min(1).max(256) }),
+        body: z.strictObject({ enabled: z.boolean() }),
+        response: { 200: segmentDestinationOut },
+      },
+    },
+    async (req) => {
+      const { id, destinationId } = req.params;
+      await mustGet(store.segments, id);
+      const destination = await mustGet(store.destinations, destinationId);
+      if (NOT_AD_PLATFORMS.has(destination.body.type))
+        throw new UserInputError([{ path: 'destinationId', message: `destination "${destinationId}" is a ${destination.body.type} destination, not an ad platform: create a sync for it (POST /syncs)` }]);
+      const actor = actorOf(req);
+      const [existing] = await store.syncs.list({ segment: id, destination: destinationId });
+      if (existing) {
+        if (existing.body.enabled !== req.body.enabled)
+          await store.syncs.update(existing.id, { ...existing.body, enabled: req.body.enabled }, { version: existing.version }, actor);
+      } else if (req.body.enabled) {
+        await store.syncs.create(await oneClickSync(await workspaceOf(ctx), id, destinationId), actor);
+      }
+      await ctx.runs.definitionsChanged();
+      const entry = (await segmentDestinations(ctx, id)).find((d) => d.destinationId === destinationId);
+      if (!entry) throw new Error(`destination "${destinationId}" vanished while it was toggled`);
+      return entry;
+    },
+  );
+
+  app.get(
+    '/entities/:id/fields',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['entities'],
+        summary: 'What the segment builder offers: columns with types, event names (most frequent first), event and relation columns',
+        params: idParams,
+        response: {
+          200: z.object({
+            entity: z.string(),
+            columns: z.array(z.object({ name: z.string(), dataType: z.string(), family: z.string() })),
+            events: z
+              .object({
+                table: z.string(),
+                columns: z.array(z.object({ name: z.string(), dataType: z.string(), family: z.string() })),
+                names: z.array(z.object({ name: z.string(), count: z.number() })),
+                namesLimit: z.number(),
+              })
+              .nullable(),
+            relations: z.array(z.object({ name: z.string(), table: z.string(), columns: z.array(z.object({ name: z.string(), dataType: z.string(), family: z.string() })) })),
+          }),
+        },
+      },
+    },
+    async (req) => entityFields(ctx, (await mustGet(store.entities, req.params.id)).body),
+  );
+}
+
+/** One entry per connected ad platform, for a segment's Destinations tab. */
+async function segmentDestinations(ctx: ApiContext, segmentId: string): Promise<z.infer<typeof segmentDestinationOut>[]> {
+  const { store } = ctx;
+  const [destinations, syncs, segment] = await Promise.all([store.destinations.list(), store.syncs.list({ segment: segmentId }), mustGet(store.segments, segmentId)]);
+  const platforms = destinations.filter((d) => !NOT_AD_PLATFORMS.has(d.body.type));
+  const titles = await Promise.all(platforms.map(async (d) => (await loadConnector(d.body.type))?.title ?? d.body.type));
+  const sameType = (type: string) => platforms.filter((d) => d.body.type === type).length;
+  return Promise.all(
+    platforms.map(async (d, i) => {
+      const sync = syncs.find((s) => s.body.destination === d.id);
+      const runs: RunRecord[] = sync ? await store.runs.list(sync.id, { limit: 20 }) : [];
+      const lastRun = runs[0];
+      const rated = runs.find((r) => r.matchRate !== null);
+      return {
+        destinationId: d.id,
+        type: d.body.type,
+        title: sameType(d.body.type) > 1 ? `${titles[i]!} (${d.id})` : titles[i]!,
+        enabled: sync !== undefined && sync.body.enabled && segment.body.status === 'active',
+        syncId: sync?.id ?? null,
+        status: lastRun?.status ?? (sync ? toggleState(sync, segment) : null),
+        lastRun: lastRun ? runView(lastRun) : null,
+        matchRate: rated?.matchRate ?? null,
+      };
+    }),
+  );
+}
+
+/** The state of a sync that has not run yet: waiting for its schedule, or why it will not run. */
+function toggleState(sync: StoredObject<'sync'>, segment: StoredObject<'segment'>): string {
+  if (!sync.body.enabled) return 'paused';
+  return segment.body.status === 'active' ? 'scheduled' : `segment ${segment.body.status}`;
+}
+
+async function freeAlias(ctx: ApiContext): Promise<string> {
+  const taken = new Set((await ctx.store.segments.list()).flatMap((s) => (s.body.alias ? [s.body.alias] : [])));
+  return generateAlias(taken);
+}
+
+function unusedId(workspace: Workspace, base: string): string {
+  const ids = new Set(workspace.segments.map((s) => s.id));
+  let id = base;
+  for (let n = 2; ids.has(id); n++) id = `${base}-${n}`;
+  return id;
+}
+
+/** The members of another segment now (for `subtract`), read in pages. */
+async function currentMembers(ctx: ApiContext, workspace: Workspace, segmentId: string, path: string): Promise<Set<string>> {
+  if (!workspace.segments.some((s) => s.id === segmentId)) throw new UserInputError([{ path, message: `unknown segment "${segmentId}"` }]);
+  const warehouse = ctx.warehouse.reads;
+  const q = compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf: ctx.clock() });
+  const out = new Set<string>();
+  for (const row of await warehouse.query<{ person_id: string }>(q.sql, q.params)) out.add(String(row.person_id));
+  return out;
+}
+
+/**
+ * The keys a user's read-only SELECT returns (its first column). One statement, a SELECT or a
+ * WITH ... SELECT; the data role's own SQL, like an entity's `sql`.
+ */
+async function keysOfQuery(ctx: ApiContext, sql: string, path: string): Promise<string[]> {
+  const text = sql.trim().replace(/;\s*$/, '');
+  if (!/^(select|with)\b/i.test(text) || text.includes(';'))
+    throw new UserInputError([{ path, message: 'expected one SELECT statement returning the members’ primary keys in its first column' }]);
+  const warehouse = ctx.warehouse.reads;
+  const columns = await warehouse.queryColumns(text);
+  const first = columns[0];
+  if (!first) throw new UserInputError([{ path, message: 'the query returns no columns' }]);
+  const d = warehouse.dialect;
+  if (!IDENTIFIER_PATTERN.test(first.name))
+    throw new UserInputError([{ path, message: `name the key column plainly, e.g. "select ... as person_id" (got ${JSON.stringify(first.name)})` }]);
+  const b = new Binder(d);
+  const q = b.finish(renderSql(d.name, 'api/query-keys', { query: text, column: `q.${d.quoteIdentifier(first.name)}`, limit: b.bind(MAX_STATIC_FROM_SQL + 1) }));
+  const rows = await warehouse.query<{ person_id: string }>(q.sql, q.params);
+  if (rows.length > MAX_STATIC_FROM_SQL) throw new UserInputError([{ path, message: `the query returns more than ${MAX_STATIC_FROM_SQL} keys` }]);
+  return rows.map((r) => String(r.person_id));
+}

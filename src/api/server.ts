@@ -1,0 +1,110 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { roleAllows } from '../store';
+import type { ApiContext } from './context';
+import { ApiError, installErrorHandling, zodValidatorCompiler } from './errors';
+import { registerAdmin } from './routes/admin';
+import { registerConnections } from './routes/connections';
+import { registerRuns } from './routes/runs';
+import { registerSegments } from './routes/segments';
+
+/** Where the API lives; the web UI is served at `/`. */
+export const API_PREFIX = '/api/v1';
+/** Request bodies above this get 413 (SPEC §6). */
+export const BODY_LIMIT = 1024 * 1024;
+
+/** One route as the role check sees it (the route walk test reads these). */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  role: string;
+  /** Response schemas by status (zod), as documented in the OpenAPI document. */
+  responses: Record<string, unknown>;
+}
+
+/**
+ * The HTTP API of SPEC §6 on Fastify: zod schemas validate every request (the workspace file's
+ * schemas for bodies, so the API and the file reject the same input at the same paths), a bearer
+ * token and a role guard every route but the health check and the OpenAPI document, and every
+ * error has the shape `{"error": {"code", "message", "path"?}}`.
+ *
+ * @example
+ * const app = await buildApi(ctx);
+ * await app.listen({ port: 3000, host: '127.0.0.1' });
+ */
+export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    // No request log: request URLs may carry personal data (a person id).
+    logger: false,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+  });
+  const routeList: RouteInfo[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const responses = (route.schema?.response ?? {}) as Record<string, unknown>;
+    for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url, role: route.config?.role ?? 'public', responses });
+  });
+  app.setValidatorCompiler(zodValidatorCompiler);
+  // Responses are plain JSON; their schemas document them (and tests check handlers against them).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  installErrorHandling(app, ctx.log);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Outflow API',
+        version: '1',
+        description: 'Segments, destinations, syncs and runs of an Outflow workspace (SPEC §6). Send `Authorization: Bearer <token>`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  // Declared up front, so setting it on each request keeps the request objects' shape.
+  app.decorateRequest('identity', undefined);
+  app.addHook('onRequest', async (request) => {
+    const role = request.routeOptions.config.role;
+    if (role === undefined || role === 'public') return;
+    const identity = await ctx.store.authorize(bearer(request));
+    if (!identity) throw new ApiError('unauthorized', 'send a valid token: Authorization: Bearer <token> (outflow tokens create)');
+    if (!roleAllows(identity.role, role)) throw new ApiError('forbidden', `this needs the ${role} role; token "${identity.name}" has ${identity.role}`);
+    request.identity = identity;
+  });
+
+  await app.register(
+    async (api) => {
+      api.get('/health', { config: { role: 'public' }, schema: { tags: ['meta'], security: [] } }, async () => ({ status: 'ok' }));
+      api.get('/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger());
+      registerSegments(api, ctx);
+      registerConnections(api, ctx);
+      registerRuns(api, ctx);
+      registerAdmin(api, ctx);
+    },
+    { prefix: API_PREFIX },
+  );
+  // The web UI's static build is served at `/` here (@fastify/static), once it is part of the package.
+  app.decorate('routeList', routeList);
+  await app.ready();
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with the role it needs (the route walk test reads it). */
+    routeList: RouteInfo[];
+  }
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m?.[1];
+}

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskIdentifier } from '../../src/api/reads';
+import { ApiFixture, PERSONS } from './support';
+
+describe('segment routes: what the builder and the segment pages read', () => {
+  let fx: ApiFixture;
+  beforeAll(async () => {
+    fx = await ApiFixture.start('sqlite');
+  });
+  afterAll(() => fx.close());
+
+  it('masks identifier values below the data role', async () => {
+    expect(maskIdentifier('email', 'jane.doe@example.com')).toBe('j***@e***.com');
+    expect(maskIdentifier('phone', '+447946000001')).toBe('+***');
+    const viewer = await fx.request('GET', '/segments/vips/preview?limit=2', { token: 'viewer' });
+    expect(viewer.body).toEqual({
+      masked: true,
+      members: [
+        { personId: 'p00', traits: { person_id: 'p00', email: 'u***@e***.com', phone: '+***', vip: true, country: 'US' } },
+        { personId: 'p02', traits: { person_id: 'p02', email: 'u***@e***.com', phone: '+***', vip: true, country: 'DE' } },
+      ],
+    });
+    const data = await fx.request('GET', '/segments/vips/preview?limit=1', { token: 'data' });
+    expect(data.body).toMatchObject({ masked: false, members: [{ personId: 'p00', traits: { email: 'user0@example.com', phone: '+447946000000' } }] });
+  });
+
+  it('offers the entity’s columns, event names by frequency, event and relation columns', async () => {
+    const fields = await fx.request('GET', '/entities/person/fields', { token: 'viewer' });
+    expect(fields.body).toMatchObject({
+      entity: 'person',
+      columns: [
+        { name: 'person_id', family: 'text' },
+        { name: 'email', family: 'text' },
+        { name: 'phone', family: 'text' },
+        { name: 'vip', family: 'boolean' },
+        { name: 'country', family: 'text' },
+      ],
+      events: {
+        table: 'main.events',
+        names: [
+          { name: 'page_view', count: PERSONS - Math.ceil(PERSONS / 3) },
+          { name: 'purchase', count: Math.ceil(PERSONS / 3) },
+        ],
+      },
+      relations: [],
+    });
+  });
+
+  it('shows the SQL with its parameters, and the size over time after refreshes', async () => {
+    const sql = await fx.request('GET', '/segments/vips/sql?dialect=postgres&asOf=2026-02-01T00:00:00Z', { token: 'viewer' });
+    expect(sql.body).toMatchObject({ dialect: 'postgres', asOf: '2026-02-01T00:00:00.000Z', params: [true] });
+    expect(String(sql.body.sql)).toMatch(/^SELECT .* FROM "main"."persons" AS p WHERE .*\$1/);
+    expect((await fx.request('POST', '/segments/vips/refresh', { token: 'marketer' })).status).toBe(200);
+    await fx.warehouse.reads.execute(`update main.persons set vip = true where person_id = 'p01'`);
+    fx.clock = () => new Date('2026-02-02T00:00:00.000Z');
+    await fx.request('POST', '/segments/vips/refresh', { token: 'marketer' });
+    const stats = await fx.request('GET', '/segments/vips/stats', { token: 'viewer' });
+    expect((stats.body.evaluations as unknown[]).map((e) => (e as { memberCount: number; added: number }).memberCount)).toEqual([PERSONS / 2 + 1, PERSONS / 2]);
+    const list = (await fx.request('GET', '/segments', { token: 'viewer' })).body as unknown as { id: string; size: number | null; lastRefreshedAt: string | null }[];
+    expect(list.find((s) => s.id === 'vips')).toMatchObject({ size: PERSONS / 2 + 1 });
+    expect(list.find((s) => s.id === 'buyers')).toMatchObject({ size: null, lastRefreshedAt: null });
+    expect((await fx.request('GET', '/persons/p01/segments', { token: 'viewer' })).body).toEqual({ personId: 'p01', segments: ['vips'], asOf: '2026-02-02T00:00:00.000Z' });
+  });
+
+  it('changes static members: add, remove, replace, subtract a segment, and from SQL for the data role only', async () => {
+    const created = await fx.request('POST', '/segments', { token: 'marketer', body: { id: 'beta', entity: 'person', name: 'Beta', type: 'static', members: ['p01', 'p02'] } });
+    expect(created.status).toBe(201);
+    const members = async (body: unknown, token = 'marketer') => {
+      const res = await fx.request('POST', '/segments/beta/members', { token, body });
+      return res.status === 200 ? [...(res.body.members as string[])].sort() : res.status;
+    };
+    expect(await members({ add: ['p03', 'p01'] })).toEqual(['p01', 'p02', 'p03']);
+    expect(await members({ remove: ['p02'] })).toEqual(['p01', 'p03']);
+    expect(await members({ subtract: 'buyers' })).toEqual(['p01']); // p03 bought
+    expect(await members({ populateSql: "select person_id from main.persons where country = 'GB'" })).toBe(403);
+    expect(await members({ populateSql: "select person_id from main.persons where country = 'GB' and person_id < 'p10'" }, 'data')).toEqual(['p01', 'p04', 'p07']);
+    expect(await members({ removeSql: "select person_id as k from main.persons where person_id = 'p04';" }, 'data')).toEqual(['p01', 'p07']);
+    expect(await members({ replace: ['p09'] })).toEqual(['p09']);
+    const bad = await fx.request('POST', '/segments/beta/members', { token: 'data', body: { populateSql: 'delete from main.persons' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ path: 'populateSql' });
+    const dynamic = await fx.request('POST', '/segments/vips/members', { token: 'marketer', body: { add: ['p01'] } });
+    expect(dynamic.status).toBe(400);
+    // The audit log keeps counts, never the keys.
+    const audit = await fx.request('GET', '/audit?objectType=segment&objectId=beta&limit=1', { token: 'admin' });
+    expect(audit.raw).not.toContain('p09');
+  });
+
+  it('duplicates as a draft with a new id and alias, archives, and deletes for good only as admin', async () => {
+    const copy = await fx.request('POST', '/segments/vips/duplicate', { token: 'marketer' });
+    expect(copy.body).toMatchObject({ id: 'vips-copy', name: 'VIPs (copy)', status: 'draft', managedBy: 'ui', rules: { conditions: [{ trait: 'vip' }] } });
+    expect(copy.body.alias).not.toBe('vip-people');
+    expect((await fx.request('POST', '/segments/vips/duplicate', { token: 'marketer' })).body.id).toBe('vips-copy-2');
+    expect((await fx.request('DELETE', '/segments/vips-copy', { token: 'marketer' })).status).toBe(204);
+    expect((await fx.request('GET', '/segments/vips-copy')).body).toMatchObject({ status: 'archived' });
+    const listed = (await fx.request('GET', '/segments')).body as unknown as { id: string }[];
+    expect(listed.map((s) => s.id)).not.toContain('vips-copy');
+    expect((await fx.request('DELETE', '/segments/vips-copy?hard=true', { token: 'data' })).status).toBe(403);
+    expect((await fx.request('DELETE', '/segments/vips-copy?hard=true', { token: 'admin' })).status).toBe(204);
+    expect((await fx.request('GET', '/segments/vips-copy')).status).toBe(404);
+  });
+
+  it('estimates an unsaved definition, checking its references like the workspace file', async () => {
+    const ok = await fx.request('POST', '/estimate', { token: 'marketer', body: { entity: 'person', rules: { conditions: [{ kind: 'segment', segment: 'vips' }] } } });
+    expect(ok.body).toMatchObject({ count: PERSONS / 2 + 1, asOf: '2026-02-02T00:00:00.000Z' });
+    const unknown = await fx.request('POST', '/estimate', { token: 'marketer', body: { entity: 'person', rules: { conditions: [{ kind: 'segment', segment: 'nope' }] } } });
+    expect(unknown.body).toEqual({ error: { code: 'invalid_input', path: 'rules.conditions[0].segment', message: 'rules.conditions[0].segment: unknown segment "nope"' } });
+  });
+});
