@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import { formatProblem, type Problem, UserInputError } from '../config/errors';
-import { zodProblems } from '../config/load';
+import { structureProblems, zodProblems } from '../config/load';
 import { ConflictError, NotFoundError, OpenRunError } from '../store';
 
 /**
@@ -55,13 +55,20 @@ export class RequestValidationError extends Error {
   }
 }
 
+/** How far down a workspace file a request body's object sits (`segments[i]`). */
+const BODY_DEPTH = 2;
+
 /**
  * Validates every request part with its zod schema (the workspace file's schemas for bodies), so
  * the API reports the same problems at the same paths as `outflow validate`.
  */
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
-  ({ schema }) =>
+  ({ schema, httpPart }) =>
   (data: unknown) => {
+    // A body is an object of the workspace file (a segment sits at `segments[i]`, two levels
+    // down): the file's limits on nesting and NUL bytes apply to it first, as they do in the file.
+    const structural = httpPart === 'body' ? structureProblems(data, BODY_DEPTH) : [];
+    if (structural.length > 0) return { error: new RequestValidationError(structural) };
     const parsed = schema.safeParse(data);
     if (parsed.success) return { value: parsed.data };
     return { error: new RequestValidationError(zodProblems(parsed.error).map(({ path, message }) => ({ path, message }))) };

@@ -163,16 +163,37 @@ export function unsetVariables(value: unknown, at: string): Omit<Problem, 'file'
 }
 
 /**
+ * What is wrong with `value` at `at` whatever the schema says: nesting deeper than MAX_DEPTH
+ * (`depth` counts from the top of the workspace file), or a NUL byte in a string.
+ */
+function structureProblem(value: unknown, at: readonly (string | number)[], depth: number): Omit<Problem, 'file'> | undefined {
+  if (depth > MAX_DEPTH) return { path: formatPath(at), message: `nested more than ${MAX_DEPTH} levels deep` };
+  if (typeof value === 'string' && value.includes('\u0000')) return { path: formatPath(at), message: 'a NUL byte is not allowed in the workspace file' };
+  return undefined;
+}
+
+/**
+ * The workspace file's structural problems (see structureProblem) in an object that sits `depth`
+ * levels down in a workspace file (a segment, `segments[i]`, sits 2 down), with paths relative to
+ * it: the HTTP API checks request bodies with it, so a body and the file fail alike.
+ */
+export function structureProblems(value: unknown, depth: number, at: (string | number)[] = []): Omit<Problem, 'file'>[] {
+  const problem = structureProblem(value, at, depth + at.length);
+  if (problem) return [problem];
+  if (Array.isArray(value)) return value.flatMap((v, i) => structureProblems(v, depth, [...at, i]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => structureProblems(v, depth, [...at, k]));
+  return [];
+}
+
+/**
  * Replaces `${env:NAME}` in every string; a missing variable is a problem naming it and where. A
  * NUL byte in any string, and nesting deeper than MAX_DEPTH, are problems too.
  */
 function interpolateEnv(value: unknown, at: (string | number)[], env: NodeJS.ProcessEnv, problems: Problem[]): unknown {
-  if (at.length > MAX_DEPTH) {
-    problems.push({ path: formatPath(at), message: `nested more than ${MAX_DEPTH} levels deep` });
-    return null;
-  }
+  const problem = structureProblem(value, at, at.length);
+  if (problem) problems.push(problem);
+  if (at.length > MAX_DEPTH) return null;
   if (typeof value === 'string') {
-    if (value.includes('\u0000')) problems.push({ path: formatPath(at), message: 'a NUL byte is not allowed in the workspace file' });
     return value.replace(ENV_PATTERN, (whole, name: string) => {
       const v = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? env[name] : undefined;
       if (v === undefined) {

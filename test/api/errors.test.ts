@@ -34,7 +34,7 @@ describe('API errors (SPEC §6)', () => {
       if (!(err instanceof UserInputError)) throw err;
       const prefix = `segments[${segments.length - 1}]`;
       const p = err.problems[0]!.path;
-      return p === prefix ? '' : p.startsWith(`${prefix}.`) ? p.slice(prefix.length + 1) : `(elsewhere) ${p}`;
+      return p === prefix ? '' : p.startsWith(`${prefix}.`) ? p.slice(prefix.length + 1) : p.startsWith(`${prefix}[`) ? p.slice(prefix.length) : `(elsewhere) ${p}`;
     }
   };
 
