@@ -61,9 +61,22 @@ const duckdbWarehouse = z.strictObject({
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as "2GB" or "512MB" (KB, MB, GB, TB, or KiB, MiB, GiB, TiB)')
     .optional(),
 });
+/** A PostgreSQL connection URL; anything else would be read by the driver as a host name. */
+const postgresUrl = z
+  .string()
+  .min(1)
+  .refine((s) => {
+    if (!/^postgres(ql)?:\/\//i.test(s)) return false;
+    try {
+      new URL(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'a PostgreSQL URL such as "postgres://user:password@host:5432/database"');
 const postgresWarehouse = z.strictObject({
   type: z.literal('postgres'),
-  connectionString: z.string().min(1),
+  connectionString: postgresUrl,
 });
 const bigqueryWarehouse = z.strictObject({
   type: z.literal('bigquery'),
@@ -248,7 +261,7 @@ export const storeSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('sqlite'), path: z.string().min(1).optional() }),
   z.strictObject({
     type: z.literal('postgres'),
-    connectionString: z.string().min(1),
+    connectionString: postgresUrl,
     schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a schema name of letters, digits and "_"').optional(),
   }),
 ]);

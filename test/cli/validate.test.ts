@@ -41,6 +41,7 @@ const CASES: [file: string, path: string, message: string][] = [
   ['bad-enum.yaml', 'segments[0].status', 'expected one of "draft", "active", "paused", "archived"'],
   ['missing-env.yaml', 'warehouse.connectionString', 'environment variable OUTFLOW_TEST_UNSET_PASSWORD is not set'],
   ['missing-key.yaml', 'entities[0].primaryKey', 'missing'],
+  ['bad-connection-string.yaml', 'warehouse.connectionString', 'a PostgreSQL URL such as'],
   ['duplicate-ids.yaml', 'segments[2].id', 'duplicate segment id "buyers"'],
   ['dangling-entity.yaml', 'segments[0].entity', 'unknown entity "account"'],
   ['dangling-sync-segment.yaml', 'syncs[0].segment', 'unknown segment "byers"'],

@@ -162,6 +162,15 @@ entities:
     table: public.persons
     primaryKey: person_id
 ` },
+  'bad-connection-string.yaml': { about: 'a PostgreSQL connection string that is not a URL', text: `version: 1
+warehouse:
+  type: postgres
+  connectionString: "host=localhost dbname=analytics"
+entities:
+  - id: person
+    table: public.persons
+    primaryKey: person_id
+` },
   'missing-key.yaml': { about: 'missing required key: no primaryKey on the entity', base: { without: 'primaryKey' }, tail: `` },
   'not-a-mapping.yaml': { about: 'the whole file is a list instead of a mapping', text: `- version: 1
 ` },
