@@ -4,6 +4,7 @@ import { GoogleAdsFake } from './google-ads';
 import { LinkedInFake } from './linkedin';
 import { MetaFake } from './meta';
 import { MicrosoftAdsFake } from './microsoft-ads';
+import { PinterestFake } from './pinterest';
 import { SnapchatFake } from './snapchat';
 import { TikTokFake } from './tiktok';
 
@@ -52,6 +53,12 @@ export const SANDBOX_PLATFORM_CREDENTIALS = {
     clientSecret: 'sandbox-snapchat-client-secret',
     refreshToken: 'sandbox-snapchat-refresh-token',
   },
+  pinterest: {
+    adAccountId: '549755885175',
+    clientId: 'sandbox-pinterest-client-id',
+    clientSecret: 'sandbox-pinterest-client-secret',
+    refreshToken: 'sandbox-pinterest-refresh-token',
+  },
 } as const satisfies Partial<Record<DestinationType, Record<string, string>>>;
 
 export type SandboxDestinationType = keyof typeof SANDBOX_PLATFORM_CREDENTIALS;
@@ -64,4 +71,5 @@ export const SANDBOX_PLATFORMS: { readonly [T in SandboxDestinationType]: () => 
   microsoft_ads: () => new MicrosoftAdsFake(SANDBOX_PLATFORM_CREDENTIALS.microsoft_ads),
   tiktok: () => new TikTokFake(SANDBOX_PLATFORM_CREDENTIALS.tiktok),
   snapchat: () => new SnapchatFake(SANDBOX_PLATFORM_CREDENTIALS.snapchat),
+  pinterest: () => new PinterestFake(SANDBOX_PLATFORM_CREDENTIALS.pinterest),
 };
