@@ -5,6 +5,7 @@ import { LinkedInFake } from './linkedin';
 import { MetaFake } from './meta';
 import { MicrosoftAdsFake } from './microsoft-ads';
 import { PinterestFake } from './pinterest';
+import { RedditFake } from './reddit';
 import { SnapchatFake } from './snapchat';
 import { TikTokFake } from './tiktok';
 
@@ -59,6 +60,12 @@ export const SANDBOX_PLATFORM_CREDENTIALS = {
     clientSecret: 'sandbox-pinterest-client-secret',
     refreshToken: 'sandbox-pinterest-refresh-token',
   },
+  reddit: {
+    adAccountId: 'a2_sandbox000001',
+    clientId: 'sandbox-reddit-client-id',
+    clientSecret: 'sandbox-reddit-client-secret',
+    refreshToken: 'sandbox-reddit-refresh-token',
+  },
 } as const satisfies Partial<Record<DestinationType, Record<string, string>>>;
 
 export type SandboxDestinationType = keyof typeof SANDBOX_PLATFORM_CREDENTIALS;
@@ -72,4 +79,5 @@ export const SANDBOX_PLATFORMS: { readonly [T in SandboxDestinationType]: () => 
   tiktok: () => new TikTokFake(SANDBOX_PLATFORM_CREDENTIALS.tiktok),
   snapchat: () => new SnapchatFake(SANDBOX_PLATFORM_CREDENTIALS.snapchat),
   pinterest: () => new PinterestFake(SANDBOX_PLATFORM_CREDENTIALS.pinterest),
+  reddit: () => new RedditFake(SANDBOX_PLATFORM_CREDENTIALS.reddit),
 };
