@@ -8,6 +8,7 @@ import { PinterestFake } from './pinterest';
 import { RedditFake } from './reddit';
 import { SnapchatFake } from './snapchat';
 import { TikTokFake } from './tiktok';
+import { XFake } from './x';
 
 /**
  * The sandbox platforms by destination type: each a contract fake with fixed, obviously fake
@@ -66,6 +67,13 @@ export const SANDBOX_PLATFORM_CREDENTIALS = {
     clientSecret: 'sandbox-reddit-client-secret',
     refreshToken: 'sandbox-reddit-refresh-token',
   },
+  x: {
+    accountId: '18ce54sandbox',
+    consumerKey: 'sandbox-x-consumer-key',
+    consumerSecret: 'sandbox-x-consumer-secret',
+    accessToken: '1000000000000000001-sandboxXaccessToken',
+    accessTokenSecret: 'sandbox-x-access-token-secret',
+  },
 } as const satisfies Partial<Record<DestinationType, Record<string, string>>>;
 
 export type SandboxDestinationType = keyof typeof SANDBOX_PLATFORM_CREDENTIALS;
@@ -80,4 +88,5 @@ export const SANDBOX_PLATFORMS: { readonly [T in SandboxDestinationType]: () => 
   snapchat: () => new SnapchatFake(SANDBOX_PLATFORM_CREDENTIALS.snapchat),
   pinterest: () => new PinterestFake(SANDBOX_PLATFORM_CREDENTIALS.pinterest),
   reddit: () => new RedditFake(SANDBOX_PLATFORM_CREDENTIALS.reddit),
+  x: () => new XFake(SANDBOX_PLATFORM_CREDENTIALS.x),
 };
