@@ -1,6 +1,6 @@
 import type { IdentifierKind } from '../config/schema';
 import { type Fault, type FakeReply, type FakeRequest, isLowerHexHash, isRecord } from './fake-server';
-import { OAuthFakeBase, OAuthTokens, withBasicClient } from './oauth-tokens';
+import { OAuthFakeBase, OAuthTokens } from './oauth-tokens';
 import { SandboxAudience, sha256Hex, trimLower } from './sandbox-audience';
 
 /**
@@ -110,7 +110,7 @@ export class PinterestFake extends OAuthFakeBase {
       refreshToken: options.refreshToken ?? 'sandbox-pinterest-refresh-token',
     };
     // Pinterest access tokens last 30 days.
-    super(new OAuthTokens(client, 'pina-sandbox', 30 * 24 * 3600, (options.scopes ?? [READ, WRITE]).join(',')), PINTEREST_PATHS.token);
+    super(new OAuthTokens(client, 'pina-sandbox', 30 * 24 * 3600, (options.scopes ?? [READ, WRITE]).join(',')), PINTEREST_PATHS.token, 'basic');
     this.adAccountId = options.adAccountId ?? '549755885175';
     this.maxRecordsPerRequest = options.maxRecordsPerRequest ?? PINTEREST_DEFAULT_MAX_RECORDS;
     this.readsUntilProcessed = options.readsUntilProcessed ?? 1;
@@ -141,12 +141,6 @@ export class PinterestFake extends OAuthFakeBase {
       ...pinError(429, 8, 'You have exceeded your rate limit. Try again later.'),
       headers: { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
     };
-  }
-
-  protected override handle(req: FakeRequest): FakeReply | Promise<FakeReply> {
-    // Pinterest's token endpoint takes the client in HTTP Basic, not in the form.
-    if (req.path === this.tokenPath && req.method === 'POST') return this.tokens.grant(withBasicClient(req.headers.authorization, req.body));
-    return this.handleApi(req);
   }
 
   protected override handleApi(req: FakeRequest): FakeReply {

@@ -1,6 +1,6 @@
 import type { IdentifierKind } from '../config/schema';
 import { type Fault, type FakeReply, type FakeRequest, isLowerHexHash, isRecord } from './fake-server';
-import { OAuthFakeBase, OAuthTokens, withBasicClient } from './oauth-tokens';
+import { OAuthFakeBase, OAuthTokens } from './oauth-tokens';
 import { SandboxAudience, sha256Hex } from './sandbox-audience';
 
 /**
@@ -99,7 +99,7 @@ export class RedditFake extends OAuthFakeBase {
       refreshToken: options.refreshToken ?? 'sandbox-reddit-refresh-token',
     };
     // Reddit access tokens last an hour; scopes are space-separated.
-    super(new OAuthTokens(client, 'reddit-sandbox', 3600, (options.scopes ?? [READ, WRITE]).join(' ')), REDDIT_PATHS.token);
+    super(new OAuthTokens(client, 'reddit-sandbox', 3600, (options.scopes ?? [READ, WRITE]).join(' ')), REDDIT_PATHS.token, 'basic');
     this.adAccountId = options.adAccountId ?? 'a2_sandbox000001';
     this.maxRowsPerRequest = options.maxRowsPerRequest ?? REDDIT_MAX_ROWS;
     this.readsUntilProcessed = options.readsUntilProcessed ?? 1;
@@ -133,9 +133,7 @@ export class RedditFake extends OAuthFakeBase {
     const ua = req.headers['user-agent'];
     if (typeof ua !== 'string' || ua.trim() === '' || GENERIC_USER_AGENT.test(ua.trim()))
       return redditError(403, 'Blocked: send a unique, descriptive User-Agent');
-    // Reddit's token endpoint takes the client in HTTP Basic, not in the form.
-    if (req.path === this.tokenPath && req.method === 'POST') return this.tokens.grant(withBasicClient(req.headers.authorization, req.body));
-    return this.handleApi(req);
+    return super.handle(req);
   }
 
   protected override handleApi(req: FakeRequest): FakeReply {

@@ -47,6 +47,9 @@ describe('Reddit fake: auth', () => {
     expect((await grant(fake, { 'user-agent': 'node' })).status).toBe(403);
     const noUa = await v3(`ad_accounts/${fake.adAccountId}/custom_audiences`, { headers: { 'user-agent': '' } });
     expect(noUa.status).toBe(403);
+    // fetch's own default User-Agent is generic: a connector that sends none is refused.
+    const defaultUa = await send(`${fake.url}/api/v3/ad_accounts/${fake.adAccountId}/custom_audiences`, { headers: { authorization: `Bearer ${token}` } });
+    expect(defaultUa.status).toBe(403);
   });
 
   it('answers a bad or revoked token with 401 UNAUTHORIZED, a missing adsedit or another ad account with 403, another version with 404', async () => {
