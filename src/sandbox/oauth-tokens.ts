@@ -12,8 +12,9 @@ export type TokenState = 'valid' | 'missing' | 'invalid' | 'expired' | 'revoked'
 
 /**
  * The OAuth2 side of a fake whose platform issues short-lived bearer tokens from a refresh token
- * (LinkedIn, Microsoft Advertising, Snapchat): the token endpoint's refresh_token grant with
- * RFC 6749 §5.2 errors, and the state of each access token for the fake's own error shape.
+ * (LinkedIn, Microsoft Advertising, Snapchat, Pinterest, Reddit): the token endpoint's
+ * refresh_token grant with RFC 6749 §5.2 errors, and the state of each access token for the fake's
+ * own error shape.
  *
  * @example
  * const tokens = new OAuthTokens(client, 'AQV');
@@ -81,6 +82,21 @@ export class OAuthTokens {
   }
 }
 
+/**
+ * The form of a token request whose client authenticates with HTTP Basic (RFC 6749 §2.3.1, as
+ * Pinterest and Reddit ask): the header's client id and secret join the form fields `grant` reads.
+ * A malformed header leaves the form as it is (and `grant` answers invalid_client).
+ */
+function withBasicClient(authorization: string | string[] | undefined, body: unknown): Record<string, unknown> {
+  const form = isRecord(body) ? { ...body } : {};
+  const encoded = typeof authorization === 'string' ? /^Basic ([A-Za-z0-9+/=]+)$/.exec(authorization)?.[1] : undefined;
+  if (!encoded) return form;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return form;
+  return { ...form, client_id: decoded.slice(0, colon), client_secret: decoded.slice(colon + 1) };
+}
+
 function oauthError(status: number, error: string, description: string): FakeReply {
   return { status, body: { error, error_description: description } };
 }
@@ -94,6 +110,8 @@ export abstract class OAuthFakeBase extends FakeServerBase {
   constructor(
     readonly tokens: OAuthTokens,
     readonly tokenPath: string,
+    /** Where the token endpoint reads the client: form fields, or HTTP Basic (Pinterest, Reddit). */
+    readonly clientAuth: 'form' | 'basic' = 'form',
   ) {
     super();
   }
@@ -121,7 +139,8 @@ export abstract class OAuthFakeBase extends FakeServerBase {
   }
 
   protected override handle(req: FakeRequest): FakeReply | Promise<FakeReply> {
-    if (req.path === this.tokenPath && req.method === 'POST') return this.tokens.grant(req.body);
+    if (req.path === this.tokenPath && req.method === 'POST')
+      return this.tokens.grant(this.clientAuth === 'basic' ? withBasicClient(req.headers.authorization, req.body) : req.body);
     return this.handleApi(req);
   }
 }
