@@ -217,7 +217,7 @@ async function main() {
     let read = 0;
     const previous = new Map<string, string>();
     for await (const page of db.stream<{ person_id: string; email: string | null; phone: string | null }>(
-      `select person_id, email, phone from bench_state.sync_snapshots where sync_id = 'bench'`,
+      `select person_id, email, phone from bench_state.sync_snapshot_keys where sync_id = 'bench'`,
     )) {
       read += page.length;
       for (const r of page) previous.set(r.person_id, `${r.email}|${r.phone}`);

@@ -18,6 +18,8 @@ export interface SyncRunInput {
   dryRun?: boolean;
   /** Let this run remove more than `maxRemovalShare`, or empty the audience. */
   confirmRemovals?: boolean;
+  /** Re-send the whole audience: add every current member's keys (removals still happen). */
+  full?: boolean;
 }
 
 /** What the activities need to find a run again; every field is plain data (Temporal payloads). */
@@ -36,6 +38,8 @@ export interface StartedRun extends RunRef {
   resumed: boolean;
   /** The run was started with `confirmRemovals`; a resumed run keeps that decision. */
   confirmRemovals?: boolean;
+  /** The run re-sends the whole audience (`--full`). */
+  full?: boolean;
 }
 
 /** The counts of a run's diff. */
@@ -46,6 +50,10 @@ export interface DiffSummary {
   removed: number;
   /** Members in the last confirmed snapshot (the audience as Outflow last left it). */
   snapshotCount: number;
+  /** Rows rejected before sending: the destination could use none of their values (prepareKeys). */
+  rejected?: number;
+  /** What the user should know about this run (e.g. a first run into a new audience). */
+  notes?: string[];
 }
 
 export interface UploadSummary {
@@ -100,6 +108,8 @@ export interface SyncRunResult extends RunRef {
   batches: number;
   /** Why the run stopped (`failed`) or what needs confirming (`needs_confirmation`). */
   reason?: string;
+  /** Notes of the diff (e.g. a first run into a new audience). */
+  notes?: string[];
 }
 
 /** Exit code of `outflow sync run` for each outcome (SPEC §3; 3 is Outflow's "needs confirmation"). */
@@ -168,6 +178,8 @@ export async function orchestrateSyncRun(steps: SyncRunSteps, input: SyncRunInpu
 
   try {
     const diff = await steps.evaluateAndDiff(run);
+    if (diff.notes?.length) result.notes = diff.notes;
+    result.rejected = diff.rejected ?? 0;
     result.memberCount = diff.memberCount;
     result.added = diff.added;
     result.removed = run.mode === 'mirror' ? diff.removed : 0;
