@@ -179,9 +179,10 @@ export async function orchestrateSyncRun(steps: SyncRunSteps, input: SyncRunInpu
   try {
     const diff = await steps.evaluateAndDiff(run);
     if (diff.notes?.length) result.notes = diff.notes;
+    // Rows the destination could use no value of count as planned adds, rejected before sending.
     result.rejected = diff.rejected ?? 0;
     result.memberCount = diff.memberCount;
-    result.added = diff.added;
+    result.added = diff.added + result.rejected;
     result.removed = run.mode === 'mirror' ? diff.removed : 0;
 
     if (input.dryRun) return await finish('dry_run');
