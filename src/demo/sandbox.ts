@@ -45,9 +45,11 @@ export async function startSandboxPlatforms(): Promise<SandboxPlatforms> {
   const meta = new MetaFake(SANDBOX_CREDENTIALS.meta);
   await Promise.all([google.start(), meta.start()]);
   return {
+    // The sandboxes take audiences of any size, so small demo and test segments sync there; real
+    // platforms' documented minimums apply to real destinations (docs/destinations.md).
     destinations: [
-      { id: 'google-ads-sandbox', type: 'google_ads', settings: google.settings() },
-      { id: 'meta-sandbox', type: 'meta', settings: meta.settings() },
+      { id: 'google-ads-sandbox', type: 'google_ads', minAudienceSize: 0, settings: google.settings() },
+      { id: 'meta-sandbox', type: 'meta', minAudienceSize: 0, settings: meta.settings() },
     ],
     stop: async () => {
       await Promise.all([google.stop(), meta.stop()]);

@@ -56,7 +56,7 @@ describe.each(backends)('snapshot targets on %s', (name: BackendName) => {
   it('a sync moved from file to meta: the Meta audience gets every member, the file audience is left alone, and the run says so', async () => {
     const d = await data(6);
     const destinations = `{id: exports, type: file, settings: {path: ${JSON.stringify(path.join(exports, name))}}}
-  - {id: meta-main, type: meta, settings: ${JSON.stringify(meta.settings())}}`;
+  - {id: meta-main, type: meta, minAudienceSize: 0, settings: ${JSON.stringify(meta.settings())}}`;
     const before = d.workspace(vipWorkspace(d.schema, { destination: destinations }).replace('destination: mem', 'destination: exports'));
     const after = d.workspace(vipWorkspace(d.schema, { destination: destinations }).replace('destination: mem', 'destination: meta-main'));
     const deps = (ws: Workspace): SyncDeps => ({ warehouse: b.warehouse, workspace: ws, destinations: destinationFactory(ws, '/') });
