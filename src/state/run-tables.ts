@@ -128,8 +128,30 @@ export type KeyPreparer = (rows: readonly MemberRow[]) => Promise<PreparedRow[]>
 
 /** Raw rows handed to prepareKeys at once: the connector spreads them over its hashing threads. */
 export const PREPARE_ROWS = 50_000;
-/** Rows per insert of keys: every value a bound parameter, well under every engine's limit. */
+/** Rows per insert of keys as a VALUES list: every value a bound parameter, well under every engine's limit. */
 const KEYS_PER_INSERT = 500;
+/** Rows per insert of keys a column at a time (one JSON array parameter per column). */
+const KEYS_PER_COLUMN_INSERT = 10_000;
+
+/**
+ * Writes prepared keys into a keys table, every value bound: a column at a time (one JSON array
+ * per column) where the engine renders `insert-run-keys-columns`, else as VALUES lists.
+ */
+async function insertKeys(state: StateSql, table: TableName, prepared: readonly PreparedRow[]): Promise<void> {
+  const columnwise = state.compile('insert-run-keys-columns', { table, identifierColumns: KEY_COLUMNS, values: [] }).sql !== '';
+  const per = columnwise ? KEYS_PER_COLUMN_INSERT : KEYS_PER_INSERT;
+  for (let i = 0; i < prepared.length; i += per) {
+    const chunk = prepared.slice(i, i + per);
+    const b = state.binder();
+    if (columnwise) {
+      const values = [JSON.stringify(chunk.map((p) => p.personId)), ...ALL_KINDS.map((k) => JSON.stringify(chunk.map((p) => p.keys[k] ?? null)))].map((v) => b.bind(v));
+      await state.execute('insert-run-keys-columns', { table, identifierColumns: KEY_COLUMNS, values }, b);
+    } else {
+      const rows = chunk.map((p) => [b.bind(p.personId), ...ALL_KINDS.map((k) => b.bind(p.keys[k] ?? null))]);
+      await state.execute('insert-run-keys', { table, identifierColumns: KEY_COLUMNS, rows }, b);
+    }
+  }
+}
 
 /**
  * Prepares the keys of raw rows, slice by slice (`slices`, streamed out of the warehouse), and
@@ -145,11 +167,7 @@ export async function writeKeys(
     const prepared = await o.prepare(rows);
     if (prepared.length !== rows.length || prepared.some((p, i) => p.personId !== rows[i]!.personId))
       throw new Error(`prepareKeys returned ${prepared.length} rows for ${rows.length}, or out of order`);
-    for (let i = 0; i < prepared.length; i += KEYS_PER_INSERT) {
-      const b = state.binder();
-      const chunk = prepared.slice(i, i + KEYS_PER_INSERT).map((p) => [b.bind(p.personId), ...ALL_KINDS.map((k) => b.bind(p.keys[k] ?? null))]);
-      await state.execute('insert-run-keys', { table: o.into, identifierColumns: KEY_COLUMNS, rows: chunk }, b);
-    }
+    await insertKeys(state, o.into, prepared);
     for (const p of prepared) if (p.rejected !== undefined) rejected.push({ personId: p.personId, reason: p.rejected });
     await o.between?.();
   }
