@@ -167,7 +167,7 @@ async function rssChild(members: number) {
   clearInterval(sample);
   await db.execute(`drop schema bench_rss_${members} cascade`);
   await db.close();
-  process.stdout.write(JSON.stringify({ members, sent: dest.rows, status: r.status, maxRssMB: process.resourceUsage().maxRSS / 1024, heapPeakMB: heapPeak / 2 ** 20 }));
+  process.stdout.write(JSON.stringify({ members, sent: dest.rows, status: r.status, reason: r.reason, maxRssMB: process.resourceUsage().maxRSS / 1024, heapPeakMB: heapPeak / 2 ** 20 }));
 }
 
 async function main() {
