@@ -1,4 +1,5 @@
-import type { AudienceRef, Destination, IdentifierKind, MemberRow, RowResult } from '../src/destinations/contract';
+import type { AudienceRef, Destination, IdentifierKind, MemberRow, PreparedRow, RowResult } from '../src/destinations/contract';
+import { sha256Hex } from '../src/identity/hash';
 
 /** A destination that only counts the rows it is sent: a benchmark measures Outflow, not a platform. */
 export class CountingDestination implements Destination {
@@ -9,6 +10,14 @@ export class CountingDestination implements Destination {
   async testConnection(): Promise<void> {}
   async createAudience(i: { name: string }): Promise<AudienceRef> {
     return { id: i.name, name: i.name };
+  }
+  /** SHA-256 of each trimmed, lowercased value: a platform's hashing cost, without its rules. */
+  async prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
+    return rows.map((r) => {
+      const keys: PreparedRow['keys'] = {};
+      for (const [k, v] of Object.entries(r.identifiers)) if (v) keys[k as IdentifierKind] = sha256Hex(v.trim().toLowerCase());
+      return { personId: r.personId, keys };
+    });
   }
   async addMembers(_a: AudienceRef, rows: readonly MemberRow[]): Promise<RowResult[]> {
     this.rows += rows.length;

@@ -167,7 +167,7 @@ async function rssChild(members: number) {
   clearInterval(sample);
   await db.execute(`drop schema bench_rss_${members} cascade`);
   await db.close();
-  process.stdout.write(JSON.stringify({ members, sent: dest.rows, status: r.status, maxRssMB: process.resourceUsage().maxRSS / 1024, heapPeakMB: heapPeak / 2 ** 20 }));
+  process.stdout.write(JSON.stringify({ members, sent: dest.rows, status: r.status, reason: r.reason, maxRssMB: process.resourceUsage().maxRSS / 1024, heapPeakMB: heapPeak / 2 ** 20 }));
 }
 
 async function main() {
@@ -217,7 +217,7 @@ async function main() {
     let read = 0;
     const previous = new Map<string, string>();
     for await (const page of db.stream<{ person_id: string; email: string | null; phone: string | null }>(
-      `select person_id, email, phone from bench_state.sync_snapshots where sync_id = 'bench'`,
+      `select person_id, email, phone from bench_state.sync_snapshot_keys where sync_id = 'bench'`,
     )) {
       read += page.length;
       for (const r of page) previous.set(r.person_id, `${r.email}|${r.phone}`);

@@ -85,7 +85,8 @@ async function driveLikeTheUploader(dest: Destination, members: number): Promise
   await runLanes({
     seqs: Array.from({ length: Math.ceil(members / size) }, (_, seq) => seq),
     lanes: dest.concurrency,
-    read: (seq) => readBatch(seq * size, Math.min(members, (seq + 1) * size)),
+    // Raw rows are keyed as the sync engine keys them (prepareKeys) before the keys are sent.
+    read: async (seq) => (await dest.prepareKeys(await readBatch(seq * size, Math.min(members, (seq + 1) * size)))).map((p) => ({ personId: p.personId, identifiers: p.keys })),
     send: async (seq, rows) => {
       for (const r of await dest.addMembers(audience, rows, { batchId: `bench/add/${seq}` })) if (!r.ok) rejected++;
     },

@@ -20,9 +20,10 @@ export type FileSettings = z.infer<typeof settingsSchema>;
  * batch, for hand-offs to systems that pick files up (S3 sync, SFTP drops, data-sharing jobs).
  *
  * Layout: `<path>/<audience>/<runId>/<kind>-<seq>.jsonl`, one JSON object per line:
- * `{"op":"add","personId":"p1","identifiers":{"email":"a@example.com"}}`. Files appear atomically
+ * `{"op":"add","personId":"p1","identifiers":{"email":"<sha-256 hex>"}}`. Files appear atomically
  * (written to a temporary name, then renamed), and a batch id always maps to the same file, so a
- * retried batch rewrites nothing. Values are written raw: hashing is the consumer's business.
+ * retried batch rewrites nothing. Values are keys: SHA-256 of the normalised value
+ * (src/identity/file.ts), never the raw value, so neither the files nor the sync's snapshot hold one.
  *
  * @example
  * destinations:

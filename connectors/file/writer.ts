@@ -10,14 +10,25 @@ import {
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
+  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
+import { FILE_IDENTITY } from '../../src/identity/file';
+import { prepareIdentifiers } from '../../src/identity/rules';
+import { prepareKeysSliced } from '../shared/keys';
+import { noUsableIdentifier } from '../shared/rows';
 
-/** One line of an export file. */
+/** One line of an export file: the person's keys (SHA-256 of the normalised values, src/identity/file.ts). */
 export interface FileExportLine {
   op: 'add' | 'remove';
   personId: string;
   identifiers: Partial<Record<IdentifierKind, string>>;
+}
+
+/** A row's keys by the file destination's rules (every value normalised and hashed), or why none can be used. */
+export function fileKeysOf(row: MemberRow): Partial<Record<IdentifierKind, string>> | ReturnType<typeof noUsableIdentifier> {
+  const { values, problems } = prepareIdentifiers(FILE_IDENTITY, row.identifiers);
+  return Object.keys(values).length > 0 ? values : noUsableIdentifier(problems);
 }
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -55,6 +66,11 @@ export class FileDestination implements Destination {
       throw new DestinationError('invalid_payload', `audience name ${JSON.stringify(input.name)} is not a safe folder name`);
     await this.#fs(() => mkdir(path.join(this.root, input.name), { recursive: true }));
     return { id: input.name, name: input.name };
+  }
+
+  /** SHA-256 of the normalised values (src/identity/file.ts): exports and snapshots hold no raw identifier. */
+  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
+    return prepareKeysSliced(rows, fileKeysOf);
   }
 
   addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {

@@ -11,9 +11,11 @@ import {
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
+  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
 import { asRecord, destinationLabel } from '../shared/http';
+import { prepareKeysSliced } from '../shared/keys';
 import { noUsableIdentifier, prepareRows, rejected } from '../shared/rows';
 import { errorCodeName, GoogleAdsApi, type JobOperation, type JobStatus, type UserData, type UserIdentifier } from './api';
 
@@ -83,19 +85,37 @@ export const googleAdsConnector: ConnectorDefinition<GoogleAdsSettings> = {
 };
 export default googleAdsConnector;
 
-/** A row's UserData: hashed email, hashed phone and an address when all four parts are there. */
-export function userDataOf(row: MemberRow): UserData | Invalid {
+/** Google's key space: the kinds a row's UserData sends. */
+type GoogleKeys = Partial<Record<IdentifierKind, string>>;
+
+/**
+ * A row's keys by Google's rules (src/identity/google-ads.ts): hashed email, hashed phone, and an
+ * address (hashed names, plain country and postal code) only when all four parts are there, as
+ * only a whole address is sent. Or why none can be used.
+ */
+export function googleKeysOf(row: MemberRow): GoogleKeys | Invalid {
   const { values, problems } = prepareIdentifiers(GOOGLE_ADS_IDENTITY, row.identifiers);
-  const ids: UserIdentifier[] = [];
-  if (values.email) ids.push({ hashedEmail: values.email });
-  if (values.phone) ids.push({ hashedPhoneNumber: values.phone });
+  const keys: GoogleKeys = {};
+  if (values.email) keys.email = values.email;
+  if (values.phone) keys.phone = values.phone;
   const { firstName, lastName, countryCode, postalCode } = values;
-  if (firstName && lastName && countryCode && postalCode)
-    ids.push({ addressInfo: { hashedFirstName: firstName, hashedLastName: lastName, countryCode, postalCode } });
-  if (ids.length === 0) {
+  if (firstName && lastName && countryCode && postalCode) Object.assign(keys, { firstName, lastName, countryCode, postalCode });
+  if (Object.keys(keys).length === 0) {
     const partialAddress = firstName || lastName || postalCode;
     return noUsableIdentifier(partialAddress ? [...problems, 'address: needs firstName, lastName, countryCode and postalCode together'] : problems);
   }
+  return keys;
+}
+
+/** A row's UserData from its keys, as they are: hashed email, hashed phone and a whole address. */
+export function userDataOf(row: MemberRow): UserData | Invalid {
+  const k = row.identifiers;
+  const ids: UserIdentifier[] = [];
+  if (k.email) ids.push({ hashedEmail: k.email });
+  if (k.phone) ids.push({ hashedPhoneNumber: k.phone });
+  if (k.firstName && k.lastName && k.countryCode && k.postalCode)
+    ids.push({ addressInfo: { hashedFirstName: k.firstName, hashedLastName: k.lastName, countryCode: k.countryCode, postalCode: k.postalCode } });
+  if (ids.length === 0) return new Invalid('no keys');
   if (ids.length > MAX_IDENTIFIERS_PER_USER) return new Invalid(`more than ${MAX_IDENTIFIERS_PER_USER} identifiers`);
   return { userIdentifiers: ids };
 }
@@ -183,6 +203,11 @@ export class GoogleAdsDestination implements Destination {
         { code: 'LIST_TYPE_MISMATCH' },
       );
     return { id: list.resourceName, name };
+  }
+
+  /** Google's normalisation and SHA-256 (cheap enough on the main thread, in slices). */
+  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
+    return prepareKeysSliced(rows, googleKeysOf);
   }
 
   addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {

@@ -1,14 +1,15 @@
 import type { IdentifierKind } from '../../src/destinations/contract';
 import { META_IDENTITY } from '../../src/identity/meta';
-import { type Invalid, type PreparedIdentifiers, prepareIdentifiers, type RawIdentifiers } from '../../src/identity/rules';
+import { Invalid, type PreparedIdentifiers, prepareIdentifiers, type RawIdentifiers } from '../../src/identity/rules';
 import { type PayloadEncoder, payloadBytes } from '../shared/encode';
 import { noUsableIdentifier } from '../shared/rows';
 import type { MetaKey, UsersPayload } from './api';
 
 /**
- * The `payload` of a Meta `/users` request: a multi-key schema of the columns the rows use, and
- * one row of cells per person ('' where a person lacks a key), every value normalised and hashed
- * by Meta's rules (src/identity/meta.ts).
+ * Meta's key space and request bodies. prepareKeys normalises and hashes raw values by Meta's rules
+ * (src/identity/meta.ts) into keys (META_KEYS_ENCODER); the `payload` of a Meta `/users` request is
+ * a multi-key schema of the columns the rows use and one row of cells per person ('' where a person
+ * lacks a key), built from those keys as they are (META_USERS_ENCODER).
  */
 
 /** Identifier kind -> multi-key schema column, in the order columns are sent. */
@@ -31,13 +32,25 @@ export function metaValuesOf(row: RawIdentifiers): PreparedIdentifiers | Invalid
   return identifying ? values : noUsableIdentifier(problems);
 }
 
+/** A row's keys as sent (the sync engine's rows hold keys from prepareKeys), or why there are none. */
+export function metaKeysOf(row: RawIdentifiers): PreparedIdentifiers | Invalid {
+  const keys: PreparedIdentifiers = {};
+  let any = false;
+  for (const [kind] of META_COLUMNS) {
+    const value = row[kind];
+    if (value === null || value === undefined || value === '') continue;
+    keys[kind] = value;
+    any = true;
+  }
+  return any ? keys : new Invalid('no keys');
+}
+
 /** Text that needs no escaping inside a JSON string (hex hashes, ids, UUIDs). */
 const JSON_SAFE = /^[\w.@:+-]*$/;
 
 /**
  * The same JSON as JSON.stringify(UsersPayload), without building the arrays first (this runs for
- * every member). Hashes and MADIDs are hex and hyphens by construction; only external ids can need
- * escaping.
+ * every member). Hashes and MADIDs are hex and hyphens by construction; anything else is escaped.
  */
 function serializeUsers(rows: readonly PreparedIdentifiers[]): Buffer {
   let present = 0;
@@ -55,7 +68,7 @@ function serializeUsers(rows: readonly PreparedIdentifiers[]): Buffer {
       const cell = row[kind];
       if (c > 0) json += ',';
       if (cell === undefined) json += '""';
-      else if (kind === 'externalId' && !JSON_SAFE.test(cell)) json += JSON.stringify(cell);
+      else if (!JSON_SAFE.test(cell)) json += JSON.stringify(cell);
       else json += '"' + cell + '"';
     }
     json += ']';
@@ -63,7 +76,14 @@ function serializeUsers(rows: readonly PreparedIdentifiers[]): Buffer {
   return payloadBytes(json + ']}');
 }
 
+/** `/users` request bodies from keys, sent as they are. */
 export const META_USERS_ENCODER: PayloadEncoder<PreparedIdentifiers> = {
-  prepare: metaValuesOf,
+  prepare: metaKeysOf,
   serialize: serializeUsers,
+};
+
+/** Raw values into Meta's key space: the usable rows' keys as a JSON array (parsed back by prepareKeys). */
+export const META_KEYS_ENCODER: PayloadEncoder<PreparedIdentifiers> = {
+  prepare: metaValuesOf,
+  serialize: (rows) => payloadBytes(JSON.stringify(rows)),
 };

@@ -11,14 +11,14 @@ import {
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
+  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
-import { Invalid } from '../../src/identity/rules';
 import { EncodePool } from '../shared/encode-pool';
 import { asRecord, destinationLabel, yieldToEventLoop } from '../shared/http';
+import { prepareKeysOnPool } from '../shared/keys';
 import { rejected } from '../shared/rows';
 import { MetaApi, type UsersResponse } from './api';
-import { metaValuesOf } from './encode';
 
 /**
  * Meta customer-file custom audiences.
@@ -139,6 +139,11 @@ export class MetaDestination implements Destination {
     return { id: match.id, name: match.name };
   }
 
+  /** Meta's normalisation and SHA-256 (src/identity/meta.ts), on the hashing threads for large inputs. */
+  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
+    return prepareKeysOnPool(this.#encoder, 'meta_keys', rows);
+  }
+
   addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
     return this.#upload('POST', audience, rows, ctx);
   }
@@ -149,8 +154,8 @@ export class MetaDestination implements Destination {
 
   /**
    * One upload session per call: requests of <= rowsPerRequest rows sent in order with
-   * batch_seq 1..n and last_batch_flag on the last. The next request's rows are normalised and
-   * hashed while the current one is in flight.
+   * batch_seq 1..n and last_batch_flag on the last. The rows hold keys (prepareKeys), sent as they
+   * are; the next request's body is built while the current one is in flight.
    */
   async #upload(method: 'POST' | 'DELETE', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
     const results: RowResult[] = new Array(rows.length);
@@ -199,8 +204,8 @@ export class MetaDestination implements Destination {
   }
 
   /**
-   * Normalises and hashes rows `from..to` and serialises those with a usable identifier into the
-   * payload bytes, on a worker thread for large requests (EncodePool). Nothing per row outlives
+   * Serialises the keys of rows `from..to` (rows without any key are rejected) into the payload
+   * bytes, on a worker thread for large requests (EncodePool). Nothing per row outlives
    * the call but the rejected rows' results: objects kept across the request's round trip would be
    * promoted to the old generation and cost a major GC each.
    */
@@ -212,17 +217,14 @@ export class MetaDestination implements Destination {
 
   /**
    * Meta reports an approximate count of invalid rows and up to 100 sample values. Rows holding a
-   * sampled value are reported as rejected; the rest of the count cannot be traced to rows. The
-   * sent rows' values are prepared again to find them (rare, and cheaper than keeping every
-   * prepared value across each round trip).
+   * sampled value are reported as rejected; the rest of the count cannot be traced to rows.
    */
   #markInvalid(rows: readonly MemberRow[], chunk: PreparedChunk, count: number, samples: Record<string, string>, results: RowResult[]) {
     const byValue = new Map<string, number[]>();
     for (let i = chunk.from; i < chunk.to; i++) {
       if (results[i]?.ok !== true) continue;
-      const values = metaValuesOf((rows[i] as MemberRow).identifiers);
-      if (values instanceof Invalid) continue;
-      for (const c of Object.values(values)) {
+      for (const c of Object.values((rows[i] as MemberRow).identifiers)) {
+        if (c === null || c === undefined) continue;
         const list = byValue.get(c);
         if (list) list.push(i);
         else byValue.set(c, [i]);

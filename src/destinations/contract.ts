@@ -9,8 +9,9 @@ import type { EncodePool } from '../../connectors/shared/encode-pool';
  * workspace's destination config becomes a Destination, is the registry's business
  * (src/destinations/registry.ts).
  *
- * Connectors receive *raw* identifier values as stored in the warehouse and normalise/hash them
- * by their platform's own rules (src/identity); they never see internal segment names.
+ * Connectors receive *raw* identifier values as stored in the warehouse only in prepareKeys, which
+ * normalises and hashes them by their platform's own rules (src/identity) into keys; addMembers and
+ * removeMembers receive those keys. They never see internal segment names.
  */
 
 export type { DestinationType, IdentifierKind } from '../config/schema';
@@ -29,6 +30,18 @@ export interface AudienceRef {
 export interface MemberRow {
   personId: string;
   identifiers: Partial<Record<IdentifierKind, string | null>>;
+}
+
+/**
+ * One person's identifiers in the platform's key space: per kind, exactly the value sent (normalised,
+ * and hashed where the platform hashes). Removing sends the same keys that adding sent.
+ */
+export interface PreparedRow {
+  personId: string;
+  /** Usable keys by kind; kinds whose value the platform cannot take are left out. */
+  keys: Partial<Record<IdentifierKind, string>>;
+  /** Why none of the row's values can be used (never the value itself); set only when `keys` is empty. */
+  rejected?: string;
 }
 
 /** The outcome of one row of a batch. Rejected rows are reported, never silently dropped. */
@@ -62,7 +75,14 @@ export interface Destination {
   testConnection(): Promise<void>;
   /** Finds the audience of this name, or creates it. Never creates a duplicate. */
   createAudience(input: { name: string; description?: string }): Promise<AudienceRef>;
+  /**
+   * Normalises and hashes raw identifier values into the platform's key space: deterministic (a value
+   * always gives the same key), one result per row, in order; large inputs on the hashing threads.
+   */
+  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]>;
+  /** `rows` hold keys from prepareKeys (`identifiers` = the PreparedRow's `keys`), never raw values; the connector sends them as they are. */
   addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]>;
+  /** `rows` hold keys from prepareKeys (`identifiers` = the PreparedRow's `keys`), never raw values; the connector sends them as they are. */
   removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]>;
   readMatchRate(audience: AudienceRef): Promise<MatchRate>;
   close?(): Promise<void>;

@@ -41,7 +41,7 @@ interface Job {
   userList: string;
   status: 'PENDING' | 'RUNNING' | 'SUCCESS' | 'FAILED';
   kind: 'create' | 'remove' | undefined;
-  ops: { kind: OpKind; key: string }[];
+  ops: { kind: OpKind; keys: string[] }[];
   polls: number;
 }
 
@@ -50,6 +50,15 @@ const MAX_IDS_PER_REQUEST = 100_000;
 const MAX_IDS_PER_USER = 20;
 
 /** The canonical form of a UserData: its identifiers, sorted, joined. */
+/**
+ * The keys of a UserData: each identifier is one (`email:<hash>`, `phone:<hash>`,
+ * `address:<first>|<last>|<country>|<zip>`). A list holds a set of keys, as Customer Match matches a
+ * person on any of them: adding a UserData adds each key, removing one removes each key.
+ */
+export function googleKeys(userData: unknown): string[] {
+  return googleTupleKey(userData).split(',').filter((k) => k !== '');
+}
+
 export function googleTupleKey(userData: unknown): string {
   const ids = isRecord(userData) && Array.isArray(userData.userIdentifiers) ? userData.userIdentifiers : [];
   const parts: string[] = [];
@@ -321,17 +330,17 @@ export class GoogleAdsFake extends FakeServerBase {
       return failure(400, 'INVALID_ARGUMENT', [{ errorCode: { offlineUserDataJobError: 'TOO_MANY_USER_IDENTIFIERS' } }]);
 
     const errors: { errorCode: Record<string, string>; index: number }[] = [];
-    const accepted: { kind: OpKind; key: string }[] = [];
+    const accepted: { kind: OpKind; keys: string[] }[] = [];
     for (const [i, op] of ops.entries()) {
       const rec = op as Record<string, unknown>;
       if (rec.removeAll === true) {
-        accepted.push({ kind: 'removeAll', key: '' });
+        accepted.push({ kind: 'removeAll', keys: [] });
         continue;
       }
       const k = isRecord(rec.create) ? 'create' : 'remove';
       const problem = this.#checkUserData(rec[k]);
       if (problem) errors.push({ errorCode: problem, index: i });
-      else accepted.push({ kind: k, key: googleTupleKey(rec[k]) });
+      else accepted.push({ kind: k, keys: googleKeys(rec[k]) });
     }
     if (errors.length > 0 && !partial) return failure(400, 'INVALID_ARGUMENT', errors);
     job.kind = kind;
@@ -385,8 +394,8 @@ export class GoogleAdsFake extends FakeServerBase {
     if (!list) return;
     for (const op of job.ops) {
       if (op.kind === 'removeAll') list.members.clear();
-      else if (op.kind === 'create') list.members.add(op.key);
-      else list.members.delete(op.key);
+      else if (op.kind === 'create') for (const key of op.keys) list.members.add(key);
+      else for (const key of op.keys) list.members.delete(key);
     }
     job.status = 'SUCCESS';
     const matched = [...list.members].filter((k) => matches(/[0-9a-f]{64}/.exec(k)?.[0] ?? '')).length;

@@ -44,7 +44,8 @@ const HASH_ENTRY = 34;
 const TEXT_ENTRY = 6;
 
 /**
- * An audience's members as canonical tuples (see metaTupleKey). Uploads only append their changes
+ * An audience's members as a set of keys (`KEY=value`; tuples of several cells only where a caller
+ * logs them, see metaTupleKey). Uploads only append their changes
  * to a log, in order, and the log is folded into the member sets when anything reads them: an
  * upload touches each row once, sequentially, where updating a set of a million members in place
  * costs a cache miss or two per row. Hashed single-key rows (nearly all of them) are logged as
@@ -369,19 +370,13 @@ export class MetaFake extends FakeServerBase {
         if (Object.keys(tally.samples).length < 100) tally.samples[bad] = 'Invalid format';
         continue;
       }
-      // A valid row has a non-empty cell; with exactly one, its tuple is `KEY=value`.
-      let only = -1;
-      for (let i = 0; i < row.length; i++)
-        if (row[i] !== '') {
-          if (only >= 0) {
-            only = -2;
-            break;
-          }
-          only = i;
-        }
-      if (only >= 0 && cellKinds[only] === CELL_HASH) members.singleHash(schema[only] as string, row[only] as string, add);
-      else if (only >= 0) members.single(schema[only] as string, row[only] as string, add);
-      else members.multi(metaTupleKey(schema, row as string[]), add);
+      // The audience is a set of keys (`KEY=value`), as Meta matches a person on any of a row's
+      // keys: a row adds each of its keys, and removing a row removes each of its keys.
+      for (let i = 0; i < row.length; i++) {
+        if (row[i] === '') continue;
+        if (cellKinds[i] === CELL_HASH) members.singleHash(schema[i] as string, row[i] as string, add);
+        else members.single(schema[i] as string, row[i] as string, add);
+      }
       let firstHash: string | undefined;
       for (let i = 0; i < row.length && firstHash === undefined; i++) if (cellKinds[i] === CELL_HASH && row[i] !== '') firstHash = row[i] as string;
       if (firstHash === undefined || matches(firstHash)) tally.matched++;

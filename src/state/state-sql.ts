@@ -22,12 +22,19 @@ export const STATE_TABLES = {
   personSegments: 'person_segments',
   evaluations: 'segment_evaluations',
   runs: 'sync_runs',
-  snapshots: 'sync_snapshots',
+  snapshots: 'sync_snapshot_keys',
   batches: 'sync_batches',
   rejections: 'sync_rejections',
   locks: 'sync_locks',
 } as const;
 export type StateTable = keyof typeof STATE_TABLES;
+
+/**
+ * The snapshot table of versions before snapshots were bound to a target and held keys: raw
+ * identifier values per sync. Converted by the sync's next run and dropped once empty
+ * (src/state/snapshots.ts, docs/state.md "Upgrading").
+ */
+export const LEGACY_SNAPSHOTS = 'sync_snapshots';
 
 /** A table in the state schema, by its raw names; templates quote it as they print it (`{{id t.runs}}`). */
 export interface TableName {
@@ -95,6 +102,8 @@ const UNIQUE_KEYS = [
   { template: 'index-segment-membership-history', name: 'segment_membership_history_open', repair: 'repair-segment-membership-history' },
 ] as const;
 
+const SNAPSHOT_INDEX = 'sync_snapshot_keys_target';
+
 /** The statements that create (or upgrade) the state schema, in order; every one is idempotent. */
 export function stateSchemaStatements(state: StateSql): string[] {
   const identifierColumns = Object.values(IDENTIFIER_COLUMNS);
@@ -113,7 +122,7 @@ export function stateSchemaStatements(state: StateSql): string[] {
     state.compile('create-person-segments'),
     state.compile('create-sync-runs'),
     state.compile('create-sync-snapshots', { identifierColumns }),
-    state.compile('index-sync-snapshots', { name: 'sync_snapshots_key' }),
+    state.compile('index-sync-snapshots', { name: SNAPSHOT_INDEX }),
     state.compile('create-sync-batches'),
     state.compile('create-sync-rejections'),
     state.compile('create-sync-locks'),
@@ -124,7 +133,7 @@ export function stateSchemaStatements(state: StateSql): string[] {
 
 /** Names of the indexes a complete state schema has on this engine. */
 function expectedIndexes(state: StateSql): string[] {
-  const all = [...UNIQUE_KEYS.map((k) => ({ template: k.template, name: k.name })), { template: 'index-sync-snapshots', name: 'sync_snapshots_key' }];
+  const all = [...UNIQUE_KEYS.map((k) => ({ template: k.template, name: k.name })), { template: 'index-sync-snapshots', name: SNAPSHOT_INDEX }];
   return all.filter((i) => state.compile(i.template, { name: i.name }).sql !== '').map((i) => i.name);
 }
 

@@ -18,6 +18,8 @@ export interface SyncRunInput {
   dryRun?: boolean;
   /** Let this run remove more than `maxRemovalShare`, or empty the audience. */
   confirmRemovals?: boolean;
+  /** Re-send the whole audience: add every current member's keys (removals still happen). */
+  full?: boolean;
 }
 
 /** What the activities need to find a run again; every field is plain data (Temporal payloads). */
@@ -36,6 +38,8 @@ export interface StartedRun extends RunRef {
   resumed: boolean;
   /** The run was started with `confirmRemovals`; a resumed run keeps that decision. */
   confirmRemovals?: boolean;
+  /** The run re-sends the whole audience (`--full`). */
+  full?: boolean;
   /** The smallest audience the run may send without confirmation, and whose minimum it is. */
   minAudienceSize?: { size: number; of: string };
   /** The workspace's privacy floor: below it nothing is sent, confirmed or not. */
@@ -50,6 +54,10 @@ export interface DiffSummary {
   removed: number;
   /** Members in the last confirmed snapshot (the audience as Outflow last left it). */
   snapshotCount: number;
+  /** Rows rejected before sending: the destination could use none of their values (prepareKeys). */
+  rejected?: number;
+  /** What the user should know about this run (e.g. a first run into a new audience). */
+  notes?: string[];
 }
 
 export interface UploadSummary {
@@ -104,6 +112,8 @@ export interface SyncRunResult extends RunRef {
   batches: number;
   /** Why the run stopped (`failed`) or what needs confirming (`needs_confirmation`). */
   reason?: string;
+  /** Notes of the diff (e.g. a first run into a new audience). */
+  notes?: string[];
 }
 
 /** Exit code of `outflow sync run` for each outcome (SPEC §3; 3 is Outflow's "needs confirmation"). */
@@ -188,8 +198,11 @@ export async function orchestrateSyncRun(steps: SyncRunSteps, input: SyncRunInpu
 
   try {
     const diff = await steps.evaluateAndDiff(run);
+    if (diff.notes?.length) result.notes = diff.notes;
+    // Rows the destination could use no value of count as planned adds, rejected before sending.
+    result.rejected = diff.rejected ?? 0;
     result.memberCount = diff.memberCount;
-    result.added = diff.added;
+    result.added = diff.added + result.rejected;
     result.removed = run.mode === 'mirror' ? diff.removed : 0;
 
     if (input.dryRun) return await finish('dry_run');

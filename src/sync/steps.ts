@@ -7,7 +7,18 @@ import { type DestinationFactory, loadConnector } from '../destinations/registry
 import { compileMembers } from '../segments';
 import { generateAlias } from '../segments/alias';
 import { loadCatalog } from '../segments/load-catalog';
-import { acknowledgedBatches, applyDiffToSnapshot, dropRunTables, materialiseDiff, rejectionReasons, sampleChanges } from '../state/run-tables';
+import {
+  acknowledgedBatches,
+  applyDiffToSnapshot,
+  dropRunTables,
+  keyRejections,
+  type KeyPreparer,
+  materialiseDiff,
+  rejectionReasons,
+  sampleChanges,
+  type SnapshotTarget,
+} from '../state/run-tables';
+import { forgetSnapshot, snapshotTargets, targetChangeNote, upgradeLegacySnapshot } from '../state/snapshots';
 import { acquireSyncLock, getRun, insertRun, listRuns, releaseSyncLock, renewSyncLock, type SyncRunRow, updateRun } from '../state/runs';
 import { ensureStateSchema, type StateSql } from '../state/state-sql';
 import type { WarehouseDriver } from '../warehouse/driver';
@@ -197,7 +208,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     if (!row) throw new Error(`run ${ref.runId} of sync "${ref.syncId}" is not in ${s.schema}.${s.t.runs.name}`);
     return row;
   };
-  const started = (row: SyncRunRow, ctx: RunContext, resumed: boolean): StartedRun => ({
+  const started = (row: SyncRunRow, ctx: RunContext, resumed: boolean, full?: boolean): StartedRun => ({
     runId: row.runId,
     syncId: row.syncId,
     asOf: row.asOf.toISOString(),
@@ -206,6 +217,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     allowEmpty: ctx.sync.allowEmpty,
     resumed,
     confirmRemovals: row.confirmRemovals,
+    ...(full ? { full } : {}),
     ...(ctx.minAudienceSize ? { minAudienceSize: ctx.minAudienceSize } : {}),
     ...(workspace.minAudienceSize !== undefined ? { privacyFloor: workspace.minAudienceSize } : {}),
   });
@@ -221,6 +233,21 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     const [last] = await s.query<{ audience_id: string | null; audience_name: string }>('audience-last', { syncId: b.bind(syncId) }, b);
     return last ? { id: last.audience_id, name: last.audience_name } : undefined;
   };
+
+  /**
+   * What the run's snapshot is bound to: the sync, its destination, and the audience name it sends
+   * to (fixed on the run once its diff is made, so a resumed run commits to the same target).
+   */
+  const targetOf = async (s: StateSql, ctx: RunContext, row: SyncRunRow): Promise<SnapshotTarget> => ({
+    syncId: row.syncId,
+    destinationId: ctx.destinationConfig.id,
+    audienceName: row.audienceName ?? (await audienceNameOf(s, ctx)),
+  });
+  // The alias is the only name that leaves Outflow; without one, the sync keeps the random name it got first.
+  const audienceNameOf = async (s: StateSql, ctx: RunContext): Promise<string> =>
+    ctx.sync.audienceName ?? ctx.segment.alias ?? (await lastAudience(s, ctx.sync.id))?.name ?? generateAlias();
+  /** The destination's prepareKeys, renewing the run's lock between slices of a long preparation. */
+  const preparer = (ctx: RunContext): KeyPreparer => (rows) => ctx.destination.prepareKeys(rows);
 
   const steps: SyncSteps = {
     async startRun(input) {
@@ -288,7 +315,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
         await insertRun(s, row);
         log('run_started', { syncId: ctx.sync.id, runId, asOf: row.asOf.toISOString(), dryRun: row.dryRun });
         void remember(runId, context);
-        return started(row, ctx, false);
+        return started(row, ctx, false, input.full);
       } catch (err) {
         await releaseSyncLock(s, ctx.sync.id, runId).catch(() => undefined);
         throw err;
@@ -298,15 +325,30 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     async evaluateAndDiff(run) {
       const s = await state();
       const row = await runRow(s, run);
+      const notes: string[] = [];
       if (row.phase === 'started') {
+        const ctx = await contextOf(run);
         const kinds = parseKinds(row.identifiers);
+        const target = await targetOf(s, ctx, row);
+        const between = () => heartbeat(s, row);
+        const upgraded = await upgradeLegacySnapshot(s, { target: { ...target, audienceName: (await lastAudience(s, row.syncId))?.name ?? target.audienceName }, prepare: preparer(ctx), between });
+        if (upgraded) {
+          notes.push(`converted this sync's snapshot of an earlier version to keys: ${upgraded.persons} persons (raw values dropped)`);
+          log('snapshot_upgraded', { syncId: row.syncId, persons: upgraded.persons, unkeyed: upgraded.rejected.length });
+        }
+        const note = targetChangeNote(target, await snapshotTargets(s, row.syncId));
+        if (note) {
+          notes.push(note);
+          log('snapshot_target_changed', { syncId: row.syncId, destinationId: target.destinationId });
+        }
+        if (run.full) notes.push('full: every member\'s keys are sent again');
         const catalog = await loadCatalog(warehouse, workspace);
         const query = compileMembers(workspace, row.segmentId, { dialect: warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog });
         const t0 = Date.now();
-        const counts = await materialiseDiff(s, { runId: row.runId, syncId: row.syncId, query, kinds });
+        const counts = await materialiseDiff(s, { runId: row.runId, target, query, kinds, mode: row.mode, full: run.full ?? false, prepare: preparer(ctx), between });
         // Only now is the diff complete: a run that crashed before this line is superseded, not resumed.
-        await updateRun(s, row.runId, { phase: 'diffed', ...counts, updatedAt: clock() });
-        Object.assign(row, counts, { phase: 'diffed' });
+        await updateRun(s, row.runId, { phase: 'diffed', ...counts, audienceName: target.audienceName, updatedAt: clock() });
+        Object.assign(row, counts, { phase: 'diffed', audienceName: target.audienceName });
         const { memberCount, added, removed, changed } = counts;
         log('diff_computed', { runId: row.runId, memberCount, added, removed, changed, ms: Date.now() - t0 });
       }
@@ -315,7 +357,9 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
         const removed = row.mode === 'mirror' ? await sampleChanges(s, row.runId, 'remove', DRY_RUN_SAMPLE) : [];
         deps.onDiffSample({ runId: row.runId, added, removed });
       }
-      return summaryOf(row);
+      // Rows none of whose values the destination can use were rejected when their keys were made.
+      const rejected = await keyRejections(s, row.runId);
+      return { ...summaryOf(row), ...(rejected > 0 ? { rejected } : {}), ...(notes.length > 0 ? { notes } : {}) };
     },
 
     async ensureAudience(run) {
@@ -323,8 +367,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
       const row = await runRow(s, run);
       if (row.audienceId && row.audienceName) return { audienceId: row.audienceId, audienceName: row.audienceName };
       const ctx = await contextOf(run);
-      // The alias is the only name that leaves Outflow; without one, the sync keeps the random name it got first.
-      const name = ctx.sync.audienceName ?? ctx.segment.alias ?? (await lastAudience(s, row.syncId))?.name ?? generateAlias();
+      const name = row.audienceName ?? (await audienceNameOf(s, ctx));
       const audience = await withRetry(() => ctx.destination.createAudience({ name }), { sleep, policy: singleCallRetry });
       await updateRun(s, row.runId, { audienceId: audience.id, audienceName: audience.name, updatedAt: clock() });
       return { audienceId: audience.id, audienceName: audience.name };
@@ -347,7 +390,6 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
         state: s,
         runId: row.runId,
         kind: run.kind,
-        kinds: parseKinds(row.identifiers),
         total,
         batchSize,
         acknowledged: await acknowledgedBatches(s, row.runId),
@@ -379,8 +421,9 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
       if (row.phase !== 'diffed') throw new Error(`run ${run.runId} cannot commit before its diff is complete`);
       // Read before the transaction (some engines read nothing inside one); the run's lock keeps
       // any other process from committing it meanwhile.
+      const target = await targetOf(s, await contextOf(run), row);
       await warehouse.transaction(async (tx) => {
-        await applyDiffToSnapshot(s, { runId: row.runId, syncId: row.syncId, mode: row.mode, kinds: parseKinds(row.identifiers) }, tx);
+        await applyDiffToSnapshot(s, { runId: row.runId, target, mode: row.mode }, tx);
         await updateRun(s, row.runId, { phase: 'committed', updatedAt: clock() }, tx);
       });
       log('snapshot_committed', { runId: run.runId });
@@ -426,6 +469,46 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     },
   };
   return steps;
+}
+
+/**
+ * `outflow sync reset`: forgets the snapshot of the sync's current target (destination and audience
+ * name), so its next run sends every member again. Takes the sync's lock (a running sync refuses
+ * it); an unfinished run of the sync is marked failed, as its diff was made against that snapshot.
+ * Snapshots of other targets are left alone.
+ *
+ * @example
+ * const { target, forgotten } = await resetSync({ warehouse, workspace }, 'buyers-meta');
+ */
+export async function resetSync(
+  deps: Pick<SyncDeps, 'warehouse' | 'workspace' | 'clock' | 'host' | 'pid' | 'leaseMs'>,
+  syncId: string,
+): Promise<{ target: SnapshotTarget | undefined; forgotten: number }> {
+  const { warehouse, workspace } = deps;
+  const sync = workspace.syncs.find((x) => x.id === syncId);
+  if (!sync) {
+    const known = workspace.syncs.map((x) => x.id).join(', ') || 'none';
+    throw new UserInputError([{ path: 'syncs', message: `unknown sync "${syncId}" (known: ${known})` }]);
+  }
+  const s = await ensureStateSchema(warehouse, workspace.stateSchema);
+  const now = (deps.clock ?? (() => new Date()))();
+  const lock = { syncId, runId: `reset-${newRunId(now)}`, host: deps.host ?? hostname(), pid: deps.pid ?? process.pid, now, leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS };
+  await acquireSyncLock(s, lock);
+  try {
+    for (const row of await listRuns(s, syncId, { status: 'syncing' })) {
+      await updateRun(s, row.runId, { status: row.dryRun ? 'dry_run' : 'failed', error: 'superseded by sync reset', finishedAt: now, updatedAt: now });
+      await dropRunTables(s, row.runId);
+    }
+    const segment = workspace.segments.find((x) => x.id === sync.segment);
+    const b = s.binder();
+    const [last] = await s.query<{ audience_name: string }>('audience-last', { syncId: b.bind(syncId) }, b);
+    const audienceName = sync.audienceName ?? segment?.alias ?? last?.audience_name;
+    if (audienceName === undefined) return { target: undefined, forgotten: 0 };
+    const target = { syncId, destinationId: sync.destination, audienceName };
+    return { target, forgotten: await forgetSnapshot(s, target) };
+  } finally {
+    await releaseSyncLock(s, syncId, lock.runId);
+  }
 }
 
 /**

@@ -1,6 +1,5 @@
-import type { IdentifierKind } from '../config/schema';
 import { type AudienceRef, type Destination, DestinationError, type MemberRow } from '../destinations/contract';
-import { batchId, type ChangeKind, type LedgerEntry, type Rejection, readChanges, recordBatch } from '../state/run-tables';
+import { batchId, type ChangeKind, type LedgerEntry, type Rejection, readSends, recordBatch } from '../state/run-tables';
 import type { StateSql } from '../state/state-sql';
 import type { UploadSummary } from './orchestrate';
 
@@ -23,8 +22,7 @@ export interface UploadInput {
   state: StateSql;
   runId: string;
   kind: ChangeKind;
-  kinds: readonly IdentifierKind[];
-  /** Rows on this side of the diff. */
+  /** Rows on this side of what the run sends. */
   total: number;
   /** Rows per batch, fixed for the run so batch ids name the same rows on resume. */
   batchSize: number;
@@ -44,8 +42,9 @@ export interface UploadInput {
 }
 
 /**
- * Sends one side of a run's diff: reads it out of the warehouse a batch at a time (by sequence
- * range, so nothing but the diff leaves the warehouse and a resumed run reads only what is left),
+ * Sends one side of what a run sends (rows of keys, in the destination's key space): reads it out
+ * of the warehouse a batch at a time (by sequence range, so nothing but the changes leave the
+ * warehouse and a resumed run reads only what is left),
  * sends batches with at most `destination.concurrency` in flight and the next one read ahead
  * (runLanes), retries per `withRetry`, and records each acknowledged batch in the ledger before
  * counting it done. A failing batch stops new batches from starting; batches already in flight
@@ -102,7 +101,7 @@ export async function uploadDiff(input: UploadInput): Promise<UploadSummary> {
   await runLanes({
     seqs,
     lanes: destination.concurrency,
-    read: (seq) => db.run(() => readChanges(state, runId, input.kinds, kind, seq * input.batchSize, (seq + 1) * input.batchSize)),
+    read: (seq) => db.run(() => readSends(state, runId, kind, seq * input.batchSize, (seq + 1) * input.batchSize)),
     send,
   });
   return summary;

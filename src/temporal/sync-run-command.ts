@@ -10,6 +10,8 @@ export interface ViaTemporalOptions {
   asOf: Date;
   dryRun?: boolean;
   confirmRemovals?: boolean;
+  /** Re-send the whole audience (`--full`). */
+  full?: boolean;
   /** Print step changes on stderr (terminals only; quiet when piped). */
   progress: boolean;
 }
@@ -36,6 +38,7 @@ export async function syncRunViaTemporal(loaded: LoadedWorkspace, syncId: string
       asOf: opts.asOf.toISOString(),
       dryRun: opts.dryRun ?? false,
       confirmRemovals: opts.confirmRemovals ?? false,
+      ...(opts.full ? { full: true } : {}),
     });
     if (opts.progress) process.stderr.write(`started workflow ${handle.workflowId} on task queue ${config.taskQueue}\n`);
     const result = await followSyncRun(handle, {
@@ -47,6 +50,7 @@ export async function syncRunViaTemporal(loaded: LoadedWorkspace, syncId: string
           }
         : {}),
     });
+    for (const n of result.notes ?? []) process.stderr.write(`note: ${n}\n`);
     process.stdout.write(resultLines(result, handle.workflowId, Date.now() - started));
     return SYNC_EXIT_CODES[result.status];
   } finally {

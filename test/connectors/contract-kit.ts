@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorDefinition, ConnectorDeps, Destination, DestinationErrorKind } from '../../src/destinations/contract';
+import type { ConnectorDefinition, ConnectorDeps, Destination, DestinationErrorKind, MemberRow, RowResult } from '../../src/destinations/contract';
 import type { FakeServerBase } from '../../src/sandbox/fake-server';
 import { expectError } from './expect-error';
 
@@ -31,6 +31,31 @@ export function useContractFake(fake: FakeServerBase, reset: () => void = () => 
 /** A Destination of `connector` with `settings` parsed by its own schema (tests add deps: fetch, log, sleep). */
 export function connectWith<S>(connector: ConnectorDefinition<S>, settings: Record<string, unknown>, deps: Partial<ConnectorDeps> = {}): Destination {
   return connector.create(connector.settingsSchema.parse(settings), { baseDir: '.', ...deps });
+}
+
+/**
+ * The destination as the sync engine drives it, for tests that hand it raw values: each add or
+ * remove first prepares the rows' keys (prepareKeys), then sends the keys; rows prepareKeys
+ * rejects are reported in place, with its reason, and not sent.
+ */
+export function sendingRaw(d: Destination): Destination {
+  const viaKeys =
+    (send: Destination['addMembers']): Destination['addMembers'] =>
+    async (audience, rows, ctx) => {
+      const prepared = await d.prepareKeys(rows);
+      const usable: MemberRow[] = prepared.filter((p) => p.rejected === undefined).map((p) => ({ personId: p.personId, identifiers: p.keys }));
+      const sent = usable.length > 0 ? await send.call(d, audience, usable, ctx) : [];
+      let next = 0;
+      return prepared.map((p): RowResult => (p.rejected !== undefined ? { personId: p.personId, ok: false, reason: p.rejected } : sent[next++]!));
+    };
+  return new Proxy(d, {
+    get(target, key) {
+      if (key === 'addMembers') return viaKeys(target.addMembers);
+      if (key === 'removeMembers') return viaKeys(target.removeMembers);
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** A request as the connector sent it. */

@@ -7,7 +7,7 @@ import { runSync } from '../../src/sync/steps';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
 import { GoogleAdsFake } from '../../src/sandbox/google-ads';
 import { MetaFake } from '../../src/sandbox/meta';
-import { expectedAudience, googleTuple, initialPeople, metaTuple, type Person, sha, writePeople, writeWorkspace } from './e2e-support';
+import { expectedAudience, googleKeys, initialPeople, metaKeys, type Person, sha, writePeople, writeWorkspace } from './e2e-support';
 
 /**
  * Fault injection through a whole sync run (the exported runSync, with an instant sleep so
@@ -61,7 +61,7 @@ async function setup(platform: Platform, extra: Record<string, unknown> = {}) {
     retry: FAST_RETRY,
   };
   const run = () => runSync(deps, { syncId: 'vips-dest', asOf: new Date().toISOString() });
-  const tuple = platform === 'meta' ? metaTuple : googleTuple;
+  const tuple = platform === 'meta' ? metaKeys : googleKeys;
   const audience = () => fake.members('aud-vips');
   const expected = (drop: (p: Person) => boolean = () => false) => expectedAudience(people.filter((p) => !drop(p)), tuple);
   const reasons = async (runId: string) => rejectionReasons(await ensureStateSchema(warehouse, loaded.workspace.stateSchema), runId);

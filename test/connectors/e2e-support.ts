@@ -28,33 +28,29 @@ export function initialPeople(): Person[] {
   }));
 }
 
-/** Meta's tuple for a person, computed independently of the connector. */
-export function metaTuple(p: Person): string | undefined {
+/** Meta's keys for a person, computed independently of the connector (the audience is a set of keys). */
+export function metaKeys(p: Person): string[] {
   const cells: string[] = [];
   const email = p.email?.trim().toLowerCase();
   if (email && email.includes('@') && email.includes('.')) cells.push(`EMAIL=${sha(email)}`);
   const digits = p.phone?.replace(/\D/g, '');
   if (digits && digits.length >= 11) cells.push(`PHONE=${sha(digits)}`);
-  return cells.length > 0 ? cells.sort().join('|') : undefined;
+  return cells;
 }
 
-/** Google's tuple for a person: phone hashed in E.164 with its plus. */
-export function googleTuple(p: Person): string | undefined {
+/** Google's keys for a person: phone hashed in E.164 with its plus. */
+export function googleKeys(p: Person): string[] {
   const cells: string[] = [];
   const email = p.email?.trim().toLowerCase();
   if (email && email.includes('@') && email.includes('.')) cells.push(`email:${sha(email)}`);
   const digits = p.phone?.replace(/\D/g, '');
   if (digits && digits.length >= 11) cells.push(`phone:${sha(`+${digits}`)}`);
-  return cells.length > 0 ? cells.sort().join(',') : undefined;
+  return cells;
 }
 
-export function expectedAudience(people: readonly Person[], tuple: (p: Person) => string | undefined): Set<string> {
-  const out = new Set<string>();
-  for (const p of people) {
-    const t = p.vip ? tuple(p) : undefined;
-    if (t) out.add(t);
-  }
-  return out;
+/** The keys of every member: what the platform's audience must hold after a run. */
+export function expectedAudience(people: readonly Person[], keysOf: (p: Person) => string[]): Set<string> {
+  return new Set(people.filter((p) => p.vip).flatMap(keysOf));
 }
 
 export async function writePeople(w: WarehouseDriver, people: readonly Person[]): Promise<void> {

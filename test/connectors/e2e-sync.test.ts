@@ -7,9 +7,9 @@ import { GoogleAdsFake } from '../../src/sandbox/google-ads';
 import { MetaFake } from '../../src/sandbox/meta';
 import {
   expectedAudience,
-  googleTuple,
+  googleKeys,
   initialPeople,
-  metaTuple,
+  metaKeys,
   type Person,
   runCli,
   withDuckDb,
@@ -108,8 +108,8 @@ describe('outflow sync run to the Google Ads and Meta fakes', () => {
       // The platform's read-back is printed after the run (and recorded on it; see `sync status`).
       expect(out).toMatch(/match rate \d+%|audience size \d+/);
     }
-    expect(google.members('aud-vips')).toEqual(expectedAudience(people, googleTuple));
-    expect(meta.members('aud-vips')).toEqual(expectedAudience(people, metaTuple));
+    expect(google.members('aud-vips')).toEqual(expectedAudience(people, googleKeys));
+    expect(meta.members('aud-vips')).toEqual(expectedAudience(people, metaKeys));
     expect(google.lists.size).toBe(1);
     expect(meta.audiences.size).toBe(1);
   }, 120_000);
@@ -128,8 +128,8 @@ describe('outflow sync run to the Google Ads and Meta fakes', () => {
     const results = await syncBoth();
     // joins: p009, p100; changed: p004, p005 (each a remove of the old row and an add of the new)
     for (const r of results) expect(r).toMatchObject({ added: 4, removed: 3, rejected: 0 });
-    expect(google.members('aud-vips')).toEqual(expectedAudience(people, googleTuple));
-    expect(meta.members('aud-vips')).toEqual(expectedAudience(people, metaTuple));
+    expect(google.members('aud-vips')).toEqual(expectedAudience(people, googleKeys));
+    expect(meta.members('aud-vips')).toEqual(expectedAudience(people, metaKeys));
     expect(meta.uploads.reduce((n, u) => n + u.rows, 0) - metaRowsBefore).toBe(7);
   }, 120_000);
 
@@ -153,7 +153,7 @@ describe('outflow sync run to the Google Ads and Meta fakes', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('added 1, removed 0');
     expect(r.stdout).toMatch(/\n {2}match rate not read: Meta destination "meta-main" .*503/);
-    expect(meta.members('aud-vips')).toEqual(expectedAudience(people, metaTuple));
+    expect(meta.members('aud-vips')).toEqual(expectedAudience(people, metaKeys));
   }, 120_000);
 
   it('no output line or log event holds an email, a phone number or a secret', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { googleAdsConnector, googleAdsSettingsSchema } from '../../connectors/google-ads';
 import type { Destination, MemberRow } from '../../src/destinations/contract';
 import { GoogleAdsFake } from '../../src/sandbox/google-ads';
-import { connectWith, useContractFake } from './contract-kit';
+import { connectWith, sendingRaw, useContractFake } from './contract-kit';
 import { expectError } from './expect-error';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -13,13 +13,14 @@ const fake = new GoogleAdsFake();
 useContractFake(fake, () => fake.invalidHashes.clear());
 
 const connect = (extra: Record<string, unknown> = {}, fetchImpl?: typeof fetch): Destination =>
-  connectWith(googleAdsConnector, fake.settings(extra), { sleep: async () => {}, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+  sendingRaw(connectWith(googleAdsConnector, fake.settings(extra), { sleep: async () => {}, ...(fetchImpl ? { fetch: fetchImpl } : {}) }));
 
 const person = (i: number, extra: MemberRow['identifiers'] = {}): MemberRow => ({
   personId: `p${i}`,
   identifiers: { email: `Person${i}@Example.com`, phone: `+1 212 555 ${String(1000 + i)}`, ...extra },
 });
-const tuple = (i: number) => `email:${sha(`person${i}@example.com`)},phone:${sha(`+1212555${1000 + i}`)}`;
+/** The keys of person(i) the list holds: Customer Match matches on any identifier, so a list is a set of keys. */
+const keys = (i: number) => [`email:${sha(`person${i}@example.com`)}`, `phone:${sha(`+1212555${1000 + i}`)}`];
 
 describe('google_ads connector against the contract fake', () => {
   it('creates a CONTACT_INFO list once and finds it by name afterwards', async () => {
@@ -31,16 +32,16 @@ describe('google_ads connector against the contract fake', () => {
     expect(fake.listByName('aud-create-1')?.uploadKeyType).toBe('CONTACT_INFO');
   });
 
-  it('adds and removes in separate jobs; the list holds exactly the hashed tuples', async () => {
+  it('adds and removes in separate jobs; the list holds exactly the hashed keys', async () => {
     const dest = connect();
     const aud = await dest.createAudience({ name: 'aud-members' });
     const rows = [1, 2, 3, 4].map((i) => person(i));
     const jobsBefore = fake.jobs.size;
     const added = await dest.addMembers(aud, rows, ctx);
     expect(added.every((r) => r.ok)).toBe(true);
-    expect(fake.members('aud-members')).toEqual(new Set([1, 2, 3, 4].map(tuple)));
+    expect(fake.members('aud-members')).toEqual(new Set([1, 2, 3, 4].flatMap(keys)));
     await dest.removeMembers(aud, [person(2), person(4)], { batchId: 'run-1/remove/0' });
-    expect(fake.members('aud-members')).toEqual(new Set([tuple(1), tuple(3)]));
+    expect(fake.members('aud-members')).toEqual(new Set([...keys(1), ...keys(3)]));
     const jobs = [...fake.jobs.values()].slice(jobsBefore);
     expect(jobs.map((j) => [j.kind, j.status])).toEqual([
       ['create', 'SUCCESS'],
@@ -64,7 +65,7 @@ describe('google_ads connector against the contract fake', () => {
     const after = fake.requests.filter((r) => r.path.endsWith(':addOperations')).length;
     expect(fake.maxIdentifiersSeen).toBeLessThanOrEqual(5);
     expect(after - before).toBe(6); // 2 identifiers per user, 2 users per request
-    expect(fake.members('aud-chunks').size).toBe(12);
+    expect(fake.members('aud-chunks').size).toBe(24);
   });
 
   it('rejects rows without a usable identifier locally, and rows Google refuses per row', async () => {
@@ -79,7 +80,7 @@ describe('google_ads connector against the contract fake', () => {
     expect(results.map((r) => r.ok)).toEqual([true, false, false, true]);
     expect(results[1]).toMatchObject({ personId: 'p2', reason: expect.stringContaining('INVALID_USER_IDENTIFIER') });
     expect(results[2]).toMatchObject({ personId: 'bad', reason: expect.stringContaining('email: not an email address') });
-    expect(fake.members('aud-partial')).toEqual(new Set([tuple(1), tuple(3)]));
+    expect(fake.members('aud-partial')).toEqual(new Set([...keys(1), ...keys(3)]));
   });
 
   it('reads size and match rate back: processing before the first job, ready after', async () => {
@@ -99,7 +100,7 @@ describe('google_ads connector against the contract fake', () => {
       const dest = connect();
       const aud = await dest.createAudience({ name: 'aud-poll' });
       await dest.addMembers(aud, [person(1)], ctx);
-      expect(fake.members('aud-poll').size).toBe(1);
+      expect(fake.members('aud-poll').size).toBe(2);
     } finally {
       fake.pollsUntilDone = 1;
     }
@@ -110,7 +111,7 @@ describe('google_ads connector against the contract fake', () => {
     try {
       const logs: string[] = [];
       const settings = googleAdsSettingsSchema.parse(fake.settings({ jobWaitTimeoutMs: 0 }));
-      const dest = googleAdsConnector.create(settings, { baseDir: '.', log: (e) => logs.push(e), sleep: async () => {} });
+      const dest = sendingRaw(googleAdsConnector.create(settings, { baseDir: '.', log: (e) => logs.push(e), sleep: async () => {} }));
       const aud = await dest.createAudience({ name: 'aud-slow' });
       await dest.removeMembers(aud, [person(1)], ctx);
       expect(logs).toContain('google_ads.job_still_running');
@@ -121,10 +122,10 @@ describe('google_ads connector against the contract fake', () => {
       expect([busy.kind, busy.code]).toEqual(['retryable', 'LIST_BUSY']);
       expect([...fake.jobs.values()].filter((j) => j.userList === aud.id)).toHaveLength(1);
       // With time to wait, the add job starts after the remove job finished.
-      const patient = googleAdsConnector.create(googleAdsSettingsSchema.parse(fake.settings()), { baseDir: '.', sleep: async () => {} });
+      const patient = sendingRaw(googleAdsConnector.create(googleAdsSettingsSchema.parse(fake.settings()), { baseDir: '.', sleep: async () => {} }));
       await patient.addMembers(aud, [person(1)], ctx);
       expect(first?.status).toBe('SUCCESS');
-      expect(fake.members('aud-slow')).toEqual(new Set([tuple(1)]));
+      expect(fake.members('aud-slow')).toEqual(new Set(keys(1)));
     } finally {
       fake.pollsUntilDone = 1;
     }
@@ -164,7 +165,7 @@ describe('google_ads connector against the contract fake', () => {
     const aud = await dest.createAudience({ name: 'aud-expire' });
     fake.expireAccessTokens();
     await dest.addMembers(aud, [person(1)], ctx);
-    expect(fake.members('aud-expire').size).toBe(1);
+    expect(fake.members('aud-expire').size).toBe(2);
   });
 
   it('a revoked refresh token fails fast as invalid_auth without leaking the token', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConnector } from '../../src/destinations/registry';
 import { startSandboxPlatforms } from '../../src/demo/sandbox';
+import { sendingRaw } from './contract-kit';
 
 /** The one call each platform's testConnection makes. */
 const TEST_CALL: Record<string, RegExp> = {
@@ -25,7 +26,8 @@ describe('startSandboxPlatforms', () => {
           sent.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
           return fetch(input, init);
         };
-        const dest = connector.create(connector.settingsSchema.parse(config.settings), { baseDir: '.', fetch: spy });
+        // As the sync engine drives it: raw values are keyed by prepareKeys, then the keys are sent.
+        const dest = sendingRaw(connector.create(connector.settingsSchema.parse(config.settings), { baseDir: '.', fetch: spy }));
         await dest.testConnection();
         // The platform's cheap check, answered by the sandbox (after an OAuth token, for Google).
         expect(sent.at(-1)).toMatch(TEST_CALL[config.type]!);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dialectFor } from '../../src/segments';
 import { refreshStatements } from '../../src/state/membership';
-import { diffStatements } from '../../src/state/run-tables';
+import { diffStatements, sendStatements } from '../../src/state/run-tables';
 import { StateSql, stateSchemaStatements } from '../../src/state/state-sql';
 import { DIALECTS, type DialectName } from '../../src/warehouse/dialect';
 import type { WarehouseDriver } from '../../src/warehouse/driver';
@@ -41,14 +41,25 @@ describe.each(DIALECTS)('state schema SQL for %s', (name) => {
 
   it('fingerprints person + identifier values and diffs the segment query in the warehouse', async () => {
     // The statements materialiseDiff runs, as it builds them.
-    const statements = diffStatements(state, { runId: '20260101T000000000Z-abc123', syncId: 's', query: { sql: 'select 1', params: [] }, kinds: ['email'] });
+    const target = { syncId: 's', destinationId: 'd', audienceName: 'a' };
+    const statements = diffStatements(state, { runId: '20260101T000000000Z-abc123', target, query: { sql: 'select 1', params: [] }, kinds: ['email'] });
     const diff = statements.find((q) => q.sql.startsWith('insert into'))!;
-    expect(diff.params).toEqual(['s']);
+    // The target is bound (PostgreSQL numbers each value once; DuckDB binds it again where it is used again).
+    expect(diff.params.slice(0, 3)).toEqual(['s', 'd', 'a']);
     expect(diff.sql.replace(/\s+/g, ' ')).toMatch(FINGERPRINT_HASH[name]);
     await expect(`${diff.sql}\n`).toMatchFileSnapshot(`./__golden__/diff.${name}.sql`);
     expect(statements.map((q) => q.sql.split(' ').slice(0, 2).join(' '))).toEqual(
       ['drop table', 'create table', 'insert into', ...(name === 'postgres' ? ['create index'] : [])],
     );
+  });
+
+  it('turns the diff and the added keys into key-level sends, every value bound', async () => {
+    const target = { syncId: 's', destinationId: 'd', audienceName: 'a' };
+    const statements = sendStatements(state, { runId: '20260101T000000000Z-abc123', target, mode: 'mirror' });
+    const sends = statements.find((q) => q.sql.startsWith('insert into'))!;
+    expect(sends.params).toEqual(['s', 'd', 'a']);
+    expect(sends.sql).not.toMatch(/not in \(select/i);
+    await expect(`${sends.sql}\n`).toMatchFileSnapshot(`./__golden__/sends.${name}.sql`);
   });
 
   it('refreshes a segment with one diff statement and a transaction over the diff, values bound', async () => {

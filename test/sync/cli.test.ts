@@ -91,6 +91,17 @@ syncs:
     expect(await outflow('sync', 'run', 'nope')).toMatchObject({ code: 2, stderr: expect.stringMatching(/syncs: no sync "nope" \(known: vip-file, old-file, resting-file\)/) });
   });
 
+  it('sync reset forgets the snapshot of the current audience; --full re-sends every member; an unknown sync is exit 2', async () => {
+    const reset = await outflow('sync', 'reset', 'vip-file');
+    expect(reset).toMatchObject({ code: 0, stdout: 'sync vip-file: forgot the snapshot of audience "vip-people" on out (3 members); the next run sends every member\n' });
+    const after = await outflow('sync', 'run', 'vip-file');
+    expect(after).toMatchObject({ code: 0, stdout: expect.stringMatching(/added 3, removed 0, rejected 0/) });
+    const full = await outflow('sync', 'run', 'vip-file', '--full');
+    expect(full).toMatchObject({ code: 0, stdout: expect.stringMatching(/added 3, removed 0, rejected 0/), stderr: "note: full: every member's keys are sent again\n" });
+    expect(await outflow('sync', 'run', 'vip-file')).toMatchObject({ code: 0, stdout: expect.stringMatching(/added 0, removed 0, rejected 0, batches 0/) });
+    expect(await outflow('sync', 'reset', 'nope')).toMatchObject({ code: 2, stderr: expect.stringMatching(/syncs: no sync "nope"/) });
+  });
+
   it('refreshes a segment into the membership tables', async () => {
     const refreshed = await outflow('segments', 'refresh', 'vips', '--as-of', '2026-01-01');
     expect(refreshed.code).toBe(0);

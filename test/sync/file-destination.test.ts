@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConnector } from '../../src/destinations/registry';
 import { batchFile } from '../../connectors/file/writer';
 import { DestinationError } from '../../src/destinations/contract';
+import { sha256Hex } from '../../src/identity/hash';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -32,13 +33,30 @@ describe('file destination', () => {
     expect(statSync(path.join(base, 'exports')).isDirectory()).toBe(true);
   });
 
+  it('keys every value as SHA-256 of its normalised form: no raw identifier in its files or a snapshot', async () => {
+    const { dest } = await fileDestination({ path: 'exports' });
+    const prepared = await dest.prepareKeys([
+      { personId: 'p1', identifiers: { email: ' A@Example.com ', phone: null } },
+      { personId: 'p2', identifiers: { email: 'a@example.com', phone: '+1 212 555 0100' } },
+      { personId: 'p3', identifiers: { email: null } },
+      { personId: 'p4', identifiers: { email: 'not an email' } },
+    ]);
+    expect(prepared.map((p) => p.personId)).toEqual(['p1', 'p2', 'p3', 'p4']);
+    expect(prepared[0]!.keys).toEqual({ email: sha256Hex('a@example.com') });
+    expect(prepared[1]!.keys).toEqual({ email: sha256Hex('a@example.com'), phone: sha256Hex('+12125550100') });
+    expect(prepared[2]).toEqual({ personId: 'p3', keys: {}, rejected: 'no usable identifier' });
+    expect(prepared[3]).toEqual({ personId: 'p4', keys: {}, rejected: 'no usable identifier (email: not an email address)' });
+    expect(JSON.stringify(prepared)).not.toMatch(/example\.com|212/);
+  });
+
   it('writes one JSONL file per batch, named by batch id, and rejects rows without identifiers', async () => {
     const { base, dest } = await fileDestination({ path: 'exports' });
     const audience = await dest.createAudience({ name: 'amber-falcon-river' });
+    const [p1] = await dest.prepareKeys([{ personId: 'p1', identifiers: { email: 'a@example.com', phone: null } }]);
     const results = await dest.addMembers(
       audience,
       [
-        { personId: 'p1', identifiers: { email: 'a@example.com', phone: null } },
+        { personId: 'p1', identifiers: p1!.keys },
         { personId: 'p2', identifiers: { email: null } },
       ],
       { batchId: 'run-1/add/7' },
@@ -50,7 +68,7 @@ describe('file destination', () => {
     await dest.removeMembers(audience, [{ personId: 'p9', identifiers: { email: 'z@example.com' } }], { batchId: 'run-1/remove/0' });
     const folder = path.join(base, 'exports', 'amber-falcon-river', 'run-1');
     expect(readdirSync(folder).sort()).toEqual(['add-000007.jsonl', 'remove-000000.jsonl']);
-    expect(readFileSync(path.join(folder, 'add-000007.jsonl'), 'utf8')).toBe('{"op":"add","personId":"p1","identifiers":{"email":"a@example.com"}}\n');
+    expect(readFileSync(path.join(folder, 'add-000007.jsonl'), 'utf8')).toBe(`{"op":"add","personId":"p1","identifiers":{"email":"${sha256Hex('a@example.com')}"}}\n`);
   });
 
   it('is idempotent per batch id: a retried batch leaves the file as first written', async () => {

@@ -50,7 +50,7 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     const sql = (s: string) => s.replaceAll('{d}', schema).replaceAll('{s}', ws.stateSchema);
     const exec = (s: string) => b.warehouse.execute(sql(s));
     const snapshot = async () =>
-      (await b.warehouse.query<{ person_id: string; email: string | null }>(sql(`select person_id, email from {s}.sync_snapshots order by person_id`))).map(
+      (await b.warehouse.query<{ person_id: string; email: string | null }>(sql(`select person_id, email from {s}.sync_snapshot_keys order by person_id`))).map(
         (r) => `${r.person_id}:${r.email}`,
       );
     const run = (extra: { dryRun?: boolean; confirmRemovals?: boolean; asOf?: string } = {}) =>

@@ -99,7 +99,7 @@ describe.each<Orchestrator>(['in-process', 'Temporal'])('a platform that keeps f
     // step had already spent its tries.
     if (orchestrator === 'Temporal') expect(temporal.uploadChanges).toEqual({ attempts: 2, waitedMs: [] });
     // The run's own bookkeeping still ran to the end.
-    expect((await t.deps.warehouse.query(`select count(*) as n from ${t.deps.workspace.stateSchema}.sync_snapshots`))[0]).toEqual({ n: 0 });
+    expect((await t.deps.warehouse.query(`select count(*) as n from ${t.deps.workspace.stateSchema}.sync_snapshot_keys`))[0]).toEqual({ n: 0 });
   });
 
   it(`finding the audience is tried ${DOCUMENTED_TRIES} times, then the run fails`, async () => {

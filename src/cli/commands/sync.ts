@@ -9,7 +9,7 @@ import { checkRunnableByHand } from '../../segments/status';
 import { listRuns, readLock, type SyncRunRow } from '../../state/runs';
 import { ensureStateSchema } from '../../state/state-sql';
 import { orchestrateSyncRun, SYNC_EXIT_CODES, type SyncRunResult } from '../../sync/orchestrate';
-import { createSyncSteps, type SyncSteps } from '../../sync/steps';
+import { createSyncSteps, resetSync, type SyncSteps } from '../../sync/steps';
 import type { UploadProgress } from '../../sync/upload';
 import { openWarehouse } from '../../warehouse';
 import type { WarehouseDriver } from '../../warehouse/driver';
@@ -28,8 +28,9 @@ export function registerSync(program: Command): void {
     .option('--as-of <time>', 'evaluate the segment as of this ISO-8601 time (default: now)')
     .option('--dry-run', 'print what would be added and removed; send and change nothing')
     .option('--confirm-removals', 'allow removing more than maxRemovalShare of the audience, or emptying it')
+    .option('--full', "re-send the whole audience: add every member's keys again (removals still happen)")
     .addOption(new Option('--via <engine>', 'run in this process, or start it on Temporal and follow it (docs/temporal.md)').choices(['local', 'temporal']).default('local'))
-    .action(async (syncId: string, opts: { asOf?: string; dryRun?: boolean; confirmRemovals?: boolean; via?: string }) => {
+    .action(async (syncId: string, opts: { asOf?: string; dryRun?: boolean; confirmRemovals?: boolean; full?: boolean; via?: string }) => {
       const asOf = parseAsOf(opts.asOf);
       const loaded = await workspaceFrom(program.opts<GlobalOptions>());
       requireSync(loaded, syncId);
@@ -55,8 +56,15 @@ export function registerSync(program: Command): void {
           ...(progress ? { onProgress: (p: UploadProgress) => progress.update(p) } : {}),
         });
         try {
-          const r = await orchestrateSyncRun(steps, { syncId, asOf: asOf.toISOString(), dryRun: opts.dryRun ?? false, confirmRemovals: opts.confirmRemovals ?? false });
+          const r = await orchestrateSyncRun(steps, {
+            syncId,
+            asOf: asOf.toISOString(),
+            dryRun: opts.dryRun ?? false,
+            confirmRemovals: opts.confirmRemovals ?? false,
+            ...(opts.full ? { full: true } : {}),
+          });
           progress?.stop();
+          for (const n of r.notes ?? []) process.stderr.write(`note: ${n}\n`);
           const matchRate = r.status === 'synced' && r.added + r.removed > 0 ? await readBackMatchRate(steps, r) : undefined;
           return { ...r, matchRate, reasons: r.rejected > 0 ? await steps.rejectionReasons(r) : [] };
         } finally {
@@ -65,6 +73,20 @@ export function registerSync(program: Command): void {
       });
       process.stdout.write(summary(result, Date.now() - started, samples));
       process.exitCode = SYNC_EXIT_CODES[result.status];
+    });
+
+  sync
+    .command('reset <syncId>')
+    .description("forget the snapshot of the sync's current destination and audience: its next run sends every member again")
+    .action(async (syncId: string) => {
+      const loaded = await workspaceFrom(program.opts<GlobalOptions>());
+      requireSync(loaded, syncId);
+      const { target, forgotten } = await withOpenWarehouse(loaded, (warehouse) => resetSync({ warehouse, workspace: loaded.workspace }, syncId));
+      process.stdout.write(
+        target
+          ? `sync ${syncId}: forgot the snapshot of audience "${target.audienceName}" on ${target.destinationId} (${forgotten} members); the next run sends every member\n`
+          : `sync ${syncId}: no snapshot to forget (the sync has not named an audience yet)\n`,
+      );
     });
 
   sync

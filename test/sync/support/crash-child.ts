@@ -11,7 +11,7 @@
  */
 import { appendFileSync, existsSync, statSync } from 'node:fs';
 import type { Workspace } from '../../../src/config/schema';
-import { FileDestination } from '../../../connectors/file/writer';
+import { FileDestination, fileKeysOf } from '../../../connectors/file/writer';
 import { runSync } from '../../../src/sync/steps';
 import { DuckDbDriver } from '../../../src/warehouse/duckdb/driver';
 import { logAck, loggingDestination } from './crash-log';
@@ -69,8 +69,12 @@ const deps = {
 const sync = () => runSync(deps, { syncId: 'vip-sync', asOf: new Date().toISOString() });
 
 async function check(stage: string) {
+  // The file destination holds keys (SHA-256 of the normalised email), never the email itself.
   const want = (await warehouse.query<{ person_id: string; email: string }>('select person_id, email from persons where vip'))
-    .map((r) => `${r.person_id}:${r.email}`)
+    .map((r) => {
+      const keys = fileKeysOf({ personId: r.person_id, identifiers: { email: r.email } });
+      return `${r.person_id}:${'email' in keys ? keys.email : 'none'}`;
+    })
     .sort();
   const { members, violations } = replayFileAudience(dest, 'vip-people');
   const have = [...members].map(([id, email]) => `${id}:${email}`).sort();
