@@ -31,6 +31,18 @@ export interface MemberRow {
   identifiers: Partial<Record<IdentifierKind, string | null>>;
 }
 
+/**
+ * One person's identifiers in the platform's key space: per kind, exactly the value sent (normalised,
+ * and hashed where the platform hashes). Removing sends the same keys that adding sent.
+ */
+export interface PreparedRow {
+  personId: string;
+  /** Usable keys by kind; kinds whose value the platform cannot take are left out. */
+  keys: Partial<Record<IdentifierKind, string>>;
+  /** Why none of the row's values can be used (never the value itself); set only when `keys` is empty. */
+  rejected?: string;
+}
+
 /** The outcome of one row of a batch. Rejected rows are reported, never silently dropped. */
 export type RowResult = { personId: string; ok: true } | { personId: string; ok: false; reason: string };
 
@@ -43,6 +55,11 @@ export interface MatchRate {
   /** Matched audience size (or its lower bound where the platform only gives a range). */
   audienceSize?: number;
   audienceSizeUpper?: number;
+  /**
+   * What the run shows as warnings, not failures: e.g. the audience is below the size the platform
+   * needs before campaigns can use it.
+   */
+  warnings?: string[];
 }
 
 export interface BatchContext {
@@ -62,7 +79,20 @@ export interface Destination {
   testConnection(): Promise<void>;
   /** Finds the audience of this name, or creates it. Never creates a duplicate. */
   createAudience(input: { name: string; description?: string }): Promise<AudienceRef>;
+  /**
+   * Normalises and hashes raw identifier values into the platform's key space: deterministic (a value
+   * always gives the same key), one result per row, in order; large inputs on the hashing threads.
+   */
+  prepareKeys?(rows: readonly MemberRow[]): Promise<PreparedRow[]>;
+  /**
+   * `rows` hold keys from prepareKeys (`identifiers` = the PreparedRow's `keys`), never raw values;
+   * the connector sends them as they are.
+   */
   addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]>;
+  /**
+   * `rows` hold keys from prepareKeys (`identifiers` = the PreparedRow's `keys`), never raw values;
+   * the connector sends them as they are.
+   */
   removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]>;
   readMatchRate(audience: AudienceRef): Promise<MatchRate>;
   close?(): Promise<void>;

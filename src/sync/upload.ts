@@ -72,10 +72,12 @@ export async function uploadDiff(input: UploadInput): Promise<UploadSummary> {
     if (input.heartbeat) await db.run(input.heartbeat);
     const id = batchId(runId, kind, seq);
     const ctx = { batchId: id, ...(input.signal ? { signal: input.signal } : {}) };
-    const results = await withRetry(
+    const { keyed, unusable } = await toKeys(destination, rows);
+    const sent = await withRetry(
       () => {
         input.signal?.throwIfAborted();
-        return kind === 'add' ? destination.addMembers(input.audience, rows, ctx) : destination.removeMembers(input.audience, rows, ctx);
+        if (keyed.length === 0) return Promise.resolve([]);
+        return kind === 'add' ? destination.addMembers(input.audience, keyed, ctx) : destination.removeMembers(input.audience, keyed, ctx);
       },
       {
         sleep: input.sleep,
@@ -84,8 +86,8 @@ export async function uploadDiff(input: UploadInput): Promise<UploadSummary> {
         onRetry: (err, attempt, delayMs) => input.log?.('batch_retry', { batchId: id, kind: err.kind, code: err.code, attempt, delayMs }),
       },
     );
-    const rejections: Rejection[] = [];
-    for (const r of results) if (!r.ok) rejections.push({ personId: r.personId, reason: r.reason });
+    const rejections: Rejection[] = [...unusable];
+    for (const r of sent) if (!r.ok) rejections.push({ personId: r.personId, reason: r.reason });
     await db.run(() =>
       recordBatch(state, { runId, batchId: id, kind, seq, rowCount: rows.length, rejected: rejections.length, now: input.clock() }, rejections),
     );
@@ -106,6 +108,22 @@ export async function uploadDiff(input: UploadInput): Promise<UploadSummary> {
     send,
   });
   return summary;
+}
+
+/**
+ * Where raw rows become keys, until the engine stores keys itself: for a destination with
+ * prepareKeys, its rows are normalised and hashed here, just before add/remove, and rows without
+ * a usable key are reported as rejected rows instead of being sent. Others get the raw rows.
+ */
+async function toKeys(destination: Destination, rows: MemberRow[]): Promise<{ keyed: MemberRow[]; unusable: Rejection[] }> {
+  if (!destination.prepareKeys) return { keyed: rows, unusable: [] };
+  const keyed: MemberRow[] = [];
+  const unusable: Rejection[] = [];
+  for (const p of await destination.prepareKeys(rows)) {
+    if (p.rejected !== undefined || Object.keys(p.keys).length === 0) unusable.push({ personId: p.personId, reason: p.rejected ?? 'no usable identifier' });
+    else keyed.push({ personId: p.personId, identifiers: p.keys });
+  }
+  return { keyed, unusable };
 }
 
 /** How often and how patiently a destination call is retried. */
