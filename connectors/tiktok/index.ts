@@ -111,13 +111,9 @@ export class TikTokDestination implements Destination {
   }
 
   /** Keys of the configured identifier only: the audience's calculate_type takes no other. */
-  async prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
+  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
     const kind = this.#s.identifier;
-    return (await prepareKeysWith(this.#pool, 'tiktok_keys', rows)).map((p) => {
-      const key = p.keys[kind];
-      if (key) return { personId: p.personId, keys: { [kind]: key } };
-      return { personId: p.personId, keys: {}, rejected: p.rejected ?? `no usable identifier (this audience takes ${kind} only)` };
-    });
+    return prepareKeysWith(this.#pool, 'tiktok_keys', rows.map((r) => ({ personId: r.personId, identifiers: { [kind]: r.identifiers[kind] ?? null } })));
   }
 
   addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
