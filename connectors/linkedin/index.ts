@@ -86,8 +86,10 @@ export class LinkedInDestination implements Destination {
     this.#gate = new RequestGate(settings.concurrency);
     this.#pool = deps.encodePool ?? EncodePool.shared();
     this.#sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.batchLimit = settings.elementsPerRequest * settings.concurrency;
-    this.concurrency = settings.concurrency;
+    // Two requests per call, and one call more than requests in flight: while `concurrency`
+    // requests are out, the extra call's rows are being hashed (bench/upload-platforms.ts).
+    this.batchLimit = settings.elementsPerRequest * 2;
+    this.concurrency = settings.concurrency + 1;
   }
 
   get #account(): string {

@@ -84,8 +84,10 @@ export class MicrosoftAdsDestination implements Destination {
     this.#api = new MicrosoftAdsApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label: this.#label, fetch: deps.fetch });
     this.#gate = new RequestGate(settings.concurrency);
     this.#pool = deps.encodePool ?? EncodePool.shared();
-    this.batchLimit = settings.itemsPerCall * settings.concurrency;
-    this.concurrency = settings.concurrency;
+    // Two requests per call, and one call more than requests in flight: while `concurrency`
+    // requests are out, the extra call's rows are being hashed (bench/upload-platforms.ts).
+    this.batchLimit = settings.itemsPerCall * 2;
+    this.concurrency = settings.concurrency + 1;
   }
 
   testConnection(): Promise<void> {

@@ -85,8 +85,10 @@ export class SnapchatDestination implements Destination {
     this.#gate = new RequestGate(settings.concurrency);
     this.#pool = deps.encodePool ?? EncodePool.shared();
     this.#rowsPerRequest = Math.floor(settings.identifiersPerRequest / SCHEMAS.length);
-    this.batchLimit = this.#rowsPerRequest * settings.concurrency;
-    this.concurrency = settings.concurrency;
+    // Two requests per call, and one call more than requests in flight: while `concurrency`
+    // requests are out, the extra call's rows are being hashed (bench/upload-platforms.ts).
+    this.batchLimit = this.#rowsPerRequest * 2;
+    this.concurrency = settings.concurrency + 1;
   }
 
   testConnection(): Promise<void> {

@@ -69,8 +69,11 @@ export default tiktokConnector;
 
 export class TikTokDestination implements Destination {
   readonly batchLimit: number;
-  /** Updates of one audience go one at a time: each is a file plus an update that TikTok applies in order. */
-  readonly concurrency = 1;
+  /**
+   * Updates of one audience go one at a time (the request gate admits one file and its update);
+   * a second call hashes its rows meanwhile.
+   */
+  readonly concurrency = 2;
   readonly acceptedIdentifiers = ACCEPTED;
   readonly #s: TikTokSettings;
   readonly #api: TikTokApi;
