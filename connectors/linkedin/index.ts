@@ -62,6 +62,7 @@ export const linkedInConnector: ConnectorDefinition<LinkedInSettings> = {
   settingsSchema: linkedInSettingsSchema,
   secretSettings: ['clientSecret', 'refreshToken'],
   identifiers: ACCEPTED,
+  minAudienceSize: LINKEDIN_MIN_AUDIENCE,
   create: (settings, deps) => new LinkedInDestination(settings, deps),
 };
 export default linkedInConnector;

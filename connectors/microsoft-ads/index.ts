@@ -64,6 +64,7 @@ export const microsoftAdsConnector: ConnectorDefinition<MicrosoftAdsSettings> = 
   secretSettings: ['developerToken', 'clientSecret', 'refreshToken'],
   identifiers: ACCEPTED,
   audienceNames: { maxLength: 128 },
+  minAudienceSize: MICROSOFT_ADS_MIN_AUDIENCE,
   create: (settings, deps) => new MicrosoftAdsDestination(settings, deps),
 };
 export default microsoftAdsConnector;

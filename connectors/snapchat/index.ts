@@ -62,6 +62,7 @@ export const snapchatConnector: ConnectorDefinition<SnapchatSettings> = {
   settingsSchema: snapchatSettingsSchema,
   secretSettings: ['clientSecret', 'refreshToken'],
   identifiers: ACCEPTED,
+  minAudienceSize: SNAPCHAT_MIN_AUDIENCE,
   create: (settings, deps) => new SnapchatDestination(settings, deps),
 };
 export default snapchatConnector;

@@ -63,6 +63,7 @@ export const tiktokConnector: ConnectorDefinition<TikTokSettings> = {
   secretSettings: ['accessToken'],
   identifiers: ACCEPTED,
   audienceNames: { maxLength: 128 },
+  minAudienceSize: TIKTOK_MIN_AUDIENCE,
   create: (settings, deps) => new TikTokDestination(settings, deps),
 };
 export default tiktokConnector;
