@@ -1,7 +1,7 @@
 import { PlatformClient, statusFailure } from '../shared/client';
 import type { ErrorCodes } from '../shared/errors';
 import { asRecord, retryAfterMs } from '../shared/http';
-import { OAuthRefresher } from '../shared/oauth';
+import { type OAuthApiOptions, OAuthRefresher } from '../shared/oauth';
 
 /**
  * Thin client of LinkedIn's Marketing REST API for Matched Audiences (DMP segments).
@@ -10,17 +10,7 @@ import { OAuthRefresher } from '../shared/oauth';
  * https://learn.microsoft.com/linkedin/marketing/versioning
  */
 
-export interface LinkedInApiOptions {
-  apiBaseUrl: string;
-  apiVersion: string;
-  oauthTokenUrl: string;
-  clientId: string;
-  clientSecret: string;
-  refreshToken: string;
-  timeoutMs: number;
-  label: string;
-  fetch?: typeof fetch | undefined;
-}
+export type LinkedInApiOptions = OAuthApiOptions;
 
 /** One element of a `/users` BATCH_CREATE: ids hashed, names and country plain. */
 export interface SegmentUser {

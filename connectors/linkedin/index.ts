@@ -4,21 +4,16 @@ import {
   type BatchContext,
   type ConnectorDefinition,
   type ConnectorDeps,
-  type Destination,
   DestinationError,
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
-  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
 import { findInPages, findOrCreateAudience } from '../shared/audience';
 import { sendInBatches } from '../shared/batches';
-import { checkConnection } from '../shared/connection';
-import { EncodePool } from '../shared/encode-pool';
-import { RequestGate } from '../shared/gate';
+import { KitDestination } from '../shared/destination';
 import { destinationLabel } from '../shared/http';
-import { prepareKeysWith } from '../shared/keys';
 import { countOf, sizeReadBack } from '../shared/readback';
 import { LinkedInApi, type SegmentUser } from './api';
 
@@ -67,38 +62,27 @@ export const linkedInConnector: ConnectorDefinition<LinkedInSettings> = {
 };
 export default linkedInConnector;
 
-export class LinkedInDestination implements Destination {
-  readonly batchLimit: number;
-  readonly concurrency: number;
-  readonly acceptedIdentifiers = ACCEPTED;
+export class LinkedInDestination extends KitDestination {
   readonly #s: LinkedInSettings;
   readonly #api: LinkedInApi;
-  readonly #gate: RequestGate;
-  readonly #pool: EncodePool;
-  readonly #label: string;
   readonly #sleep: (ms: number) => Promise<void>;
   /** Segments this process created, and when: their users wait segmentReadyDelayMs. */
   readonly #created = new Map<string, number>();
 
   constructor(settings: LinkedInSettings, deps: ConnectorDeps) {
+    const label = destinationLabel('LinkedIn', deps.destinationId, `ad account ${settings.adAccountId}`);
+    super({ label, deps, requestsInFlight: settings.concurrency, rowsPerRequest: settings.elementsPerRequest, encoder: 'linkedin_keys', acceptedIdentifiers: ACCEPTED });
     this.#s = settings;
-    this.#label = destinationLabel('LinkedIn', deps.destinationId, `ad account ${settings.adAccountId}`);
-    this.#api = new LinkedInApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label: this.#label, fetch: deps.fetch });
-    this.#gate = new RequestGate(settings.concurrency);
-    this.#pool = deps.encodePool ?? EncodePool.shared();
+    this.#api = new LinkedInApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
     this.#sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    // Two requests per call, and one call more than requests in flight: while `concurrency`
-    // requests are out, the extra call's rows are being hashed (bench/upload-platforms.ts).
-    this.batchLimit = settings.elementsPerRequest * 2;
-    this.concurrency = settings.concurrency + 1;
   }
 
   get #account(): string {
     return `urn:li:sponsoredAccount:${this.#s.adAccountId}`;
   }
 
-  testConnection(): Promise<void> {
-    return checkConnection(this.#label, () => this.#api.segments(this.#account, 0, 1));
+  protected probe(): Promise<unknown> {
+    return this.#api.segments(this.#account, 0, 1);
   }
 
   createAudience(input: { name: string; description?: string }): Promise<AudienceRef> {
@@ -119,30 +103,19 @@ export class LinkedInDestination implements Destination {
           ...(input.description ? { description: input.description } : {}),
         });
         const ref = id ? { id, name: input.name } : await find();
-        if (!ref) throw new DestinationError('retryable', `${this.#label}: segment create returned no id`);
+        if (!ref) throw new DestinationError('retryable', `${this.label}: segment create returned no id`);
         this.#created.set(ref.id, Date.now());
         return ref;
       },
     });
   }
 
-  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    return prepareKeysWith(this.#pool, 'linkedin_keys', rows);
-  }
-
-  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('ADD', audience, rows, ctx);
-  }
-
-  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('REMOVE', audience, rows, ctx);
-  }
-
-  async #send(action: SegmentUser['action'], audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+  protected async send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    const action: SegmentUser['action'] = kind === 'add' ? 'ADD' : 'REMOVE';
     const created = this.#created.get(audience.id);
     const wait = created === undefined ? 0 : created + this.#s.segmentReadyDelayMs - Date.now();
     if (wait > 0) await this.#sleep(wait);
-    return sendInBatches(rows, { limit: this.#s.elementsPerRequest, gate: this.#gate }, async (chunk) => {
+    return sendInBatches(rows, { limit: this.#s.elementsPerRequest, gate: this.gate }, async (chunk) => {
       const statuses = await this.#api.users(audience.id, chunk.map((row) => element(action, row)), ctx.signal);
       const rejected = new Map<number, string>();
       statuses.forEach((status, i) => {

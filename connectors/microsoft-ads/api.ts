@@ -2,7 +2,7 @@ import { DestinationError } from '../../src/destinations/contract';
 import { PlatformClient, statusFailure } from '../shared/client';
 import type { ErrorCodes } from '../shared/errors';
 import { asRecord, retryAfterMs } from '../shared/http';
-import { OAuthRefresher } from '../shared/oauth';
+import { type OAuthApiOptions, OAuthRefresher } from '../shared/oauth';
 
 /**
  * Thin client of Microsoft Advertising Campaign Management (REST, v13) for customer lists.
@@ -10,19 +10,10 @@ import { OAuthRefresher } from '../shared/oauth';
  * Error codes: https://learn.microsoft.com/advertising/guides/operation-error-codes
  */
 
-export interface MicrosoftAdsApiOptions {
-  apiBaseUrl: string;
-  apiVersion: string;
-  oauthTokenUrl: string;
-  clientId: string;
-  clientSecret: string;
-  refreshToken: string;
+export interface MicrosoftAdsApiOptions extends OAuthApiOptions {
   developerToken: string;
   customerId: string;
   accountId: string;
-  timeoutMs: number;
-  label: string;
-  fetch?: typeof fetch | undefined;
 }
 
 export interface ListView {

@@ -1,23 +1,9 @@
 import { z } from 'zod';
-import type {
-  AudienceRef,
-  BatchContext,
-  ConnectorDefinition,
-  ConnectorDeps,
-  Destination,
-  IdentifierKind,
-  MatchRate,
-  MemberRow,
-  PreparedRow,
-  RowResult,
-} from '../../src/destinations/contract';
+import type { AudienceRef, BatchContext, ConnectorDefinition, ConnectorDeps, IdentifierKind, MatchRate, MemberRow, RowResult } from '../../src/destinations/contract';
 import { findOrCreateAudience } from '../shared/audience';
 import { sendInBatches } from '../shared/batches';
-import { checkConnection } from '../shared/connection';
-import { EncodePool } from '../shared/encode-pool';
-import { RequestGate } from '../shared/gate';
+import { KitDestination } from '../shared/destination';
 import { destinationLabel } from '../shared/http';
-import { prepareKeysWith } from '../shared/keys';
 import { countOf, sizeReadBack } from '../shared/readback';
 import { DUPLICATE_AUDIENCE_NAME, MicrosoftAdsApi } from './api';
 
@@ -69,30 +55,19 @@ export const microsoftAdsConnector: ConnectorDefinition<MicrosoftAdsSettings> = 
 };
 export default microsoftAdsConnector;
 
-export class MicrosoftAdsDestination implements Destination {
-  readonly batchLimit: number;
-  readonly concurrency: number;
-  readonly acceptedIdentifiers = ACCEPTED;
+export class MicrosoftAdsDestination extends KitDestination {
   readonly #s: MicrosoftAdsSettings;
   readonly #api: MicrosoftAdsApi;
-  readonly #gate: RequestGate;
-  readonly #pool: EncodePool;
-  readonly #label: string;
 
   constructor(settings: MicrosoftAdsSettings, deps: ConnectorDeps) {
+    const label = destinationLabel('Microsoft Advertising', deps.destinationId, `account ${settings.accountId}`);
+    super({ label, deps, requestsInFlight: settings.concurrency, rowsPerRequest: settings.itemsPerCall, encoder: 'microsoft_ads_keys', acceptedIdentifiers: ACCEPTED });
     this.#s = settings;
-    this.#label = destinationLabel('Microsoft Advertising', deps.destinationId, `account ${settings.accountId}`);
-    this.#api = new MicrosoftAdsApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label: this.#label, fetch: deps.fetch });
-    this.#gate = new RequestGate(settings.concurrency);
-    this.#pool = deps.encodePool ?? EncodePool.shared();
-    // Two requests per call, and one call more than requests in flight: while `concurrency`
-    // requests are out, the extra call's rows are being hashed (bench/upload-platforms.ts).
-    this.batchLimit = settings.itemsPerCall * 2;
-    this.concurrency = settings.concurrency + 1;
+    this.#api = new MicrosoftAdsApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
   }
 
-  testConnection(): Promise<void> {
-    return checkConnection(this.#label, () => this.#api.lists(null));
+  protected probe(): Promise<unknown> {
+    return this.#api.lists(null);
   }
 
   createAudience(input: { name: string; description?: string }): Promise<AudienceRef> {
@@ -115,21 +90,10 @@ export class MicrosoftAdsDestination implements Destination {
     });
   }
 
-  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    return prepareKeysWith(this.#pool, 'microsoft_ads_keys', rows);
-  }
-
-  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#apply('Add', audience, rows, ctx);
-  }
-
-  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#apply('Remove', audience, rows, ctx);
-  }
-
-  #apply(action: 'Add' | 'Remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return sendInBatches(rows, { limit: this.#s.itemsPerCall, gate: this.#gate }, async (chunk) => {
-      const errors = await this.#api.apply(action, audience.id, chunk.map((r) => r.identifiers.email ?? ''), ctx.signal);
+  protected send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    return sendInBatches(rows, { limit: this.#s.itemsPerCall, gate: this.gate }, async (chunk) => {
+      const items = chunk.map((r) => r.identifiers.email ?? '');
+      const errors = await this.#api.apply(kind === 'add' ? 'Add' : 'Remove', audience.id, items, ctx.signal);
       return new Map(errors.map((e) => [e.index, `Microsoft Advertising rejected the item: ${e.errorCode ?? 'error'} (${e.code ?? '?'})`]));
     });
   }

@@ -11,6 +11,20 @@ import { asRecord, HttpClient, retryAfterMs } from './http';
  * const oauth = new OAuthRefresher({ tokenUrl, clientId, clientSecret, refreshToken, label, timeoutMs: 60_000 });
  * headers.authorization = `Bearer ${await oauth.token()}`;
  */
+/** What the api.ts client of a platform with OAuth refresh tokens takes. */
+export interface OAuthApiOptions {
+  apiBaseUrl: string;
+  apiVersion: string;
+  oauthTokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  timeoutMs: number;
+  /** Names the destination in errors. */
+  label: string;
+  fetch?: typeof fetch | undefined;
+}
+
 export interface OAuthRefresherOptions {
   tokenUrl: string;
   clientId: string;

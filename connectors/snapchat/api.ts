@@ -1,24 +1,14 @@
 import { PlatformClient, statusFailure } from '../shared/client';
 import type { ErrorCodes } from '../shared/errors';
 import { asRecord, retryAfterMs } from '../shared/http';
-import { OAuthRefresher } from '../shared/oauth';
+import { type OAuthApiOptions, OAuthRefresher } from '../shared/oauth';
 
 /**
  * Thin client of the Snap Marketing API (v1) for customer-list segments (Snap Audience Match).
  * https://developers.snap.com/api/marketing-api/Ads-API/customer-lists
  */
 
-export interface SnapchatApiOptions {
-  apiBaseUrl: string;
-  apiVersion: string;
-  oauthTokenUrl: string;
-  clientId: string;
-  clientSecret: string;
-  refreshToken: string;
-  timeoutMs: number;
-  label: string;
-  fetch?: typeof fetch | undefined;
-}
+export type SnapchatApiOptions = OAuthApiOptions;
 
 export type SnapSchema = 'EMAIL_SHA256' | 'PHONE_SHA256' | 'MOBILE_AD_ID_SHA256';
 

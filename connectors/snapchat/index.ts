@@ -4,21 +4,16 @@ import {
   type BatchContext,
   type ConnectorDefinition,
   type ConnectorDeps,
-  type Destination,
   DestinationError,
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
-  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
 import { findOrCreateAudience } from '../shared/audience';
 import { sendInBatches } from '../shared/batches';
-import { checkConnection } from '../shared/connection';
-import { EncodePool } from '../shared/encode-pool';
-import { RequestGate } from '../shared/gate';
+import { KitDestination } from '../shared/destination';
 import { destinationLabel } from '../shared/http';
-import { prepareKeysWith } from '../shared/keys';
 import { countOf, sizeReadBack } from '../shared/readback';
 import { SnapchatApi, type SnapSchema, type SnapUsers } from './api';
 
@@ -67,33 +62,23 @@ export const snapchatConnector: ConnectorDefinition<SnapchatSettings> = {
 };
 export default snapchatConnector;
 
-export class SnapchatDestination implements Destination {
-  readonly batchLimit: number;
-  readonly concurrency: number;
-  readonly acceptedIdentifiers = ACCEPTED;
+export class SnapchatDestination extends KitDestination {
   readonly #s: SnapchatSettings;
   readonly #api: SnapchatApi;
-  readonly #gate: RequestGate;
-  readonly #pool: EncodePool;
-  readonly #label: string;
   /** Rows per request: every row may carry one identifier of each schema. */
   readonly #rowsPerRequest: number;
 
   constructor(settings: SnapchatSettings, deps: ConnectorDeps) {
+    const label = destinationLabel('Snapchat', deps.destinationId, `ad account ${settings.adAccountId}`);
+    const rowsPerRequest = Math.floor(settings.identifiersPerRequest / SCHEMAS.length);
+    super({ label, deps, requestsInFlight: settings.concurrency, rowsPerRequest, encoder: 'snapchat_keys', acceptedIdentifiers: ACCEPTED });
     this.#s = settings;
-    this.#label = destinationLabel('Snapchat', deps.destinationId, `ad account ${settings.adAccountId}`);
-    this.#api = new SnapchatApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label: this.#label, fetch: deps.fetch });
-    this.#gate = new RequestGate(settings.concurrency);
-    this.#pool = deps.encodePool ?? EncodePool.shared();
-    this.#rowsPerRequest = Math.floor(settings.identifiersPerRequest / SCHEMAS.length);
-    // Two requests per call, and one call more than requests in flight: while `concurrency`
-    // requests are out, the extra call's rows are being hashed (bench/upload-platforms.ts).
-    this.batchLimit = this.#rowsPerRequest * 2;
-    this.concurrency = settings.concurrency + 1;
+    this.#rowsPerRequest = rowsPerRequest;
+    this.#api = new SnapchatApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
   }
 
-  testConnection(): Promise<void> {
-    return checkConnection(this.#label, () => this.#api.segments(this.#s.adAccountId));
+  protected probe(): Promise<unknown> {
+    return this.#api.segments(this.#s.adAccountId);
   }
 
   createAudience(input: { name: string; description?: string }): Promise<AudienceRef> {
@@ -116,36 +101,24 @@ export class SnapchatDestination implements Destination {
           retention_in_days: this.#s.retentionDays,
           ad_account_id: this.#s.adAccountId,
         });
-        if (!created) throw new DestinationError('retryable', `${this.#label}: segment create returned no segment`);
+        if (!created) throw new DestinationError('retryable', `${this.label}: segment create returned no segment`);
         return { id: created.id, name: input.name };
       },
     });
   }
 
-  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    return prepareKeysWith(this.#pool, 'snapchat_keys', rows);
-  }
-
-  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('POST', audience, rows, ctx);
-  }
-
-  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('DELETE', audience, rows, ctx);
-  }
-
-  #send(method: 'POST' | 'DELETE', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return sendInBatches(rows, { limit: this.#rowsPerRequest, gate: this.#gate }, async (chunk) => {
+  protected send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    return sendInBatches(rows, { limit: this.#rowsPerRequest, gate: this.gate }, async (chunk) => {
       const users: SnapUsers[] = [];
-      for (const [kind, schema] of SCHEMAS) {
+      for (const [idKind, schema] of SCHEMAS) {
         const data: [string][] = [];
         for (const row of chunk) {
-          const key = row.identifiers[kind];
+          const key = row.identifiers[idKind];
           if (key) data.push([key]);
         }
         if (data.length > 0) users.push({ schema: [schema], data });
       }
-      await this.#api.users(method, audience.id, users, ctx.signal);
+      await this.#api.users(kind === 'add' ? 'POST' : 'DELETE', audience.id, users, ctx.signal);
       // Snap reports only a count of identifiers taken per schema, which names no row.
       return undefined;
     });

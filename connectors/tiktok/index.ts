@@ -4,7 +4,6 @@ import {
   type BatchContext,
   type ConnectorDefinition,
   type ConnectorDeps,
-  type Destination,
   DestinationError,
   type IdentifierKind,
   type MatchRate,
@@ -14,11 +13,8 @@ import {
 } from '../../src/destinations/contract';
 import { findInPages } from '../shared/audience';
 import { sendInBatches } from '../shared/batches';
-import { checkConnection } from '../shared/connection';
-import { EncodePool } from '../shared/encode-pool';
-import { RequestGate } from '../shared/gate';
+import { KitDestination } from '../shared/destination';
 import { destinationLabel } from '../shared/http';
-import { prepareKeysWith } from '../shared/keys';
 import { countOf, sizeReadBack } from '../shared/readback';
 import { TikTokApi } from './api';
 
@@ -68,38 +64,28 @@ export const tiktokConnector: ConnectorDefinition<TikTokSettings> = {
 };
 export default tiktokConnector;
 
-export class TikTokDestination implements Destination {
-  readonly batchLimit: number;
-  /**
-   * Updates of one audience go one at a time (the request gate admits one file and its update);
-   * a second call hashes its rows meanwhile.
-   */
-  readonly concurrency = 2;
-  readonly acceptedIdentifiers = ACCEPTED;
+export class TikTokDestination extends KitDestination {
   readonly #s: TikTokSettings;
   readonly #api: TikTokApi;
-  readonly #gate = new RequestGate(1);
-  readonly #pool: EncodePool;
-  readonly #label: string;
   readonly #log: ConnectorDeps['log'];
   /** Audiences created by this destination, by name. */
   readonly #created = new Map<string, string>();
 
   constructor(settings: TikTokSettings, deps: ConnectorDeps) {
+    const label = destinationLabel('TikTok', deps.destinationId, `advertiser ${settings.advertiserId}`);
+    // One file and its update at a time (TikTok applies them in order); a second call hashes its rows meanwhile.
+    super({ label, deps, requestsInFlight: 1, rowsPerRequest: settings.rowsPerFile, batchLimit: settings.rowsPerFile, encoder: 'tiktok_keys', acceptedIdentifiers: ACCEPTED });
     this.#s = settings;
-    this.#label = destinationLabel('TikTok', deps.destinationId, `advertiser ${settings.advertiserId}`);
-    this.#api = new TikTokApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label: this.#label, fetch: deps.fetch });
-    this.#pool = deps.encodePool ?? EncodePool.shared();
+    this.#api = new TikTokApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
     this.#log = deps.log;
-    this.batchLimit = settings.rowsPerFile;
   }
 
   get #calculateType(): string {
     return CALCULATE_TYPES[this.#s.identifier];
   }
 
-  testConnection(): Promise<void> {
-    return checkConnection(this.#label, () => this.#api.list(1));
+  protected probe(): Promise<unknown> {
+    return this.#api.list(1);
   }
 
   async #find(name: string): Promise<AudienceRef | undefined> {
@@ -115,21 +101,14 @@ export class TikTokDestination implements Destination {
   }
 
   /** Keys of the configured identifier only: the audience's calculate_type takes no other. */
-  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
+  override prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
     const kind = this.#s.identifier;
-    return prepareKeysWith(this.#pool, 'tiktok_keys', rows.map((r) => ({ personId: r.personId, identifiers: { [kind]: r.identifiers[kind] ?? null } })));
+    return super.prepareKeys(rows.map((r) => ({ personId: r.personId, identifiers: { [kind]: r.identifiers[kind] ?? null } })));
   }
 
-  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('APPEND', audience, rows, ctx);
-  }
-
-  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('REMOVE', audience, rows, ctx);
-  }
-
-  #send(action: 'APPEND' | 'REMOVE', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return sendInBatches(rows, { limit: this.#s.rowsPerFile, gate: this.#gate }, async (chunk) => {
+  protected send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    const action = kind === 'add' ? 'APPEND' : 'REMOVE';
+    return sendInBatches(rows, { limit: this.#s.rowsPerFile, gate: this.gate }, async (chunk) => {
       const lines = chunk.map((r) => r.identifiers[this.#s.identifier] ?? '');
       const existing = audience.id.startsWith(PENDING) ? await this.#find(audience.name) : audience;
       if (!existing) {
@@ -146,7 +125,7 @@ export class TikTokDestination implements Destination {
       }
       const state = await this.#api.get(existing.id);
       if (state && !state.isValid)
-        throw new DestinationError('retryable', `${this.#label}: audience ${existing.id} is still calculating; TikTok takes updates once it is valid`, { code: 'AUDIENCE_NOT_VALID' });
+        throw new DestinationError('retryable', `${this.label}: audience ${existing.id} is still calculating; TikTok takes updates once it is valid`, { code: 'AUDIENCE_NOT_VALID' });
       const file = await this.#api.upload(this.#calculateType, lines, ctx.signal);
       await this.#api.update(existing.id, action, [file], ctx.signal);
       return undefined;
