@@ -11,7 +11,8 @@
  * without normalisation and hashing.
  * Then the same members go through the whole sync engine (`runSync`: DuckDB evaluation, diff,
  * ledgered upload with src/sync/upload.ts), timing its upload phase from progress events.
- *   npx tsx bench/upload.ts [members=1000000] [latencyMs=50] [rowsPerRequest=10000]
+ * Then LinkedIn, Microsoft Advertising, TikTok and Snapchat (bench/upload-platforms.ts).
+ *   npx tsx bench/upload.ts [members=1000000] [latencyMs=50] [rowsPerRequest=10000] [platformMembers=200000]
  */
 import { fork } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -280,3 +281,8 @@ try {
   fake.stop();
   await Promise.all(Object.values(pools).map((p) => p.close()));
 }
+
+// LinkedIn, Microsoft Advertising, TikTok and Snapchat: each connector against its platform's
+// limit and against a bare transport loop in the same run (bench/upload-platforms.ts).
+const { benchPlatforms } = await import('./upload-platforms');
+await benchPlatforms(Number(process.argv[5] ?? 200_000), LATENCY_MS);

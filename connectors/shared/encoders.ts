@@ -1,12 +1,23 @@
+import { LINKEDIN_IDENTITY } from '../../src/identity/linkedin';
+import { MICROSOFT_ADS_IDENTITY } from '../../src/identity/microsoft-ads';
+import { SNAPCHAT_IDENTITY } from '../../src/identity/snapchat';
+import { TIKTOK_IDENTITY } from '../../src/identity/tiktok';
 import { META_KEYS_ENCODER, META_USERS_ENCODER } from '../meta/encode';
+import { keysEncoder } from './keys';
 
 /**
  * Every payload encoder a worker thread can run, by name: only the name and the packed rows cross
- * to the worker (encode-pool.ts), and both sides run the very same code.
+ * to the worker (encode-pool.ts), and both sides run the very same code. `<platform>_keys` are
+ * the prepareKeys encoders (keys.ts).
  */
 export const ENCODERS = {
   meta_users: META_USERS_ENCODER,
   meta_keys: META_KEYS_ENCODER,
+  // A name or a country alone matches nobody on LinkedIn: a row needs an email or both names.
+  linkedin_keys: keysEncoder(LINKEDIN_IDENTITY, (k) => k.email !== undefined || (k.firstName !== undefined && k.lastName !== undefined)),
+  microsoft_ads_keys: keysEncoder(MICROSOFT_ADS_IDENTITY),
+  tiktok_keys: keysEncoder(TIKTOK_IDENTITY),
+  snapchat_keys: keysEncoder(SNAPCHAT_IDENTITY),
 } as const;
 
 export type EncoderName = keyof typeof ENCODERS;

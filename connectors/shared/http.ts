@@ -17,7 +17,10 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Sent as `application/json`. */
   json?: unknown;
-  /** Already serialised JSON as UTF-8 bytes, sent as `application/json` as it is (lets callers serialise off the critical path). */
+  /**
+   * Already serialised JSON as UTF-8 bytes, sent as `application/json` as it is (lets callers
+   * serialise off the critical path); another body type when `headers` give its content-type.
+   */
   body?: Buffer;
   /** Sent as `application/x-www-form-urlencoded`. */
   form?: Record<string, string>;
@@ -58,7 +61,8 @@ export class HttpClient {
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     let body: string | Buffer | undefined;
     if (req.body !== undefined) {
-      headers['content-type'] = 'application/json';
+      // Already-serialised bodies are JSON unless the caller says otherwise (a multipart file upload).
+      headers['content-type'] ??= 'application/json';
       body = req.body;
     } else if (req.json !== undefined) {
       headers['content-type'] = 'application/json';

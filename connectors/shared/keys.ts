@@ -1,8 +1,30 @@
 import type { IdentifierKind, MemberRow, PreparedRow } from '../../src/destinations/contract';
-import { Invalid } from '../../src/identity/rules';
+import { type IdentityRules, Invalid, type PreparedIdentifiers, prepareIdentifiers, type RawIdentifiers } from '../../src/identity/rules';
+import { type PayloadEncoder, payloadBytes } from './encode';
 import type { EncodePool } from './encode-pool';
 import type { EncoderName } from './encoders';
-import { prepareRows } from './rows';
+import { noUsableIdentifier, prepareRows } from './rows';
+
+/** Which prepared keys make a row usable (e.g. a name alone matches nobody); default any key. */
+export type Usable = (keys: PreparedIdentifiers) => unknown;
+
+/**
+ * An encoder over a platform's src/identity rules whose "payload" is the usable rows' keys as a
+ * JSON array: what prepareKeysOnPool reads back. Registered by name in encoders.ts.
+ *
+ * @example
+ * // encoders.ts: linkedin_keys: keysEncoder(LINKEDIN_IDENTITY, (k) => k.email !== undefined || (k.firstName && k.lastName))
+ * const prepared = await prepareKeysOnPool(pool, 'linkedin_keys', rows);
+ */
+export function keysEncoder(rules: IdentityRules, usable: Usable = (k) => Object.keys(k).length > 0): PayloadEncoder<PreparedIdentifiers> {
+  return {
+    prepare: (row: RawIdentifiers): PreparedIdentifiers | Invalid => {
+      const { values, problems } = prepareIdentifiers(rules, row);
+      return usable(values) ? values : noUsableIdentifier(problems);
+    },
+    serialize: (rows) => payloadBytes(JSON.stringify(rows)),
+  };
+}
 
 /** Rows per hashing job: big enough to be worth a thread, small enough to spread over several. */
 const KEYS_CHUNK = 10_000;

@@ -142,7 +142,7 @@ export const segmentSizesStep: DemoStep = {
 export const SANDBOX_SEGMENTS = ['recent-buyers', 'cart-abandoners'] as const;
 
 /**
- * Starts sandbox Google Ads and Meta platforms on loopback and mirrors two segments to each with
+ * Starts the six sandbox ad platforms on loopback and mirrors two segments to each with
  * one-click defaults, printing adds, removes and match rates. A second round shows that an
  * unchanged segment sends nothing.
  */

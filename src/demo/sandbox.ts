@@ -7,15 +7,15 @@ import { destinationFactory, loadConnector } from '../destinations/registry';
 import { orchestrateSyncRun } from '../sync/orchestrate';
 import { createSyncSteps } from '../sync/steps';
 import { openWarehouse } from '../warehouse';
-import { GoogleAdsFake } from '../sandbox/google-ads';
-import { MetaFake } from '../sandbox/meta';
+import { SANDBOX_PLATFORMS, type SandboxDestinationType } from '../sandbox';
 
 /**
- * Sandbox ad platforms for `outflow demo`: the Google Ads and Meta contract fakes, started on
- * loopback (127.0.0.1, ephemeral ports) with fixed demo credentials, and destination configs
- * pointing at them through `apiBaseUrl`. They enforce the platforms' documented rules (auth,
- * batch limits, hash format, sessions and jobs) and keep each audience's hashed members, so the
- * demo's adds, removes and match rates are what those platforms would hold.
+ * Sandbox ad platforms for `outflow demo`: the contract fakes of Google Ads, Meta, LinkedIn,
+ * Microsoft Advertising, TikTok and Snapchat (src/sandbox), started on loopback (127.0.0.1,
+ * ephemeral ports) with fixed demo credentials, and destination configs pointing at them through
+ * `apiBaseUrl`. They enforce the platforms' documented rules (auth, versions, batch limits, hash
+ * format, sessions and jobs) and keep each audience's hashed members, so the demo's adds, removes
+ * and match rates are what those platforms would hold.
  *
  * @example
  * const sandbox = await startSandboxPlatforms();
@@ -23,36 +23,26 @@ import { MetaFake } from '../sandbox/meta';
  * try { ... } finally { await sandbox.stop(); }
  */
 export interface SandboxPlatforms {
-  /** `google-ads-sandbox` (type google_ads) and `meta-sandbox` (type meta). */
+  /** `<type>-sandbox` per platform (`google-ads-sandbox`, `meta-sandbox`, `linkedin-sandbox`, ...). */
   destinations: DestinationConfig[];
   stop(): Promise<void>;
 }
 
-/** Fixed, obviously fake credentials: the sandboxes accept nothing else. */
-export const SANDBOX_CREDENTIALS = {
-  googleAds: {
-    customerId: '1234567890',
-    developerToken: 'sandbox-developer-token',
-    clientId: 'sandbox-client-id',
-    clientSecret: 'sandbox-client-secret',
-    refreshToken: 'sandbox-refresh-token',
-  },
-  meta: { adAccountId: '1234567890', accessToken: 'sandbox-access-token' },
-} as const;
+/** Settings the sandboxes take on top of their own: the LinkedIn fake has no lag between creating a segment and taking users. */
+const SANDBOX_EXTRA: Partial<Record<SandboxDestinationType, Record<string, unknown>>> = { linkedin: { segmentReadyDelayMs: 0 } };
 
 export async function startSandboxPlatforms(): Promise<SandboxPlatforms> {
-  const google = new GoogleAdsFake(SANDBOX_CREDENTIALS.googleAds);
-  const meta = new MetaFake(SANDBOX_CREDENTIALS.meta);
-  await Promise.all([google.start(), meta.start()]);
+  const types = Object.keys(SANDBOX_PLATFORMS) as SandboxDestinationType[];
+  const fakes = types.map((type) => [type, SANDBOX_PLATFORMS[type]()] as const);
+  // The demo reads each audience back once, right after its upload: show it processed, as Google's and Meta's sandboxes do.
+  for (const [, fake] of fakes) if ('readsUntilProcessed' in fake) fake.readsUntilProcessed = 0;
+  await Promise.all(fakes.map(([, fake]) => fake.start()));
   return {
     // The sandboxes take audiences of any size, so small demo and test segments sync there; real
     // platforms' documented minimums apply to real destinations (docs/destinations.md).
-    destinations: [
-      { id: 'google-ads-sandbox', type: 'google_ads', minAudienceSize: 0, settings: google.settings() },
-      { id: 'meta-sandbox', type: 'meta', minAudienceSize: 0, settings: meta.settings() },
-    ],
+    destinations: fakes.map(([type, fake]) => ({ id: `${type.replace('_', '-')}-sandbox`, type, minAudienceSize: 0, settings: fake.settings(SANDBOX_EXTRA[type]) })),
     stop: async () => {
-      await Promise.all([google.stop(), meta.stop()]);
+      await Promise.all(fakes.map(([, fake]) => fake.stop()));
     },
   };
 }
@@ -72,7 +62,7 @@ export interface SandboxSyncReport {
 }
 
 /**
- * Syncs `segmentIds` to both sandbox platforms with one-click defaults and reads the match rates
+ * Syncs `segmentIds` to every sandbox platform with one-click defaults and reads the match rates
  * back, printing one line per sync: what `outflow demo` shows after the segment sizes.
  *
  * Sync state goes to its own schema (`stateSchema`, dropped first), because the sandbox
@@ -143,7 +133,8 @@ function formatReport(r: SandboxSyncReport): string {
   const head = `${r.segment} -> ${r.destination} (audience "${r.audienceName}"): ${r.status}, added ${r.added}, removed ${r.removed}, rejected ${r.rejected}`;
   if (r.status !== 'synced') return `${head}${r.reason ? ` (${r.reason})` : ''}`;
   const m = r.matchRate;
-  const rate = m?.matchRate !== undefined ? `match rate ${Math.round(m.matchRate * 100)}%` : 'match rate pending';
+  const rate = m?.matchRate !== undefined ? `match rate ${Math.round(m.matchRate * 100)}%` : m?.status === 'ready' ? 'no match rate reported' : 'match rate pending';
   const size = m?.audienceSize !== undefined ? `, size ${m.audienceSize}${m.audienceSizeUpper !== undefined ? `-${m.audienceSizeUpper}` : ''}` : '';
-  return `${head}; ${rate}${size}`;
+  const warnings = (m?.warnings ?? []).map((w) => `; warning: ${w}`).join('');
+  return `${head}; ${rate}${size}${warnings}`;
 }

@@ -19,7 +19,7 @@ export const serverStep: DemoStep = {
       if ((await store.tokens.list()).some((t) => t.name === DEMO_TOKEN_NAME)) await store.tokens.revoke(DEMO_TOKEN_NAME, actor);
       const { token } = await store.tokens.create({ name: DEMO_TOKEN_NAME, role: 'admin' }, actor);
       const config = path.relative(process.cwd(), ctx.configFile) || ctx.configFile;
-      ctx.print('Serve the API on this workspace, with sandbox Google Ads and Meta platforms to switch on:');
+      ctx.print('Serve the API on this workspace, with the six sandbox ad platforms to switch on:');
       ctx.print(`  npx outflow serve --config ${config} --sandbox`);
       ctx.print(`  admin token "${DEMO_TOKEN_NAME}" (shown once): ${token}`);
       ctx.print(`  curl -H "Authorization: Bearer ${token}" http://127.0.0.1:3000/api/v1/segments`);

@@ -56,6 +56,11 @@ export interface MatchRate {
   /** Matched audience size (or its lower bound where the platform only gives a range). */
   audienceSize?: number;
   audienceSizeUpper?: number;
+  /**
+   * What the run shows as warnings, not failures: e.g. the audience is below the size the platform
+   * needs before campaigns can use it.
+   */
+  warnings?: string[];
 }
 
 export interface BatchContext {

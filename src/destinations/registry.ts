@@ -19,6 +19,10 @@ const CONNECTORS: Partial<Record<DestinationType, () => Promise<ConnectorDefinit
   file: async () => (await import('../../connectors/file')).default as unknown as ConnectorDefinition,
   google_ads: async () => (await import('../../connectors/google-ads')).default as unknown as ConnectorDefinition,
   meta: async () => (await import('../../connectors/meta')).default as unknown as ConnectorDefinition,
+  linkedin: async () => (await import('../../connectors/linkedin')).default as unknown as ConnectorDefinition,
+  microsoft_ads: async () => (await import('../../connectors/microsoft-ads')).default as unknown as ConnectorDefinition,
+  tiktok: async () => (await import('../../connectors/tiktok')).default as unknown as ConnectorDefinition,
+  snapchat: async () => (await import('../../connectors/snapchat')).default as unknown as ConnectorDefinition,
 };
 
 export async function loadConnector(type: DestinationType): Promise<ConnectorDefinition | undefined> {

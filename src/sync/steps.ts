@@ -461,7 +461,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     async recordMatchRate(ref, rate) {
       // Platforms that only report a size leave match_rate empty rather than guessed.
       if (rate.matchRate !== undefined) await updateRun(await state(), ref.runId, { matchRate: rate.matchRate, updatedAt: clock() });
-      log('match_rate_recorded', { runId: ref.runId, syncId: ref.syncId, status: rate.status, matchRate: rate.matchRate, audienceSize: rate.audienceSize });
+      log('match_rate_recorded', { runId: ref.runId, syncId: ref.syncId, status: rate.status, matchRate: rate.matchRate, audienceSize: rate.audienceSize, ...(rate.warnings ? { warnings: rate.warnings } : {}) });
     },
 
     async rejectionReasons(ref) {

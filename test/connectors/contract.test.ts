@@ -1,5 +1,9 @@
 import { googleAdsConnector } from '../../connectors/google-ads';
+import { linkedInConnector } from '../../connectors/linkedin';
 import { metaConnector } from '../../connectors/meta';
+import { microsoftAdsConnector } from '../../connectors/microsoft-ads';
+import { snapchatConnector } from '../../connectors/snapchat';
+import { tiktokConnector } from '../../connectors/tiktok';
 import type { ConnectorDefinition } from '../../src/destinations/contract';
 import { type ConnectorCase, connectorContract } from './contract-kit';
 
@@ -81,4 +85,107 @@ const googleAds: ConnectorCase = {
   ],
 };
 
-for (const c of [meta, googleAds]) connectorContract(c);
+const OAUTH = { clientId: 'client-id', clientSecret: 'client-secret-value', refreshToken: 'refresh-token-secret' };
+const BEARER = 'replayed-bearer-token';
+const oauthTokenEndpoint = (req: { url: URL }) => (req.url.host === 'oauth.replay.invalid' ? Response.json({ access_token: BEARER, expires_in: 3600 }) : undefined);
+const oauthSettings = { ...OAUTH, oauthTokenUrl: 'https://oauth.replay.invalid/token' };
+
+const linkedIn: ConnectorCase = {
+  name: 'linkedin',
+  connector: linkedInConnector as unknown as ConnectorDefinition,
+  settings: { adAccountId: '508000001', sourcePlatform: 'OUTFLOW', apiVersion: '202610', apiBaseUrl: 'https://li.replay.invalid', ...oauthSettings },
+  secrets: [OAUTH.clientSecret, OAUTH.refreshToken, BEARER],
+  around: oauthTokenEndpoint,
+  testCall: {
+    method: 'GET',
+    path: '/rest/dmpSegments',
+    query: { q: 'account', account: 'urn:li:sponsoredAccount:508000001', start: '0', count: '1' },
+    headers: { authorization: `Bearer ${BEARER}`, 'linkedin-version': '202610', 'x-restli-protocol-version': '2.0.0' },
+  },
+  ok: () => Response.json({ elements: [], paging: { start: 0, count: 1, total: 0 } }),
+  errors: [
+    { name: '429 (no Retry-After published)', status: 429, body: { status: 429, message: 'throttle' }, kind: 'rate_limited' },
+    { name: '429 with Retry-After', status: 429, headers: { 'retry-after': '30' }, kind: 'rate_limited', retryAfterMs: 30_000 },
+    { name: '401 revoked 65601', status: 401, body: { status: 401, serviceErrorCode: 65601, code: 'REVOKED_ACCESS_TOKEN' }, kind: 'invalid_auth' },
+    { name: '403 no rw_dmp_segments', status: 403, body: { status: 403, serviceErrorCode: 100, code: 'ACCESS_DENIED' }, kind: 'invalid_auth' },
+    { name: '426 sunset version', status: 426, body: { status: 426, code: 'NONEXISTENT_VERSION' }, kind: 'invalid_payload' },
+    { name: '400 bad request', status: 400, body: { status: 400, code: 'ILLEGAL_ARGUMENT' }, kind: 'invalid_payload' },
+    { name: '500', status: 500, kind: 'retryable' },
+    { name: '504', status: 504, kind: 'retryable' },
+  ],
+};
+
+const msFault = (code: number) => ({ TrackingId: 't', Type: 'AdApiFaultDetail', Errors: [{ Code: code, ErrorCode: 'E', Message: 'm' }] });
+const MS_DEV_TOKEN = 'ms-developer-token-secret';
+const microsoftAds: ConnectorCase = {
+  name: 'microsoft_ads',
+  connector: microsoftAdsConnector as unknown as ConnectorDefinition,
+  settings: { customerId: '251000001', accountId: '180000001', developerToken: MS_DEV_TOKEN, apiBaseUrl: 'https://ms.replay.invalid', ...oauthSettings },
+  secrets: [OAUTH.clientSecret, OAUTH.refreshToken, BEARER, MS_DEV_TOKEN],
+  around: oauthTokenEndpoint,
+  testCall: {
+    method: 'POST',
+    path: '/CampaignManagement/v13/Audiences/QueryByIds',
+    body: { AudienceIds: null, Type: 'CustomerList' },
+    headers: { authorization: `Bearer ${BEARER}`, developertoken: MS_DEV_TOKEN, customerid: '251000001', customeraccountid: '180000001' },
+  },
+  ok: () => Response.json({ Audiences: [], PartialErrors: [] }),
+  errors: [
+    { name: '400 117 CallRateExceeded (wait 60 s)', status: 400, body: msFault(117), kind: 'rate_limited', retryAfterMs: 60_000 },
+    { name: '429', status: 429, kind: 'rate_limited' },
+    { name: '401 105 InvalidCredentials', status: 401, body: msFault(105), kind: 'invalid_auth' },
+    { name: '401 109 AuthenticationTokenExpired', status: 401, body: msFault(109), kind: 'invalid_auth' },
+    { name: '403 106 UserIsNotAuthorized', status: 403, body: msFault(106), kind: 'invalid_auth' },
+    { name: '400 8003 terms not accepted', status: 400, body: { Type: 'ApiFaultDetail', OperationErrors: [{ Code: 8003 }], BatchErrors: [] }, kind: 'invalid_auth' },
+    { name: '400 4603 CountExceedsLimit', status: 400, body: { Type: 'ApiFaultDetail', OperationErrors: [{ Code: 4603 }], BatchErrors: [] }, kind: 'invalid_payload' },
+    { name: '500 internal error', status: 500, body: msFault(0), kind: 'retryable' },
+  ],
+};
+
+const TIKTOK_TOKEN = 'tiktok-access-token-secret';
+const tiktokReply = (code: number) => ({ code, message: 'm', request_id: 'r', data: {} });
+const tiktok: ConnectorCase = {
+  name: 'tiktok',
+  connector: tiktokConnector as unknown as ConnectorDefinition,
+  settings: { advertiserId: '7100000000000000001', accessToken: TIKTOK_TOKEN, apiBaseUrl: 'https://tt.replay.invalid' },
+  secrets: [TIKTOK_TOKEN],
+  testCall: {
+    method: 'GET',
+    path: '/open_api/v1.3/dmp/custom_audience/list/',
+    query: { advertiser_id: '7100000000000000001', page: '1', page_size: '100' },
+    headers: { 'access-token': TIKTOK_TOKEN },
+  },
+  ok: () => Response.json({ code: 0, message: 'OK', data: { list: [], page_info: { page: 1, total_page: 1 } } }),
+  errors: [
+    { name: '200 code 40100 throttled', status: 200, body: tiktokReply(40100), kind: 'rate_limited' },
+    { name: '429', status: 429, kind: 'rate_limited' },
+    { name: '200 code 40105 invalid or revoked token', status: 200, body: tiktokReply(40105), kind: 'invalid_auth' },
+    { name: '200 code 40001 no permission on the advertiser', status: 200, body: tiktokReply(40001), kind: 'invalid_auth' },
+    { name: '401', status: 401, kind: 'invalid_auth' },
+    { name: '200 code 40002 bad parameter', status: 200, body: tiktokReply(40002), kind: 'invalid_payload' },
+    { name: '400', status: 400, kind: 'invalid_payload' },
+    { name: '200 code 50000 server error', status: 200, body: tiktokReply(50000), kind: 'retryable' },
+    { name: '503', status: 503, kind: 'retryable' },
+  ],
+};
+
+const snapError = { request_status: 'ERROR', request_id: 'r', debug_message: 'm' };
+const snapchat: ConnectorCase = {
+  name: 'snapchat',
+  connector: snapchatConnector as unknown as ConnectorDefinition,
+  settings: { adAccountId: '8adc3db7-8148-4fbf-999c-000000000001', apiBaseUrl: 'https://snap.replay.invalid', ...oauthSettings },
+  secrets: [OAUTH.clientSecret, OAUTH.refreshToken, BEARER],
+  around: oauthTokenEndpoint,
+  testCall: { method: 'GET', path: '/v1/adaccounts/8adc3db7-8148-4fbf-999c-000000000001/segments', query: { limit: '1000' }, headers: { authorization: `Bearer ${BEARER}` } },
+  ok: () => Response.json({ request_status: 'SUCCESS', segments: [] }),
+  errors: [
+    { name: '429', status: 429, body: snapError, kind: 'rate_limited' },
+    { name: '429 with Retry-After', status: 429, headers: { 'retry-after': '5' }, kind: 'rate_limited', retryAfterMs: 5_000 },
+    { name: '401', status: 401, body: snapError, kind: 'invalid_auth' },
+    { name: '403 another ad account', status: 403, body: snapError, kind: 'invalid_auth' },
+    { name: '400', status: 400, body: snapError, kind: 'invalid_payload' },
+    { name: '500', status: 500, body: snapError, kind: 'retryable' },
+  ],
+};
+
+for (const c of [meta, googleAds, linkedIn, microsoftAds, tiktok, snapchat]) connectorContract(c);

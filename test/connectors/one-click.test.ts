@@ -21,6 +21,10 @@ segments:
 destinations:
   - { id: meta-main, type: meta, settings: { adAccountId: "1", accessToken: t } }
   - { id: gads, type: google_ads, settings: {} }
+  - { id: li, type: linkedin, settings: {} }
+  - { id: msads, type: microsoft_ads, settings: {} }
+  - { id: tt, type: tiktok, settings: {} }
+  - { id: snap, type: snapchat, settings: {} }
 ${extra}`;
 
 const ws = (identifiers: string, extra = '') => parseWorkspace(yaml(identifiers, extra)).workspace;
@@ -41,6 +45,17 @@ describe('oneClickSync', () => {
     });
     // Google's CONTACT_INFO lists take neither mobile ad ids nor CRM ids.
     expect((await oneClickSync(w, 'buyers', 'gads')).identifiers).toEqual(['email', 'phone']);
+  });
+
+  it('the new platforms: what each takes of the mapped identifiers, in its order', async () => {
+    const w = ws('phone: phone, email: email, mobileAdId: maid, externalId: person_id, firstName: fn, lastName: ln, countryCode: cc, postalCode: zip');
+    const kinds = async (d: string) => (await oneClickSync(w, 'buyers', d)).identifiers;
+    expect(await kinds('li')).toEqual(['email', 'firstName', 'lastName', 'countryCode']);
+    expect(await kinds('msads')).toEqual(['email']);
+    expect(await kinds('tt')).toEqual(['email', 'phone', 'mobileAdId']);
+    expect(await kinds('snap')).toEqual(['email', 'phone', 'mobileAdId']);
+    for (const d of ['li', 'msads', 'tt', 'snap']) expect(await oneClickSync(w, 'buyers', d)).toMatchObject({ mode: 'mirror', schedule: '0 6 * * *', maxRemovalShare: 0.5 });
+    await expect(oneClickSync(ws('phone: phone'), 'buyers', 'msads')).rejects.toThrow(/maps none of the identifiers Microsoft Advertising customer lists accepts \(email\)/);
   });
 
   it('avoids taken sync ids', async () => {

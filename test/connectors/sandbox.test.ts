@@ -7,15 +7,23 @@ import { sendingRaw } from './contract-kit';
 const TEST_CALL: Record<string, RegExp> = {
   google_ads: /^POST \/v26\/customers\/\d+\/googleAds:search$/,
   meta: /^GET \/v25\.0\/act_\d+$/,
+  linkedin: /^GET \/rest\/dmpSegments$/,
+  microsoft_ads: /^POST \/CampaignManagement\/v13\/Audiences\/QueryByIds$/,
+  tiktok: /^GET \/open_api\/v1\.3\/dmp\/custom_audience\/list\/$/,
+  snapchat: /^GET \/v1\/adaccounts\/[0-9a-f-]+\/segments$/,
 };
 
 describe('startSandboxPlatforms', () => {
-  it('starts both fakes on loopback; their destination configs sync and read back match rates', async () => {
+  it('starts every fake on loopback; their destination configs sync and read back match rates', async () => {
     const sandbox = await startSandboxPlatforms();
     try {
       expect(sandbox.destinations.map((d) => [d.id, d.type])).toEqual([
         ['google-ads-sandbox', 'google_ads'],
         ['meta-sandbox', 'meta'],
+        ['linkedin-sandbox', 'linkedin'],
+        ['microsoft-ads-sandbox', 'microsoft_ads'],
+        ['tiktok-sandbox', 'tiktok'],
+        ['snapchat-sandbox', 'snapchat'],
       ]);
       for (const config of sandbox.destinations) {
         expect(String(config.settings.apiBaseUrl)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -32,7 +40,10 @@ describe('startSandboxPlatforms', () => {
         // The platform's cheap check, answered by the sandbox (after an OAuth token, for Google).
         expect(sent.at(-1)).toMatch(TEST_CALL[config.type]!);
         const audience = await dest.createAudience({ name: 'aud-sandbox' });
-        const rows = Array.from({ length: 20 }, (_, i) => ({ personId: `p${i}`, identifiers: { email: `p${i}@example.com` } }));
+        // TikTok creates an audience from 1,000 entries or more.
+        const raw = Array.from({ length: 1_200 }, (_, i) => ({ personId: `p${i}`, identifiers: { email: `p${i}@example.com` } }));
+        // Connectors that prepare keys are sent keys, never raw values.
+        const rows = dest.prepareKeys ? (await dest.prepareKeys(raw)).map((p) => ({ personId: p.personId, identifiers: p.keys })) : raw;
         expect((await dest.addMembers(audience, rows, { batchId: 'b/add/0' })).every((r) => r.ok)).toBe(true);
         await dest.removeMembers(audience, rows.slice(0, 5), { batchId: 'b/remove/0' });
         const rate = await dest.readMatchRate(audience);

@@ -10,7 +10,7 @@ export function registerServe(program: Command): void {
     .description('serve the HTTP API (and the web UI) and, with orchestrator: local, run due syncs and refreshes on their schedule')
     .option('--port <n>', 'port to listen on', '3000')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--sandbox', 'start sandbox Google Ads and Meta platforms on loopback and connect them as destinations')
+    .option('--sandbox', 'start the sandbox ad platforms (Google Ads, Meta, LinkedIn, Microsoft Advertising, TikTok, Snapchat) on loopback and connect them as destinations')
     .action(async (opts: { port: string; host: string; sandbox?: boolean }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserInputError([{ path: '--port', message: `expected a port number, got "${opts.port}"` }]);

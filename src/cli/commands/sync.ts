@@ -171,6 +171,7 @@ function summary(
   for (const { reason, count } of r.reasons) lines.push(`  rejected ${count}: ${reason}`);
   if (r.matchRate && 'unavailable' in r.matchRate) lines.push(`  match rate not read: ${r.matchRate.unavailable}`);
   else if (r.matchRate && formatMatchRate(r.matchRate)) lines.push(`  ${formatMatchRate(r.matchRate)}`);
+  if (r.matchRate && !('unavailable' in r.matchRate)) for (const w of r.matchRate.warnings ?? []) lines.push(`  warning: ${w}`);
   if (r.status === 'needs_confirmation') lines.push(`  stopped: ${r.reason ?? ''}`);
   if (r.status === 'failed') lines.push(`  failed: ${r.reason ?? ''}`);
   return `${lines.join('\n')}\n`;

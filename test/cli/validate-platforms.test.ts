@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliFixture, baseWorkspace, cliFixture } from './fixture';
+import { expectInvalidInput, outflowChild, outflowInProcess } from './support';
+
+/**
+ * `outflow validate` checks each new platform's settings against its connector's schema: a bad
+ * setting is exit 2 at `destinations[i].settings.<key>`, and good settings pass.
+ */
+
+let fx: CliFixture;
+beforeAll(async () => {
+  fx = await cliFixture();
+});
+afterAll(() => fx.close());
+
+const GOOD = {
+  linkedin: '{adAccountId: "508000001", clientId: c, clientSecret: s, refreshToken: r, sourcePlatform: OUTFLOW}',
+  microsoft_ads: '{customerId: "251000001", accountId: 180000001, developerToken: d, clientId: c, clientSecret: s, refreshToken: r}',
+  tiktok: '{advertiserId: "7100000000000000001", accessToken: t}',
+  snapchat: '{adAccountId: 8adc3db7-8148-4fbf-999c-000000000001, clientId: c, clientSecret: s, refreshToken: r}',
+} as const;
+
+const BAD: [keyof typeof GOOD, string, string][] = [
+  ['linkedin', '{adAccountId: "urn:li:sponsoredAccount:1", clientId: c, clientSecret: s, refreshToken: r, sourcePlatform: OUTFLOW}', 'adAccountId'],
+  ['linkedin', '{adAccountId: "1", clientId: c, clientSecret: s, refreshToken: r, sourcePlatform: OUTFLOW, apiVersion: "2026-10"}', 'apiVersion'],
+  ['microsoft_ads', '{customerId: "251000001", accountId: 1, developerToken: d, clientId: c, clientSecret: s, refreshToken: r, itemsPerCall: 5000}', 'itemsPerCall'],
+  ['microsoft_ads', '{customerId: "251000001", accountId: 1, developerToken: d, clientId: c, clientSecret: s, refreshToken: r, apiBaseUrl: "not a url"}', 'apiBaseUrl'],
+  ['tiktok', '{advertiserId: "7100000000000000001", accessToken: t, identifier: idfa}', 'identifier'],
+  ['tiktok', '{advertiserId: "7100000000000000001"}', 'accessToken'],
+  ['snapchat', '{adAccountId: "12345", clientId: c, clientSecret: s, refreshToken: r}', 'adAccountId'],
+  ['snapchat', '{adAccountId: 8adc3db7-8148-4fbf-999c-000000000001, clientId: c, clientSecret: s, refreshToken: r, identifiersPerRequest: 200000}', 'identifiersPerRequest'],
+];
+
+const workspace = (type: string, settings: string) =>
+  baseWorkspace().replace('destinations: [{id: out, type: file, settings: {path: ./exports}}]', `destinations:\n  - {id: out, type: file, settings: {path: ./exports}}\n  - {id: ad, type: ${type}, settings: ${settings}}`);
+
+describe('outflow validate with the new platforms', () => {
+  it.each(Object.entries(GOOD))('accepts good %s settings', async (type, settings) => {
+    const file = fx.write(`good-${type}.yaml`, workspace(type, settings));
+    const run = await outflowInProcess(['--config', file, 'validate']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+  });
+
+  it.each(BAD)('rejects bad %s settings at their path (%#)', async (type, settings, key) => {
+    const file = fx.write(`bad-${type}-${key}.yaml`, workspace(type, settings));
+    expectInvalidInput(await outflowInProcess(['--config', file, 'validate']), path.relative(process.cwd(), file), `destinations[1].settings.${key}`);
+  });
+
+  it('a real process exits 2', async () => {
+    const file = fx.write('bad-child.yaml', workspace('tiktok', '{advertiserId: abc, accessToken: t}'));
+    const run = await outflowChild(['--config', file, 'validate']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: .*destinations\[1\]\.settings\.advertiserId: /);
+  });
+});

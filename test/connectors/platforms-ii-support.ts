@@ -1,0 +1,174 @@
+import type { FakeReply, FakeRequest } from '../../src/sandbox/fake-server';
+import { LinkedInFake } from '../../src/sandbox/linkedin';
+import { MicrosoftAdsFake } from '../../src/sandbox/microsoft-ads';
+import { SnapchatFake } from '../../src/sandbox/snapchat';
+import { TikTokFake } from '../../src/sandbox/tiktok';
+import type { FakeServerBase } from '../../src/sandbox/fake-server';
+import { initialPeople, type Person, sha } from './e2e-support';
+
+/**
+ * The LinkedIn, Microsoft Advertising, TikTok and Snapchat cases of the end-to-end and fault
+ * tests: each platform's contract fake, its settings with secrets as `${env:...}` references,
+ * and the audience a segment should leave on it, computed with the fake's own expected-key
+ * function (written from the reference, independently of the connector).
+ */
+
+export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat';
+export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat'];
+
+const validEmail = (p: Person) => (p.email && p.email.includes('@') && p.email.includes('.') ? p.email : undefined);
+const validPhone = (p: Person) => (p.phone && p.phone.replace(/\D/g, '').length >= 11 ? p.phone : undefined);
+
+/** A LinkedIn fake that refuses, element by element, the emails whose hash is in `rejected` (a bad idValue, as LinkedIn would answer it). */
+export class RejectingLinkedInFake extends LinkedInFake {
+  readonly rejected = new Set<string>();
+  protected override handleApi(req: FakeRequest): FakeReply {
+    const elements = (req.body as { elements?: { userIds?: { idValue: string }[] }[] } | undefined)?.elements;
+    if (req.path.endsWith('/users') && Array.isArray(elements))
+      for (const e of elements) for (const id of e.userIds ?? []) if (this.rejected.has(id.idValue)) id.idValue = 'refused';
+    return super.handleApi(req);
+  }
+}
+
+/** A Microsoft Advertising fake that answers 8004 for the items in `rejected` (a PartialError at the item's index). */
+export class RejectingMicrosoftAdsFake extends MicrosoftAdsFake {
+  readonly rejected = new Set<string>();
+  protected override handleApi(req: FakeRequest): FakeReply {
+    const data = (req.body as { CustomerListUserData?: { CustomerListItems?: string[] } } | undefined)?.CustomerListUserData;
+    if (req.path.endsWith('/Apply') && Array.isArray(data?.CustomerListItems)) data.CustomerListItems = data.CustomerListItems.map((item) => (this.rejected.has(item) ? 'plain text' : item));
+    return super.handleApi(req);
+  }
+}
+
+/**
+ * Every fake here processes uploads at once (in life minutes to 48 hours), so the read-back after
+ * a run shows the audience's size and, below the platform's minimum, the warning.
+ */
+export interface PlatformCase {
+  name: PlatformName;
+  fake: FakeServerBase & { revokeToken(): void; members(id: string): Set<string>; requests: { path: string }[] };
+  /** The destination's settings, secrets as `${env:...}`, and the environment that fills them. */
+  settings(): Record<string, unknown>;
+  env: Record<string, string>;
+  /** Values no log line may hold. */
+  secrets: string[];
+  /** Text that marks an issued access token. */
+  tokenPrefix?: RegExp;
+  people: () => Person[];
+  /** Identifier kinds the sync sends from the entity's email and phone (a changed phone is no change without phone). */
+  kinds: ('email' | 'phone')[];
+  /** The members the fake should hold for these people (the VIPs' keys). */
+  expected(people: readonly Person[]): Set<string>;
+  /** The fake's audience of the sync. */
+  audience(): Set<string>;
+  /** A path part of the upload calls (faults aim there). */
+  uploadPath: string;
+  /** How errors name the destination (`dest` is its id in these tests). */
+  label: RegExp;
+  /** What a rate-limited call waits: the platform's own signal, when it has one. */
+  throttleWaitMs?: number;
+  /** Refuses a person's email at the platform, row by row, and the reason the run shows; undefined where the platform reports no per-row result. */
+  rejectEmail?: (p: Person) => string;
+}
+
+/** 1,200 people for TikTok (an audience is created from 1,000 entries), the usual 30 elsewhere. */
+function people(n: number): () => Person[] {
+  return () => {
+    const base = initialPeople();
+    const more = Array.from({ length: Math.max(0, n - base.length) }, (_, k) => {
+      const i = base.length + k;
+      return { id: `p${String(i).padStart(4, '0')}`, email: `Member${i}@Example.com`, phone: `+1 (646) 555-${String(1000 + (i % 9000))}`, vip: i % 10 !== 9 };
+    });
+    return [...base, ...more];
+  };
+}
+
+const keysOf = (people: readonly Person[], keys: (p: Person) => (string | undefined)[]) => {
+  const out = new Set<string>();
+  for (const p of people) if (p.vip) for (const k of keys(p)) if (k) out.add(k);
+  return out;
+};
+
+export function platformCase(name: PlatformName, extra: Record<string, unknown> = {}): PlatformCase {
+  switch (name) {
+    case 'linkedin': {
+      const fake = new RejectingLinkedInFake({ readsUntilProcessed: 0 });
+      const c = fake.tokens.client;
+      return {
+        name,
+        fake,
+        settings: () => ({ ...fake.settings({ elementsPerRequest: 4, concurrency: 2, segmentReadyDelayMs: 0, ...extra }), clientSecret: '${env:T_SECRET}', refreshToken: '${env:T_REFRESH}' }),
+        env: { T_SECRET: c.clientSecret, T_REFRESH: c.refreshToken },
+        secrets: [c.clientSecret, c.refreshToken],
+        tokenPrefix: /AQsandbox-/,
+        people: people(30),
+        kinds: ['email'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && LinkedInFake.expectedTuple({ email: validEmail(p)! })]),
+        audience: () => fake.members(fake.segmentsNamed('aud-vips')[0]?.audience.id ?? ''),
+        uploadPath: '/users',
+        label: /^LinkedIn destination "dest" \(ad account 508000001\)/,
+        rejectEmail: (p) => (fake.rejected.add(sha(p.email!.trim().toLowerCase())), 'LinkedIn rejected the element (status 400)'),
+      };
+    }
+    case 'microsoft_ads': {
+      const fake = new RejectingMicrosoftAdsFake({ readsUntilProcessed: 0 });
+      const c = fake.tokens.client;
+      return {
+        name,
+        fake,
+        settings: () => ({ ...fake.settings({ itemsPerCall: 4, concurrency: 2, ...extra }),
+          clientSecret: '${env:T_SECRET}',
+          refreshToken: '${env:T_REFRESH}',
+          developerToken: '${env:T_DEV}',
+        }),
+        env: { T_SECRET: c.clientSecret, T_REFRESH: c.refreshToken, T_DEV: fake.developerToken },
+        secrets: [c.clientSecret, c.refreshToken, fake.developerToken],
+        tokenPrefix: /EwBsandbox-/,
+        people: people(30),
+        kinds: ['email'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && MicrosoftAdsFake.expectedKey('email', validEmail(p)!)]),
+        audience: () => fake.members(fake.listByName('aud-vips')?.audience.id ?? ''),
+        uploadPath: '/Apply',
+        label: /^Microsoft Advertising destination "dest" \(account 180000001\)/,
+        throttleWaitMs: 60_000,
+        rejectEmail: (p) => (fake.rejected.add(sha(p.email!.trim().toLowerCase())), 'Microsoft Advertising rejected the item: EmailMustBeHashed (8004)'),
+      };
+    }
+    case 'tiktok': {
+      // TikTok takes updates only once an audience is valid (hours, in life).
+      const fake = new TikTokFake({ readsUntilProcessed: 0 });
+      return {
+        name,
+        fake,
+        settings: () => ({ ...fake.settings(extra), accessToken: '${env:T_TOKEN}' }),
+        env: { T_TOKEN: fake.accessToken },
+        secrets: [fake.accessToken],
+        people: people(1_200),
+        kinds: ['email', 'phone'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && TikTokFake.expectedKey('email', validEmail(p)!)]),
+        audience: () => fake.members(fake.audiencesNamed('aud-vips')[0]?.audience.id ?? ''),
+        uploadPath: '/file/upload',
+        label: /^TikTok destination "dest" \(advertiser 7100000000000000001\)/,
+      };
+    }
+    case 'snapchat': {
+      const fake = new SnapchatFake({ readsUntilProcessed: 0 });
+      const c = fake.tokens.client;
+      return {
+        name,
+        fake,
+        settings: () => ({ ...fake.settings({ identifiersPerRequest: 9, concurrency: 2, ...extra }), clientSecret: '${env:T_SECRET}', refreshToken: '${env:T_REFRESH}' }),
+        env: { T_SECRET: c.clientSecret, T_REFRESH: c.refreshToken },
+        secrets: [c.clientSecret, c.refreshToken],
+        tokenPrefix: /snap-sandbox-/,
+        people: people(30),
+        kinds: ['email', 'phone'],
+        expected: (ps) =>
+          keysOf(ps, (p) => [validEmail(p) && SnapchatFake.expectedKey('email', validEmail(p)!), validPhone(p) && SnapchatFake.expectedKey('phone', validPhone(p)!)]),
+        audience: () => fake.members(fake.segmentsNamed('aud-vips')[0]?.audience.id ?? ''),
+        uploadPath: '/users',
+        label: /^Snapchat destination "dest" \(ad account 8adc3db7-8148-4fbf-999c-000000000001\)/,
+      };
+    }
+  }
+}
