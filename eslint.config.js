@@ -10,7 +10,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -30,7 +30,7 @@ export default tseslint.config(
   {
     // Rooms and the directions they may import in (docs/architecture.md).
     // src/ is the product: it never imports test/ (sandboxes live in src/sandbox/).
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.{1,2}/(.*/)?test(/|$)', message: 'src/ is product code: it never imports test/ (docs/architecture.md)' }] }],
     },

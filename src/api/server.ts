@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { roleAllows } from '../store';
 import type { ApiContext } from './context';
@@ -13,6 +17,12 @@ import { registerSegments } from './routes/segments';
 export const API_PREFIX = '/api/v1';
 /** Request bodies above this get 413 (SPEC §6). */
 export const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The built web UI (`npm run build:ui`). dist/cli/ sits two folders deep like src/api/, so the same
+ * relative path finds it from the sources and from the CLI bundle.
+ */
+export const UI_DIR = fileURLToPath(new URL('../../dist/ui/', import.meta.url));
 
 /** One route as the role check sees it (the route walk test reads these). */
 export interface RouteInfo {
@@ -33,7 +43,7 @@ export interface RouteInfo {
  * const app = await buildApi(ctx);
  * await app.listen({ port: 3000, host: '127.0.0.1' });
  */
-export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
+export async function buildApi(ctx: ApiContext, options: { uiDir?: string } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     // No request log: request URLs may carry personal data (a person id).
@@ -45,12 +55,16 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const responses = (route.schema?.response ?? {}) as Record<string, unknown>;
-    for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url, role: route.config?.role ?? 'public', responses });
+    // The API's routes; the web UI's file routes are not part of it.
+    if (route.url.startsWith(API_PREFIX))
+      for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url, role: route.config?.role ?? 'public', responses });
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   // Responses are plain JSON; their schemas document them (and tests check handlers against them).
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  installErrorHandling(app, ctx.log);
+  const uiDir = options.uiDir ?? UI_DIR;
+  const uiBuilt = existsSync(path.join(uiDir, 'index.html'));
+  installErrorHandling(app, ctx.log, uiBuilt ? uiPageFallback : undefined);
 
   await app.register(swagger, {
     openapi: {
@@ -89,7 +103,7 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
     },
     { prefix: API_PREFIX },
   );
-  // The web UI's static build is served at `/` here (@fastify/static), once it is part of the package.
+  await serveUi(app, uiDir, uiBuilt);
   app.decorate('routeList', routeList);
   await app.ready();
   return app;
@@ -100,6 +114,34 @@ declare module 'fastify' {
     /** Every route with the role it needs (the route walk test reads it). */
     routeList: RouteInfo[];
   }
+}
+
+/**
+ * The web UI at `/`: its files, and (uiPageFallback) index.html for any other GET outside the API
+ * that asks for a page, since the UI routes in the browser. Without a build, `/` says how to make one.
+ */
+async function serveUi(app: FastifyInstance, dir: string, built: boolean): Promise<void> {
+  if (!built) {
+    app.get('/', { config: { role: 'public' }, schema: { hide: true } }, async (_req, reply) =>
+      reply.type('text/plain').send('The web UI is not built: run `npm run build:ui`. The API is at /api/v1.\n'),
+    );
+    return;
+  }
+  // Hashed asset names never change content: cache them; index.html always revalidates.
+  await app.register(fastifyStatic, {
+    root: dir,
+    wildcard: true,
+    index: false,
+    setHeaders: (reply, file) => reply.header('cache-control', file.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable'),
+  });
+  app.get('/', { config: { role: 'public' }, schema: { hide: true } }, (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+}
+
+/** A GET of a page path (not the API, not an asset or other file): the UI's index.html answers it. */
+function uiPageFallback(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+  const url = request.url.split('?')[0]!;
+  if (request.method !== 'GET' || url === API_PREFIX || url.startsWith(`${API_PREFIX}/`) || url.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(url)) return undefined;
+  return reply.header('cache-control', 'no-cache').sendFile('index.html');
 }
 
 function bearer(request: FastifyRequest): string | undefined {
