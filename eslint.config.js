@@ -36,6 +36,20 @@ export default tseslint.config(
     },
   },
   {
+    // The web UI runs in the browser and calls only the public API: from the rest of Outflow it
+    // imports types (the API's response schemas, rule types) and the pure health-term list.
+    files: ['src/ui/*.ts', 'src/ui/*.tsx'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./(?!segments/health-terms$)', allowTypeImports: true, message: 'src/ui imports only types from the rest of Outflow (it calls the public API)' }] }],
+    },
+  },
+  {
+    files: ['src/ui/*/**/*.ts', 'src/ui/*/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./\\.\\./(?!segments/health-terms$)', allowTypeImports: true, message: 'src/ui imports only types from the rest of Outflow (it calls the public API)' }] }],
+    },
+  },
+  {
     // A connector imports the connector kit (connectors/shared/), the destination contract and
     // src/identity, nothing else of Outflow: not another connector, not the config or the sync engine.
     files: ['connectors/**/*.ts'],

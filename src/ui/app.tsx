@@ -114,7 +114,7 @@ function Shell() {
         {nav
           .filter((n) => n.show)
           .map((n) => (
-            <NavLink key={n.to} label={n.label} component={Link} to={n.to} active={path.startsWith(n.to)} aria-current={path.startsWith(n.to) ? 'page' : undefined} />
+            <NavLink key={n.to} label={n.label} component={Link} to={n.to} active={path.startsWith(n.to)} styles={{ label: { color: "var(--mantine-color-black)" } }} aria-current={path.startsWith(n.to) ? 'page' : undefined} />
           ))}
       </AppShell.Navbar>
       <AppShell.Main>

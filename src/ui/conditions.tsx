@@ -175,28 +175,12 @@ function Fields({ c, catalog, onChange }: { c: Props['condition']; catalog: Fiel
       );
     case 'identified':
       return (
-        <NativeSelect
-          label="Identified"
-          value={String(c.value)}
-          onChange={(e) => onChange({ ...c, value: e.currentTarget.value === 'true' })}
-          data={[
-            { value: 'true', label: 'is identified' },
-            { value: 'false', label: 'is anonymous' },
-          ]}
-        />
+        <BoolSelect label="Identified" value={c.value} yes="is identified" no="is anonymous" onChange={(value) => onChange({ ...c, value })} />
       );
     case 'segment':
       return (
         <>
-          <NativeSelect
-            label="Membership"
-            value={String(c.member)}
-            onChange={(e) => onChange({ ...c, member: e.currentTarget.value === 'true' })}
-            data={[
-              { value: 'true', label: 'is in' },
-              { value: 'false', label: 'is not in' },
-            ]}
-          />
+          <BoolSelect label="Membership" value={c.member} yes="is in" no="is not in" onChange={(member) => onChange({ ...c, member })} />
           <NativeSelect
             label="Segment"
             value={c.segment}
@@ -209,6 +193,21 @@ function Fields({ c, catalog, onChange }: { c: Props['condition']; catalog: Fiel
         </>
       );
   }
+}
+
+/** A yes / no choice as a select, with words for each side. */
+function BoolSelect({ label, value, yes, no, onChange }: { label: string; value: boolean; yes: string; no: string; onChange: (v: boolean) => void }) {
+  return (
+    <NativeSelect
+      label={label}
+      value={String(value)}
+      onChange={(e) => onChange(e.currentTarget.value === 'true')}
+      data={[
+        { value: 'true', label: yes },
+        { value: 'false', label: no },
+      ]}
+    />
+  );
 }
 
 function CountInput({ count, optional, onChange }: { count: UiCount | null; optional?: boolean; onChange: (c: UiCount | null) => void }) {

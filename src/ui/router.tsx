@@ -29,14 +29,16 @@ export function match(pattern: string, path: string): Record<string, string> | u
   return out;
 }
 
-export function Link({ to, children, ...rest }: { to: string; children: ReactNode; className?: string; 'aria-current'?: 'page' | undefined }) {
-  const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
-    if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+export function Link({ to, children, onClick, ...rest }: { to: string; children?: ReactNode; className?: string; onClick?: (e: MouseEvent<HTMLAnchorElement>) => void; 'aria-current'?: 'page' | undefined }) {
+  // Components that render a Link (Mantine's NavLink) pass their own onClick: call it, then route.
+  const handle = (e: MouseEvent<HTMLAnchorElement>) => {
+    onClick?.(e);
+    if (e.defaultPrevented || e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
     navigate(to);
   };
   return (
-    <a href={to} onClick={onClick} {...rest}>
+    <a href={to} {...rest} onClick={handle}>
       {children}
     </a>
   );

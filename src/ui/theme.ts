@@ -15,6 +15,8 @@ export const cssVariables: CSSVariablesResolver = () => ({
     '--mantine-color-dimmed': 'var(--mantine-color-gray-7)',
     '--mantine-color-error': 'var(--mantine-color-red-9)',
     '--mantine-color-placeholder': 'var(--mantine-color-gray-7)',
+    '--mantine-primary-color-light-color': 'var(--mantine-color-blue-9)',
+    '--mantine-primary-color-filled': 'var(--mantine-color-blue-9)',
     ...Object.fromEntries(
       COLORS.flatMap((c) => [
         [`--mantine-color-${c}-text`, `var(--mantine-color-${c}-9)`],

@@ -158,6 +158,20 @@ describe('web UI in a browser (SPEC §7)', () => {
     await page.getByRole('menuitem', { name: 'Activate' }).click();
     await expect.poll(() => textOf(row('Journey buyers').getByRole('cell').nth(1))).toBe('active');
 
+    // Keyboard alone: the row menu opens with Enter and closes with Escape.
+    await row('Journey buyers').getByRole('button', { name: 'Actions' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('menuitem', { name: 'Duplicate' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('menuitem', { name: 'Duplicate' }).waitFor({ state: 'detached' });
+
+    // A segment managed in outflow.yaml opens read-only, with a note.
+    await page.goto(`${server.url}/segments/recent-buyers/edit`);
+    await page.getByText('This segment is managed in outflow.yaml').waitFor();
+    expect(await page.getByRole('button', { name: 'Save draft' }).count()).toBe(0);
+    expect(await page.getByRole('textbox', { name: 'Name' }).isDisabled()).toBe(true);
+    await page.getByRole('link', { name: 'Segments' }).click();
+
     // An API error shows at its field: a segment without a name is refused by the server at `name`.
     await page.getByRole('button', { name: 'New segment' }).click();
     await page.getByRole('button', { name: 'Save draft' }).click();
@@ -200,6 +214,43 @@ describe('web UI in a browser (SPEC §7)', () => {
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('table', { name: 'Audit log' }).waitFor();
     await checkA11y('audit');
+
+    // Speed: the segments page with 200 segments, interactive (every row drawn, the search answering).
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(`${server.url}/api/v1/segments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.marketer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: `bench-${i}`, entity: 'person', name: `Bench segment ${i}`, labels: ['bench'], rules: { conditions: [{ kind: 'identified', value: i % 2 === 0 }] } }),
+      });
+      expect(res.status).toBe(201);
+    }
+    // Timed in the page (a MutationObserver notes when the last row is drawn and when the search
+    // has filtered), so Playwright's own polling of a large accessibility tree is not counted.
+    const figures: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      await page.getByRole('link', { name: 'Activity' }).click();
+      await page.getByRole('table', { name: 'Runs' }).waitFor();
+      await page.evaluate(`(() => {
+        const t = (window.__bench = { start: performance.now() });
+        new MutationObserver((_m, o) => {
+          const rows = document.querySelectorAll('table[aria-label="Segments"] tbody tr').length;
+          if (t.drawn === undefined && rows >= 200) t.drawn = performance.now();
+          if (t.searchAt !== undefined && rows === 11) { t.filtered = performance.now(); o.disconnect(); }
+        }).observe(document.body, { childList: true, subtree: true });
+      })()`);
+      await page.getByRole('link', { name: 'Segments' }).click();
+      await expect.poll(() => page.evaluate('window.__bench.drawn !== undefined'), { interval: 50 }).toBe(true);
+      await page.evaluate(`window.__bench.searchAt = performance.now()`);
+      await page.getByRole('textbox', { name: 'Search' }).fill('Bench segment 17');
+      await expect.poll(() => page.evaluate('window.__bench.filtered !== undefined'), { interval: 50 }).toBe(true);
+      const t = (await page.evaluate('window.__bench')) as { start: number; drawn: number; searchAt: number; filtered: number };
+      figures.push(`${Math.round(t.drawn - t.start)} ms to every row, search answered ${Math.round(t.filtered - t.searchAt)} ms after it was typed`);
+    }
+    await page.getByRole('textbox', { name: 'Search' }).fill('');
+    await expect.poll(() => page.getByRole('table', { name: 'Segments' }).getByRole('row').count()).toBeGreaterThan(200);
+    const rows = (await page.getByRole('table', { name: 'Segments' }).getByRole('row').count()) - 1;
+    console.log(`ui bench: segments page with ${rows} segments, from the click on "Segments": ${figures.join('; ')}`);
+    expect(rows).toBeGreaterThanOrEqual(200);
 
     // The estimate equals `outflow segments size` (the CLI opens the warehouse once the server has let go of it).
     await server.close();

@@ -2,6 +2,7 @@ import { Alert, Code, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { fmtTime } from '../format';
 import { useSession } from '../session';
+import { TableHead } from '../table-head';
 
 /** `/audit` (admin): who did what to which object, with the before/after diff (secrets redacted by the API). */
 export function AuditPage() {
@@ -14,15 +15,7 @@ export function AuditPage() {
       {audit.error && <Alert color="red">{audit.error.message}</Alert>}
       {audit.data && (
         <Table aria-label="Audit log" striped>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>When</Table.Th>
-              <Table.Th>Who</Table.Th>
-              <Table.Th>Action</Table.Th>
-              <Table.Th>Object</Table.Th>
-              <Table.Th>Change</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
+          <TableHead columns={['When', 'Who', 'Action', 'Object', 'Change']} />
           <Table.Tbody>
             {audit.data.map((a) => (
               <Table.Tr key={a.id}>

@@ -9,6 +9,7 @@ import { fmtNumber, slugify } from '../format';
 import { navigate } from '../router';
 import { fromRules, MAX_DEPTH, newCondition, newGroup, pathsByKey, toRules, type Match, type UiGroup } from '../rule-model';
 import { useSession } from '../session';
+import { TableHead } from '../table-head';
 
 /** `/segments/new` and `/segments/{id}/edit`: the segment builder (SPEC §7). */
 export function BuilderPage({ id }: { id?: string }) {
@@ -310,14 +311,7 @@ export function PreviewTable({ segmentId }: { segmentId: string }) {
     <Stack gap="xs">
       {preview.data.masked && <Text size="xs" c="dimmed">Identifiers are masked for your role.</Text>}
       <Table aria-label="Members" striped>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Person</Table.Th>
-            {columns.map((c) => (
-              <Table.Th key={c}>{c}</Table.Th>
-            ))}
-          </Table.Tr>
-        </Table.Thead>
+        <TableHead columns={['Person', ...columns]} />
         <Table.Tbody>
           {rows.map((m) => (
             <Table.Tr key={m.personId}>

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { ApiError, type Connector, type Destination, type JsonSchema } from '../api';
 import { useSession } from '../session';
+import { TableHead } from '../table-head';
 
 /** `/destinations` (data role): connections with their health; connect one through its settings schema. */
 export function DestinationsPage() {
@@ -22,14 +23,7 @@ export function DestinationsPage() {
       {list.error && <Alert color="red">{list.error.message}</Alert>}
       {list.data && (
         <Table aria-label="Destinations" striped>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Id</Table.Th>
-              <Table.Th>Platform</Table.Th>
-              <Table.Th>Managed by</Table.Th>
-              <Table.Th>Health</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
+          <TableHead columns={['Id', 'Platform', 'Managed by', 'Health']} />
           <Table.Tbody>
             {list.data.map((d) => (
               <DestinationRow key={d.id} d={d} title={connectors.data?.find((c) => c.type === d.type)?.title ?? d.type} />

@@ -6,6 +6,7 @@ import type { Run, SegmentDestination } from '../api';
 import { fmtDuration, fmtNumber, fmtPercent, fmtTime, statusText } from '../format';
 import { navigate } from '../router';
 import { useSession } from '../session';
+import { TableHead } from '../table-head';
 import { StatusBadge } from '../status-badge';
 import { PreviewTable } from './builder';
 
@@ -94,14 +95,7 @@ function Overview({ id }: { id: string }) {
       )}
       {points.length > 0 && (
         <Table aria-label="Refreshes" striped>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Refreshed</Table.Th>
-              <Table.Th>Members</Table.Th>
-              <Table.Th>Added</Table.Th>
-              <Table.Th>Removed</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
+          <TableHead columns={['Refreshed', 'Members', 'Added', 'Removed']} />
           <Table.Tbody>
             {stats.data.evaluations.slice(0, 10).map((e) => (
               <Table.Tr key={e.evaluatedAt}>
@@ -228,18 +222,7 @@ export function RunsTable({ runs }: { runs: (Run & { destinationId?: string })[]
   if (runs.length === 0) return <Text c="dimmed">No runs yet.</Text>;
   return (
     <Table aria-label="Runs" striped>
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th>Started</Table.Th>
-          <Table.Th>Sync</Table.Th>
-          <Table.Th>Status</Table.Th>
-          <Table.Th>Planned</Table.Th>
-          <Table.Th>Accepted</Table.Th>
-          <Table.Th>Rejected</Table.Th>
-          <Table.Th>Match rate</Table.Th>
-          <Table.Th>Duration</Table.Th>
-        </Table.Tr>
-      </Table.Thead>
+      <TableHead columns={['Started', 'Sync', 'Status', 'Planned', 'Accepted', 'Rejected', 'Match rate', 'Duration']} />
       <Table.Tbody>
         {runs.map((r) => (
           <Table.Tr key={r.runId}>
