@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
@@ -103,7 +103,7 @@ export async function buildApi(ctx: ApiContext, options: { uiDir?: string } = {}
     },
     { prefix: API_PREFIX },
   );
-  await serveUi(app, uiDir, uiBuilt);
+  serveUi(app, uiDir, uiBuilt);
   app.decorate('routeList', routeList);
   await app.ready();
   return app;
@@ -113,35 +113,51 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route with the role it needs (the route walk test reads it). */
     routeList: RouteInfo[];
+    /** The web UI's index.html, when it is built. */
+    uiIndex?: string;
   }
 }
 
+/** Content types of the files a Vite build writes. */
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
 /**
- * The web UI at `/`: its files, and (uiPageFallback) index.html for any other GET outside the API
- * that asks for a page, since the UI routes in the browser. Without a build, `/` says how to make one.
+ * The web UI at `/`: index.html, and the build's hashed files under `/assets/` (cached for good:
+ * a changed file gets a new name). Any other page path gets index.html too (uiPage, from the
+ * not-found handler), since the UI routes in the browser. Without a build, `/` says how to make one.
  */
-async function serveUi(app: FastifyInstance, dir: string, built: boolean): Promise<void> {
+function serveUi(app: FastifyInstance, dir: string, built: boolean): void {
+  const route = { config: { role: 'public' }, schema: { hide: true } } as const;
   if (!built) {
-    app.get('/', { config: { role: 'public' }, schema: { hide: true } }, async (_req, reply) =>
-      reply.type('text/plain').send('The web UI is not built: run `npm run build:ui`. The API is at /api/v1.\n'),
-    );
+    app.get('/', route, async (_req, reply) => reply.type('text/plain').send('The web UI is not built: run `npm run build:ui`. The API is at /api/v1.\n'));
     return;
   }
-  // Hashed asset names never change content: cache them; index.html always revalidates.
-  await app.register(fastifyStatic, {
-    root: dir,
-    wildcard: true,
-    index: false,
-    setHeaders: (reply, file) => reply.header('cache-control', file.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable'),
+  const index = readFileSync(path.join(dir, 'index.html'), 'utf8');
+  app.decorate('uiIndex', index);
+  app.get('/', route, async (_req, reply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index));
+  app.get('/assets/*', route, async (req, reply) => {
+    const name = (req.params as { '*': string })['*'];
+    // Flat names only (what Vite writes): nothing can reach outside the folder.
+    const type = /^[A-Za-z0-9_.-]+$/.test(name) && !name.startsWith('.') ? CONTENT_TYPES[path.extname(name)] : undefined;
+    const data = type ? await readFile(path.join(dir, 'assets', name)).catch(() => undefined) : undefined;
+    if (!data) return reply.callNotFound();
+    return reply.header('cache-control', 'public, max-age=31536000, immutable').type(type!).send(data);
   });
-  app.get('/', { config: { role: 'public' }, schema: { hide: true } }, (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
 }
 
 /** A GET of a page path (not the API, not an asset or other file): the UI's index.html answers it. */
 function uiPageFallback(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
   const url = request.url.split('?')[0]!;
-  if (request.method !== 'GET' || url === API_PREFIX || url.startsWith(`${API_PREFIX}/`) || url.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(url)) return undefined;
-  return reply.header('cache-control', 'no-cache').sendFile('index.html');
+  const index = request.server.uiIndex;
+  if (index === undefined || request.method !== 'GET' || url === API_PREFIX || url.startsWith(`${API_PREFIX}/`) || url.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(url)) return undefined;
+  return reply.code(200).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index);
 }
 
 function bearer(request: FastifyRequest): string | undefined {

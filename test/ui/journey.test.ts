@@ -107,8 +107,14 @@ describe('web UI in a browser (SPEC §7)', () => {
     const inGroup2 = group.getByRole('region', { name: 'Condition 2' });
     await inGroup2.getByRole('combobox', { name: 'Condition type' }).selectOption('identified');
 
+    // After an edit the estimate shows a pending state, never the previous rules' number.
+    await settledEstimate();
+    await first.getByRole('spinbutton', { name: 'Last' }).fill('60');
+    expect(await textOf(estimate())).toBe('Estimating…');
+    await first.getByRole('spinbutton', { name: 'Last' }).fill('45');
+
     // The live estimate, as the server counted it, equals `outflow segments size` at the same as-of (checked below).
-    const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/estimate') && r.status() === 200);
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/estimate') && r.status() === 200 && (r.request().postData() ?? '').includes('"last":45'));
     const shown = await settledEstimate();
     const lastAnswer = (await (await answered).json()) as { count: number; asOf: string };
     expect(shown).toBeGreaterThan(0);
