@@ -10,7 +10,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -30,9 +30,23 @@ export default tseslint.config(
   {
     // Rooms and the directions they may import in (docs/architecture.md).
     // src/ is the product: it never imports test/ (sandboxes live in src/sandbox/).
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.{1,2}/(.*/)?test(/|$)', message: 'src/ is product code: it never imports test/ (docs/architecture.md)' }] }],
+    },
+  },
+  {
+    // The web UI runs in the browser and calls only the public API: from the rest of Outflow it
+    // imports types (the API's response schemas, rule types) and the pure health-term list.
+    files: ['src/ui/*.ts', 'src/ui/*.tsx'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./(?!segments/health-terms$)', allowTypeImports: true, message: 'src/ui imports only types from the rest of Outflow (it calls the public API)' }] }],
+    },
+  },
+  {
+    files: ['src/ui/*/**/*.ts', 'src/ui/*/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./\\.\\./(?!segments/health-terms$)', allowTypeImports: true, message: 'src/ui imports only types from the rest of Outflow (it calls the public API)' }] }],
     },
   },
   {

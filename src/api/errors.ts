@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import { formatProblem, type Problem, UserInputError } from '../config/errors';
 import { structureProblems, zodProblems } from '../config/load';
@@ -109,13 +109,19 @@ export function errorReply(err: unknown): { status: number; body: ApiErrorBody }
 }
 
 /** Installs the error and not-found handlers. Unexpected errors are logged, never sent. */
-export function installErrorHandling(app: FastifyInstance, log: (event: string, fields: Record<string, unknown>) => void): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  log: (event: string, fields: Record<string, unknown>) => void,
+  /** Answers a request no route takes before the 404 does (the web UI's pages); undefined passes. */
+  fallback?: (request: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined,
+): void {
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = errorReply(err);
     if (status >= 500) log('request_failed', { requestId: request.id, method: request.method, route: request.routeOptions.url, error: errorSummary(err) });
     return reply.code(status).type('application/json').send(body);
   });
   app.setNotFoundHandler((request, reply) =>
+    fallback?.(request, reply) ??
     reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } } satisfies ApiErrorBody),
   );
 }

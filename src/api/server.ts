@@ -1,5 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { roleAllows } from '../store';
 import type { ApiContext } from './context';
@@ -13,6 +17,12 @@ import { registerSegments } from './routes/segments';
 export const API_PREFIX = '/api/v1';
 /** Request bodies above this get 413 (SPEC §6). */
 export const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The built web UI (`npm run build:ui`). dist/cli/ sits two folders deep like src/api/, so the same
+ * relative path finds it from the sources and from the CLI bundle.
+ */
+export const UI_DIR = fileURLToPath(new URL('../../dist/ui/', import.meta.url));
 
 /** One route as the role check sees it (the route walk test reads these). */
 export interface RouteInfo {
@@ -33,7 +43,7 @@ export interface RouteInfo {
  * const app = await buildApi(ctx);
  * await app.listen({ port: 3000, host: '127.0.0.1' });
  */
-export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
+export async function buildApi(ctx: ApiContext, options: { uiDir?: string } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     // No request log: request URLs may carry personal data (a person id).
@@ -45,12 +55,16 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const responses = (route.schema?.response ?? {}) as Record<string, unknown>;
-    for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url, role: route.config?.role ?? 'public', responses });
+    // The API's routes; the web UI's file routes are not part of it.
+    if (route.url.startsWith(API_PREFIX))
+      for (const method of methods) if (method !== 'HEAD') routeList.push({ method, url: route.url, role: route.config?.role ?? 'public', responses });
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   // Responses are plain JSON; their schemas document them (and tests check handlers against them).
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  installErrorHandling(app, ctx.log);
+  const uiDir = options.uiDir ?? UI_DIR;
+  const uiBuilt = existsSync(path.join(uiDir, 'index.html'));
+  installErrorHandling(app, ctx.log, uiBuilt ? uiPageFallback : undefined);
 
   await app.register(swagger, {
     openapi: {
@@ -89,7 +103,7 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
     },
     { prefix: API_PREFIX },
   );
-  // The web UI's static build is served at `/` here (@fastify/static), once it is part of the package.
+  serveUi(app, uiDir, uiBuilt);
   app.decorate('routeList', routeList);
   await app.ready();
   return app;
@@ -99,7 +113,51 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route with the role it needs (the route walk test reads it). */
     routeList: RouteInfo[];
+    /** The web UI's index.html, when it is built. */
+    uiIndex?: string;
   }
+}
+
+/** Content types of the files a Vite build writes. */
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+/**
+ * The web UI at `/`: index.html, and the build's hashed files under `/assets/` (cached for good:
+ * a changed file gets a new name). Any other page path gets index.html too (uiPage, from the
+ * not-found handler), since the UI routes in the browser. Without a build, `/` says how to make one.
+ */
+function serveUi(app: FastifyInstance, dir: string, built: boolean): void {
+  const route = { config: { role: 'public' }, schema: { hide: true } } as const;
+  if (!built) {
+    app.get('/', route, async (_req, reply) => reply.type('text/plain').send('The web UI is not built: run `npm run build:ui`. The API is at /api/v1.\n'));
+    return;
+  }
+  const index = readFileSync(path.join(dir, 'index.html'), 'utf8');
+  app.decorate('uiIndex', index);
+  app.get('/', route, async (_req, reply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index));
+  app.get('/assets/*', route, async (req, reply) => {
+    const name = (req.params as { '*': string })['*'];
+    // Flat names only (what Vite writes): nothing can reach outside the folder.
+    const type = /^[A-Za-z0-9_.-]+$/.test(name) && !name.startsWith('.') ? CONTENT_TYPES[path.extname(name)] : undefined;
+    const data = type ? await readFile(path.join(dir, 'assets', name)).catch(() => undefined) : undefined;
+    if (!data) return reply.callNotFound();
+    return reply.header('cache-control', 'public, max-age=31536000, immutable').type(type!).send(data);
+  });
+}
+
+/** A GET of a page path (not the API, not an asset or other file): the UI's index.html answers it. */
+function uiPageFallback(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+  const url = request.url.split('?')[0]!;
+  const index = request.server.uiIndex;
+  if (index === undefined || request.method !== 'GET' || url === API_PREFIX || url.startsWith(`${API_PREFIX}/`) || url.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(url)) return undefined;
+  return reply.code(200).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index);
 }
 
 function bearer(request: FastifyRequest): string | undefined {

@@ -107,6 +107,7 @@ const SAMPLES: Record<string, Maker> = {
   },
   'GET /persons/:personId/segments': () => ({ url: '/persons/p02/segments' }),
   'GET /audit': () => ({ url: '/audit?limit=5' }),
+  'GET /me': () => ({ url: '/me' }),
   'GET /tokens': () => ({ url: '/tokens' }),
   'POST /tokens': (_fx, n) => ({ url: '/tokens', body: { name: `tok-${n}`, role: 'viewer' } }),
   'DELETE /tokens/:name': async (fx, n) => {

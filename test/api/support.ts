@@ -88,8 +88,8 @@ export class ApiFixture {
     return this.backend === 'postgres' ? `store: {type: postgres, connectionString: "${PG_URL}", schema: ${this.schema}}\n` : '';
   }
 
-  /** `runs`: another run service than the in-process one (Temporal, with a mocked client). */
-  static async start(backend: StoreBackend, options: { runs?: (fx: ApiFixture) => RunService } = {}): Promise<ApiFixture> {
+  /** `runs`: another run service than the in-process one (Temporal, with a mocked client); `uiDir`: the web UI's files. */
+  static async start(backend: StoreBackend, options: { runs?: (fx: ApiFixture) => RunService; uiDir?: string } = {}): Promise<ApiFixture> {
     const fx = new ApiFixture(backend);
     await fx.meta.start();
     await createWarehouse(path.join(fx.dir, 'wh.duckdb'));
@@ -105,7 +105,7 @@ export class ApiFixture {
     fx.runs = new LocalRuns({ store: fx.store, settings, baseDir: fx.dir, warehouse: fx.warehouse, log, clock: () => fx.clock(), syncDeps: { sleep: async () => undefined } });
     const runs = options.runs?.(fx) ?? fx.runs;
     const ctx: ApiContext = { store: fx.store, settings, baseDir: fx.dir, warehouse: fx.warehouse, runs, log, clock: () => fx.clock() };
-    fx.app = await buildApi(ctx);
+    fx.app = await buildApi(ctx, options.uiDir !== undefined ? { uiDir: options.uiDir } : {});
     return fx;
   }
 

@@ -5,9 +5,11 @@ import { ROLES } from '../../store';
 import { actorOf, type ApiContext } from '../context';
 import { auditOut } from '../schemas';
 
+/** `GET /me`: who the token is. */
+export const meOut = z.object({ name: z.string(), role: z.enum(ROLES) }).meta({ id: 'Me' });
 const tokenOut = z.object({ name: z.string(), role: z.enum(ROLES), createdAt: z.string(), createdBy: z.string().nullable() });
 
-/** The membership lookup (any role), the audit log and tokens (admin). */
+/** The membership lookup and `/me` (any role), the audit log and tokens (admin). */
 export function registerAdmin(api: FastifyInstance, ctx: ApiContext): void {
   const app = api.withTypeProvider<ZodTypeProvider>();
   const { store } = ctx;
@@ -24,6 +26,15 @@ export function registerAdmin(api: FastifyInstance, ctx: ApiContext): void {
       },
     },
     (req) => store.membership.segmentsOf(req.params.personId),
+  );
+
+  app.get(
+    '/me',
+    {
+      config: { role: 'viewer' },
+      schema: { tags: ['tokens'], summary: 'The calling token: its name and role (the web UI hides what the role may not do)', response: { 200: meOut } },
+    },
+    (req) => ({ name: req.identity!.name, role: req.identity!.role }),
   );
 
   const auditQuery = z.strictObject({

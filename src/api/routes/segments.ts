@@ -21,7 +21,7 @@ import { definitionOut as definitionSchema, evaluationOut, idParams, patchBody, 
 import { runView } from './runs';
 
 const segmentOut = definitionSchema('Segment');
-const segmentListItem = z
+export const segmentListItem = z
   .looseObject({
     id: z.string(),
     ...storedMeta,
@@ -30,6 +30,15 @@ const segmentListItem = z
     destinations: z.array(z.object({ destinationId: z.string(), syncId: z.string(), enabled: z.boolean() })),
   })
   .meta({ id: 'SegmentListItem' });
+
+const columnOut = z.object({ name: z.string(), dataType: z.string(), family: z.string() });
+/** What the segment builder offers for an entity. */
+export const entityFieldsOut = z.object({
+  entity: z.string(),
+  columns: z.array(columnOut),
+  events: z.object({ table: z.string(), columns: z.array(columnOut), names: z.array(z.object({ name: z.string(), count: z.number() })), namesLimit: z.number() }).nullable(),
+  relations: z.array(z.object({ name: z.string(), table: z.string(), columns: z.array(columnOut) })),
+});
 
 const isoInstant = z.iso.datetime({ offset: true }).or(z.iso.date());
 const estimateBody = z.strictObject({ entity: segmentIdSchema, rules: rulesSchema, asOf: isoInstant.optional() });
@@ -349,19 +358,7 @@ export function registerSegments(api: FastifyInstance, ctx: ApiContext): void {
         summary: 'What the segment builder offers: columns with types, event names (most frequent first), event and relation columns',
         params: idParams,
         response: {
-          200: z.object({
-            entity: z.string(),
-            columns: z.array(z.object({ name: z.string(), dataType: z.string(), family: z.string() })),
-            events: z
-              .object({
-                table: z.string(),
-                columns: z.array(z.object({ name: z.string(), dataType: z.string(), family: z.string() })),
-                names: z.array(z.object({ name: z.string(), count: z.number() })),
-                namesLimit: z.number(),
-              })
-              .nullable(),
-            relations: z.array(z.object({ name: z.string(), table: z.string(), columns: z.array(z.object({ name: z.string(), dataType: z.string(), family: z.string() })) })),
-          }),
+          200: entityFieldsOut,
         },
       },
     },

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UserInputError } from '../../config/errors';
 import { resolveConfigPath } from '../../config/load';
 import type { GlobalOptions } from '../context';
+import { untilStopped } from '../wait-for-stop';
 
 /** `outflow serve [--port 3000] [--host 127.0.0.1] [--sandbox]` (SPEC §6, §7). */
 export function registerServe(program: Command): void {
@@ -17,15 +18,7 @@ export function registerServe(program: Command): void {
       // The server pulls in Fastify and the scheduler: loaded only by this command.
       const { startServer } = await import('../../api/serve');
       const server = await startServer({ file: resolveConfigPath(program.opts<GlobalOptions>().config), port, host: opts.host, sandbox: opts.sandbox ?? false });
-      process.stderr.write(`outflow serve: API at ${server.url}/api/v1 (OpenAPI: ${server.url}/api/v1/openapi.json); Ctrl-C stops\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void server.close().finally(resolve);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      process.stderr.write(`outflow serve: web UI at ${server.url}/, API at ${server.url}/api/v1 (OpenAPI: ${server.url}/api/v1/openapi.json); Ctrl-C stops\n`);
+      await untilStopped(() => server.close());
     });
 }
