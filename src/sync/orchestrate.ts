@@ -46,6 +46,38 @@ export interface DiffSummary {
   removed: number;
   /** Members in the last confirmed snapshot (the audience as Outflow last left it). */
   snapshotCount: number;
+  /**
+   * The sync's removal window (`removalWindowDays`): rows its earlier runs removed from the audience
+   * over the window, and the audience's size when the window started. Absent when the window is off.
+   */
+  window?: RemovalWindow;
+}
+
+/** Removals over a sync's recent runs (src/sync/removal-window.ts reads them). */
+export interface RemovalWindow {
+  days: number;
+  /** Rows earlier runs in the window removed from the audience (accepted by the destination). */
+  removed: number;
+  /** The audience's size (snapshot rows) when the window started. */
+  startSize: number;
+}
+
+/**
+ * What became of the rows a run planned to send (SPEC §6): every planned row is accepted, rejected
+ * or deferred (not sent: the run stopped, failed, or was a dry run), so planned = accepted +
+ * rejected + deferred, and sent = accepted + rejected.
+ */
+export interface RunCounts {
+  /** Rows of the diff the run sends: adds, and removes in mirror mode. */
+  planned: number;
+  /** Rows in batches the destination acknowledged. */
+  sent: number;
+  accepted: number;
+  rejected: number;
+  deferred: number;
+  /** Rows the destination accepted on each side: what the audience gained and lost. */
+  added: number;
+  removed: number;
 }
 
 export interface UploadSummary {
@@ -54,6 +86,7 @@ export interface UploadSummary {
   batches: number;
   /** Batches skipped because the ledger already had them acknowledged (resumed runs). */
   skippedBatches: number;
+  /** Rows in acknowledged batches of this side, batches acknowledged by earlier attempts included. */
   sent: number;
   rejected: number;
 }
@@ -61,9 +94,8 @@ export interface UploadSummary {
 export interface FinishInput extends RunRef {
   status: Exclude<RunStatus, 'queued' | 'syncing'>;
   error?: string;
-  added?: number;
-  removed?: number;
-  rejected?: number;
+  /** The run's counts as the orchestration saw them (a failed upload's partial batches are counted from the ledger). */
+  counts?: RunCounts;
   batches?: number;
 }
 
@@ -86,17 +118,20 @@ export interface SyncRunSteps {
   uploadChanges(run: StartedRun & { kind: 'add' | 'remove' }): Promise<UploadSummary>;
   /** Atomically applies the run's diff to the sync's snapshot (work proportional to the diff). */
   commitSnapshot(run: StartedRun): Promise<void>;
-  /** Records the outcome on `sync_runs` and releases the lock. */
-  finishRun(input: FinishInput): Promise<void>;
+  /**
+   * Records the outcome on `sync_runs` and releases the lock. Returns the counts it recorded: a
+   * failed run's sent and rejected rows come from the ledger of acknowledged batches.
+   */
+  finishRun(input: FinishInput): Promise<RunCounts | void>;
 }
 
-export interface SyncRunResult extends RunRef {
+export interface SyncRunResult extends RunRef, RunCounts {
   status: FinishInput['status'];
   asOf: string;
   memberCount: number;
-  added: number;
-  removed: number;
-  rejected: number;
+  /** Rows of the diff on each side (what a dry run would add and remove); `added` and `removed` are what the audience took. */
+  plannedAdded: number;
+  plannedRemoved: number;
   batches: number;
   /** Why the run stopped (`failed`) or what needs confirming (`needs_confirmation`). */
   reason?: string;
@@ -115,10 +150,50 @@ export function removalGuard(run: Pick<StartedRun, 'mode' | 'maxRemovalShare' | 
   if (run.mode !== 'mirror' || diff.removed === 0 || confirmRemovals) return undefined;
   if (diff.memberCount === 0 && !run.allowEmpty)
     return `the segment is empty: this run would remove all ${diff.removed} members of the audience; rerun with --confirm-removals to allow it`;
-  if (diff.snapshotCount > 0 && diff.removed / diff.snapshotCount > run.maxRemovalShare) {
-    const share = Math.round((diff.removed / diff.snapshotCount) * 1000) / 10;
-    return `this run would remove ${diff.removed} of ${diff.snapshotCount} members (${share}%), more than maxRemovalShare ${run.maxRemovalShare}; rerun with --confirm-removals to allow it`;
+  const percent = (n: number, of: number) => Math.round((n / of) * 1000) / 10;
+  if (diff.snapshotCount > 0 && diff.removed / diff.snapshotCount > run.maxRemovalShare)
+    return `this run would remove ${diff.removed} of ${diff.snapshotCount} members (${percent(diff.removed, diff.snapshotCount)}%), more than maxRemovalShare ${run.maxRemovalShare}; rerun with --confirm-removals to allow it`;
+  // Removals spread over several runs count together: each run under the share must not walk the audience down.
+  const w = diff.window;
+  if (w && w.removed > 0 && w.startSize > 0) {
+    const total = w.removed + diff.removed;
+    if (total / w.startSize > run.maxRemovalShare)
+      return `runs over the last ${w.days} days removed ${w.removed} members and this run would remove ${diff.removed} more: ${total} of the ${w.startSize} the audience had ${w.days} days ago (${percent(total, w.startSize)}%), more than maxRemovalShare ${run.maxRemovalShare}; rerun with --confirm-removals to allow it`;
   }
+  return undefined;
+}
+
+/** The counts of a run before it sends anything: every planned row deferred. */
+export function plannedCounts(planned: number): RunCounts {
+  return { planned, sent: 0, accepted: 0, rejected: 0, deferred: planned, added: 0, removed: 0 };
+}
+
+/** Adds one side's upload to the counts; `deferred` is what no acknowledged batch carried. */
+export function addUpload(c: RunCounts, up: Pick<UploadSummary, 'kind' | 'sent' | 'rejected'>): RunCounts {
+  const accepted = up.sent - up.rejected;
+  const sent = c.sent + up.sent;
+  return {
+    ...c,
+    sent,
+    accepted: c.accepted + accepted,
+    rejected: c.rejected + up.rejected,
+    deferred: c.planned - sent,
+    added: c.added + (up.kind === 'add' ? accepted : 0),
+    removed: c.removed + (up.kind === 'remove' ? accepted : 0),
+  };
+}
+
+/**
+ * Why a run's counts cannot be right, or undefined: planned = accepted + rejected + deferred,
+ * sent = accepted + rejected, none negative, and a synced run deferred nothing.
+ */
+export function countsProblem(c: RunCounts, status: FinishInput['status']): string | undefined {
+  const all = `planned ${c.planned}, sent ${c.sent}, accepted ${c.accepted}, rejected ${c.rejected}, deferred ${c.deferred}`;
+  if ([c.planned, c.sent, c.accepted, c.rejected, c.deferred, c.added, c.removed].some((n) => !Number.isInteger(n) || n < 0)) return `a count is not a whole number (${all})`;
+  if (c.planned !== c.accepted + c.rejected + c.deferred) return `planned is not accepted + rejected + deferred (${all})`;
+  if (c.sent !== c.accepted + c.rejected) return `sent is not accepted + rejected (${all})`;
+  if (c.accepted !== c.added + c.removed) return `accepted is not added + removed (${all}, added ${c.added}, removed ${c.removed})`;
+  if (status === 'synced' && c.deferred !== 0) return `a synced run left ${c.deferred} planned rows unsent (${all})`;
   return undefined;
 }
 
@@ -132,7 +207,8 @@ export function rootMessage(err: unknown): string {
 /**
  * Runs one sync: evaluate and diff -> guard -> upload removes, then adds -> commit -> finish.
  * The snapshot moves only after every batch is acknowledged, so a run that fails anywhere
- * leaves it where it was and the next run re-derives the same diff.
+ * leaves it where it was and the next run re-derives the same diff. Every run ends with its
+ * counts checked (`countsProblem`): a run whose counts do not add up is recorded as failed.
  *
  * @example
  * const result = await orchestrateSyncRun(createSyncSteps(deps), { syncId: 'buyers-meta', asOf: new Date().toISOString() });
@@ -145,47 +221,57 @@ export async function orchestrateSyncRun(steps: SyncRunSteps, input: SyncRunInpu
     asOf: run.asOf,
     status: 'synced',
     memberCount: 0,
-    added: 0,
-    removed: 0,
-    rejected: 0,
+    plannedAdded: 0,
+    plannedRemoved: 0,
+    ...plannedCounts(0),
     batches: 0,
   };
+  const counts = (): RunCounts => {
+    const { planned, sent, accepted, rejected, deferred, added, removed } = result;
+    return { planned, sent, accepted, rejected, deferred, added, removed };
+  };
   const finish = async (status: FinishInput['status'], reason?: string): Promise<SyncRunResult> => {
+    const problem = countsProblem(counts(), status);
+    if (problem !== undefined) {
+      status = 'failed';
+      reason = `run ${run.runId}: the counts do not add up, ${problem}`;
+    }
     result.status = status;
     if (reason !== undefined) result.reason = reason;
-    await steps.finishRun({
+    const recorded = await steps.finishRun({
       runId: run.runId,
       syncId: run.syncId,
       status,
       ...(reason !== undefined ? { error: reason } : {}),
-      added: result.added,
-      removed: result.removed,
-      rejected: result.rejected,
+      counts: counts(),
       batches: result.batches,
     });
+    // Histories recorded before finishRun returned counts replay with none.
+    if (recorded) Object.assign(result, recorded);
     return result;
   };
 
   try {
     const diff = await steps.evaluateAndDiff(run);
     result.memberCount = diff.memberCount;
-    result.added = diff.added;
-    result.removed = run.mode === 'mirror' ? diff.removed : 0;
+    result.plannedAdded = diff.added;
+    result.plannedRemoved = run.mode === 'mirror' ? diff.removed : 0;
+    Object.assign(result, plannedCounts(result.plannedAdded + result.plannedRemoved));
 
     if (input.dryRun) return await finish('dry_run');
     const guard = removalGuard(run, diff, (input.confirmRemovals || run.confirmRemovals) ?? false);
     if (guard !== undefined) return await finish('needs_confirmation', guard);
 
-    if (result.added > 0 || result.removed > 0) {
+    if (result.planned > 0) {
       await steps.ensureAudience(run);
       const kinds: ('remove' | 'add')[] = run.mode === 'mirror' ? ['remove', 'add'] : ['add'];
       for (const kind of kinds) {
         const up = await steps.uploadChanges({ ...run, kind });
         result.batches += up.batches + up.skippedBatches;
-        result.rejected += up.rejected;
+        Object.assign(result, addUpload(counts(), up));
       }
     }
-    await steps.commitSnapshot(run);
+    if (countsProblem(counts(), 'synced') === undefined) await steps.commitSnapshot(run);
     return await finish('synced');
   } catch (err) {
     return await finish('failed', rootMessage(err));

@@ -7,14 +7,17 @@ import type { DestinationFactory } from '../destinations/registry';
 import { compileMembers } from '../segments';
 import { generateAlias } from '../segments/alias';
 import { loadCatalog } from '../segments/load-catalog';
-import { acknowledgedBatches, applyDiffToSnapshot, dropRunTables, materialiseDiff, rejectionReasons, sampleChanges } from '../state/run-tables';
+import { acknowledgedBatches, applyDiffToSnapshot, dropRunTables, type LedgerEntry, materialiseDiff, rejectionReasons, sampleChanges } from '../state/run-tables';
 import { acquireSyncLock, getRun, insertRun, listRuns, releaseSyncLock, renewSyncLock, type SyncRunRow, updateRun } from '../state/runs';
 import { ensureStateSchema, type StateSql } from '../state/state-sql';
 import type { WarehouseDriver } from '../warehouse/driver';
 import {
+  addUpload,
   type DiffSummary,
   type FinishInput,
   orchestrateSyncRun,
+  plannedCounts,
+  type RunCounts,
   type RunRef,
   type StartedRun,
   type SyncRunInput,
@@ -117,6 +120,23 @@ export function syncIdentifiers(ws: Workspace, sync: SyncConfig, accepted: reado
   return kinds;
 }
 
+/** Rows of one side of a run's diff (a run diffed by an earlier version kept them in added/removed). */
+function plannedOf(row: SyncRunRow, kind: 'add' | 'remove'): number {
+  return (kind === 'add' ? (row.plannedAdded ?? row.added) : (row.plannedRemoved ?? row.removed)) ?? 0;
+}
+
+/** A run's counts from its acknowledged batches: what was sent and rejected, per side. */
+export function ledgerCounts(planned: number, ledger: readonly LedgerEntry[]): RunCounts {
+  let counts = plannedCounts(planned);
+  for (const kind of ['remove', 'add'] as const) {
+    const side = ledger.filter((e) => e.kind === kind);
+    const sent = side.reduce((n, e) => n + e.rowCount, 0);
+    const rejected = side.reduce((n, e) => n + e.rejected, 0);
+    counts = addUpload(counts, { kind, sent, rejected });
+  }
+  return counts;
+}
+
 /** Run ids sort by start time: `20261122T060102123Z-3fa9c1`. */
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
@@ -203,8 +223,8 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
   });
   const summaryOf = (row: SyncRunRow): DiffSummary => ({
     memberCount: row.memberCount ?? 0,
-    added: row.added ?? 0,
-    removed: row.removed ?? 0,
+    added: plannedOf(row, 'add'),
+    removed: plannedOf(row, 'remove'),
     snapshotCount: row.snapshotCount ?? 0,
   });
   /** The audience the sync's latest run that reached the destination used. */
@@ -276,6 +296,12 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
           audienceName: null,
           error: null,
           updatedAt: now,
+          plannedAdded: null,
+          plannedRemoved: null,
+          planned: null,
+          sent: null,
+          accepted: null,
+          deferred: null,
         };
         await insertRun(s, row);
         log('run_started', { syncId: ctx.sync.id, runId, asOf: row.asOf.toISOString(), dryRun: row.dryRun });
@@ -297,9 +323,10 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
         const t0 = Date.now();
         const counts = await materialiseDiff(s, { runId: row.runId, syncId: row.syncId, query, kinds });
         // Only now is the diff complete: a run that crashed before this line is superseded, not resumed.
-        await updateRun(s, row.runId, { phase: 'diffed', ...counts, updatedAt: clock() });
-        Object.assign(row, counts, { phase: 'diffed' });
-        const { memberCount, added, removed, changed } = counts;
+        const { memberCount, added, removed, changed, snapshotCount } = counts;
+        const diffed = { phase: 'diffed' as const, memberCount, snapshotCount, changed, plannedAdded: added, plannedRemoved: removed };
+        await updateRun(s, row.runId, { ...diffed, updatedAt: clock() });
+        Object.assign(row, diffed);
         log('diff_computed', { runId: row.runId, memberCount, added, removed, changed, ms: Date.now() - t0 });
       }
       if (row.dryRun && deps.onDiffSample) {
@@ -325,7 +352,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     async uploadChanges(run, options = {}) {
       const s = await state();
       const row = await runRow(s, run);
-      const total = (run.kind === 'add' ? row.added : row.removed) ?? 0;
+      const total = plannedOf(row, run.kind);
       if (total === 0 || (run.kind === 'remove' && row.mode !== 'mirror')) return { kind: run.kind, batches: 0, skippedBatches: 0, sent: 0, rejected: 0 };
       if (!row.audienceId || !row.audienceName) throw new Error(`run ${row.runId} has no audience yet (ensureAudience first)`);
       const { destination } = await contextOf(run);
@@ -381,20 +408,21 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     async finishRun(input: FinishInput) {
       const s = await state();
       const now = clock();
+      // A failed upload never told the orchestration about its last batches: the ledger knows.
+      const counts = input.counts && input.status === 'failed' ? ledgerCounts(input.counts.planned, await acknowledgedBatches(s, input.runId)) : input.counts;
       await updateRun(s, input.runId, {
         status: input.status,
         finishedAt: now,
         updatedAt: now,
         error: input.error ?? null,
-        ...(input.added !== undefined ? { added: input.added } : {}),
-        ...(input.removed !== undefined ? { removed: input.removed } : {}),
-        ...(input.rejected !== undefined ? { rejected: input.rejected } : {}),
+        ...(counts ?? {}),
         ...(input.batches !== undefined ? { batches: input.batches } : {}),
       });
       await dropRunTables(s, input.runId);
       await releaseSyncLock(s, input.syncId, input.runId);
       contexts.delete(input.runId);
-      log('run_finished', { syncId: input.syncId, runId: input.runId, status: input.status });
+      log('run_finished', { syncId: input.syncId, runId: input.runId, status: input.status, ...(counts ?? {}) });
+      return counts;
     },
 
     async readMatchRate(ref) {

@@ -67,7 +67,9 @@ syncs:
     expect(dry.stdout).toMatch(/dry run .*\n {2}would add 8, would remove 0 \(segment has 8 members\); nothing was sent\n {2}adds, first 8: p0, p1,/);
     const first = await outflow('sync', 'run', 'vip-file');
     expect(first).toMatchObject({ code: 0, stderr: '' });
-    expect(first.stdout).toMatch(/sync vip-file: synced .*\n {2}added 8, removed 0, rejected 0, batches 3, members 8, \d/);
+    expect(first.stdout).toMatch(
+      /sync vip-file: synced .*\n {2}planned 8 \(add 8, remove 0\), sent 8, accepted 8 \(added 8, removed 0\), rejected 0, deferred 0, batches 3, members 8, \d/,
+    );
     expect(readdirSync(path.join(dir, 'exports', 'vip-people'))).toHaveLength(1);
 
     const w = await DuckDbDriver.open({ path: path.join(dir, 'wh.duckdb') });
@@ -76,9 +78,11 @@ syncs:
     const stopped = await outflow('sync', 'run', 'vip-file');
     expect(stopped.code).toBe(3);
     expect(stopped.stdout).toMatch(/needs confirmation[\s\S]*stopped: this run would remove 5 of 8 members/);
+    // A run that stopped says what it planned and that it sent nothing, never "removed 5".
+    expect(stopped.stdout).toMatch(/\n {2}planned 5 \(add 0, remove 5\), sent 0, accepted 0 \(added 0, removed 0\), rejected 0, deferred 5,/);
     const confirmed = await outflow('sync', 'run', 'vip-file', '--confirm-removals');
     expect(confirmed).toMatchObject({ code: 0 });
-    expect(confirmed.stdout).toMatch(/added 0, removed 5/);
+    expect(confirmed.stdout).toMatch(/sent 5, accepted 5 \(added 0, removed 5\)/);
 
     const status = await outflow('sync', 'status', 'vip-file');
     expect(status.code).toBe(0);
@@ -88,6 +92,11 @@ syncs:
       'synced',
       'dry_run',
     ]);
+    // sync status: planned, sent, accepted, rejected, deferred per run.
+    expect(status.stdout.split('\n')[1]!.split(/\s+/).slice(4, 9)).toEqual(['planned', 'sent', 'accepted', 'rejected', 'deferred']);
+    const rowOf = (s: string) => status.stdout.split('\n').find((l) => l.split(/\s+/)[1] === s)!.split(/\s+/).slice(4, 9);
+    expect(rowOf('needs_confirmation')).toEqual(['5', '0', '0', '0', '5']);
+    expect(rowOf('dry_run')).toEqual(['8', '0', '0', '0', '8']);
     expect(await outflow('sync', 'run', 'nope')).toMatchObject({ code: 2, stderr: expect.stringMatching(/syncs: no sync "nope" \(known: vip-file, old-file, resting-file\)/) });
   });
 
@@ -108,7 +117,7 @@ syncs:
     expect(refreshed).toMatchObject({ code: 0, stdout: 'resting: 10 members (+10 -0) as of 2026-01-01T00:00:00.000Z\n' });
     expect(refreshed.stderr).toBe('note: segment "resting" is paused: refreshed because you asked; scheduled refreshes skip it\n');
     const synced = await outflow('sync', 'run', 'resting-file');
-    expect(synced).toMatchObject({ code: 0, stdout: expect.stringMatching(/sync resting-file: synced .*\n {2}added 10,/) });
+    expect(synced).toMatchObject({ code: 0, stdout: expect.stringMatching(/sync resting-file: synced .*\n {2}planned 10 .*added 10,/) });
     expect(synced.stderr).toBe('note: segment "resting" is paused: synced because you asked; scheduled runs skip it\n');
   });
 

@@ -17,6 +17,21 @@ const AS_OF = '2026-03-01T00:00:00.000Z';
 /** A pid no process has (above Linux's pid_max), for a crashed lock holder on this host. */
 const DEAD_PID = 99_999_999;
 
+/** The same connection as another driver object: the state schema is checked again, as in a new process. */
+function sameWarehouse(w: WarehouseDriver): WarehouseDriver {
+  return {
+    dialect: w.dialect,
+    query: (sql, params) => w.query(sql, params),
+    stream: (sql, params, options) => w.stream(sql, params, options),
+    execute: (sql, params) => w.execute(sql, params),
+    transaction: (fn) => w.transaction(fn),
+    columns: (table) => w.columns(table),
+    queryColumns: (sql, params) => w.queryColumns(sql, params),
+    checkSelect: (sql) => w.checkSelect(sql),
+    close: async () => undefined,
+  };
+}
+
 describe.each(backends)('sync runs on %s', (name: BackendName) => {
   let b: TestWarehouse;
   let n = 0;
@@ -141,6 +156,10 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     const stopped = await t.run();
     expect(stopped.status).toBe('needs_confirmation');
     expect(stopped.reason).toMatch(/remove 6 of 10 members \(60%\), more than maxRemovalShare 0.5/);
+    // Nothing was sent: the run says so instead of "removed 6".
+    expect(stopped).toMatchObject({ plannedRemoved: 6, planned: 6, sent: 0, accepted: 0, rejected: 0, deferred: 6, added: 0, removed: 0 });
+    const state = await ensureStateSchema(b.warehouse, t.ws.stateSchema);
+    expect(await getRun(state, stopped.runId)).toMatchObject({ plannedRemoved: 6, planned: 6, sent: 0, accepted: 0, deferred: 6, added: 0, removed: 0 });
     expect(t.dest.calls).toEqual([]);
     expect(await t.snapshot()).toEqual(before);
     expect(await t.run({ confirmRemovals: true })).toMatchObject({ status: 'synced', removed: 6, added: 0 });
@@ -166,7 +185,7 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     const samples: { added: string[]; removed: string[] }[] = [];
     t.deps.onDiffSample = (s) => samples.push(s);
     const r = await t.run({ dryRun: true });
-    expect(r).toMatchObject({ status: 'dry_run', added: 5, removed: 0 });
+    expect(r).toMatchObject({ status: 'dry_run', plannedAdded: 5, plannedRemoved: 0, planned: 5, sent: 0, deferred: 5, added: 0, removed: 0 });
     expect(samples[0]!.added).toEqual(['p0000', 'p0001', 'p0002', 'p0003', 'p0004']);
     expect(t.dest.calls).toEqual([]);
     expect(t.dest.audiences).toEqual([]);
@@ -182,12 +201,13 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     const before = await t.snapshot();
     t.dest.failWith = (_n, op) => (op === 'add' ? new DestinationError('invalid_auth', 'token expired', { code: 401 }) : undefined);
     const failed = await t.run();
-    expect(failed).toMatchObject({ status: 'failed', reason: 'token expired', added: 1, removed: 2 });
+    // The removes went through before the adds failed: the counts say what reached the audience.
+    expect(failed).toMatchObject({ status: 'failed', reason: 'token expired', planned: 3, sent: 2, accepted: 2, deferred: 1, added: 0, removed: 2 });
     expect(t.sleeps).toEqual([]); // auth errors are not retried
     expect(await t.snapshot()).toEqual(before);
     const state = await ensureStateSchema(b.warehouse, t.ws.stateSchema);
     const row = await getRun(state, failed.runId);
-    expect(row).toMatchObject({ status: 'failed', error: 'token expired' });
+    expect(row).toMatchObject({ status: 'failed', error: 'token expired', planned: 3, sent: 2, accepted: 2, rejected: 0, deferred: 1, removed: 2, added: 0 });
     expect(await readLock(state, 'vip-sync')).toBeUndefined();
 
     t.dest.failWith = undefined;
@@ -209,14 +229,14 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
           : undefined;
     t.dest.reject = (row) => (row.personId === 'p0004' ? 'invalid email' : undefined);
     const r = await t.run();
-    expect(r).toMatchObject({ status: 'synced', added: 7, rejected: 1, batches: 3 });
+    expect(r).toMatchObject({ status: 'synced', planned: 7, sent: 7, accepted: 6, added: 6, rejected: 1, deferred: 0, batches: 3 });
     expect(t.sleeps.some((ms) => ms > 1200 && ms <= 1234)).toBe(true);
     expect(t.sleeps.length).toBeGreaterThanOrEqual(2);
     expect(t.events.filter((e) => e.event === 'batch_retry').map((e) => e.fields?.kind)).toEqual(['rate_limited', 'retryable']);
     const rejected = await b.warehouse.query(`select person_id, reason, kind from ${t.ws.stateSchema}.sync_rejections`);
     expect(rejected).toEqual([{ person_id: 'p0004', reason: 'invalid email', kind: 'add' }]);
     const runRow = (await listRuns(await ensureStateSchema(b.warehouse, t.ws.stateSchema), 'vip-sync'))[0]!;
-    expect(runRow.rejected).toBe(1);
+    expect(runRow).toMatchObject({ planned: 7, sent: 7, accepted: 6, rejected: 1, deferred: 0 });
   });
 
   it('gives up on a retryable error after the configured attempts and fails the run', async () => {
@@ -224,7 +244,7 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     t.deps.retry = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 };
     t.dest.failWith = () => new DestinationError('retryable', 'unavailable', { code: 503 });
     const r = await t.run();
-    expect(r).toMatchObject({ status: 'failed', reason: 'unavailable' });
+    expect(r).toMatchObject({ status: 'failed', reason: 'unavailable', planned: 2, sent: 0, deferred: 2, added: 0 });
     expect(t.dest.attempts).toBe(3);
     expect(await t.snapshot()).toEqual([]);
   });
@@ -287,7 +307,8 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     t.dest.failWith = undefined;
     const sentBefore = t.dest.calls.map((c) => c.batchId);
     const resumed = await t.run({ asOf: '2026-04-01T00:00:00Z' });
-    expect(resumed).toMatchObject({ runId: run.runId, status: 'synced', added: 10, asOf: AS_OF, batches: 4 });
+    // Batches acknowledged before the crash count as sent: the resumed run deferred nothing.
+    expect(resumed).toMatchObject({ runId: run.runId, status: 'synced', planned: 10, sent: 10, added: 10, deferred: 0, asOf: AS_OF, batches: 4 });
     const sentAfter = t.dest.calls.map((c) => c.batchId).slice(sentBefore.length);
     expect(sentAfter.filter((id) => sentBefore.includes(id))).toEqual([]);
     expect(new Set(t.dest.calls.map((c) => c.batchId)).size).toBe(4);
@@ -295,6 +316,21 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     expect(t.audience()).toEqual(await t.snapshot());
     // The next run picks up the change made during the crash.
     expect(await t.run()).toMatchObject({ status: 'synced', removed: 1, added: 0 });
+  });
+
+  it('upgrades a sync_runs table made before the count columns, keeping its runs', async () => {
+    const t = await setup({ count: 3 });
+    const state = await ensureStateSchema(b.warehouse, t.ws.stateSchema);
+    await t.run();
+    // The table as an earlier version made it: no planned / sent / accepted / deferred columns.
+    for (const column of ['planned_added', 'planned_removed', 'planned', 'sent', 'accepted', 'deferred'])
+      await t.exec(`alter table {s}.sync_runs drop column ${column}`);
+    // Another connection (a new process) finds the columns missing and adds them.
+    await ensureStateSchema(sameWarehouse(b.warehouse), t.ws.stateSchema);
+    const old = (await listRuns(state, 'vip-sync'))[0]!;
+    expect(old).toMatchObject({ status: 'synced', added: 3, planned: null, deferred: null });
+    await t.exec(`update {d}.persons set vip = false where person_id = 'p0001'`);
+    expect(await runSync({ ...t.deps }, { syncId: 'vip-sync', asOf: AS_OF })).toMatchObject({ status: 'synced', planned: 1, removed: 1 });
   });
 
   it('a run interrupted before its diff was complete is superseded, not resumed', async () => {

@@ -9,6 +9,7 @@ import { checkRunnableByHand } from '../../segments/status';
 import { listRuns, readLock, type SyncRunRow } from '../../state/runs';
 import { ensureStateSchema } from '../../state/state-sql';
 import { orchestrateSyncRun, SYNC_EXIT_CODES, type SyncRunResult } from '../../sync/orchestrate';
+import { countsLine } from '../../sync/run-report';
 import { createSyncSteps, type SyncSteps } from '../../sync/steps';
 import type { UploadProgress } from '../../sync/upload';
 import { openWarehouse } from '../../warehouse';
@@ -139,12 +140,10 @@ function summary(
   const lines: string[] = [];
   const head = r.status === 'dry_run' ? 'dry run' : r.status.replace('_', ' ');
   lines.push(`sync ${r.syncId}: ${head} (run ${r.runId}, as of ${r.asOf})`);
+  lines.push(`  ${countsLine(r)}${r.status === 'dry_run' ? '' : `, ${seconds(ms)}`}`);
   if (r.status === 'dry_run') {
-    lines.push(`  would add ${r.added}, would remove ${r.removed} (segment has ${r.memberCount} members); nothing was sent`);
     if (samples.added.length > 0) lines.push(`  adds, first ${samples.added.length}: ${samples.added.join(', ')}`);
-    if (samples.removed.length > 0 && r.removed > 0) lines.push(`  removes, first ${samples.removed.length}: ${samples.removed.join(', ')}`);
-  } else {
-    lines.push(`  added ${r.added}, removed ${r.removed}, rejected ${r.rejected}, batches ${r.batches}, members ${r.memberCount}, ${seconds(ms)}`);
+    if (samples.removed.length > 0 && r.plannedRemoved > 0) lines.push(`  removes, first ${samples.removed.length}: ${samples.removed.join(', ')}`);
   }
   for (const { reason, count } of r.reasons) lines.push(`  rejected ${count}: ${reason}`);
   if (r.matchRate && 'unavailable' in r.matchRate) lines.push(`  match rate not read: ${r.matchRate.unavailable}`);
@@ -156,15 +155,20 @@ function summary(
 
 function statusTable(syncId: string, runs: SyncRunRow[], running?: string): string {
   if (runs.length === 0) return `sync ${syncId}: no runs yet\n`;
-  const header = ['run', 'status', 'started', 'duration', 'added', 'removed', 'rejected', 'batches', 'match rate'];
+  const header = ['run', 'status', 'started', 'duration', 'planned', 'sent', 'accepted', 'rejected', 'deferred', 'added', 'removed', 'batches', 'match rate'];
+  const count = (n: number | null) => (n === null ? '-' : String(n));
   const rows = runs.map((r) => [
     r.runId,
     r.status,
     r.startedAt.toISOString().replace('.000Z', 'Z'),
     r.finishedAt ? seconds(r.finishedAt.getTime() - r.startedAt.getTime()) : '-',
-    String(r.added ?? '-'),
-    String(r.removed ?? '-'),
-    String(r.rejected ?? '-'),
+    count(r.planned),
+    count(r.sent),
+    count(r.accepted),
+    count(r.rejected),
+    count(r.deferred),
+    count(r.status === 'syncing' ? null : r.added),
+    count(r.status === 'syncing' ? null : r.removed),
     String(r.batches ?? '-'),
     r.matchRate === null ? '-' : `${Math.round(r.matchRate * 100)}%`,
   ]);
