@@ -25,6 +25,7 @@ import {
   type SyncRunSteps,
   type UploadSummary,
 } from './orchestrate';
+import { readRemovalWindow } from './removal-window';
 import { DEFAULT_RETRY, type RetryPolicy, type UploadProgress, uploadDiff, withRetry } from './upload';
 
 /**
@@ -329,12 +330,18 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
         Object.assign(row, diffed);
         log('diff_computed', { runId: row.runId, memberCount, added, removed, changed, ms: Date.now() - t0 });
       }
+      const summary = summaryOf(row);
+      if (row.mode === 'mirror' && summary.removed > 0) {
+        const { sync } = await contextOf(run);
+        const window = await readRemovalWindow(s, { syncId: row.syncId, runId: row.runId, days: sync.removalWindowDays, now: clock(), snapshotCount: summary.snapshotCount });
+        if (window) summary.window = window;
+      }
       if (row.dryRun && deps.onDiffSample) {
         const added = await sampleChanges(s, row.runId, 'add', DRY_RUN_SAMPLE);
         const removed = row.mode === 'mirror' ? await sampleChanges(s, row.runId, 'remove', DRY_RUN_SAMPLE) : [];
         deps.onDiffSample({ runId: row.runId, added, removed });
       }
-      return summaryOf(row);
+      return summary;
     },
 
     async ensureAudience(run) {

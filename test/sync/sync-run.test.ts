@@ -172,6 +172,38 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     expect(t.dest.members.size).toBe(4);
   });
 
+  it.each([
+    { days: 7, stops: true },
+    { days: 0, stops: false },
+  ])('removals over several runs count together within removalWindowDays ($days): 42%, then 47% stops on the second', async ({ days, stops }) => {
+    const t = await setup({ count: 100, batchLimit: 100, extraSync: days === 7 ? '' : `, removalWindowDays: ${days}` });
+    let now = new Date('2026-03-01T06:00:00Z');
+    t.deps.clock = () => now;
+    const later = (hours: number) => (now = new Date(now.getTime() + hours * 3_600_000));
+    expect(await t.run()).toMatchObject({ status: 'synced', added: 100 });
+    later(24);
+    await t.exec(`update {d}.persons set vip = false where person_id < 'p0042'`);
+    // 42 of 100: under maxRemovalShare 0.5 on its own.
+    expect(await t.run()).toMatchObject({ status: 'synced', removed: 42 });
+    later(24);
+    await t.exec(`update {d}.persons set vip = false where person_id < 'p0069'`);
+    // 27 of 58 (47%) alone; with the window, 69 of the 100 the audience had: stop.
+    const second = await t.run();
+    if (!stops) {
+      expect(second).toMatchObject({ status: 'synced', removed: 27 });
+      return;
+    }
+    expect(second).toMatchObject({ status: 'needs_confirmation', planned: 27, sent: 0, removed: 0 });
+    expect(second.reason).toMatch(/runs over the last 7 days removed 42 members and this run would remove 27 more: 69 of the 100 .*\(69%\), more than maxRemovalShare 0.5/);
+    expect(t.dest.members.size).toBe(58);
+    // Stopped runs removed nothing: they never count in the window. Once the first removal is older than the window, the run goes on.
+    later(24 * 6);
+    expect((await t.run()).status).toBe('needs_confirmation');
+    later(1);
+    expect(await t.run()).toMatchObject({ status: 'synced', removed: 27 });
+    expect(t.dest.members.size).toBe(31);
+  });
+
   it('lets allowEmpty empty the audience without confirmation', async () => {
     const t = await setup({ count: 4, extraSync: ', allowEmpty: true, maxRemovalShare: 1' });
     await t.run();
