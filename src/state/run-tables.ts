@@ -24,10 +24,14 @@ export interface DiffCounts {
   snapshotCount: number;
 }
 
-/** The run's diff table; the run id is reduced to identifier-safe characters. */
+/** What every table of a run is named after: `run_<run id reduced to identifier-safe characters>_`. */
+export function runTablePrefix(runId: string): string {
+  return `run_${runId.toLowerCase().replace(/[^a-z0-9]+/g, '_')}_`;
+}
+
+/** The run's diff table. */
 export function changesTable(state: StateSql, runId: string): TableName {
-  const token = runId.toLowerCase().replace(/[^a-z0-9]+/g, '_');
-  return state.table(`run_${token}_changes`);
+  return state.table(`${runTablePrefix(runId)}changes`);
 }
 
 const columnsOf = (kinds: readonly IdentifierKind[]): string[] => kinds.map((k) => IDENTIFIER_COLUMNS[k]);

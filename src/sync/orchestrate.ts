@@ -4,8 +4,10 @@
  * `outflow sync run` (and every other in-process caller) calls it with `createSyncSteps(deps)`
  * (src/sync/steps.ts); the Temporal workflow calls it with the same steps proxied to a worker.
  * This file must stay deterministic and free of I/O and Node built-ins: it is bundled into the
- * workflow sandbox. Only `import type` from the rest of src/.
+ * workflow sandbox. Only `import type` from the rest of src/, and the pure masking of messages.
  */
+
+import { maskMessage } from '../privacy/mask';
 
 /** Run states of SPEC §4, plus `dry_run` for a run that only reports its diff. */
 export type RunStatus = 'queued' | 'syncing' | 'synced' | 'failed' | 'needs_confirmation' | 'dry_run';
@@ -197,11 +199,14 @@ export function countsProblem(c: RunCounts, status: FinishInput['status']): stri
   return undefined;
 }
 
-/** The message of an error, looking through wrappers such as Temporal's ActivityFailure. */
+/**
+ * The message of an error, looking through wrappers such as Temporal's ActivityFailure, with any
+ * value it quotes masked (`maskMessage`): what runs print and store as their error.
+ */
 export function rootMessage(err: unknown): string {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
+  return maskMessage(e instanceof Error ? e.message : String(e));
 }
 
 /**

@@ -8,6 +8,7 @@ import { compileMembers } from '../segments';
 import { generateAlias } from '../segments/alias';
 import { loadCatalog } from '../segments/load-catalog';
 import { acknowledgedBatches, applyDiffToSnapshot, dropRunTables, type LedgerEntry, materialiseDiff, rejectionReasons, sampleChanges } from '../state/run-tables';
+import { dropLeftoverRunTables } from '../state/leftover-run-tables';
 import { acquireSyncLock, getRun, insertRun, listRuns, releaseSyncLock, renewSyncLock, type SyncRunRow, updateRun } from '../state/runs';
 import { ensureStateSchema, type StateSql } from '../state/state-sql';
 import type { WarehouseDriver } from '../warehouse/driver';
@@ -247,6 +248,8 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
       const takenOver = await acquireSyncLock(s, { syncId: ctx.sync.id, runId, host, pid, now, leaseMs });
       if (takenOver) log('lock_taken_over', { syncId: ctx.sync.id, fromRunId: takenOver.runId, fromPid: takenOver.pid, fromHost: takenOver.host });
       try {
+        const cleaned = await dropLeftoverRunTables(s, [ctx.sync.id]);
+        if (cleaned.length > 0) log('leftover_run_tables_dropped', { syncId: ctx.sync.id, runIds: cleaned });
         let resume: SyncRunRow | undefined;
         for (const row of await listRuns(s, ctx.sync.id, { status: 'syncing' })) {
           const resumable = row.phase !== 'started' && !row.dryRun;

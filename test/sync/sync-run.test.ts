@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from '../../src/config/schema';
 import { acknowledgedBatches } from '../../src/state/run-tables';
-import { acquireSyncLock, readLock, SyncLockedError } from '../../src/state/runs';
+import { acquireSyncLock, readLock, SyncLockedError, updateRun } from '../../src/state/runs';
 import { getRun, listRuns } from '../../src/state/runs';
 import { ensureStateSchema } from '../../src/state/state-sql';
 import { DestinationError } from '../../src/destinations/contract';
@@ -363,6 +363,24 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     expect(old).toMatchObject({ status: 'synced', added: 3, planned: null, deferred: null });
     await t.exec(`update {d}.persons set vip = false where person_id = 'p0001'`);
     expect(await runSync({ ...t.deps }, { syncId: 'vip-sync', asOf: AS_OF })).toMatchObject({ status: 'synced', planned: 1, removed: 1 });
+  });
+
+  it('drops the run table a run killed in its finish step left behind a finished run', async () => {
+    const t = await setup({ count: 4 });
+    const killed = createSyncSteps({ ...t.deps, pid: DEAD_PID });
+    const run = await killed.startRun({ syncId: 'vip-sync', asOf: AS_OF });
+    await killed.evaluateAndDiff(run);
+    const state = await ensureStateSchema(b.warehouse, t.ws.stateSchema);
+    // SIGKILL after the outcome was recorded, before the run's tables were dropped and its lock released.
+    await updateRun(state, run.runId, { status: 'synced', finishedAt: new Date(), updatedAt: new Date() });
+    const runTables = async () =>
+      (await b.warehouse.query<{ table_name: string }>(`select table_name from information_schema.tables where table_schema = '${t.ws.stateSchema}'`))
+        .map((r) => r.table_name.toLowerCase())
+        .filter((n) => n.startsWith('run_'));
+    expect(await runTables()).toHaveLength(1);
+    expect(await t.run()).toMatchObject({ status: 'synced', added: 4 });
+    expect(await runTables()).toEqual([]);
+    expect(t.events.find((e) => e.event === 'leftover_run_tables_dropped')?.fields).toEqual({ syncId: 'vip-sync', runIds: [run.runId] });
   });
 
   it('a run interrupted before its diff was complete is superseded, not resumed', async () => {

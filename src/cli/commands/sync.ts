@@ -9,6 +9,7 @@ import { checkRunnableByHand } from '../../segments/status';
 import { listRuns, readLock, type SyncRunRow } from '../../state/runs';
 import { ensureStateSchema } from '../../state/state-sql';
 import { orchestrateSyncRun, SYNC_EXIT_CODES, type SyncRunResult } from '../../sync/orchestrate';
+import { maskMessage, maskValue } from '../../privacy/mask';
 import { countsLine } from '../../sync/run-report';
 import { createSyncSteps, type SyncSteps } from '../../sync/steps';
 import type { UploadProgress } from '../../sync/upload';
@@ -142,8 +143,10 @@ function summary(
   lines.push(`sync ${r.syncId}: ${head} (run ${r.runId}, as of ${r.asOf})`);
   lines.push(`  ${countsLine(r)}${r.status === 'dry_run' ? '' : `, ${seconds(ms)}`}`);
   if (r.status === 'dry_run') {
-    if (samples.added.length > 0) lines.push(`  adds, first ${samples.added.length}: ${samples.added.join(', ')}`);
-    if (samples.removed.length > 0 && r.plannedRemoved > 0) lines.push(`  removes, first ${samples.removed.length}: ${samples.removed.join(', ')}`);
+    // Person ids only, and masked where they are identifiers themselves (an email as primary key).
+    const ids = (list: string[]) => list.map(maskValue).join(', ');
+    if (samples.added.length > 0) lines.push(`  adds, first ${samples.added.length}: ${ids(samples.added)}`);
+    if (samples.removed.length > 0 && r.plannedRemoved > 0) lines.push(`  removes, first ${samples.removed.length}: ${ids(samples.removed)}`);
   }
   for (const { reason, count } of r.reasons) lines.push(`  rejected ${count}: ${reason}`);
   if (r.matchRate && 'unavailable' in r.matchRate) lines.push(`  match rate not read: ${r.matchRate.unavailable}`);
@@ -175,7 +178,8 @@ function statusTable(syncId: string, runs: SyncRunRow[], running?: string): stri
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const out = [`sync ${syncId}${running ? ` (${running})` : ''}`, fmt(header), ...rows.map(fmt)];
-  for (const r of runs) if (r.error) out.push(`  ${r.runId}: ${r.error}`);
+  // Errors stored by earlier versions were not masked yet.
+  for (const r of runs) if (r.error) out.push(`  ${r.runId}: ${maskMessage(r.error)}`);
   return `${out.join('\n')}\n`;
 }
 
