@@ -11,7 +11,7 @@ import { acknowledgedBatches, applyDiffToSnapshot, dropRunTables, type LedgerEnt
 import { dropLeftoverRunTables } from '../state/leftover-run-tables';
 import { acquireSyncLock, getRun, insertRun, listRuns, releaseSyncLock, renewSyncLock, type SyncRunRow, updateRun } from '../state/runs';
 import { ensureStateSchema, type StateSql } from '../state/state-sql';
-import type { WarehouseDriver } from '../warehouse/driver';
+import type { CompiledQuery, WarehouseDriver } from '../warehouse/driver';
 import {
   addUpload,
   type DiffSummary,
@@ -53,6 +53,11 @@ export interface SyncDeps {
    * retry owns those calls there, and the step tries once (docs/temporal.md "Who retries").
    */
   singleCallsRetriedBy?: 'step' | 'orchestrator';
+  /**
+   * The segment's members at an as-of, when they were evaluated already for other syncs
+   * (`SharedMembers`, `sync run --all`); by default each run compiles and evaluates its segment.
+   */
+  members?: (segmentId: string, asOf: Date) => Promise<CompiledQuery>;
   /** Lock holder identity; defaults to this host and process. */
   host?: string;
   pid?: number;
@@ -322,8 +327,9 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
       const row = await runRow(s, run);
       if (row.phase === 'started') {
         const kinds = parseKinds(row.identifiers);
-        const catalog = await loadCatalog(warehouse, workspace);
-        const query = compileMembers(workspace, row.segmentId, { dialect: warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog });
+        const query = deps.members
+          ? await deps.members(row.segmentId, row.asOf)
+          : compileMembers(workspace, row.segmentId, { dialect: warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog: await loadCatalog(warehouse, workspace) });
         const t0 = Date.now();
         const counts = await materialiseDiff(s, { runId: row.runId, syncId: row.syncId, query, kinds });
         // Only now is the diff complete: a run that crashed before this line is superseded, not resumed.

@@ -107,6 +107,19 @@ syncs:
     expect(await outflow('segments', 'refresh', 'nope')).toMatchObject({ code: 2 });
   });
 
+  it('--all: every due sync and every active segment; with an id it is a usage error', async () => {
+    expect(await outflow('sync', 'run', 'vip-file', '--all')).toMatchObject({ code: 2, stderr: expect.stringMatching(/give a sync id or --all, not both/) });
+    expect(await outflow('sync', 'run')).toMatchObject({ code: 2, stderr: expect.stringMatching(/give a sync id, or --all/) });
+    expect(await outflow('sync', 'run', '--all', '--dry-run')).toMatchObject({ code: 2 });
+    expect(await outflow('segments', 'refresh', 'vips', '--all')).toMatchObject({ code: 2, stderr: expect.stringMatching(/give a segment id or --all, not both/) });
+    const all = await outflow('sync', 'run', '--all');
+    // The paused and archived segments' syncs are not due: only vip-file runs.
+    expect(all).toMatchObject({ code: 0, stderr: '' });
+    expect(all.stdout).toMatch(/^sync vip-file: synced .*\n[\s\S]*all: 1 syncs as of .*: 1 synced, 0 need confirmation, 0 failed; 1 segment evaluations for 1 segments\n$/);
+    const refreshed = await outflow('segments', 'refresh', '--all', '--as-of', '2026-01-02');
+    expect(refreshed).toMatchObject({ code: 0, stdout: expect.stringMatching(/^vips: \d+ members .* as of 2026-01-02T00:00:00.000Z\n$/) });
+  });
+
   it('refuses to refresh or sync an archived segment (exit 2, naming its status); runs a paused one when asked, and says so', async () => {
     const archived = /outflow\.yaml: segments\[1\]\.status: segment "old" is archived: archived segments are neither refreshed nor synced \(set its status to active or paused to run it\)/;
     expect(await outflow('segments', 'refresh', 'old')).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(archived) });

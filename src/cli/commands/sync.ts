@@ -11,6 +11,7 @@ import { ensureStateSchema } from '../../state/state-sql';
 import { orchestrateSyncRun, SYNC_EXIT_CODES, type SyncRunResult } from '../../sync/orchestrate';
 import { maskMessage, maskValue } from '../../privacy/mask';
 import { countsLine } from '../../sync/run-report';
+import { dueSyncs, runDueSyncs } from '../../sync/run-all';
 import { createSyncSteps, type SyncSteps } from '../../sync/steps';
 import type { UploadProgress } from '../../sync/upload';
 import { openWarehouse } from '../../warehouse';
@@ -25,13 +26,22 @@ const MAX_STATUS_RUNS = 10_000;
 export function registerSync(program: Command): void {
   const sync = group(program, 'sync', 'run syncs and show their history');
   sync
-    .command('run <syncId>')
+    .command('run [syncId]')
     .description('mirror a segment to its destination: evaluate, diff in the warehouse, send only the changes')
+    .option('--all', 'run every due sync (enabled, segment active) in dependency order, each segment evaluated once')
     .option('--as-of <time>', 'evaluate the segment as of this ISO-8601 time (default: now)')
     .option('--dry-run', 'print what would be added and removed; send and change nothing')
     .option('--confirm-removals', 'allow removing more than maxRemovalShare of the audience, or emptying it')
     .addOption(new Option('--via <engine>', 'run in this process, or start it on Temporal and follow it (docs/temporal.md)').choices(['local', 'temporal']).default('local'))
-    .action(async (syncId: string, opts: { asOf?: string; dryRun?: boolean; confirmRemovals?: boolean; via?: string }) => {
+    .action(async (syncId: string | undefined, opts: { all?: boolean; asOf?: string; dryRun?: boolean; confirmRemovals?: boolean; via?: string }) => {
+      if (opts.all) {
+        if (syncId !== undefined) throw new UserInputError([{ path: 'sync run', message: `--all runs every due sync: give a sync id or --all, not both (got "${syncId}")` }]);
+        const other = (['dryRun', 'confirmRemovals'] as const).find((k) => opts[k]) ?? (opts.via === 'temporal' ? 'via' : undefined);
+        if (other) throw new UserInputError([{ path: 'sync run', message: `--all runs scheduled-style runs: it takes --as-of only (not --${other.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)})` }]);
+        process.exitCode = await runAll(program, parseAsOf(opts.asOf));
+        return;
+      }
+      if (syncId === undefined) throw new UserInputError([{ path: 'sync run', message: 'give a sync id, or --all to run every due sync' }]);
       const asOf = parseAsOf(opts.asOf);
       const loaded = await workspaceFrom(program.opts<GlobalOptions>());
       requireSync(loaded, syncId);
@@ -59,8 +69,7 @@ export function registerSync(program: Command): void {
         try {
           const r = await orchestrateSyncRun(steps, { syncId, asOf: asOf.toISOString(), dryRun: opts.dryRun ?? false, confirmRemovals: opts.confirmRemovals ?? false });
           progress?.stop();
-          const matchRate = r.status === 'synced' && r.added + r.removed > 0 ? await readBackMatchRate(steps, r) : undefined;
-          return { ...r, matchRate, reasons: r.rejected > 0 ? await steps.rejectionReasons(r) : [] };
+          return await withReadBack(steps, r);
         } finally {
           progress?.stop();
         }
@@ -84,6 +93,40 @@ export function registerSync(program: Command): void {
         process.stdout.write(statusTable(syncId, runs, lock ? `running: run ${lock.runId}, pid ${lock.pid} on ${lock.host}, since ${lock.acquiredAt.toISOString()}` : undefined));
       });
     });
+}
+
+/** `sync run --all`: every due sync, one summary each, then a total; the exit code of the worst outcome. */
+async function runAll(program: Command, asOf: Date): Promise<number> {
+  const loaded = await workspaceFrom(program.opts<GlobalOptions>());
+  const due = dueSyncs(loaded.workspace);
+  if (due.length === 0) {
+    process.stdout.write('no due syncs (enabled, with an active segment)\n');
+    return 0;
+  }
+  return withOpenWarehouse(loaded, async (warehouse) => {
+    await preflight(loaded.workspace, warehouse, [...new Set(due.map((s) => s.segment))]);
+    const deps = { warehouse, workspace: loaded.workspace, destinations: destinationFactory(loaded.workspace, loaded.dir) };
+    let started = Date.now();
+    const { outcomes, evaluations } = await runDueSyncs(deps, asOf.toISOString(), async (o) => {
+      if (o.result) process.stdout.write(summary(await withReadBack(o.steps, o.result), Date.now() - started, { added: [], removed: [] }));
+      else process.stdout.write(`sync ${o.syncId}: not run\n  failed: ${o.error ?? ''}\n`);
+      started = Date.now();
+    });
+    const count = (status: string) => outcomes.filter((o) => (o.result?.status ?? 'failed') === status).length;
+    const segments = new Set(due.map((s) => s.segment)).size;
+    process.stdout.write(
+      `all: ${outcomes.length} syncs as of ${asOf.toISOString()}: ${count('synced')} synced, ${count('needs_confirmation')} need confirmation, ${count('failed')} failed; ${evaluations} segment evaluations for ${segments} segments\n`,
+    );
+    // A failure outranks a run waiting for confirmation.
+    if (outcomes.some((o) => !o.result || o.result.status === 'failed')) return SYNC_EXIT_CODES.failed;
+    return count('needs_confirmation') > 0 ? SYNC_EXIT_CODES.needs_confirmation : 0;
+  });
+}
+
+/** The run with its match rate read back (after a run that changed the audience) and its rejections by reason. */
+async function withReadBack(steps: SyncSteps, r: SyncRunResult) {
+  const matchRate = r.status === 'synced' && r.added + r.removed > 0 ? await readBackMatchRate(steps, r) : undefined;
+  return { ...r, matchRate, reasons: r.rejected > 0 ? await steps.rejectionReasons(r) : [] };
 }
 
 function requireSync(loaded: LoadedWorkspace, syncId: string): void {
