@@ -1,6 +1,6 @@
 import type { SyncConfig, Workspace } from '../config/schema';
 import { dropLeftoverRunTables } from '../state/leftover-run-tables';
-import { refreshOrder } from '../state/membership';
+import { type RefreshDeps, refreshOrder } from '../state/membership';
 import { ensureStateSchema } from '../state/state-sql';
 import { orchestrateSyncRun, rootMessage, type SyncRunResult } from './orchestrate';
 import { SharedMembers } from './shared-members';
@@ -30,14 +30,14 @@ export interface BatchOutcome {
 
 /**
  * Runs every due sync at one as-of, one after another, each segment evaluated once however many
- * syncs use it (SharedMembers), after dropping the run tables finished runs of any sync left
+ * syncs use it (SharedMembers) and its membership tables refreshed from that evaluation, after dropping the run tables finished runs of any sync left
  * behind. A sync that fails does not stop the others.
  *
  * @example
  * const { outcomes, evaluations } = await runDueSyncs(deps, new Date().toISOString());
  */
 export async function runDueSyncs(
-  deps: SyncDeps,
+  deps: SyncDeps & Pick<RefreshDeps, 'onChanges'>,
   asOf: string,
   onOutcome?: (outcome: BatchOutcome) => Promise<void>,
 ): Promise<{ outcomes: BatchOutcome[]; evaluations: number }> {
@@ -46,7 +46,13 @@ export async function runDueSyncs(
     state,
     deps.workspace.syncs.map((s) => s.id),
   );
-  const shared = new SharedMembers(state, deps.workspace);
+  const shared = new SharedMembers(state, deps.workspace, {
+    warehouse: deps.warehouse,
+    workspace: deps.workspace,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.log ? { log: deps.log } : {}),
+    ...(deps.onChanges ? { onChanges: deps.onChanges } : {}),
+  });
   const steps = createSyncSteps({ ...deps, members: (segmentId, at) => shared.query(segmentId, at) });
   const outcomes: BatchOutcome[] = [];
   try {

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { IdentifierKind, Workspace } from '../config/schema';
 import { compileMembers } from '../segments';
 import { loadCatalog } from '../segments/load-catalog';
+import { type RefreshDeps, refreshSegment } from '../state/membership';
+import { SegmentLockedError } from '../state/runs';
 import type { StateSql, TableName } from '../state/state-sql';
 import type { CompiledQuery } from '../warehouse/driver';
 
@@ -9,7 +11,8 @@ import type { CompiledQuery } from '../warehouse/driver';
  * Segments evaluated once per as-of however many syncs use them (`sync run --all`): the first sync
  * of a segment materialises its members, with every identifier the entity maps, into a state table
  * (`members_<token>`); each sync's diff, and the segment's membership refresh, read from it
- * (`select * from` it) instead of evaluating the segment again. `dropAll` removes the tables.
+ * (`select * from` it) instead of evaluating the segment again, and so does the refresh of the
+ * segment's membership tables at the same as-of (when asked). `dropAll` removes the tables.
  *
  * @example
  * const shared = new SharedMembers(state, workspace);
@@ -22,9 +25,13 @@ export class SharedMembers {
   /** Segment evaluations done, for reports and tests. */
   evaluations = 0;
 
-  constructor(state: StateSql, workspace: Workspace) {
+  readonly #refresh: RefreshDeps | undefined;
+
+  /** With `refresh`, each segment's membership tables are refreshed from its members at the same as-of. */
+  constructor(state: StateSql, workspace: Workspace, refresh?: RefreshDeps) {
     this.#state = state;
     this.#workspace = workspace;
+    this.#refresh = refresh;
   }
 
   /** The members of `segmentId` at `asOf`: `select * from` its table, materialised on first use. */
@@ -51,6 +58,16 @@ export class SharedMembers {
     const table = state.table(`members_${randomBytes(6).toString('hex')}`);
     await state.execute('materialise-members', { table, members: members.sql }, state.binder(members.params));
     this.evaluations++;
+    if (this.#refresh) {
+      try {
+        // The membership tables show what the syncs sent: the same members, the same as-of.
+        await refreshSegment(this.#refresh, segmentId, asOf, state.compile('select-all', { table }));
+      } catch (err) {
+        // A refresh of the segment running elsewhere writes its own as-of; the syncs go on.
+        if (!(err instanceof SegmentLockedError)) throw err;
+        this.#refresh.log?.('membership_refresh_skipped', { segmentId, reason: err.message });
+      }
+    }
     return table;
   }
 

@@ -69,6 +69,16 @@ describe.each(backends)('sync run --all on %s', (name: BackendName) => {
     const tables = await b.warehouse.query<{ table_name: string }>(`select table_name from information_schema.tables where table_schema = '${ws.stateSchema}'`);
     expect(tables.map((t) => t.table_name.toLowerCase()).filter((t) => t.startsWith('members_') || t.startsWith('run_'))).toEqual([]);
     const state = await ensureStateSchema(b.warehouse, ws.stateSchema);
+    // The membership tables show what was sent: the same members, at the same as-of.
+    const membership = async (segment: string) =>
+      (await b.warehouse.query<{ person_id: string }>(`select person_id from ${ws.stateSchema}.segment_membership where segment_id = '${segment}' order by person_id`)).map((r) => r.person_id);
+    expect(await membership('vips')).toEqual([...dests.get('b')!.members.keys()].sort());
+    expect(await membership('vip-emails')).toHaveLength(5);
+    const evaluated = await b.warehouse.query<{ segment_id: string; as_of: Date; member_count: unknown }>(`select segment_id, as_of, member_count from ${ws.stateSchema}.segment_evaluations order by segment_id`);
+    expect(evaluated.map((e) => [e.segment_id, new Date(e.as_of).toISOString(), Number(e.member_count)])).toEqual([
+      ['vip-emails', AS_OF, 5],
+      ['vips', AS_OF, 6],
+    ]);
     expect(await listRuns(state, 'resting-a')).toEqual([]);
     expect(await listRuns(state, 'vips-off')).toEqual([]);
 
@@ -82,5 +92,6 @@ describe.each(backends)('sync run --all on %s', (name: BackendName) => {
       ['synced', 1],
     ]);
     expect(second.evaluations).toBe(2);
+    expect(await membership('vips')).not.toContain('p0001');
   });
 });

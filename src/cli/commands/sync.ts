@@ -105,13 +105,17 @@ async function runAll(program: Command, asOf: Date): Promise<number> {
   }
   return withOpenWarehouse(loaded, async (warehouse) => {
     await preflight(loaded.workspace, warehouse, [...new Set(due.map((s) => s.segment))]);
-    const deps = { warehouse, workspace: loaded.workspace, destinations: destinationFactory(loaded.workspace, loaded.dir) };
+    // The store's membership lookup takes in the changes of the segments' refreshes, as `segments refresh` feeds it.
+    const { openStore } = await import('../../store');
+    const store = await openStore({ config: loaded.workspace.store, baseDir: loaded.dir, limits: loaded.workspace.limits });
+    const onChanges = async (c: Parameters<typeof store.membership.take>[0]) => void (await store.membership.take(c));
+    const deps = { warehouse, workspace: loaded.workspace, destinations: destinationFactory(loaded.workspace, loaded.dir), onChanges };
     let started = Date.now();
     const { outcomes, evaluations } = await runDueSyncs(deps, asOf.toISOString(), async (o) => {
       if (o.result) process.stdout.write(summary(await withReadBack(o.steps, o.result), Date.now() - started, { added: [], removed: [] }));
       else process.stdout.write(`sync ${o.syncId}: not run\n  failed: ${o.error ?? ''}\n`);
       started = Date.now();
-    });
+    }).finally(() => store.close());
     const count = (status: string) => outcomes.filter((o) => (o.result?.status ?? 'failed') === status).length;
     const segments = new Set(due.map((s) => s.segment)).size;
     process.stdout.write(
