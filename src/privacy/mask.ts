@@ -7,19 +7,28 @@
  *
  * @example
  * maskMessage("Could not convert string 'obrien.ava1@example.com' to INT64") // "Could not convert string '***' to INT64"
- * maskMessage('no member jane@example.com, +1 555 123 4567') // "no member j***@e***.com, +***"
+ * maskMessage('invalid input syntax for type bigint: "+1 555 123 4567"') // '… for type bigint: "+***"'
  */
 export function maskMessage(message: string): string {
-  return message.replace(QUOTED, "'***'").replace(EMAIL, maskEmail).replace(PHONE, (m) => (digits(m) >= MIN_PHONE_DIGITS ? '+***' : m));
+  return message
+    .replace(QUOTED, "'***'")
+    .replace(DOUBLE_QUOTED, (m, inner: string) => (maskValue(inner) === inner ? m : `"${maskValue(inner)}"`))
+    .replace(EMAIL, maskEmail);
 }
 
-/** One value shown in place of an identifier (dry-run samples): masked when it looks like an email or a phone. */
+/**
+ * One value shown in place of an identifier (dry-run samples, a double-quoted value in a warehouse
+ * error): emails masked, and phone numbers. Bare numbers outside quotes are left in messages: ad
+ * account and customer ids look like phone numbers.
+ */
 export function maskValue(value: string): string {
   return value.replace(EMAIL, maskEmail).replace(PHONE, (m) => (digits(m) >= MIN_PHONE_DIGITS ? '+***' : m));
 }
 
 /** A SQL string literal, `''` escapes included. */
 const QUOTED = /'(?:[^']|'')*'/g;
+/** PostgreSQL quotes the value it could not read in double quotes (`invalid input syntax for type integer: "…"`). */
+const DOUBLE_QUOTED = /"([^"]*)"/g;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*/g;
 /**
  * A phone number as people type it: digits with spaces, dots, dashes and brackets, optionally a

@@ -17,7 +17,7 @@ export interface SyncRunRow {
   status: RunStatus;
   startedAt: Date;
   finishedAt: Date | null;
-  /** Rows the destination accepted on each side (written when the run finishes). */
+  /** Rows sent on each side, rejected ones included (written when the run finishes; 0 when nothing was sent). */
   added: number | null;
   removed: number | null;
   rejected: number | null;

@@ -77,7 +77,7 @@ export interface RunCounts {
   accepted: number;
   rejected: number;
   deferred: number;
-  /** Rows the destination accepted on each side: what the audience gained and lost. */
+  /** Rows sent on each side (sent = added + removed; rejected rows included, as platforms count them). */
   added: number;
   removed: number;
 }
@@ -131,7 +131,7 @@ export interface SyncRunResult extends RunRef, RunCounts {
   status: FinishInput['status'];
   asOf: string;
   memberCount: number;
-  /** Rows of the diff on each side (what a dry run would add and remove); `added` and `removed` are what the audience took. */
+  /** Rows of the diff on each side (what a dry run would add and remove); `added` and `removed` are what was sent. */
   plannedAdded: number;
   plannedRemoved: number;
   batches: number;
@@ -180,8 +180,8 @@ export function addUpload(c: RunCounts, up: Pick<UploadSummary, 'kind' | 'sent' 
     accepted: c.accepted + accepted,
     rejected: c.rejected + up.rejected,
     deferred: c.planned - sent,
-    added: c.added + (up.kind === 'add' ? accepted : 0),
-    removed: c.removed + (up.kind === 'remove' ? accepted : 0),
+    added: c.added + (up.kind === 'add' ? up.sent : 0),
+    removed: c.removed + (up.kind === 'remove' ? up.sent : 0),
   };
 }
 
@@ -194,7 +194,7 @@ export function countsProblem(c: RunCounts, status: FinishInput['status']): stri
   if ([c.planned, c.sent, c.accepted, c.rejected, c.deferred, c.added, c.removed].some((n) => !Number.isInteger(n) || n < 0)) return `a count is not a whole number (${all})`;
   if (c.planned !== c.accepted + c.rejected + c.deferred) return `planned is not accepted + rejected + deferred (${all})`;
   if (c.sent !== c.accepted + c.rejected) return `sent is not accepted + rejected (${all})`;
-  if (c.accepted !== c.added + c.removed) return `accepted is not added + removed (${all}, added ${c.added}, removed ${c.removed})`;
+  if (c.sent !== c.added + c.removed) return `sent is not added + removed (${all}, added ${c.added}, removed ${c.removed})`;
   if (status === 'synced' && c.deferred !== 0) return `a synced run left ${c.deferred} planned rows unsent (${all})`;
   return undefined;
 }

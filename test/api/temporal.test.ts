@@ -71,7 +71,7 @@ describe('the API with orchestrator: temporal (mocked client)', () => {
     accepted: 19,
     rejected: 1,
     deferred: 0,
-    added: 19,
+    added: 20,
     removed: 0,
     batches: 1,
   }));
