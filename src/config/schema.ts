@@ -248,7 +248,7 @@ export const syncSchema = z.strictObject({
     .optional(),
   identifiers: z.array(z.enum(IDENTIFIER_KINDS)).min(1).optional(),
   maxRemovalShare: z.number().min(0).max(1).default(DEFAULT_MAX_REMOVAL_SHARE),
-  /** Removals of the runs over this many days, this run's included, stop for confirmation beyond `maxRemovalShare`; 0: each run alone. */
+  /** A run leaving the audience more than `maxRemovalShare` below its largest size over this many days stops for confirmation; 0: each run alone. */
   removalWindowDays: z.number().int().min(0).max(366).default(DEFAULT_REMOVAL_WINDOW_DAYS),
   /** Lets a run with an empty segment empty the audience without `--confirm-removals`. */
   allowEmpty: z.boolean().default(false),

@@ -48,20 +48,15 @@ export interface DiffSummary {
   removed: number;
   /** Members in the last confirmed snapshot (the audience as Outflow last left it). */
   snapshotCount: number;
-  /**
-   * The sync's removal window (`removalWindowDays`): rows its earlier runs removed from the audience
-   * over the window, and the audience's size when the window started. Absent when the window is off.
-   */
+  /** The sync's removal window (`removalWindowDays`); absent when the window is off. */
   window?: RemovalWindow;
 }
 
-/** Removals over a sync's recent runs (src/sync/removal-window.ts reads them). */
+/** How large a sync's audience was over its recent runs (src/sync/removal-window.ts reads it). */
 export interface RemovalWindow {
   days: number;
-  /** Rows earlier runs in the window removed from the audience (accepted by the destination). */
-  removed: number;
-  /** The audience's size (snapshot rows) when the window started. */
-  startSize: number;
+  /** The largest the audience (snapshot rows) was over the window, its size now included. */
+  largest: number;
 }
 
 /**
@@ -155,13 +150,12 @@ export function removalGuard(run: Pick<StartedRun, 'mode' | 'maxRemovalShare' | 
   const percent = (n: number, of: number) => Math.round((n / of) * 1000) / 10;
   if (diff.snapshotCount > 0 && diff.removed / diff.snapshotCount > run.maxRemovalShare)
     return `this run would remove ${diff.removed} of ${diff.snapshotCount} members (${percent(diff.removed, diff.snapshotCount)}%), more than maxRemovalShare ${run.maxRemovalShare}; rerun with --confirm-removals to allow it`;
-  // Removals spread over several runs count together: each run under the share must not walk the audience down.
+  // Removals spread over several runs count together: runs each under the share must not walk the
+  // audience down. Measured net of adds, so an audience that churns at a steady size never trips it.
   const w = diff.window;
-  if (w && w.removed > 0 && w.startSize > 0) {
-    const total = w.removed + diff.removed;
-    if (total / w.startSize > run.maxRemovalShare)
-      return `runs over the last ${w.days} days removed ${w.removed} members and this run would remove ${diff.removed} more: ${total} of the ${w.startSize} the audience had ${w.days} days ago (${percent(total, w.startSize)}%), more than maxRemovalShare ${run.maxRemovalShare}; rerun with --confirm-removals to allow it`;
-  }
+  const after = diff.snapshotCount + diff.added - diff.removed;
+  if (w && w.largest > 0 && (w.largest - after) / w.largest > run.maxRemovalShare)
+    return `the audience had ${w.largest} members over the last ${w.days} days and this run would leave ${after} (${percent(w.largest - after, w.largest)}% fewer), more than maxRemovalShare ${run.maxRemovalShare}; rerun with --confirm-removals to allow it`;
   return undefined;
 }
 

@@ -194,14 +194,31 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
       return;
     }
     expect(second).toMatchObject({ status: 'needs_confirmation', planned: 27, sent: 0, removed: 0 });
-    expect(second.reason).toMatch(/runs over the last 7 days removed 42 members and this run would remove 27 more: 69 of the 100 .*\(69%\), more than maxRemovalShare 0.5/);
+    expect(second.reason).toMatch(/the audience had 100 members over the last 7 days and this run would leave 31 \(69% fewer\), more than maxRemovalShare 0.5/);
     expect(t.dest.members.size).toBe(58);
-    // Stopped runs removed nothing: they never count in the window. Once the first removal is older than the window, the run goes on.
+    // Once the runs that saw 100 members are older than the window, the run goes on.
     later(24 * 6);
     expect((await t.run()).status).toBe('needs_confirmation');
     later(1);
     expect(await t.run()).toMatchObject({ status: 'synced', removed: 27 });
     expect(t.dest.members.size).toBe(31);
+  });
+
+  it('an audience that churns at a steady size never trips the removal window', async () => {
+    const t = await setup({ count: 30, batchLimit: 100 });
+    await t.exec(`update {d}.persons set vip = person_id < 'p0010'`);
+    expect(await t.run()).toMatchObject({ status: 'synced', added: 10 });
+    // Three runs each replace 4 of the 10 members: 12 removals in the window, the audience stays at 10.
+    const id = (n: number) => `p${String(n).padStart(4, '0')}`;
+    for (const [out, into] of [
+      [0, 10],
+      [4, 14],
+      [8, 18],
+    ] as const) {
+      await t.exec(`update {d}.persons set vip = (person_id >= '${id(into)}' and person_id < '${id(into + 4)}') or (vip and not (person_id >= '${id(out)}' and person_id < '${id(out + 4)}'))`);
+      expect(await t.run()).toMatchObject({ status: 'synced', removed: 4, added: 4 });
+    }
+    expect(t.dest.members.size).toBe(10);
   });
 
   it('lets allowEmpty empty the audience without confirmation', async () => {
