@@ -4,6 +4,7 @@ import { placeProblems, resolveConfigPath } from '../config/load';
 import { commandOf, registerCommands } from './commands';
 import type { GlobalOptions } from './context';
 import { VERSION } from './version';
+import { maskMessage } from '../privacy/mask';
 
 /**
  * `outflow` — exit 0 on success, 2 on invalid input (file, path, problem; no stack trace),
@@ -50,7 +51,8 @@ export function reportError(err: unknown): number {
     process.stderr.write(errorLines(err.message));
     return 2;
   }
-  const message = err instanceof Error ? err.message : String(err);
+  // A warehouse's message may quote the value it failed on: never print it.
+  const message = maskMessage(err instanceof Error ? err.message : String(err));
   process.stderr.write(errorLines(message));
   if (process.env.OUTFLOW_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return 1;

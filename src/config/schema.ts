@@ -43,6 +43,8 @@ export type DestinationType = (typeof DESTINATION_TYPES)[number];
 
 export const DEFAULT_SCHEDULE = '0 6 * * *';
 export const DEFAULT_MAX_REMOVAL_SHARE = 0.5;
+/** Days whose removals count together against `maxRemovalShare` (0 turns the window off). */
+export const DEFAULT_REMOVAL_WINDOW_DAYS = 7;
 
 /** `schema.table` or `table`, each part a plain identifier. */
 const tableNameSchema = z
@@ -255,6 +257,8 @@ export const syncSchema = z.strictObject({
     .optional(),
   identifiers: z.array(z.enum(IDENTIFIER_KINDS)).min(1).optional(),
   maxRemovalShare: z.number().min(0).max(1).default(DEFAULT_MAX_REMOVAL_SHARE),
+  /** A run leaving the audience more than `maxRemovalShare` below its largest size over this many days stops for confirmation; 0: each run alone. */
+  removalWindowDays: z.number().int().min(0).max(366).default(DEFAULT_REMOVAL_WINDOW_DAYS),
   /** Lets a run with an empty segment empty the audience without `--confirm-removals`. */
   allowEmpty: z.boolean().default(false),
   enabled: z.boolean().default(true),

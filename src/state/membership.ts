@@ -65,8 +65,9 @@ export function refreshOrder(ws: Workspace, ids: readonly string[]): string[] {
  * closes and opens stays in `segment_membership_history` and records `segment_evaluations`.
  * Holds the segment's lock throughout (`sync_locks`, as a sync does): a second refresh of the
  * segment meanwhile fails with SegmentLockedError instead of writing the same members twice.
+ * `evaluated` selects the segment's members at `asOf` when they were evaluated already.
  */
-export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf: Date): Promise<SegmentEvaluation> {
+export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf: Date, evaluated?: CompiledQuery): Promise<SegmentEvaluation> {
   const { warehouse, workspace } = deps;
   const clock = deps.clock ?? (() => new Date());
   const state = await ensureStateSchema(warehouse, workspace.stateSchema);
@@ -76,8 +77,8 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
   if (takenOver) deps.log?.('lock_taken_over', { segmentId, fromRunId: takenOver.runId, fromPid: takenOver.pid, fromHost: takenOver.host });
   const table = state.table(`refresh_${token}`);
   try {
-    const catalog = await loadCatalog(warehouse, workspace);
-    const members = compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog });
+    // Members a sync batch evaluated already at this as-of (SharedMembers) are read, not evaluated again.
+    const members = evaluated ?? compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog: await loadCatalog(warehouse, workspace) });
     const statements = refreshStatements(state, { table, segmentId, asOf, members });
     await state.execute('create-refresh-changes', { table });
     await warehouse.execute(statements.diff.sql, statements.diff.params);

@@ -36,10 +36,14 @@ export interface DiffCounts {
   snapshotCount: number;
 }
 
-/** A table of one run; the run id is reduced to identifier-safe characters. */
+/** What every table of a run is named after: `run_<run id reduced to identifier-safe characters>_`. */
+export function runTablePrefix(runId: string): string {
+  return `run_${runId.toLowerCase().replace(/[^a-z0-9]+/g, '_')}_`;
+}
+
+/** A table of one run. */
 function runTable(state: StateSql, runId: string, part: 'changes' | 'keys' | 'sends'): TableName {
-  const token = runId.toLowerCase().replace(/[^a-z0-9]+/g, '_');
-  return state.table(`run_${token}_${part}`);
+  return state.table(`${runTablePrefix(runId)}${part}`);
 }
 
 /** The run's diff by person: who is added (with raw values) and whose snapshot row is removed. */

@@ -17,6 +17,7 @@ export interface SyncRunRow {
   status: RunStatus;
   startedAt: Date;
   finishedAt: Date | null;
+  /** Rows sent on each side, rejected ones included (written when the run finishes; 0 when nothing was sent). */
   added: number | null;
   removed: number | null;
   rejected: number | null;
@@ -41,6 +42,14 @@ export interface SyncRunRow {
   audienceName: string | null;
   error: string | null;
   updatedAt: Date;
+  /** Rows of the diff on each side (written once the diff is complete). */
+  plannedAdded: number | null;
+  plannedRemoved: number | null;
+  /** What became of the planned rows (RunCounts), written when the run finishes. */
+  planned: number | null;
+  sent: number | null;
+  accepted: number | null;
+  deferred: number | null;
 }
 
 const COLUMNS: Record<keyof SyncRunRow, string> = {
@@ -69,7 +78,16 @@ const COLUMNS: Record<keyof SyncRunRow, string> = {
   audienceName: 'audience_name',
   error: 'error',
   updatedAt: 'updated_at',
+  plannedAdded: 'planned_added',
+  plannedRemoved: 'planned_removed',
+  planned: 'planned',
+  sent: 'sent',
+  accepted: 'accepted',
+  deferred: 'deferred',
 };
+
+/** Count columns added to `sync_runs` after its first version; an older state schema gets them on upgrade. */
+export const ADDED_RUN_COLUMNS = ['planned_added', 'planned_removed', 'planned', 'sent', 'accepted', 'deferred'] as const;
 
 function toValue(v: unknown): SqlValue {
   return v === undefined ? null : (v as SqlValue);
@@ -134,7 +152,22 @@ function fromRow(r: Record<string, unknown>): SyncRunRow {
   return out as unknown as SyncRunRow;
 }
 
-const INT_FIELDS = new Set(['added', 'removed', 'rejected', 'memberCount', 'snapshotCount', 'changed', 'batches', 'batchSize']);
+const INT_FIELDS = new Set([
+  'added',
+  'removed',
+  'rejected',
+  'memberCount',
+  'snapshotCount',
+  'changed',
+  'batches',
+  'batchSize',
+  'plannedAdded',
+  'plannedRemoved',
+  'planned',
+  'sent',
+  'accepted',
+  'deferred',
+]);
 
 /** Who holds a sync's lock: the run, and the process running it. */
 export interface LockHolder {

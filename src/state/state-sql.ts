@@ -2,6 +2,7 @@ import type { IdentifierKind } from '../config/schema';
 import { Binder } from '../warehouse/binder';
 import type { CompiledQuery, SqlValue, WarehouseDriver } from '../warehouse/driver';
 import { renderSql } from '../warehouse/templates';
+import { ADDED_RUN_COLUMNS } from './runs';
 
 /** Column of each identifier kind in snapshots and run tables (snake_case for the analysts who read them). */
 export const IDENTIFIER_COLUMNS: Readonly<Record<IdentifierKind, string>> = {
@@ -121,6 +122,7 @@ export function stateSchemaStatements(state: StateSql): string[] {
     state.compile('create-segment-evaluations'),
     state.compile('create-person-segments'),
     state.compile('create-sync-runs'),
+    ...ADDED_RUN_COLUMNS.map((column) => state.compile('add-int-column', { table: state.t.runs, column })),
     state.compile('create-sync-snapshots', { identifierColumns }),
     state.compile('index-sync-snapshots', { name: SNAPSHOT_INDEX }),
     state.compile('create-sync-batches'),
@@ -183,6 +185,10 @@ async function complete(state: StateSql): Promise<boolean> {
     const rows = await state.query<{ table_name: string }>('list-tables', { schemaName: b.bind(state.schema) }, b);
     const have = new Set(rows.map((r) => r.table_name));
     if (!Object.values(STATE_TABLES).every((t) => have.has(t))) return false;
+    const c = state.binder();
+    const columns = await state.query<{ column_name: string }>('list-columns', { schemaName: c.bind(state.schema), tableName: c.bind(STATE_TABLES.runs) }, c);
+    const runColumns = new Set(columns.map((r) => r.column_name.toLowerCase()));
+    if (!ADDED_RUN_COLUMNS.every((col) => runColumns.has(col))) return false;
     const indexes = expectedIndexes(state);
     if (indexes.length === 0) return true;
     const i = state.binder();

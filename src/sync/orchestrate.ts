@@ -4,8 +4,10 @@
  * `outflow sync run` (and every other in-process caller) calls it with `createSyncSteps(deps)`
  * (src/sync/steps.ts); the Temporal workflow calls it with the same steps proxied to a worker.
  * This file must stay deterministic and free of I/O and Node built-ins: it is bundled into the
- * workflow sandbox. Only `import type` from the rest of src/.
+ * workflow sandbox. Only `import type` from the rest of src/, and the pure masking of messages.
  */
+
+import { maskMessage } from '../privacy/mask';
 
 /** Run states of SPEC §4, plus `dry_run` for a run that only reports its diff. */
 export type RunStatus = 'queued' | 'syncing' | 'synced' | 'failed' | 'needs_confirmation' | 'dry_run';
@@ -58,6 +60,33 @@ export interface DiffSummary {
   rejected?: number;
   /** What the user should know about this run (e.g. a first run into a new audience). */
   notes?: string[];
+  /** The sync's removal window (`removalWindowDays`); absent when the window is off. */
+  window?: RemovalWindow;
+}
+
+/** How large a sync's audience was over its recent runs (src/sync/removal-window.ts reads it). */
+export interface RemovalWindow {
+  days: number;
+  /** The largest the audience (snapshot rows) was over the window, its size now included. */
+  largest: number;
+}
+
+/**
+ * What became of the rows a run planned to send (SPEC §6): every planned row is accepted, rejected
+ * or deferred (not sent: the run stopped, failed, or was a dry run), so planned = accepted +
+ * rejected + deferred, and sent = accepted + rejected.
+ */
+export interface RunCounts {
+  /** Rows of the diff the run sends: adds, and removes in mirror mode. */
+  planned: number;
+  /** Rows in batches the destination acknowledged. */
+  sent: number;
+  accepted: number;
+  rejected: number;
+  deferred: number;
+  /** Rows sent on each side (sent = added + removed; rejected rows included, as platforms count them). */
+  added: number;
+  removed: number;
 }
 
 export interface UploadSummary {
@@ -66,6 +95,7 @@ export interface UploadSummary {
   batches: number;
   /** Batches skipped because the ledger already had them acknowledged (resumed runs). */
   skippedBatches: number;
+  /** Rows in acknowledged batches of this side, batches acknowledged by earlier attempts included. */
   sent: number;
   rejected: number;
 }
@@ -73,9 +103,8 @@ export interface UploadSummary {
 export interface FinishInput extends RunRef {
   status: Exclude<RunStatus, 'queued' | 'syncing'>;
   error?: string;
-  added?: number;
-  removed?: number;
-  rejected?: number;
+  /** The run's counts as the orchestration saw them (a failed upload's partial batches are counted from the ledger). */
+  counts?: RunCounts;
   batches?: number;
 }
 
@@ -98,17 +127,20 @@ export interface SyncRunSteps {
   uploadChanges(run: StartedRun & { kind: 'add' | 'remove' }): Promise<UploadSummary>;
   /** Atomically applies the run's diff to the sync's snapshot (work proportional to the diff). */
   commitSnapshot(run: StartedRun): Promise<void>;
-  /** Records the outcome on `sync_runs` and releases the lock. */
-  finishRun(input: FinishInput): Promise<void>;
+  /**
+   * Records the outcome on `sync_runs` and releases the lock. Returns the counts it recorded: a
+   * failed run's sent and rejected rows come from the ledger of acknowledged batches.
+   */
+  finishRun(input: FinishInput): Promise<RunCounts | void>;
 }
 
-export interface SyncRunResult extends RunRef {
+export interface SyncRunResult extends RunRef, RunCounts {
   status: FinishInput['status'];
   asOf: string;
   memberCount: number;
-  added: number;
-  removed: number;
-  rejected: number;
+  /** Rows of the diff on each side (what a dry run would add and remove); `added` and `removed` are what was sent. */
+  plannedAdded: number;
+  plannedRemoved: number;
   batches: number;
   /** Why the run stopped (`failed`) or what needs confirming (`needs_confirmation`). */
   reason?: string;
@@ -129,10 +161,15 @@ export function removalGuard(run: Pick<StartedRun, 'mode' | 'maxRemovalShare' | 
   if (run.mode !== 'mirror' || diff.removed === 0 || confirmRemovals) return undefined;
   if (diff.memberCount === 0 && !run.allowEmpty)
     return `the segment is empty: this run would remove all ${diff.removed} members of the audience; rerun with --confirm-removals to allow it`;
-  if (diff.snapshotCount > 0 && diff.removed / diff.snapshotCount > run.maxRemovalShare) {
-    const share = Math.round((diff.removed / diff.snapshotCount) * 1000) / 10;
-    return `this run would remove ${diff.removed} of ${diff.snapshotCount} members (${share}%), more than maxRemovalShare ${run.maxRemovalShare}; rerun with --confirm-removals to allow it`;
-  }
+  const percent = (n: number, of: number) => Math.round((n / of) * 1000) / 10;
+  if (diff.snapshotCount > 0 && diff.removed / diff.snapshotCount > run.maxRemovalShare)
+    return `this run would remove ${diff.removed} of ${diff.snapshotCount} members (${percent(diff.removed, diff.snapshotCount)}%), more than maxRemovalShare ${run.maxRemovalShare}; rerun with --confirm-removals to allow it`;
+  // Removals spread over several runs count together: runs each under the share must not walk the
+  // audience down. Measured net of adds, so an audience that churns at a steady size never trips it.
+  const w = diff.window;
+  const after = diff.snapshotCount + diff.added - diff.removed;
+  if (w && w.largest > 0 && (w.largest - after) / w.largest > run.maxRemovalShare)
+    return `the audience had ${w.largest} members over the last ${w.days} days and this run would leave ${after} (${percent(w.largest - after, w.largest)}% fewer), more than maxRemovalShare ${run.maxRemovalShare}; rerun with --confirm-removals to allow it`;
   return undefined;
 }
 
@@ -151,18 +188,60 @@ export function audienceSizeGuard(run: Pick<StartedRun, 'minAudienceSize' | 'pri
   return undefined;
 }
 
-/** The message of an error, looking through wrappers such as Temporal's ActivityFailure. */
+/**
+ * The counts of a run before it sends anything: every planned row deferred, but the `unusable`
+ * ones, rejected before sending (the destination could use none of their values).
+ */
+export function plannedCounts(planned: number, unusable = 0): RunCounts {
+  return { planned, sent: 0, accepted: 0, rejected: unusable, deferred: planned - unusable, added: 0, removed: 0 };
+}
+
+/** Adds one side's upload to the counts; `deferred` is what no acknowledged batch carried. */
+export function addUpload(c: RunCounts, up: Pick<UploadSummary, 'kind' | 'sent' | 'rejected'>): RunCounts {
+  const accepted = up.sent - up.rejected;
+  const sent = c.sent + up.sent;
+  return {
+    ...c,
+    sent,
+    accepted: c.accepted + accepted,
+    rejected: c.rejected + up.rejected,
+    deferred: c.deferred - up.sent,
+    added: c.added + (up.kind === 'add' ? up.sent : 0),
+    removed: c.removed + (up.kind === 'remove' ? up.sent : 0),
+  };
+}
+
+/**
+ * Why a run's counts cannot be right, or undefined: planned = accepted + rejected + deferred,
+ * sent = accepted + rejected (but the `unusable` rows rejected before sending), none negative,
+ * and a synced run deferred nothing.
+ */
+export function countsProblem(c: RunCounts, status: FinishInput['status'], unusable = 0): string | undefined {
+  const all = `planned ${c.planned}, sent ${c.sent}, accepted ${c.accepted}, rejected ${c.rejected}, deferred ${c.deferred}`;
+  if ([c.planned, c.sent, c.accepted, c.rejected, c.deferred, c.added, c.removed].some((n) => !Number.isInteger(n) || n < 0)) return `a count is not a whole number (${all})`;
+  if (c.planned !== c.accepted + c.rejected + c.deferred) return `planned is not accepted + rejected + deferred (${all})`;
+  if (c.sent + unusable !== c.accepted + c.rejected) return `sent is not accepted + rejected${unusable ? ` - ${unusable} rejected before sending` : ''} (${all})`;
+  if (c.sent !== c.added + c.removed) return `sent is not added + removed (${all}, added ${c.added}, removed ${c.removed})`;
+  if (status === 'synced' && c.deferred !== 0) return `a synced run left ${c.deferred} planned rows unsent (${all})`;
+  return undefined;
+}
+
+/**
+ * The message of an error, looking through wrappers such as Temporal's ActivityFailure, with any
+ * value it quotes masked (`maskMessage`): what runs print and store as their error.
+ */
 export function rootMessage(err: unknown): string {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
+  return maskMessage(e instanceof Error ? e.message : String(e));
 }
 
 /**
  * Runs one sync: evaluate and diff -> guards (audience size, removals) -> upload removes, then
  * adds -> commit -> finish.
  * The snapshot moves only after every batch is acknowledged, so a run that fails anywhere
- * leaves it where it was and the next run re-derives the same diff.
+ * leaves it where it was and the next run re-derives the same diff. Every run ends with its
+ * counts checked (`countsProblem`): a run whose counts do not add up is recorded as failed.
  *
  * @example
  * const result = await orchestrateSyncRun(createSyncSteps(deps), { syncId: 'buyers-meta', asOf: new Date().toISOString() });
@@ -175,51 +254,63 @@ export async function orchestrateSyncRun(steps: SyncRunSteps, input: SyncRunInpu
     asOf: run.asOf,
     status: 'synced',
     memberCount: 0,
-    added: 0,
-    removed: 0,
-    rejected: 0,
+    plannedAdded: 0,
+    plannedRemoved: 0,
+    ...plannedCounts(0),
     batches: 0,
   };
+  /** Planned rows rejected before sending (prepareKeys found no usable value). */
+  let unusable = 0;
+  const counts = (): RunCounts => {
+    const { planned, sent, accepted, rejected, deferred, added, removed } = result;
+    return { planned, sent, accepted, rejected, deferred, added, removed };
+  };
   const finish = async (status: FinishInput['status'], reason?: string): Promise<SyncRunResult> => {
+    const problem = countsProblem(counts(), status, unusable);
+    if (problem !== undefined) {
+      status = 'failed';
+      reason = `run ${run.runId}: the counts do not add up, ${problem}`;
+    }
     result.status = status;
     if (reason !== undefined) result.reason = reason;
-    await steps.finishRun({
+    const recorded = await steps.finishRun({
       runId: run.runId,
       syncId: run.syncId,
       status,
       ...(reason !== undefined ? { error: reason } : {}),
-      added: result.added,
-      removed: result.removed,
-      rejected: result.rejected,
+      counts: counts(),
       batches: result.batches,
     });
+    // Histories recorded before finishRun returned counts replay with none.
+    if (recorded) Object.assign(result, recorded);
     return result;
   };
 
   try {
     const diff = await steps.evaluateAndDiff(run);
-    if (diff.notes?.length) result.notes = diff.notes;
-    // Rows the destination could use no value of count as planned adds, rejected before sending.
-    result.rejected = diff.rejected ?? 0;
     result.memberCount = diff.memberCount;
-    result.added = diff.added + result.rejected;
-    result.removed = run.mode === 'mirror' ? diff.removed : 0;
+    if (diff.notes?.length) result.notes = diff.notes;
+    // Rows the destination could use no value of are planned adds, rejected before sending.
+    unusable = diff.rejected ?? 0;
+    result.plannedAdded = diff.added + unusable;
+    result.plannedRemoved = run.mode === 'mirror' ? diff.removed : 0;
+    Object.assign(result, plannedCounts(result.plannedAdded + result.plannedRemoved, unusable));
 
     if (input.dryRun) return await finish('dry_run');
     const confirmed = (input.confirmRemovals || run.confirmRemovals) ?? false;
     const guard = audienceSizeGuard(run, diff, confirmed) ?? removalGuard(run, diff, confirmed);
     if (guard !== undefined) return await finish('needs_confirmation', guard);
 
-    if (result.added > 0 || result.removed > 0) {
+    if (result.deferred > 0) {
       await steps.ensureAudience(run);
       const kinds: ('remove' | 'add')[] = run.mode === 'mirror' ? ['remove', 'add'] : ['add'];
       for (const kind of kinds) {
         const up = await steps.uploadChanges({ ...run, kind });
         result.batches += up.batches + up.skippedBatches;
-        result.rejected += up.rejected;
+        Object.assign(result, addUpload(counts(), up));
       }
     }
-    await steps.commitSnapshot(run);
+    if (countsProblem(counts(), 'synced', unusable) === undefined) await steps.commitSnapshot(run);
     return await finish('synced');
   } catch (err) {
     return await finish('failed', rootMessage(err));

@@ -12,6 +12,7 @@ import {
   applyDiffToSnapshot,
   dropRunTables,
   keyRejections,
+  type LedgerEntry,
   type KeyPreparer,
   materialiseDiff,
   rejectionReasons,
@@ -19,13 +20,17 @@ import {
   type SnapshotTarget,
 } from '../state/run-tables';
 import { forgetSnapshot, snapshotTargets, targetChangeNote, upgradeLegacySnapshot } from '../state/snapshots';
+import { dropLeftoverRunTables } from '../state/leftover-run-tables';
 import { acquireSyncLock, getRun, insertRun, listRuns, releaseSyncLock, renewSyncLock, type SyncRunRow, updateRun } from '../state/runs';
 import { ensureStateSchema, type StateSql } from '../state/state-sql';
-import type { WarehouseDriver } from '../warehouse/driver';
+import type { CompiledQuery, WarehouseDriver } from '../warehouse/driver';
 import {
+  addUpload,
   type DiffSummary,
   type FinishInput,
   orchestrateSyncRun,
+  plannedCounts,
+  type RunCounts,
   type RunRef,
   type StartedRun,
   type SyncRunInput,
@@ -33,6 +38,7 @@ import {
   type SyncRunSteps,
   type UploadSummary,
 } from './orchestrate';
+import { readRemovalWindow } from './removal-window';
 import { DEFAULT_RETRY, type RetryPolicy, type UploadProgress, uploadDiff, withRetry } from './upload';
 
 /**
@@ -59,6 +65,11 @@ export interface SyncDeps {
    * retry owns those calls there, and the step tries once (docs/temporal.md "Who retries").
    */
   singleCallsRetriedBy?: 'step' | 'orchestrator';
+  /**
+   * The segment's members at an as-of, when they were evaluated already for other syncs
+   * (`SharedMembers`, `sync run --all`); by default each run compiles and evaluates its segment.
+   */
+  members?: (segmentId: string, asOf: Date) => Promise<CompiledQuery>;
   /** Lock holder identity; defaults to this host and process. */
   host?: string;
   pid?: number;
@@ -128,6 +139,23 @@ export function syncIdentifiers(ws: Workspace, sync: SyncConfig, accepted: reado
       },
     ]);
   return kinds;
+}
+
+/** Rows of one side of a run's diff (a run diffed by an earlier version kept them in added/removed). */
+function plannedOf(row: SyncRunRow, kind: 'add' | 'remove'): number {
+  return (kind === 'add' ? (row.plannedAdded ?? row.added) : (row.plannedRemoved ?? row.removed)) ?? 0;
+}
+
+/** A run's counts from its acknowledged batches: what was sent and rejected, per side. */
+export function ledgerCounts(planned: number, ledger: readonly LedgerEntry[]): RunCounts {
+  let counts = plannedCounts(planned);
+  for (const kind of ['remove', 'add'] as const) {
+    const side = ledger.filter((e) => e.kind === kind);
+    const sent = side.reduce((n, e) => n + e.rowCount, 0);
+    const rejected = side.reduce((n, e) => n + e.rejected, 0);
+    counts = addUpload(counts, { kind, sent, rejected });
+  }
+  return counts;
 }
 
 /** Run ids sort by start time: `20261122T060102123Z-3fa9c1`. */
@@ -223,8 +251,8 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
   });
   const summaryOf = (row: SyncRunRow): DiffSummary => ({
     memberCount: row.memberCount ?? 0,
-    added: row.added ?? 0,
-    removed: row.removed ?? 0,
+    added: plannedOf(row, 'add'),
+    removed: plannedOf(row, 'remove'),
     snapshotCount: row.snapshotCount ?? 0,
   });
   /** The audience the sync's latest run that reached the destination used. */
@@ -261,6 +289,8 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
       const takenOver = await acquireSyncLock(s, { syncId: ctx.sync.id, runId, host, pid, now, leaseMs });
       if (takenOver) log('lock_taken_over', { syncId: ctx.sync.id, fromRunId: takenOver.runId, fromPid: takenOver.pid, fromHost: takenOver.host });
       try {
+        const cleaned = await dropLeftoverRunTables(s, [ctx.sync.id]);
+        if (cleaned.length > 0) log('leftover_run_tables_dropped', { syncId: ctx.sync.id, runIds: cleaned });
         let resume: SyncRunRow | undefined;
         for (const row of await listRuns(s, ctx.sync.id, { status: 'syncing' })) {
           const resumable = row.phase !== 'started' && !row.dryRun;
@@ -311,6 +341,12 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
           audienceName: null,
           error: null,
           updatedAt: now,
+          plannedAdded: null,
+          plannedRemoved: null,
+          planned: null,
+          sent: null,
+          accepted: null,
+          deferred: null,
         };
         await insertRun(s, row);
         log('run_started', { syncId: ctx.sync.id, runId, asOf: row.asOf.toISOString(), dryRun: row.dryRun });
@@ -342,15 +378,23 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
           log('snapshot_target_changed', { syncId: row.syncId, destinationId: target.destinationId });
         }
         if (run.full) notes.push('full: every member\'s keys are sent again');
-        const catalog = await loadCatalog(warehouse, workspace);
-        const query = compileMembers(workspace, row.segmentId, { dialect: warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog });
+        const query = deps.members
+          ? await deps.members(row.segmentId, row.asOf)
+          : compileMembers(workspace, row.segmentId, { dialect: warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog: await loadCatalog(warehouse, workspace) });
         const t0 = Date.now();
         const counts = await materialiseDiff(s, { runId: row.runId, target, query, kinds, mode: row.mode, full: run.full ?? false, prepare: preparer(ctx), between });
         // Only now is the diff complete: a run that crashed before this line is superseded, not resumed.
-        await updateRun(s, row.runId, { phase: 'diffed', ...counts, audienceName: target.audienceName, updatedAt: clock() });
-        Object.assign(row, counts, { phase: 'diffed', audienceName: target.audienceName });
-        const { memberCount, added, removed, changed } = counts;
+        const { memberCount, added, removed, changed, snapshotCount } = counts;
+        const diffed = { phase: 'diffed' as const, memberCount, snapshotCount, changed, plannedAdded: added, plannedRemoved: removed, audienceName: target.audienceName };
+        await updateRun(s, row.runId, { ...diffed, updatedAt: clock() });
+        Object.assign(row, diffed);
         log('diff_computed', { runId: row.runId, memberCount, added, removed, changed, ms: Date.now() - t0 });
+      }
+      const summary = summaryOf(row);
+      if (row.mode === 'mirror' && summary.removed > 0) {
+        const { sync } = await contextOf(run);
+        const window = await readRemovalWindow(s, { syncId: row.syncId, runId: row.runId, days: sync.removalWindowDays, now: clock(), snapshotCount: summary.snapshotCount });
+        if (window) summary.window = window;
       }
       if (row.dryRun && deps.onDiffSample) {
         const added = await sampleChanges(s, row.runId, 'add', DRY_RUN_SAMPLE);
@@ -359,7 +403,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
       }
       // Rows none of whose values the destination can use were rejected when their keys were made.
       const rejected = await keyRejections(s, row.runId);
-      return { ...summaryOf(row), ...(rejected > 0 ? { rejected } : {}), ...(notes.length > 0 ? { notes } : {}) };
+      return { ...summary, ...(rejected > 0 ? { rejected } : {}), ...(notes.length > 0 ? { notes } : {}) };
     },
 
     async ensureAudience(run) {
@@ -376,7 +420,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     async uploadChanges(run, options = {}) {
       const s = await state();
       const row = await runRow(s, run);
-      const total = (run.kind === 'add' ? row.added : row.removed) ?? 0;
+      const total = plannedOf(row, run.kind);
       if (total === 0 || (run.kind === 'remove' && row.mode !== 'mirror')) return { kind: run.kind, batches: 0, skippedBatches: 0, sent: 0, rejected: 0 };
       if (!row.audienceId || !row.audienceName) throw new Error(`run ${row.runId} has no audience yet (ensureAudience first)`);
       const { destination } = await contextOf(run);
@@ -432,20 +476,21 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     async finishRun(input: FinishInput) {
       const s = await state();
       const now = clock();
+      // A failed upload never told the orchestration about its last batches: the ledger knows.
+      const counts = input.counts && input.status === 'failed' ? ledgerCounts(input.counts.planned, await acknowledgedBatches(s, input.runId)) : input.counts;
       await updateRun(s, input.runId, {
         status: input.status,
         finishedAt: now,
         updatedAt: now,
         error: input.error ?? null,
-        ...(input.added !== undefined ? { added: input.added } : {}),
-        ...(input.removed !== undefined ? { removed: input.removed } : {}),
-        ...(input.rejected !== undefined ? { rejected: input.rejected } : {}),
+        ...(counts ?? {}),
         ...(input.batches !== undefined ? { batches: input.batches } : {}),
       });
       await dropRunTables(s, input.runId);
       await releaseSyncLock(s, input.syncId, input.runId);
       contexts.delete(input.runId);
-      log('run_finished', { syncId: input.syncId, runId: input.runId, status: input.status });
+      log('run_finished', { syncId: input.syncId, runId: input.runId, status: input.status, ...(counts ?? {}) });
+      return counts;
     },
 
     async readMatchRate(ref) {

@@ -58,6 +58,7 @@ export async function uploadDiff(input: UploadInput): Promise<UploadSummary> {
   let progress = 0;
   for (const entry of done.values()) {
     summary.skippedBatches++;
+    summary.sent += entry.rowCount;
     summary.rejected += entry.rejected;
     progress += entry.rowCount;
   }

@@ -5,6 +5,7 @@ import type { UploadCursor } from '../activities/heartbeat';
 import type { SyncRunStatus } from '../../workflows';
 import { connectClient, temporalConfigFromEnv } from './connection';
 import { followSyncRun, startSyncRun } from './start-sync-run';
+import { countsLine } from '../sync/run-report';
 
 export interface ViaTemporalOptions {
   asOf: Date;
@@ -69,8 +70,7 @@ function statusLine(s: SyncRunStatus): string {
 
 function resultLines(r: SyncRunResult, workflowId: string, ms: number): string {
   const lines = [`sync ${r.syncId}: ${r.status === 'dry_run' ? 'dry run' : r.status.replace('_', ' ')} (run ${r.runId}, as of ${r.asOf}, workflow ${workflowId})`];
-  if (r.status === 'dry_run') lines.push(`  would add ${r.added}, would remove ${r.removed} (segment has ${r.memberCount} members); nothing was sent`);
-  else lines.push(`  added ${r.added}, removed ${r.removed}, rejected ${r.rejected}, batches ${r.batches}, members ${r.memberCount}, ${(ms / 1000).toFixed(1)}s`);
+  lines.push(`  ${countsLine(r)}${r.status === 'dry_run' ? '' : `, ${(ms / 1000).toFixed(1)}s`}`);
   if (r.status === 'needs_confirmation') lines.push(`  stopped: ${r.reason ?? ''}`);
   if (r.status === 'failed') lines.push(`  failed: ${r.reason ?? ''}`);
   return `${lines.join('\n')}\n`;

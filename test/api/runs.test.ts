@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunCountsError, runCounts, runRecordPatch } from '../../src/scheduler/run-record';
+import { RunCountsError, runRecordPatch } from '../../src/scheduler/run-record';
 import { syncRunInput } from '../../src/scheduler/runs';
 import type { SyncRunResult } from '../../src/sync/orchestrate';
 import { ApiFixture, PERSONS, storeBackends } from './support';
@@ -115,18 +115,22 @@ describe.each(backends)('runs and one-click toggles through the API (%s store)',
 });
 
 describe('a run result becomes a run record in one place', () => {
-  const result: SyncRunResult = { runId: 'r1', syncId: 's', asOf: '2026-02-01T00:00:00.000Z', status: 'synced', memberCount: 10, added: 7, removed: 3, rejected: 2, batches: 2 };
+  const counts = { planned: 10, sent: 10, accepted: 8, rejected: 2, deferred: 0, added: 7, removed: 3 };
+  const result: SyncRunResult = { runId: 'r1', syncId: 's', asOf: '2026-02-01T00:00:00.000Z', status: 'synced', memberCount: 10, plannedAdded: 7, plannedRemoved: 3, ...counts, batches: 2 };
 
-  it('derives the counts of a result that does not carry them', () => {
-    expect(runCounts(result)).toEqual({ planned: 10, sent: 10, accepted: 8, rejected: 2, deferred: 0, rejectedByReason: [] });
-    expect(runCounts({ ...result, status: 'needs_confirmation', rejected: 0 })).toMatchObject({ planned: 10, accepted: 0, deferred: 10 });
+  it('takes the counts the result carries, with rejections by reason', () => {
+    const reasons = [{ reason: 'invalid email', count: 2 }];
+    expect(runRecordPatch(result, { reasons, timings: {}, finishedAt: 'now' })).toMatchObject({ planned: 10, sent: 10, accepted: 8, rejected: 2, deferred: 0, rejectedByReason: { 'invalid email': 2 } });
+    const stopped = { ...result, status: 'needs_confirmation' as const, sent: 0, accepted: 0, rejected: 0, deferred: 10, added: 0, removed: 0 };
+    expect(runRecordPatch(stopped, { timings: {}, finishedAt: 'now' })).toMatchObject({ planned: 10, sent: 0, accepted: 0, deferred: 10 });
   });
 
-  it('takes the counts a result carries, and fails loudly when they do not add up', () => {
-    const carried = { ...result, planned: 10, sent: 9, accepted: 6, deferred: 2, rejectedByReason: [{ reason: 'invalid email', count: 2 }] };
-    expect(runRecordPatch(carried, { timings: {}, finishedAt: 'now' })).toMatchObject({ planned: 10, sent: 9, accepted: 6, rejected: 2, deferred: 2, rejectedByReason: { 'invalid email': 2 } });
-    const broken = { ...carried, accepted: 7 };
-    expect(() => runRecordPatch(broken, { timings: {}, finishedAt: 'now' })).toThrow(RunCountsError);
+  it('fails loudly when the counts do not add up', () => {
+    expect(() => runRecordPatch({ ...result, accepted: 7 }, { timings: {}, finishedAt: 'now' })).toThrow(RunCountsError);
+    // A synced run that left planned rows unsent is not synced.
+    const short = { ...result, sent: 9, accepted: 7, deferred: 1, added: 6 };
+    expect(() => runRecordPatch(short, { timings: {}, finishedAt: 'now' })).toThrow(/a synced run left 1 planned rows unsent/);
+    expect(runRecordPatch({ ...short, status: 'failed' }, { timings: {}, finishedAt: 'now' })).toMatchObject({ deferred: 1 });
   });
 
   it('passes full: true through to the sync engine', () => {

@@ -64,9 +64,15 @@ describe('the API with orchestrator: temporal (mocked client)', () => {
     asOf: '2026-02-01T00:00:00.000Z',
     status: 'synced',
     memberCount: 20,
+    plannedAdded: 20,
+    plannedRemoved: 0,
+    planned: 20,
+    sent: 20,
+    accepted: 19,
+    rejected: 1,
+    deferred: 0,
     added: 20,
     removed: 0,
-    rejected: 1,
     batches: 1,
   }));
   beforeAll(async () => {

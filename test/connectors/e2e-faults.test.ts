@@ -144,10 +144,12 @@ describe.each<Platform>(['meta', 'google'])('faults during a sync run to the %s 
     t.fake.inject({ kind: 'server_error', times: 1_000, status: 500, pathIncludes: platform === 'meta' ? '/users' : ':run' });
     const failed = await t.run();
     expect(failed.status).toBe('failed');
+    // Nothing reached the audience: the failed run says so (sent 0), and defers what it planned.
+    expect(failed).toMatchObject({ sent: 0, added: 0, deferred: failed.plannedAdded });
     t.fake.faults.length = 0;
     const r = await t.run();
     expect(r.status, r.reason).toBe('synced');
-    expect(r.added).toBe(failed.added);
+    expect(r.added).toBe(failed.plannedAdded);
     expect(t.audience()).toEqual(t.expected());
   });
 });

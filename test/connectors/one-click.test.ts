@@ -40,6 +40,7 @@ describe('oneClickSync', () => {
       schedule: '0 6 * * *',
       identifiers: ['email', 'phone', 'mobileAdId', 'externalId'],
       maxRemovalShare: 0.5,
+      removalWindowDays: 7,
       allowEmpty: false,
       enabled: true,
     });

@@ -67,7 +67,9 @@ syncs:
     expect(dry.stdout).toMatch(/dry run .*\n {2}would add 8, would remove 0 \(segment has 8 members\); nothing was sent\n {2}adds, first 8: p0, p1,/);
     const first = await outflow('sync', 'run', 'vip-file');
     expect(first).toMatchObject({ code: 0, stderr: '' });
-    expect(first.stdout).toMatch(/sync vip-file: synced .*\n {2}added 8, removed 0, rejected 0, batches 3, members 8, \d/);
+    expect(first.stdout).toMatch(
+      /sync vip-file: synced .*\n {2}planned 8 \(add 8, remove 0\), sent 8 \(added 8, removed 0\), accepted 8, rejected 0, deferred 0, batches 3, members 8, \d/,
+    );
     expect(readdirSync(path.join(dir, 'exports', 'vip-people'))).toHaveLength(1);
 
     const w = await DuckDbDriver.open({ path: path.join(dir, 'wh.duckdb') });
@@ -76,9 +78,11 @@ syncs:
     const stopped = await outflow('sync', 'run', 'vip-file');
     expect(stopped.code).toBe(3);
     expect(stopped.stdout).toMatch(/needs confirmation[\s\S]*stopped: this run would remove 5 of 8 members/);
+    // A run that stopped says what it planned and that it sent nothing, never "removed 5".
+    expect(stopped.stdout).toMatch(/\n {2}planned 5 \(add 0, remove 5\), sent 0 \(added 0, removed 0\), accepted 0, rejected 0, deferred 5,/);
     const confirmed = await outflow('sync', 'run', 'vip-file', '--confirm-removals');
     expect(confirmed).toMatchObject({ code: 0 });
-    expect(confirmed.stdout).toMatch(/added 0, removed 5/);
+    expect(confirmed.stdout).toMatch(/sent 5 \(added 0, removed 5\), accepted 5/);
 
     const status = await outflow('sync', 'status', 'vip-file');
     expect(status.code).toBe(0);
@@ -88,6 +92,11 @@ syncs:
       'synced',
       'dry_run',
     ]);
+    // sync status: planned, sent, accepted, rejected, deferred per run.
+    expect(status.stdout.split('\n')[1]!.split(/\s+/).slice(4, 9)).toEqual(['planned', 'sent', 'accepted', 'rejected', 'deferred']);
+    const rowOf = (s: string) => status.stdout.split('\n').find((l) => l.split(/\s+/)[1] === s)!.split(/\s+/).slice(4, 9);
+    expect(rowOf('needs_confirmation')).toEqual(['5', '0', '0', '0', '5']);
+    expect(rowOf('dry_run')).toEqual(['8', '0', '0', '0', '8']);
     expect(await outflow('sync', 'run', 'nope')).toMatchObject({ code: 2, stderr: expect.stringMatching(/syncs: no sync "nope" \(known: vip-file, old-file, resting-file\)/) });
   });
 
@@ -109,6 +118,19 @@ syncs:
     expect(await outflow('segments', 'refresh', 'nope')).toMatchObject({ code: 2 });
   });
 
+  it('--all: every due sync and every active segment; with an id it is a usage error', async () => {
+    expect(await outflow('sync', 'run', 'vip-file', '--all')).toMatchObject({ code: 2, stderr: expect.stringMatching(/give a sync id or --all, not both/) });
+    expect(await outflow('sync', 'run')).toMatchObject({ code: 2, stderr: expect.stringMatching(/give a sync id, or --all/) });
+    expect(await outflow('sync', 'run', '--all', '--dry-run')).toMatchObject({ code: 2 });
+    expect(await outflow('segments', 'refresh', 'vips', '--all')).toMatchObject({ code: 2, stderr: expect.stringMatching(/give a segment id or --all, not both/) });
+    const all = await outflow('sync', 'run', '--all');
+    // The paused and archived segments' syncs are not due: only vip-file runs.
+    expect(all).toMatchObject({ code: 0, stderr: '' });
+    expect(all.stdout).toMatch(/^sync vip-file: synced .*\n[\s\S]*all: 1 syncs as of .*: 1 synced, 0 need confirmation, 0 failed; 1 segment evaluations for 1 segments\n$/);
+    const refreshed = await outflow('segments', 'refresh', '--all', '--as-of', '2026-01-02');
+    expect(refreshed).toMatchObject({ code: 0, stdout: expect.stringMatching(/^vips: \d+ members .* as of 2026-01-02T00:00:00.000Z\n$/) });
+  });
+
   it('refuses to refresh or sync an archived segment (exit 2, naming its status); runs a paused one when asked, and says so', async () => {
     const archived = /outflow\.yaml: segments\[1\]\.status: segment "old" is archived: archived segments are neither refreshed nor synced \(set its status to active or paused to run it\)/;
     expect(await outflow('segments', 'refresh', 'old')).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(archived) });
@@ -119,7 +141,7 @@ syncs:
     expect(refreshed).toMatchObject({ code: 0, stdout: 'resting: 10 members (+10 -0) as of 2026-01-01T00:00:00.000Z\n' });
     expect(refreshed.stderr).toBe('note: segment "resting" is paused: refreshed because you asked; scheduled refreshes skip it\n');
     const synced = await outflow('sync', 'run', 'resting-file');
-    expect(synced).toMatchObject({ code: 0, stdout: expect.stringMatching(/sync resting-file: synced .*\n {2}added 10,/) });
+    expect(synced).toMatchObject({ code: 0, stdout: expect.stringMatching(/sync resting-file: synced .*\n {2}planned 10 .*added 10,/) });
     expect(synced.stderr).toBe('note: segment "resting" is paused: synced because you asked; scheduled runs skip it\n');
   });
 

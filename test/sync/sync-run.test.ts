@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from '../../src/config/schema';
 import { acknowledgedBatches } from '../../src/state/run-tables';
-import { acquireSyncLock, readLock, SyncLockedError } from '../../src/state/runs';
+import { acquireSyncLock, readLock, SyncLockedError, updateRun } from '../../src/state/runs';
 import { getRun, listRuns } from '../../src/state/runs';
 import { ensureStateSchema } from '../../src/state/state-sql';
 import { DestinationError } from '../../src/destinations/contract';
@@ -16,6 +16,21 @@ const backends = await availableBackends();
 const AS_OF = '2026-03-01T00:00:00.000Z';
 /** A pid no process has (above Linux's pid_max), for a crashed lock holder on this host. */
 const DEAD_PID = 99_999_999;
+
+/** The same connection as another driver object: the state schema is checked again, as in a new process. */
+function sameWarehouse(w: WarehouseDriver): WarehouseDriver {
+  return {
+    dialect: w.dialect,
+    query: (sql, params) => w.query(sql, params),
+    stream: (sql, params, options) => w.stream(sql, params, options),
+    execute: (sql, params) => w.execute(sql, params),
+    transaction: (fn) => w.transaction(fn),
+    columns: (table) => w.columns(table),
+    queryColumns: (sql, params) => w.queryColumns(sql, params),
+    checkSelect: (sql) => w.checkSelect(sql),
+    close: async () => undefined,
+  };
+}
 
 describe.each(backends)('sync runs on %s', (name: BackendName) => {
   let b: TestWarehouse;
@@ -141,6 +156,10 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     const stopped = await t.run();
     expect(stopped.status).toBe('needs_confirmation');
     expect(stopped.reason).toMatch(/remove 6 of 10 members \(60%\), more than maxRemovalShare 0.5/);
+    // Nothing was sent: the run says so instead of "removed 6".
+    expect(stopped).toMatchObject({ plannedRemoved: 6, planned: 6, sent: 0, accepted: 0, rejected: 0, deferred: 6, added: 0, removed: 0 });
+    const state = await ensureStateSchema(b.warehouse, t.ws.stateSchema);
+    expect(await getRun(state, stopped.runId)).toMatchObject({ plannedRemoved: 6, planned: 6, sent: 0, accepted: 0, deferred: 6, added: 0, removed: 0 });
     expect(t.dest.calls).toEqual([]);
     expect(await t.snapshot()).toEqual(before);
     expect(await t.run({ confirmRemovals: true })).toMatchObject({ status: 'synced', removed: 6, added: 0 });
@@ -151,6 +170,55 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     expect(empty.status).toBe('needs_confirmation');
     expect(empty.reason).toMatch(/segment is empty/);
     expect(t.dest.members.size).toBe(4);
+  });
+
+  it.each([
+    { days: 7, stops: true },
+    { days: 0, stops: false },
+  ])('removals over several runs count together within removalWindowDays ($days): 42%, then 47% stops on the second', async ({ days, stops }) => {
+    const t = await setup({ count: 100, batchLimit: 100, extraSync: days === 7 ? '' : `, removalWindowDays: ${days}` });
+    let now = new Date('2026-03-01T06:00:00Z');
+    t.deps.clock = () => now;
+    const later = (hours: number) => (now = new Date(now.getTime() + hours * 3_600_000));
+    expect(await t.run()).toMatchObject({ status: 'synced', added: 100 });
+    later(24);
+    await t.exec(`update {d}.persons set vip = false where person_id < 'p0042'`);
+    // 42 of 100: under maxRemovalShare 0.5 on its own.
+    expect(await t.run()).toMatchObject({ status: 'synced', removed: 42 });
+    later(24);
+    await t.exec(`update {d}.persons set vip = false where person_id < 'p0069'`);
+    // 27 of 58 (47%) alone; with the window, 69 of the 100 the audience had: stop.
+    const second = await t.run();
+    if (!stops) {
+      expect(second).toMatchObject({ status: 'synced', removed: 27 });
+      return;
+    }
+    expect(second).toMatchObject({ status: 'needs_confirmation', planned: 27, sent: 0, removed: 0 });
+    expect(second.reason).toMatch(/the audience had 100 members over the last 7 days and this run would leave 31 \(69% fewer\), more than maxRemovalShare 0.5/);
+    expect(t.dest.members.size).toBe(58);
+    // Once the runs that saw 100 members are older than the window, the run goes on.
+    later(24 * 6);
+    expect((await t.run()).status).toBe('needs_confirmation');
+    later(1);
+    expect(await t.run()).toMatchObject({ status: 'synced', removed: 27 });
+    expect(t.dest.members.size).toBe(31);
+  });
+
+  it('an audience that churns at a steady size never trips the removal window', async () => {
+    const t = await setup({ count: 30, batchLimit: 100 });
+    await t.exec(`update {d}.persons set vip = person_id < 'p0010'`);
+    expect(await t.run()).toMatchObject({ status: 'synced', added: 10 });
+    // Three runs each replace 4 of the 10 members: 12 removals in the window, the audience stays at 10.
+    const id = (n: number) => `p${String(n).padStart(4, '0')}`;
+    for (const [out, into] of [
+      [0, 10],
+      [4, 14],
+      [8, 18],
+    ] as const) {
+      await t.exec(`update {d}.persons set vip = (person_id >= '${id(into)}' and person_id < '${id(into + 4)}') or (vip and not (person_id >= '${id(out)}' and person_id < '${id(out + 4)}'))`);
+      expect(await t.run()).toMatchObject({ status: 'synced', removed: 4, added: 4 });
+    }
+    expect(t.dest.members.size).toBe(10);
   });
 
   it('lets allowEmpty empty the audience without confirmation', async () => {
@@ -166,7 +234,7 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     const samples: { added: string[]; removed: string[] }[] = [];
     t.deps.onDiffSample = (s) => samples.push(s);
     const r = await t.run({ dryRun: true });
-    expect(r).toMatchObject({ status: 'dry_run', added: 5, removed: 0 });
+    expect(r).toMatchObject({ status: 'dry_run', plannedAdded: 5, plannedRemoved: 0, planned: 5, sent: 0, deferred: 5, added: 0, removed: 0 });
     expect(samples[0]!.added).toEqual(['p0000', 'p0001', 'p0002', 'p0003', 'p0004']);
     expect(t.dest.calls).toEqual([]);
     expect(t.dest.audiences).toEqual([]);
@@ -182,12 +250,13 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     const before = await t.snapshot();
     t.dest.failWith = (_n, op) => (op === 'add' ? new DestinationError('invalid_auth', 'token expired', { code: 401 }) : undefined);
     const failed = await t.run();
-    expect(failed).toMatchObject({ status: 'failed', reason: 'token expired', added: 1, removed: 2 });
+    // The removes went through before the adds failed: the counts say what reached the audience.
+    expect(failed).toMatchObject({ status: 'failed', reason: 'token expired', planned: 3, sent: 2, accepted: 2, deferred: 1, added: 0, removed: 2 });
     expect(t.sleeps).toEqual([]); // auth errors are not retried
     expect(await t.snapshot()).toEqual(before);
     const state = await ensureStateSchema(b.warehouse, t.ws.stateSchema);
     const row = await getRun(state, failed.runId);
-    expect(row).toMatchObject({ status: 'failed', error: 'token expired' });
+    expect(row).toMatchObject({ status: 'failed', error: 'token expired', planned: 3, sent: 2, accepted: 2, rejected: 0, deferred: 1, removed: 2, added: 0 });
     expect(await readLock(state, 'vip-sync')).toBeUndefined();
 
     t.dest.failWith = undefined;
@@ -209,14 +278,14 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
           : undefined;
     t.dest.reject = (row) => (row.personId === 'p0004' ? 'invalid email' : undefined);
     const r = await t.run();
-    expect(r).toMatchObject({ status: 'synced', added: 7, rejected: 1, batches: 3 });
+    expect(r).toMatchObject({ status: 'synced', planned: 7, sent: 7, accepted: 6, added: 7, rejected: 1, deferred: 0, batches: 3 });
     expect(t.sleeps.some((ms) => ms > 1200 && ms <= 1234)).toBe(true);
     expect(t.sleeps.length).toBeGreaterThanOrEqual(2);
     expect(t.events.filter((e) => e.event === 'batch_retry').map((e) => e.fields?.kind)).toEqual(['rate_limited', 'retryable']);
     const rejected = await b.warehouse.query(`select person_id, reason, kind from ${t.ws.stateSchema}.sync_rejections`);
     expect(rejected).toEqual([{ person_id: 'p0004', reason: 'invalid email', kind: 'add' }]);
     const runRow = (await listRuns(await ensureStateSchema(b.warehouse, t.ws.stateSchema), 'vip-sync'))[0]!;
-    expect(runRow.rejected).toBe(1);
+    expect(runRow).toMatchObject({ planned: 7, sent: 7, accepted: 6, rejected: 1, deferred: 0 });
   });
 
   it('gives up on a retryable error after the configured attempts and fails the run', async () => {
@@ -224,7 +293,7 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     t.deps.retry = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 };
     t.dest.failWith = () => new DestinationError('retryable', 'unavailable', { code: 503 });
     const r = await t.run();
-    expect(r).toMatchObject({ status: 'failed', reason: 'unavailable' });
+    expect(r).toMatchObject({ status: 'failed', reason: 'unavailable', planned: 2, sent: 0, deferred: 2, added: 0 });
     expect(t.dest.attempts).toBe(3);
     expect(await t.snapshot()).toEqual([]);
   });
@@ -287,7 +356,8 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     t.dest.failWith = undefined;
     const sentBefore = t.dest.calls.map((c) => c.batchId);
     const resumed = await t.run({ asOf: '2026-04-01T00:00:00Z' });
-    expect(resumed).toMatchObject({ runId: run.runId, status: 'synced', added: 10, asOf: AS_OF, batches: 4 });
+    // Batches acknowledged before the crash count as sent: the resumed run deferred nothing.
+    expect(resumed).toMatchObject({ runId: run.runId, status: 'synced', planned: 10, sent: 10, added: 10, deferred: 0, asOf: AS_OF, batches: 4 });
     const sentAfter = t.dest.calls.map((c) => c.batchId).slice(sentBefore.length);
     expect(sentAfter.filter((id) => sentBefore.includes(id))).toEqual([]);
     expect(new Set(t.dest.calls.map((c) => c.batchId)).size).toBe(4);
@@ -295,6 +365,39 @@ describe.each(backends)('sync runs on %s', (name: BackendName) => {
     expect(t.audience()).toEqual(await t.snapshot());
     // The next run picks up the change made during the crash.
     expect(await t.run()).toMatchObject({ status: 'synced', removed: 1, added: 0 });
+  });
+
+  it('upgrades a sync_runs table made before the count columns, keeping its runs', async () => {
+    const t = await setup({ count: 3 });
+    const state = await ensureStateSchema(b.warehouse, t.ws.stateSchema);
+    await t.run();
+    // The table as an earlier version made it: no planned / sent / accepted / deferred columns.
+    for (const column of ['planned_added', 'planned_removed', 'planned', 'sent', 'accepted', 'deferred'])
+      await t.exec(`alter table {s}.sync_runs drop column ${column}`);
+    // Another connection (a new process) finds the columns missing and adds them.
+    await ensureStateSchema(sameWarehouse(b.warehouse), t.ws.stateSchema);
+    const old = (await listRuns(state, 'vip-sync'))[0]!;
+    expect(old).toMatchObject({ status: 'synced', added: 3, planned: null, deferred: null });
+    await t.exec(`update {d}.persons set vip = false where person_id = 'p0001'`);
+    expect(await runSync({ ...t.deps }, { syncId: 'vip-sync', asOf: AS_OF })).toMatchObject({ status: 'synced', planned: 1, removed: 1 });
+  });
+
+  it('drops the run table a run killed in its finish step left behind a finished run', async () => {
+    const t = await setup({ count: 4 });
+    const killed = createSyncSteps({ ...t.deps, pid: DEAD_PID });
+    const run = await killed.startRun({ syncId: 'vip-sync', asOf: AS_OF });
+    await killed.evaluateAndDiff(run);
+    const state = await ensureStateSchema(b.warehouse, t.ws.stateSchema);
+    // SIGKILL after the outcome was recorded, before the run's tables were dropped and its lock released.
+    await updateRun(state, run.runId, { status: 'synced', finishedAt: new Date(), updatedAt: new Date() });
+    const runTables = async () =>
+      (await b.warehouse.query<{ table_name: string }>(`select table_name from information_schema.tables where table_schema = '${t.ws.stateSchema}'`))
+        .map((r) => r.table_name.toLowerCase())
+        .filter((n) => n.startsWith('run_'));
+    expect(await runTables()).toHaveLength(1);
+    expect(await t.run()).toMatchObject({ status: 'synced', added: 4 });
+    expect(await runTables()).toEqual([]);
+    expect(t.events.find((e) => e.event === 'leftover_run_tables_dropped')?.fields).toEqual({ syncId: 'vip-sync', runIds: [run.runId] });
   });
 
   it('a run interrupted before its diff was complete is superseded, not resumed', async () => {

@@ -6,7 +6,7 @@ import type { SyncRunResult } from '../../src/sync/orchestrate';
 import { SyncRunAlreadyOpenError, followSyncRun, startSyncRun } from '../../src/temporal/start-sync-run';
 import type { SyncRunStatus, syncRunWorkflow } from '../../workflows';
 
-const RESULT: SyncRunResult = { runId: 'r1', syncId: 's1', asOf: '2026-01-15T06:00:00Z', status: 'synced', memberCount: 5, added: 5, removed: 0, rejected: 0, batches: 1 };
+const RESULT: SyncRunResult = { runId: 'r1', syncId: 's1', asOf: '2026-01-15T06:00:00Z', status: 'synced', memberCount: 5, plannedAdded: 5, plannedRemoved: 0, planned: 5, sent: 5, accepted: 5, rejected: 0, deferred: 0, added: 5, removed: 0, batches: 1 };
 
 /** A handle whose status advances one step per query and whose result settles after the last. */
 function fakeHandle(steps: string[], heartbeats: unknown[] = []) {

@@ -38,8 +38,9 @@ function syncRunStart(input: Record<string, unknown> = {}): HistoryBuilder {
     .activity('startRun', { result: RUN });
 }
 
+/** The result as the workflow returned it when these histories were recorded (before runs carried planned / sent / deferred). */
 function result(partial: Partial<SyncRunResult>): SyncRunResult {
-  return { runId: RUN.runId, syncId: SYNC_ID, asOf: AS_OF, status: 'synced', memberCount: 0, added: 0, removed: 0, rejected: 0, batches: 0, ...partial };
+  return { runId: RUN.runId, syncId: SYNC_ID, asOf: AS_OF, status: 'synced', memberCount: 0, added: 0, removed: 0, rejected: 0, batches: 0, ...partial } as SyncRunResult;
 }
 
 function syncedRun(opts: { rateLimited: boolean }): HistoryBuilder {

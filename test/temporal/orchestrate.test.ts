@@ -27,7 +27,10 @@ function mockActivities(opts: { diff?: Omit<DiffSummary, 'memberCount'>; memberC
       await Promise.resolve();
       fail(`upload:${run.kind}`);
       log.push(`ack:${run.kind}`);
-      return { kind: run.kind, batches: 2, skippedBatches: 1, sent: 20, rejected: 1 };
+      // Every row of the side is acknowledged (one batch by an earlier attempt), one rejected.
+      const diff = opts.diff ?? { added: 10, removed: 5 };
+      const sent = run.kind === 'add' ? diff.added : diff.removed;
+      return { kind: run.kind, batches: 2, skippedBatches: 1, sent, rejected: Math.min(1, sent) };
     },
     async commitSnapshot() {
       log.push('commitSnapshot');
@@ -47,7 +50,7 @@ describe('orchestrateSyncRun through mocked activities', () => {
     const { acts, log } = mockActivities();
     const result = await orchestrateSyncRun(acts, input);
     expect(log).toEqual(['startRun', 'evaluateAndDiff', 'ensureAudience', 'ack:remove', 'ack:add', 'commitSnapshot', 'finishRun:synced']);
-    expect(result).toMatchObject({ status: 'synced', added: 10, removed: 5, batches: 6, rejected: 2, memberCount: 100 });
+    expect(result).toMatchObject({ status: 'synced', planned: 15, sent: 15, accepted: 13, added: 10, removed: 5, deferred: 0, batches: 6, rejected: 2, memberCount: 100 });
   });
 
   it('add_only never uploads removals', async () => {
@@ -101,7 +104,7 @@ describe('orchestrateSyncRun through mocked activities', () => {
   it('a dry run reports the diff and neither sends nor commits', async () => {
     const { acts, log } = mockActivities();
     const result = await orchestrateSyncRun(acts, { ...input, dryRun: true });
-    expect(result).toMatchObject({ status: 'dry_run', added: 10, removed: 5 });
+    expect(result).toMatchObject({ status: 'dry_run', plannedAdded: 10, plannedRemoved: 5, planned: 15, sent: 0, deferred: 15, added: 0, removed: 0 });
     expect(log).toEqual(['startRun', 'evaluateAndDiff', 'finishRun:dry_run']);
   });
 });

@@ -9,6 +9,9 @@ import { checkRunnableByHand } from '../../segments/status';
 import { listRuns, readLock, type SyncRunRow } from '../../state/runs';
 import { ensureStateSchema } from '../../state/state-sql';
 import { orchestrateSyncRun, SYNC_EXIT_CODES, type SyncRunResult } from '../../sync/orchestrate';
+import { maskMessage, maskValue } from '../../privacy/mask';
+import { countsLine } from '../../sync/run-report';
+import { dueSyncs, runDueSyncs } from '../../sync/run-all';
 import { createSyncSteps, resetSync, type SyncSteps } from '../../sync/steps';
 import type { UploadProgress } from '../../sync/upload';
 import { openWarehouse } from '../../warehouse';
@@ -23,14 +26,23 @@ const MAX_STATUS_RUNS = 10_000;
 export function registerSync(program: Command): void {
   const sync = group(program, 'sync', 'run syncs and show their history');
   sync
-    .command('run <syncId>')
+    .command('run [syncId]')
     .description('mirror a segment to its destination: evaluate, diff in the warehouse, send only the changes')
+    .option('--all', 'run every due sync (enabled, segment active) in dependency order, each segment evaluated once')
     .option('--as-of <time>', 'evaluate the segment as of this ISO-8601 time (default: now)')
     .option('--dry-run', 'print what would be added and removed; send and change nothing')
     .option('--confirm-removals', 'allow removing more than maxRemovalShare of the audience, or emptying it')
     .option('--full', "re-send the whole audience: add every member's keys again (removals still happen)")
     .addOption(new Option('--via <engine>', 'run in this process, or start it on Temporal and follow it (docs/temporal.md)').choices(['local', 'temporal']).default('local'))
-    .action(async (syncId: string, opts: { asOf?: string; dryRun?: boolean; confirmRemovals?: boolean; full?: boolean; via?: string }) => {
+    .action(async (syncId: string | undefined, opts: { all?: boolean; asOf?: string; dryRun?: boolean; confirmRemovals?: boolean; full?: boolean; via?: string }) => {
+      if (opts.all) {
+        if (syncId !== undefined) throw new UserInputError([{ path: 'sync run', message: `--all runs every due sync: give a sync id or --all, not both (got "${syncId}")` }]);
+        const other = (['dryRun', 'confirmRemovals', 'full'] as const).find((k) => opts[k]) ?? (opts.via === 'temporal' ? 'via' : undefined);
+        if (other) throw new UserInputError([{ path: 'sync run', message: `--all runs scheduled-style runs: it takes --as-of only (not --${other.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)})` }]);
+        process.exitCode = await runAll(program, parseAsOf(opts.asOf));
+        return;
+      }
+      if (syncId === undefined) throw new UserInputError([{ path: 'sync run', message: 'give a sync id, or --all to run every due sync' }]);
       const asOf = parseAsOf(opts.asOf);
       const loaded = await workspaceFrom(program.opts<GlobalOptions>());
       requireSync(loaded, syncId);
@@ -64,9 +76,7 @@ export function registerSync(program: Command): void {
             ...(opts.full ? { full: true } : {}),
           });
           progress?.stop();
-          for (const n of r.notes ?? []) process.stderr.write(`note: ${n}\n`);
-          const matchRate = r.status === 'synced' && r.added + r.removed > 0 ? await readBackMatchRate(steps, r) : undefined;
-          return { ...r, matchRate, reasons: r.rejected > 0 ? await steps.rejectionReasons(r) : [] };
+          return await withReadBack(steps, r);
         } finally {
           progress?.stop();
         }
@@ -104,6 +114,45 @@ export function registerSync(program: Command): void {
         process.stdout.write(statusTable(syncId, runs, lock ? `running: run ${lock.runId}, pid ${lock.pid} on ${lock.host}, since ${lock.acquiredAt.toISOString()}` : undefined));
       });
     });
+}
+
+/** `sync run --all`: every due sync, one summary each, then a total; the exit code of the worst outcome. */
+async function runAll(program: Command, asOf: Date): Promise<number> {
+  const loaded = await workspaceFrom(program.opts<GlobalOptions>());
+  const due = dueSyncs(loaded.workspace);
+  if (due.length === 0) {
+    process.stdout.write('no due syncs (enabled, with an active segment)\n');
+    return 0;
+  }
+  return withOpenWarehouse(loaded, async (warehouse) => {
+    await preflight(loaded.workspace, warehouse, [...new Set(due.map((s) => s.segment))]);
+    // The store's membership lookup takes in the changes of the segments' refreshes, as `segments refresh` feeds it.
+    const { openStore } = await import('../../store');
+    const store = await openStore({ config: loaded.workspace.store, baseDir: loaded.dir, limits: loaded.workspace.limits });
+    const onChanges = async (c: Parameters<typeof store.membership.take>[0]) => void (await store.membership.take(c));
+    const deps = { warehouse, workspace: loaded.workspace, destinations: destinationFactory(loaded.workspace, loaded.dir), onChanges };
+    let started = Date.now();
+    const { outcomes, evaluations } = await runDueSyncs(deps, asOf.toISOString(), async (o) => {
+      if (o.result) process.stdout.write(summary(await withReadBack(o.steps, o.result), Date.now() - started, { added: [], removed: [] }));
+      else process.stdout.write(`sync ${o.syncId}: not run\n  failed: ${o.error ?? ''}\n`);
+      started = Date.now();
+    }).finally(() => store.close());
+    const count = (status: string) => outcomes.filter((o) => (o.result?.status ?? 'failed') === status).length;
+    const segments = new Set(due.map((s) => s.segment)).size;
+    process.stdout.write(
+      `all: ${outcomes.length} syncs as of ${asOf.toISOString()}: ${count('synced')} synced, ${count('needs_confirmation')} need confirmation, ${count('failed')} failed; ${evaluations} segment evaluations for ${segments} segments\n`,
+    );
+    // A failure outranks a run waiting for confirmation.
+    if (outcomes.some((o) => !o.result || o.result.status === 'failed')) return SYNC_EXIT_CODES.failed;
+    return count('needs_confirmation') > 0 ? SYNC_EXIT_CODES.needs_confirmation : 0;
+  });
+}
+
+/** The run with its match rate read back (after a run that changed the audience) and its rejections by reason. */
+async function withReadBack(steps: SyncSteps, r: SyncRunResult) {
+  for (const n of r.notes ?? []) process.stderr.write(`note: ${n}\n`);
+  const matchRate = r.status === 'synced' && r.added + r.removed > 0 ? await readBackMatchRate(steps, r) : undefined;
+  return { ...r, matchRate, reasons: r.rejected > 0 ? await steps.rejectionReasons(r) : [] };
 }
 
 function requireSync(loaded: LoadedWorkspace, syncId: string): void {
@@ -161,12 +210,12 @@ function summary(
   const lines: string[] = [];
   const head = r.status === 'dry_run' ? 'dry run' : r.status.replace('_', ' ');
   lines.push(`sync ${r.syncId}: ${head} (run ${r.runId}, as of ${r.asOf})`);
+  lines.push(`  ${countsLine(r)}${r.status === 'dry_run' ? '' : `, ${seconds(ms)}`}`);
   if (r.status === 'dry_run') {
-    lines.push(`  would add ${r.added}, would remove ${r.removed} (segment has ${r.memberCount} members); nothing was sent`);
-    if (samples.added.length > 0) lines.push(`  adds, first ${samples.added.length}: ${samples.added.join(', ')}`);
-    if (samples.removed.length > 0 && r.removed > 0) lines.push(`  removes, first ${samples.removed.length}: ${samples.removed.join(', ')}`);
-  } else {
-    lines.push(`  added ${r.added}, removed ${r.removed}, rejected ${r.rejected}, batches ${r.batches}, members ${r.memberCount}, ${seconds(ms)}`);
+    // Person ids only, and masked where they are identifiers themselves (an email as primary key).
+    const ids = (list: string[]) => list.map(maskValue).join(', ');
+    if (samples.added.length > 0) lines.push(`  adds, first ${samples.added.length}: ${ids(samples.added)}`);
+    if (samples.removed.length > 0 && r.plannedRemoved > 0) lines.push(`  removes, first ${samples.removed.length}: ${ids(samples.removed)}`);
   }
   for (const { reason, count } of r.reasons) lines.push(`  rejected ${count}: ${reason}`);
   if (r.matchRate && 'unavailable' in r.matchRate) lines.push(`  match rate not read: ${r.matchRate.unavailable}`);
@@ -179,22 +228,28 @@ function summary(
 
 function statusTable(syncId: string, runs: SyncRunRow[], running?: string): string {
   if (runs.length === 0) return `sync ${syncId}: no runs yet\n`;
-  const header = ['run', 'status', 'started', 'duration', 'added', 'removed', 'rejected', 'batches', 'match rate'];
+  const header = ['run', 'status', 'started', 'duration', 'planned', 'sent', 'accepted', 'rejected', 'deferred', 'added', 'removed', 'batches', 'match rate'];
+  const count = (n: number | null) => (n === null ? '-' : String(n));
   const rows = runs.map((r) => [
     r.runId,
     r.status,
     r.startedAt.toISOString().replace('.000Z', 'Z'),
     r.finishedAt ? seconds(r.finishedAt.getTime() - r.startedAt.getTime()) : '-',
-    String(r.added ?? '-'),
-    String(r.removed ?? '-'),
-    String(r.rejected ?? '-'),
+    count(r.planned),
+    count(r.sent),
+    count(r.accepted),
+    count(r.rejected),
+    count(r.deferred),
+    count(r.status === 'syncing' ? null : r.added),
+    count(r.status === 'syncing' ? null : r.removed),
     String(r.batches ?? '-'),
     r.matchRate === null ? '-' : `${Math.round(r.matchRate * 100)}%`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const out = [`sync ${syncId}${running ? ` (${running})` : ''}`, fmt(header), ...rows.map(fmt)];
-  for (const r of runs) if (r.error) out.push(`  ${r.runId}: ${r.error}`);
+  // Errors stored by earlier versions were not masked yet.
+  for (const r of runs) if (r.error) out.push(`  ${r.runId}: ${maskMessage(r.error)}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -1,0 +1,73 @@
+import type { SyncConfig, Workspace } from '../config/schema';
+import { dropLeftoverRunTables } from '../state/leftover-run-tables';
+import { type RefreshDeps, refreshOrder } from '../state/membership';
+import { ensureStateSchema } from '../state/state-sql';
+import { orchestrateSyncRun, rootMessage, type SyncRunResult } from './orchestrate';
+import { SharedMembers } from './shared-members';
+import { createSyncSteps, type SyncDeps, type SyncSteps } from './steps';
+
+/**
+ * The syncs `sync run --all` runs: enabled syncs whose segment is active (paused, draft and
+ * archived segments run only when named by hand, src/segments/status.ts), segments referenced by
+ * others first, in workspace order otherwise.
+ */
+export function dueSyncs(ws: Workspace): SyncConfig[] {
+  const active = new Set(ws.segments.filter((s) => s.status === 'active').map((s) => s.id));
+  const due = ws.syncs.filter((s) => s.enabled && active.has(s.segment));
+  const order = refreshOrder(ws, [...new Set(due.map((s) => s.segment))]);
+  const rank = (s: SyncConfig) => order.indexOf(s.segment);
+  return due.map((s, i) => ({ s, i })).sort((a, b) => rank(a.s) - rank(b.s) || a.i - b.i).map(({ s }) => s);
+}
+
+/** One sync of a batch: its result, or why it could not run (it never started: locked, bad input). */
+export interface BatchOutcome {
+  syncId: string;
+  result?: SyncRunResult;
+  error?: string;
+  /** The steps that ran it, for reads after the run (match rate, rejection reasons). */
+  steps: SyncSteps;
+}
+
+/**
+ * Runs every due sync at one as-of, one after another, each segment evaluated once however many
+ * syncs use it (SharedMembers) and its membership tables refreshed from that evaluation, after dropping the run tables finished runs of any sync left
+ * behind. A sync that fails does not stop the others.
+ *
+ * @example
+ * const { outcomes, evaluations } = await runDueSyncs(deps, new Date().toISOString());
+ */
+export async function runDueSyncs(
+  deps: SyncDeps & Pick<RefreshDeps, 'onChanges'>,
+  asOf: string,
+  onOutcome?: (outcome: BatchOutcome) => Promise<void>,
+): Promise<{ outcomes: BatchOutcome[]; evaluations: number }> {
+  const state = await ensureStateSchema(deps.warehouse, deps.workspace.stateSchema);
+  await dropLeftoverRunTables(
+    state,
+    deps.workspace.syncs.map((s) => s.id),
+  );
+  const shared = new SharedMembers(state, deps.workspace, {
+    warehouse: deps.warehouse,
+    workspace: deps.workspace,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.log ? { log: deps.log } : {}),
+    ...(deps.onChanges ? { onChanges: deps.onChanges } : {}),
+  });
+  const steps = createSyncSteps({ ...deps, members: (segmentId, at) => shared.query(segmentId, at) });
+  const outcomes: BatchOutcome[] = [];
+  try {
+    for (const sync of dueSyncs(deps.workspace)) {
+      let outcome: BatchOutcome;
+      try {
+        outcome = { syncId: sync.id, result: await orchestrateSyncRun(steps, { syncId: sync.id, asOf }), steps };
+      } catch (err) {
+        outcome = { syncId: sync.id, error: rootMessage(err), steps };
+      }
+      outcomes.push(outcome);
+      await onOutcome?.(outcome);
+    }
+  } finally {
+    await shared.dropAll();
+  }
+  return { outcomes, evaluations: shared.evaluations };
+}
