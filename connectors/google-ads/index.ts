@@ -77,6 +77,8 @@ export const googleAdsConnector: ConnectorDefinition<GoogleAdsSettings> = {
   settingsSchema: googleAdsSettingsSchema,
   secretSettings: ['developerToken', 'clientSecret', 'refreshToken'],
   identifiers: ACCEPTED,
+  // 100 active users on every network since Dec 2024 (reference §2 "Minimum size"; unverified).
+  minAudienceSize: 100,
   create: (settings, deps) => new GoogleAdsDestination(settings, deps),
 };
 export default googleAdsConnector;

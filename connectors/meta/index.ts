@@ -62,6 +62,8 @@ export const metaConnector: ConnectorDefinition<MetaSettings> = {
   settingsSchema: metaSettingsSchema,
   secretSettings: ['accessToken'],
   identifiers: ACCEPTED,
+  // Meta advises against lists under 100 people (reference §3 "Minimum size").
+  minAudienceSize: 100,
   create: (settings, deps) => new MetaDestination(settings, deps),
 };
 export default metaConnector;

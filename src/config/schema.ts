@@ -220,10 +220,19 @@ function tooDeepGroup(conditions: readonly Condition[], depth = 1): (string | nu
 }
 export type SegmentConfig = z.infer<typeof segmentSchema>;
 
+/** Largest audience-size floor a workspace or destination may set. */
+const MAX_MIN_AUDIENCE_SIZE = 10_000_000;
+
 export const destinationSchema = z.strictObject({
   id: segmentIdSchema,
   type: z.enum(DESTINATION_TYPES),
   settings: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * Runs that would leave this destination's audience with fewer members stop for confirmation
+   * instead of sending. Default: the platform's documented minimum (the connector's
+   * `minAudienceSize`); 0 turns it off.
+   */
+  minAudienceSize: z.number().int().min(0).max(MAX_MIN_AUDIENCE_SIZE).optional(),
 });
 export type DestinationConfig = z.infer<typeof destinationSchema>;
 
@@ -292,6 +301,8 @@ export const workspaceSchema = z
     limits: limitsSchema.default({ maxConditions: 50 }),
     store: storeSchema.optional(),
     orchestrator: z.enum(ORCHESTRATORS).optional(),
+    /** The workspace's privacy floor: no audience smaller than this is ever sent, and no confirmation overrides it. */
+    minAudienceSize: z.number().int().min(1).max(MAX_MIN_AUDIENCE_SIZE).optional(),
     entities: z.array(entitySchema).min(1).superRefine(uniqueIds('entity')),
     segments: z.array(segmentSchema).default([]).superRefine(uniqueIds('segment')),
     destinations: z.array(destinationSchema).default([]).superRefine(uniqueIds('destination')),

@@ -38,7 +38,9 @@ export async function startSandboxPlatforms(): Promise<SandboxPlatforms> {
   for (const [, fake] of fakes) if ('readsUntilProcessed' in fake) fake.readsUntilProcessed = 0;
   await Promise.all(fakes.map(([, fake]) => fake.start()));
   return {
-    destinations: fakes.map(([type, fake]) => ({ id: `${type.replace('_', '-')}-sandbox`, type, settings: fake.settings(SANDBOX_EXTRA[type]) })),
+    // The sandboxes take audiences of any size, so small demo and test segments sync there; real
+    // platforms' documented minimums apply to real destinations (docs/destinations.md).
+    destinations: fakes.map(([type, fake]) => ({ id: `${type.replace('_', '-')}-sandbox`, type, minAudienceSize: 0, settings: fake.settings(SANDBOX_EXTRA[type]) })),
     stop: async () => {
       await Promise.all(fakes.map(([, fake]) => fake.stop()));
     },

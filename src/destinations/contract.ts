@@ -180,5 +180,11 @@ export interface ConnectorDefinition<S = Record<string, unknown>> {
   identifiers: readonly IdentifierKind[];
   /** The platform's own rule for audience names (default DEFAULT_AUDIENCE_NAME_RULE). */
   audienceNames?: AudienceNameRule;
+  /**
+   * The smallest audience the platform documents as usable (it serves or matches nothing below
+   * it). A run that would leave fewer members stops for confirmation; a destination's own
+   * `minAudienceSize` overrides this default.
+   */
+  minAudienceSize?: number;
   create(settings: S, deps: ConnectorDeps): Destination;
 }

@@ -4,8 +4,11 @@ import { GoogleAdsFake } from './google-ads';
 import { LinkedInFake } from './linkedin';
 import { MetaFake } from './meta';
 import { MicrosoftAdsFake } from './microsoft-ads';
+import { PinterestFake } from './pinterest';
+import { RedditFake } from './reddit';
 import { SnapchatFake } from './snapchat';
 import { TikTokFake } from './tiktok';
+import { XFake } from './x';
 
 /**
  * The sandbox platforms by destination type: each a contract fake with fixed, obviously fake
@@ -52,6 +55,25 @@ export const SANDBOX_PLATFORM_CREDENTIALS = {
     clientSecret: 'sandbox-snapchat-client-secret',
     refreshToken: 'sandbox-snapchat-refresh-token',
   },
+  pinterest: {
+    adAccountId: '549755885175',
+    clientId: 'sandbox-pinterest-client-id',
+    clientSecret: 'sandbox-pinterest-client-secret',
+    refreshToken: 'sandbox-pinterest-refresh-token',
+  },
+  reddit: {
+    adAccountId: 'a2_sandbox000001',
+    clientId: 'sandbox-reddit-client-id',
+    clientSecret: 'sandbox-reddit-client-secret',
+    refreshToken: 'sandbox-reddit-refresh-token',
+  },
+  x: {
+    accountId: '18ce54sandbox',
+    consumerKey: 'sandbox-x-consumer-key',
+    consumerSecret: 'sandbox-x-consumer-secret',
+    accessToken: '1000000000000000001-sandboxXaccessToken',
+    accessTokenSecret: 'sandbox-x-access-token-secret',
+  },
 } as const satisfies Partial<Record<DestinationType, Record<string, string>>>;
 
 export type SandboxDestinationType = keyof typeof SANDBOX_PLATFORM_CREDENTIALS;
@@ -64,4 +86,7 @@ export const SANDBOX_PLATFORMS: { readonly [T in SandboxDestinationType]: () => 
   microsoft_ads: () => new MicrosoftAdsFake(SANDBOX_PLATFORM_CREDENTIALS.microsoft_ads),
   tiktok: () => new TikTokFake(SANDBOX_PLATFORM_CREDENTIALS.tiktok),
   snapchat: () => new SnapchatFake(SANDBOX_PLATFORM_CREDENTIALS.snapchat),
+  pinterest: () => new PinterestFake(SANDBOX_PLATFORM_CREDENTIALS.pinterest),
+  reddit: () => new RedditFake(SANDBOX_PLATFORM_CREDENTIALS.reddit),
+  x: () => new XFake(SANDBOX_PLATFORM_CREDENTIALS.x),
 };

@@ -81,6 +81,21 @@ export class OAuthTokens {
   }
 }
 
+/**
+ * The form of a token request whose client authenticates with HTTP Basic (RFC 6749 §2.3.1, as
+ * Pinterest and Reddit ask): the header's client id and secret join the form fields `grant` reads.
+ * A malformed header leaves the form as it is (and `grant` answers invalid_client).
+ */
+export function withBasicClient(authorization: string | string[] | undefined, body: unknown): Record<string, unknown> {
+  const form = isRecord(body) ? { ...body } : {};
+  const encoded = typeof authorization === 'string' ? /^Basic ([A-Za-z0-9+/=]+)$/.exec(authorization)?.[1] : undefined;
+  if (!encoded) return form;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return form;
+  return { ...form, client_id: decoded.slice(0, colon), client_secret: decoded.slice(colon + 1) };
+}
+
 function oauthError(status: number, error: string, description: string): FakeReply {
   return { status, body: { error, error_description: description } };
 }

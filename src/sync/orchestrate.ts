@@ -36,6 +36,10 @@ export interface StartedRun extends RunRef {
   resumed: boolean;
   /** The run was started with `confirmRemovals`; a resumed run keeps that decision. */
   confirmRemovals?: boolean;
+  /** The smallest audience the run may send without confirmation, and whose minimum it is. */
+  minAudienceSize?: { size: number; of: string };
+  /** The workspace's privacy floor: below it nothing is sent, confirmed or not. */
+  privacyFloor?: number;
 }
 
 /** The counts of a run's diff. */
@@ -122,6 +126,21 @@ export function removalGuard(run: Pick<StartedRun, 'mode' | 'maxRemovalShare' | 
   return undefined;
 }
 
+/**
+ * Why a run that would change the audience must not send it for its size, or undefined: below the
+ * workspace's privacy floor never, below the destination's minimum only when confirmed.
+ */
+export function audienceSizeGuard(run: Pick<StartedRun, 'minAudienceSize' | 'privacyFloor'>, diff: DiffSummary, confirmed: boolean): string | undefined {
+  if (diff.added === 0 && diff.removed === 0) return undefined;
+  const n = diff.memberCount;
+  if (run.privacyFloor !== undefined && n < run.privacyFloor)
+    return `the audience would have ${n} members, fewer than the workspace's minAudienceSize ${run.privacyFloor} (a privacy floor): nothing is sent, and no confirmation overrides it`;
+  const min = run.minAudienceSize;
+  if (min !== undefined && n < min.size && !confirmed)
+    return `the audience would have ${n} members, fewer than the minimum of ${min.size} of ${min.of}; confirm the run (--confirm-removals) to send it anyway`;
+  return undefined;
+}
+
 /** The message of an error, looking through wrappers such as Temporal's ActivityFailure. */
 export function rootMessage(err: unknown): string {
   let e: unknown = err;
@@ -130,7 +149,8 @@ export function rootMessage(err: unknown): string {
 }
 
 /**
- * Runs one sync: evaluate and diff -> guard -> upload removes, then adds -> commit -> finish.
+ * Runs one sync: evaluate and diff -> guards (audience size, removals) -> upload removes, then
+ * adds -> commit -> finish.
  * The snapshot moves only after every batch is acknowledged, so a run that fails anywhere
  * leaves it where it was and the next run re-derives the same diff.
  *
@@ -173,7 +193,8 @@ export async function orchestrateSyncRun(steps: SyncRunSteps, input: SyncRunInpu
     result.removed = run.mode === 'mirror' ? diff.removed : 0;
 
     if (input.dryRun) return await finish('dry_run');
-    const guard = removalGuard(run, diff, (input.confirmRemovals || run.confirmRemovals) ?? false);
+    const confirmed = (input.confirmRemovals || run.confirmRemovals) ?? false;
+    const guard = audienceSizeGuard(run, diff, confirmed) ?? removalGuard(run, diff, confirmed);
     if (guard !== undefined) return await finish('needs_confirmation', guard);
 
     if (result.added > 0 || result.removed > 0) {

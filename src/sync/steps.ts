@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { UserInputError } from '../config/errors';
 import type { DestinationConfig, IdentifierKind, SegmentConfig, SyncConfig, Workspace } from '../config/schema';
 import type { Destination, MatchRate } from '../destinations/contract';
-import type { DestinationFactory } from '../destinations/registry';
+import { type DestinationFactory, loadConnector } from '../destinations/registry';
 import { compileMembers } from '../segments';
 import { generateAlias } from '../segments/alias';
 import { loadCatalog } from '../segments/load-catalog';
@@ -86,6 +86,8 @@ interface RunContext {
   segment: SegmentConfig;
   destinationConfig: DestinationConfig;
   destination: Destination;
+  /** The destination's minimum audience size (its own, or its platform's documented one), if any. */
+  minAudienceSize?: { size: number; of: string };
 }
 
 /**
@@ -161,7 +163,11 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
       throw new UserInputError([{ path: 'syncs', message: `unknown sync "${syncId}" (known: ${known})` }]);
     }
     const destinationConfig = workspace.destinations.find((d) => d.id === sync.destination)!;
-    return { sync, segment: workspace.segments.find((s) => s.id === sync.segment)!, destinationConfig, destination: await deps.destinations(destinationConfig) };
+    const context: RunContext = { sync, segment: workspace.segments.find((s) => s.id === sync.segment)!, destinationConfig, destination: await deps.destinations(destinationConfig) };
+    const connector = await loadConnector(destinationConfig.type);
+    const size = destinationConfig.minAudienceSize ?? connector?.minAudienceSize ?? 0;
+    if (size > 0) context.minAudienceSize = { size, of: `destination "${destinationConfig.id}"${connector ? ` (${connector.title})` : ''}` };
+    return context;
   };
   const contexts = new Map<string, Promise<RunContext>>();
   const remember = (runId: string, context: Promise<RunContext>): Promise<RunContext> => {
@@ -200,6 +206,8 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     allowEmpty: ctx.sync.allowEmpty,
     resumed,
     confirmRemovals: row.confirmRemovals,
+    ...(ctx.minAudienceSize ? { minAudienceSize: ctx.minAudienceSize } : {}),
+    ...(workspace.minAudienceSize !== undefined ? { privacyFloor: workspace.minAudienceSize } : {}),
   });
   const summaryOf = (row: SyncRunRow): DiffSummary => ({
     memberCount: row.memberCount ?? 0,

@@ -37,6 +37,7 @@ const SAMPLES: Record<string, Maker> = {
   },
   'POST /segments/:id/duplicate': () => ({ url: '/segments/vips/duplicate' }),
   'POST /estimate': () => ({ url: '/estimate', body: { entity: 'person', rules: vipRules } }),
+  'POST /segments/overlap': () => ({ url: '/segments/overlap', body: { segments: ['vips', 'buyers'] } }),
   'GET /segments/:id/preview': () => ({ url: '/segments/vips/preview?limit=5' }),
   'GET /segments/:id/sql': () => ({ url: '/segments/vips/sql?dialect=postgres' }),
   'GET /segments/:id/stats': () => ({ url: '/segments/vips/stats' }),
@@ -127,6 +128,8 @@ const SPEC_ROLE: Record<string, Role | 'public'> = {
   'DELETE /segments/:id': 'marketer',
   'POST /segments/:id/duplicate': 'marketer',
   'POST /estimate': 'marketer',
+  // Not in SPEC §6: counting saved segments is a read, as every GET is.
+  'POST /segments/overlap': 'viewer',
   'POST /segments/:id/refresh': 'marketer',
   'POST /segments/:id/members': 'marketer',
   'PUT /segments/:id/destinations/:destinationId': 'marketer',

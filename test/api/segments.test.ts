@@ -62,6 +62,31 @@ describe('segment routes: what the builder and the segment pages read', () => {
     expect((await fx.request('GET', '/persons/p01/segments', { token: 'viewer' })).body).toEqual({ personId: 'p01', segments: ['vips'], asOf: '2026-02-02T00:00:00.000Z' });
   });
 
+  it('counts the overlap of segments, and names a bad segment at its place in the body', async () => {
+    const res = await fx.request('POST', '/segments/overlap', { token: 'viewer', body: { segments: ['vips', 'buyers'], asOf: '2026-02-01T00:00:00Z' } });
+    expect(res.status).toBe(200);
+    // The same sets written by hand: VIPs, and purchases in the 30 days before as-of.
+    const ids = async (sql: string) => new Set((await fx.warehouse.reads.query<{ id: string }>(sql)).map((r) => r.id));
+    const vips = await ids('select person_id as id from main.persons where vip');
+    const buyers = await ids(
+      "select distinct person_id as id from main.events where event_name = 'purchase' and occurred_at > TIMESTAMPTZ '2026-01-02 00:00:00+00' and occurred_at <= TIMESTAMPTZ '2026-02-01 00:00:00+00'",
+    );
+    const both = [...vips].filter((p) => buyers.has(p)).length;
+    expect(both).toBeGreaterThan(0);
+    expect(res.body).toMatchObject({
+      segments: ['vips', 'buyers'],
+      intersections: [
+        { segments: ['vips'], count: vips.size },
+        { segments: ['buyers'], count: buyers.size },
+        { segments: ['vips', 'buyers'], count: both },
+      ],
+      union: vips.size + buyers.size - both,
+    });
+    const bad = await fx.request('POST', '/segments/overlap', { token: 'viewer', body: { segments: ['vips', 'nope'] } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('segments[1]');
+  });
+
   it('changes static members: add, remove, replace, subtract a segment, and from SQL for the data role only', async () => {
     const created = await fx.request('POST', '/segments', { token: 'marketer', body: { id: 'beta', entity: 'person', name: 'Beta', type: 'static', members: ['p01', 'p02'] } });
     expect(created.status).toBe(201);

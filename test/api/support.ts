@@ -33,7 +33,7 @@ segments:
   - {id: vips, entity: person, name: VIPs, alias: vip-people, rules: {conditions: [{kind: trait, trait: vip, op: "=", value: true}]}}
   - {id: buyers, entity: person, name: Buyers, alias: buyers-aud, rules: {conditions: [{kind: event, event: purchase, window: {last: 30, unit: day}}]}}
 destinations:
-  - {id: meta-main, type: meta, settings: ${JSON.stringify(metaSettings)}}
+  - {id: meta-main, type: meta, minAudienceSize: 0, settings: ${JSON.stringify(metaSettings)}}
   - {id: out, type: file, settings: {path: ./exports}}
 syncs:
   - {id: vip-file, segment: vips, destination: out}

@@ -8,8 +8,9 @@ import pkg from '../../package.json';
 import { ROOT, STACK_LINE } from './support';
 
 // The package `npm pack` makes installs and runs outside the checkout: the bundled CLI, the SQL
-// templates, the bin. It installs offline: npm-shrinkwrap.json pins every dependency, which the
-// cache `npm ci` filled already holds.
+// templates, the bin. It installs from the cache `npm ci` filled where it can (npm-shrinkwrap.json
+// pins every dependency) and asks the registry only for what the cache lacks (package metadata a
+// fresh machine's `npm ci` never fetched).
 
 const run = promisify(execFile);
 let work: string;
@@ -30,9 +31,9 @@ beforeAll(async () => {
   prefix = path.join(work, 'prefix');
   // Install scripts are skipped: the one that matters, better-sqlite3's, downloads a prebuilt
   // addon where the internet is reachable and otherwise compiles SQLite from source (over a minute
-  // of CPU). Offline, the test hands the install the addon this checkout's `npm ci` built, for the
+  // of CPU). The test hands the install the addon this checkout's `npm ci` built, for the
   // same version and Node ABI: what the download would have brought.
-  await run('npm', ['install', '-g', '--prefix', prefix, '--offline', '--ignore-scripts', '--no-audit', '--no-fund', path.join(work, tarball)], {
+  await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', path.join(work, tarball)], {
     env: { ...process.env, npm_config_loglevel: 'error' },
     timeout: 240_000,
   });

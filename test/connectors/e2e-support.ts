@@ -92,7 +92,8 @@ export function writeWorkspace(destinations: { id: string; type: string; setting
     '    alias: aud-vips',
     '    type: everyone',
     'destinations:',
-    ...destinations.map((d) => `  - ${JSON.stringify(d)}`),
+    // The test audiences are far below the platforms' minimum sizes (tested in test/sync/min-audience.test.ts).
+    ...destinations.map((d) => `  - ${JSON.stringify({ minAudienceSize: 0, ...d })}`),
     'syncs:',
     ...destinations.map((d) => `  - { id: vips-${d.id}, segment: vips, destination: ${d.id} }`),
     '',

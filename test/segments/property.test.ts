@@ -6,11 +6,13 @@ import type { CompiledQuery, Row, SqlValue } from '../../src/warehouse/driver';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
 import { fixedScenario, loadStatements, type Scenario, scenarioArb, textScenarioArb, timeScenarioArb } from './arbitraries';
 import { ReferenceEvaluator } from './reference-evaluator';
+import { compileOverlap, intersectionsOf, MAX_OVERLAP_SEGMENTS, type Overlap } from '../../src/segments/overlap';
 import { openTestPostgres, PG_URL, postgresReachable, uniqueSchema } from '../support/pg';
 
 /**
  * The compiler against the reference evaluator: random datasets and rule trees, compiled SQL run
- * on DuckDB and on a real PostgreSQL, member sets compared. Runs per engine:
+ * on DuckDB and on a real PostgreSQL, member sets and the overlap of each scenario's segments
+ * compared. Runs per engine:
  * OUTFLOW_PROPERTY_RUNS (default 100; the focused text and time properties run two thirds of
  * that); a failure prints fast-check's seed and path to replay it.
  */
@@ -96,7 +98,31 @@ async function check(e: Engine, sc: Scenario): Promise<number> {
     const [n] = await e.run(count.sql, count.params);
     if (Number(n!.n) !== want.length) throw new Error(`count ${String(n!.n)}\n${describeFailure(sc, segment.id, count, got, want)}`);
   }
+  checkOverlap(await overlapOf(e, sc), reference);
   return members;
+}
+
+/** The overlap of the scenario's segments (probes included, at most 8), as the warehouse counts it. */
+async function overlapOf(e: Engine, sc: Scenario): Promise<Overlap | undefined> {
+  const ids = sc.ws.segments.map((s) => s.id).slice(0, MAX_OVERLAP_SEGMENTS);
+  if (ids.length < 2) return undefined;
+  const q = compileOverlap(sc.ws, ids, { dialect: e.dialect, asOf: sc.asOf });
+  const rows = await e.run(q.sql, q.params);
+  return intersectionsOf(ids, new Map(rows.map((r) => [Number(r.mask), Number(r.n)])));
+}
+
+/** Every intersection's count against the reference's member sets. */
+function checkOverlap(overlap: Overlap | undefined, reference: ReferenceEvaluator): void {
+  if (!overlap) return;
+  const sets = overlap.segments.map((id) => reference.members(id));
+  const union = new Set(sets.flatMap((s) => [...s]));
+  expect(overlap.union, 'persons in any segment').toBe(union.size);
+  expect(overlap.intersections).toHaveLength(2 ** sets.length - 1);
+  for (const { segments, count } of overlap.intersections) {
+    const chosen = segments.map((id) => sets[overlap.segments.indexOf(id)]!);
+    const want = [...chosen[0]!].filter((p) => chosen.every((s) => s.has(p))).length;
+    expect(count, `persons in ${segments.join(' & ')}`).toBe(want);
+  }
 }
 
 describe.each(ENGINES)('compiled segments on $name match the reference evaluator', ({ name, open, reachable }) => {

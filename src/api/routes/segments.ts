@@ -7,13 +7,14 @@ import { oneClickSync } from '../../destinations/one-click';
 import { loadConnector } from '../../destinations/registry';
 import { compileMembers, dialectFor } from '../../segments';
 import { generateAlias } from '../../segments/alias';
+import { checkOverlapSegments, MAX_OVERLAP_SEGMENTS, segmentOverlap } from '../../segments/overlap';
 import { IDENTIFIER_PATTERN, rulesSchema, segmentIdSchema } from '../../segments/rule-schema';
 import { bodiesOf, checkDefinitions, type RunRecord, roleAllows, type StoredObject } from '../../store';
 import { Binder } from '../../warehouse/binder';
 import { DIALECTS } from '../../warehouse/dialect';
 import { renderSql } from '../../warehouse/templates';
 import { ApiError } from '../errors';
-import { actorOf, type ApiContext, workspaceOf } from '../context';
+import { actorOf, type ApiContext, catalogOf, workspaceOf } from '../context';
 import { definitionOut, mustGet, patchDefinition } from '../definitions';
 import { countMembers, entityFields, paramJson, previewMembers, segmentEvaluations } from '../reads';
 import { definitionOut as definitionSchema, evaluationOut, idParams, patchBody, runOut, segmentDestinationOut, storedMeta } from '../schemas';
@@ -156,6 +157,35 @@ export function registerSegments(api: FastifyInstance, ctx: ApiContext): void {
       if (problems.length > 0) throw new UserInputError(problems.map((p) => ({ path: p.path, message: p.message })));
       const count = await countMembers(ctx, { ...workspace, segments: [...workspace.segments, candidate] }, id, asOf);
       return { count, asOf: asOf.toISOString(), elapsedMs: Math.round((performance.now() - started) * 10) / 10 };
+    },
+  );
+
+  app.post(
+    '/segments/overlap',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['segments'],
+        summary: 'Exact counts of every intersection of 2 to 8 segments, in one warehouse query',
+        body: z.strictObject({ segments: z.array(segmentIdSchema).min(2).max(MAX_OVERLAP_SEGMENTS), asOf: isoInstant.optional() }),
+        response: {
+          200: z
+            .object({
+              segments: z.array(z.string()),
+              intersections: z.array(z.object({ segments: z.array(z.string()), count: z.number() })),
+              union: z.number(),
+              asOf: z.string(),
+            })
+            .meta({ id: 'SegmentOverlap' }),
+        },
+      },
+    },
+    async (req) => {
+      const asOf = req.body.asOf ? new Date(req.body.asOf) : ctx.clock();
+      const workspace = await workspaceOf(ctx);
+      checkOverlapSegments(workspace, req.body.segments, { indexed: true });
+      const overlap = await segmentOverlap(ctx.warehouse.reads, workspace, req.body.segments, { asOf, catalog: await catalogOf(ctx, workspace) });
+      return { ...overlap, asOf: asOf.toISOString() };
     },
   );
 

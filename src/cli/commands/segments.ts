@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { compileCount, compileMembers, dialectFor } from '../../segments';
 import { preflight } from '../../segments/check-warehouse';
+import { checkOverlapSegments, segmentOverlap } from '../../segments/overlap';
 import { DIALECTS, type DialectName } from '../../warehouse/dialect';
 import type { CompiledQuery, SqlValue } from '../../warehouse/driver';
 import { type GlobalOptions, parseAsOf, requireSegment, showProgress, withOpenWarehouse, workspaceFrom } from '../context';
@@ -10,7 +11,7 @@ const FORMATS = ['ids', 'csv', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 const PAGE_SIZE = 10_000;
 
-/** `outflow segments list | sql | size | members` (SPEC §3). */
+/** `outflow segments list | sql | size | overlap | members` (SPEC §3). */
 export function registerSegments(program: Command): void {
   const segments = group(program, 'segments', 'inspect and evaluate segments');
   const globals = () => program.opts<GlobalOptions>();
@@ -52,6 +53,28 @@ export function registerSegments(program: Command): void {
         const q = compileCount(ctx.workspace, id, { dialect: ctx.warehouse.dialect, asOf, catalog });
         const [row] = await ctx.warehouse.query<{ n: number | string }>(q.sql, q.params);
         process.stdout.write(`${String(row?.n ?? 0)}\n`);
+      });
+    });
+
+  segments
+    .command('overlap <ids...>')
+    .description('count the persons of every intersection of 2 to 8 segments (one warehouse query, exact)')
+    .addOption(asOfOption())
+    .addOption(new Option('--format <format>', 'table, or json').choices(['table', 'json']).default('table'))
+    .action(async (ids: string[], opts: { asOf?: string; format: 'table' | 'json' }) => {
+      const asOf = parseAsOf(opts.asOf);
+      const loaded = await workspaceFrom(globals());
+      checkOverlapSegments(loaded.workspace, ids, { file: loaded.file });
+      await withOpenWarehouse(loaded, async (ctx) => {
+        const catalog = await preflight(ctx.workspace, ctx.warehouse, ids);
+        const overlap = await segmentOverlap(ctx.warehouse, ctx.workspace, ids, { asOf, catalog });
+        if (opts.format === 'json') {
+          process.stdout.write(`${JSON.stringify(overlap, null, 2)}\n`);
+          return;
+        }
+        const rows = overlap.intersections.map((i) => [i.segments.join(' & '), String(i.count)]);
+        rows.push(['any of them', String(overlap.union)]);
+        process.stdout.write(table(['segments', 'persons'], rows));
       });
     });
 
