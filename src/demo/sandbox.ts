@@ -3,17 +3,17 @@ import type { LoadedWorkspace } from '../config/load';
 import type { DestinationConfig, Workspace } from '../config/schema';
 import { generateAlias } from '../segments/alias';
 import type { MatchRate } from '../destinations/contract';
-import { destinationFactory, loadConnector } from '../destinations/registry';
+import { destinationFactory, knownConnectorTypes, loadConnector } from '../destinations/registry';
 import { orchestrateSyncRun } from '../sync/orchestrate';
 import { createSyncSteps } from '../sync/steps';
 import { openWarehouse } from '../warehouse';
 import { SANDBOX_PLATFORMS, type SandboxDestinationType } from '../sandbox';
 
 /**
- * Sandbox ad platforms for `outflow demo`: the contract fakes of Google Ads, Meta, LinkedIn,
- * Microsoft Advertising, TikTok and Snapchat (src/sandbox), started on loopback (127.0.0.1,
- * ephemeral ports) with fixed demo credentials, and destination configs pointing at them through
- * `apiBaseUrl`. They enforce the platforms' documented rules (auth, versions, batch limits, hash
+ * Sandbox ad platforms for `outflow demo`: the contract fakes (src/sandbox) of every platform
+ * Outflow has a connector for (Google Ads, Meta, LinkedIn, Microsoft Advertising, TikTok,
+ * Snapchat, ...), started on loopback (127.0.0.1, ephemeral ports) with fixed demo credentials,
+ * and destination configs pointing at them through `apiBaseUrl`. They enforce the platforms' documented rules (auth, versions, batch limits, hash
  * format, sessions and jobs) and keep each audience's hashed members, so the demo's adds, removes
  * and match rates are what those platforms would hold.
  *
@@ -31,8 +31,14 @@ export interface SandboxPlatforms {
 /** Settings the sandboxes take on top of their own: the LinkedIn fake has no lag between creating a segment and taking users. */
 const SANDBOX_EXTRA: Partial<Record<SandboxDestinationType, Record<string, unknown>>> = { linkedin: { segmentReadyDelayMs: 0 } };
 
+/** The sandbox platforms this version of Outflow has a connector for (a fake may land before its connector). */
+export function sandboxTypes(): SandboxDestinationType[] {
+  const known = new Set<string>(knownConnectorTypes());
+  return (Object.keys(SANDBOX_PLATFORMS) as SandboxDestinationType[]).filter((type) => known.has(type));
+}
+
 export async function startSandboxPlatforms(): Promise<SandboxPlatforms> {
-  const types = Object.keys(SANDBOX_PLATFORMS) as SandboxDestinationType[];
+  const types = sandboxTypes();
   const fakes = types.map((type) => [type, SANDBOX_PLATFORMS[type]()] as const);
   // The demo reads each audience back once, right after its upload: show it processed, as Google's and Meta's sandboxes do.
   for (const [, fake] of fakes) if ('readsUntilProcessed' in fake) fake.readsUntilProcessed = 0;
