@@ -10,7 +10,7 @@ export interface HttpResponse {
 }
 
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** Path below the base URL, e.g. `/v26/customers/123/userLists:mutate`. Appears in error messages. */
   path: string;
   query?: Record<string, string>;

@@ -19,6 +19,7 @@ const GOOD = {
   microsoft_ads: '{customerId: "251000001", accountId: 180000001, developerToken: d, clientId: c, clientSecret: s, refreshToken: r}',
   tiktok: '{advertiserId: "7100000000000000001", accessToken: t}',
   snapchat: '{adAccountId: 8adc3db7-8148-4fbf-999c-000000000001, clientId: c, clientSecret: s, refreshToken: r}',
+  pinterest: '{adAccountId: "549755885175", clientId: c, clientSecret: s, refreshToken: r, identifier: mobileAdId}',
 } as const;
 
 const BAD: [keyof typeof GOOD, string, string][] = [
@@ -30,6 +31,9 @@ const BAD: [keyof typeof GOOD, string, string][] = [
   ['tiktok', '{advertiserId: "7100000000000000001"}', 'accessToken'],
   ['snapchat', '{adAccountId: "12345", clientId: c, clientSecret: s, refreshToken: r}', 'adAccountId'],
   ['snapchat', '{adAccountId: 8adc3db7-8148-4fbf-999c-000000000001, clientId: c, clientSecret: s, refreshToken: r, identifiersPerRequest: 200000}', 'identifiersPerRequest'],
+  ['pinterest', '{adAccountId: "act_549755885175", clientId: c, clientSecret: s, refreshToken: r}', 'adAccountId'],
+  ['pinterest', '{adAccountId: "549755885175", clientId: c, clientSecret: s, refreshToken: r, identifier: phone}', 'identifier'],
+  ['pinterest', '{adAccountId: "549755885175", clientId: c, clientSecret: s, refreshToken: r, recordsPerRequest: 100000}', 'recordsPerRequest'],
 ];
 
 const workspace = (type: string, settings: string) =>

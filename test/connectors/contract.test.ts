@@ -2,6 +2,7 @@ import { googleAdsConnector } from '../../connectors/google-ads';
 import { linkedInConnector } from '../../connectors/linkedin';
 import { metaConnector } from '../../connectors/meta';
 import { microsoftAdsConnector } from '../../connectors/microsoft-ads';
+import { pinterestConnector } from '../../connectors/pinterest';
 import { snapchatConnector } from '../../connectors/snapchat';
 import { tiktokConnector } from '../../connectors/tiktok';
 import type { ConnectorDefinition } from '../../src/destinations/contract';
@@ -188,4 +189,23 @@ const snapchat: ConnectorCase = {
   ],
 };
 
-for (const c of [meta, googleAds, linkedIn, microsoftAds, tiktok, snapchat]) connectorContract(c);
+const pinError = (code: number) => ({ code, message: 'm' });
+const pinterest: ConnectorCase = {
+  name: 'pinterest',
+  connector: pinterestConnector as unknown as ConnectorDefinition,
+  settings: { adAccountId: '549755885175', apiBaseUrl: 'https://pin.replay.invalid', ...oauthSettings },
+  secrets: [OAUTH.clientSecret, OAUTH.refreshToken, BEARER],
+  around: oauthTokenEndpoint,
+  testCall: { method: 'GET', path: '/v5/ad_accounts/549755885175/customer_lists', query: { page_size: '1' }, headers: { authorization: `Bearer ${BEARER}` } },
+  ok: () => Response.json({ items: [], bookmark: null }),
+  errors: [
+    { name: '429 code 8 with x-ratelimit-reset', status: 429, body: pinError(8), headers: { 'x-ratelimit-reset': '30' }, kind: 'rate_limited', retryAfterMs: 30_000 },
+    { name: '429', status: 429, kind: 'rate_limited' },
+    { name: '401 code 2', status: 401, body: pinError(2), kind: 'invalid_auth' },
+    { name: '403 code 29 another ad account', status: 403, body: pinError(29), kind: 'invalid_auth' },
+    { name: '400 code 1', status: 400, body: pinError(1), kind: 'invalid_payload' },
+    { name: '503', status: 503, kind: 'retryable' },
+  ],
+};
+
+for (const c of [meta, googleAds, linkedIn, microsoftAds, tiktok, snapchat, pinterest]) connectorContract(c);

@@ -1,6 +1,7 @@
 import type { FakeReply, FakeRequest } from '../../src/sandbox/fake-server';
 import { LinkedInFake } from '../../src/sandbox/linkedin';
 import { MicrosoftAdsFake } from '../../src/sandbox/microsoft-ads';
+import { PinterestFake } from '../../src/sandbox/pinterest';
 import { SnapchatFake } from '../../src/sandbox/snapchat';
 import { TikTokFake } from '../../src/sandbox/tiktok';
 import type { FakeServerBase } from '../../src/sandbox/fake-server';
@@ -13,8 +14,8 @@ import { initialPeople, type Person, sha } from './e2e-support';
  * function (written from the reference, independently of the connector).
  */
 
-export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat';
-export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat'];
+export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat' | 'pinterest';
+export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat', 'pinterest'];
 
 const validEmail = (p: Person) => (p.email && p.email.includes('@') && p.email.includes('.') ? p.email : undefined);
 const validPhone = (p: Person) => (p.phone && p.phone.replace(/\D/g, '').length >= 11 ? p.phone : undefined);
@@ -168,6 +169,27 @@ export function platformCase(name: PlatformName, extra: Record<string, unknown> 
         audience: () => fake.members(fake.segmentsNamed('aud-vips')[0]?.audience.id ?? ''),
         uploadPath: '/users',
         label: /^Snapchat destination "dest" \(ad account 8adc3db7-8148-4fbf-999c-000000000001\)/,
+      };
+    }
+    case 'pinterest': {
+      const fake = new PinterestFake({ readsUntilProcessed: 0 });
+      const c = fake.tokens.client;
+      return {
+        name,
+        fake,
+        settings: () => ({ ...fake.settings({ recordsPerRequest: 4, concurrency: 1, ...extra }), clientSecret: '${env:T_SECRET}', refreshToken: '${env:T_REFRESH}' }),
+        env: { T_SECRET: c.clientSecret, T_REFRESH: c.refreshToken },
+        secrets: [c.clientSecret, c.refreshToken],
+        tokenPrefix: /pina-sandbox-/,
+        people: people(30),
+        kinds: ['email'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && PinterestFake.expectedKey('email', validEmail(p)!)]),
+        audience: () => fake.members(fake.customerListsNamed('aud-vips')[0]?.audience.id ?? ''),
+        // The list's own path: an update, or a read of it (not the find, nor the create).
+        uploadPath: '/customer_lists/',
+        label: /^Pinterest destination "dest" \(ad account 549755885175\)/,
+        // Pinterest's x-ratelimit-reset: the fake's window resets in 60 seconds.
+        throttleWaitMs: 60_000,
       };
     }
   }

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { PINTEREST_IDENTITY } from '../../src/identity/pinterest';
+import { prepareIdentifiers } from '../../src/identity/rules';
+import { PinterestFake } from '../../src/sandbox/pinterest';
+
+/**
+ * The rule sets of Pinterest, Reddit and X (reference §1.2, §8-§10): hash inputs written out by
+ * hand, the vendors' published examples where there are any, and agreement with each contract
+ * fake's own expected-key function (written independently, from the reference).
+ */
+
+const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+const prep = (rules: Parameters<typeof prepareIdentifiers>[0], row: Parameters<typeof prepareIdentifiers>[1]) => prepareIdentifiers(rules, row);
+
+describe('Pinterest', () => {
+  it('hashes the trimmed, lowercased email and the lowercased MAID; takes no phone', () => {
+    const { values, problems } = prep(PINTEREST_IDENTITY, { email: ' Mary.Smith+news@Example.COM ', mobileAdId: '6D92078A-8246-4BA4-AE5B-76104861E7DC', phone: '+12125550100' });
+    expect(problems).toEqual([]);
+    expect(values).toEqual({ email: sha('mary.smith+news@example.com'), mobileAdId: sha('6d92078a-8246-4ba4-ae5b-76104861e7dc') });
+  });
+  it('refuses what is not an email or an advertising id, without echoing it', () => {
+    const { values, problems } = prep(PINTEREST_IDENTITY, { email: 'mary at example', mobileAdId: 'not-a-uuid' });
+    expect(values).toEqual({});
+    expect(problems).toEqual(['email: not an email address', 'mobileAdId: not a UUID-formatted advertising id']);
+  });
+  it('agrees with the Pinterest fake', () => {
+    for (const email of ['a@b.co', ' MiXeD@Example.org '])
+      expect(`EMAIL_SHA256=${prep(PINTEREST_IDENTITY, { email }).values.email}`).toBe(PinterestFake.expectedKey('email', email));
+    const maid = 'AEBE52E7-03EE-455A-B3C4-E57283966239';
+    expect(`MAID_SHA256=${prep(PINTEREST_IDENTITY, { mobileAdId: maid }).values.mobileAdId}`).toBe(PinterestFake.expectedKey('mobileAdId', maid));
+  });
+});
