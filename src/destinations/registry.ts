@@ -24,6 +24,7 @@ const CONNECTORS: Partial<Record<DestinationType, () => Promise<ConnectorDefinit
   tiktok: async () => (await import('../../connectors/tiktok')).default as unknown as ConnectorDefinition,
   snapchat: async () => (await import('../../connectors/snapchat')).default as unknown as ConnectorDefinition,
   pinterest: async () => (await import('../../connectors/pinterest')).default as unknown as ConnectorDefinition,
+  reddit: async () => (await import('../../connectors/reddit')).default as unknown as ConnectorDefinition,
 };
 
 export async function loadConnector(type: DestinationType): Promise<ConnectorDefinition | undefined> {

@@ -20,6 +20,7 @@ const GOOD = {
   tiktok: '{advertiserId: "7100000000000000001", accessToken: t}',
   snapchat: '{adAccountId: 8adc3db7-8148-4fbf-999c-000000000001, clientId: c, clientSecret: s, refreshToken: r}',
   pinterest: '{adAccountId: "549755885175", clientId: c, clientSecret: s, refreshToken: r, identifier: mobileAdId}',
+  reddit: '{adAccountId: a2_abc123, clientId: c, clientSecret: s, refreshToken: r}',
 } as const;
 
 const BAD: [keyof typeof GOOD, string, string][] = [
@@ -34,6 +35,9 @@ const BAD: [keyof typeof GOOD, string, string][] = [
   ['pinterest', '{adAccountId: "act_549755885175", clientId: c, clientSecret: s, refreshToken: r}', 'adAccountId'],
   ['pinterest', '{adAccountId: "549755885175", clientId: c, clientSecret: s, refreshToken: r, identifier: phone}', 'identifier'],
   ['pinterest', '{adAccountId: "549755885175", clientId: c, clientSecret: s, refreshToken: r, recordsPerRequest: 100000}', 'recordsPerRequest'],
+  ['reddit', '{adAccountId: "a2 abc/1", clientId: c, clientSecret: s, refreshToken: r}', 'adAccountId'],
+  ['reddit', '{adAccountId: a2_abc123, clientId: c, clientSecret: s, refreshToken: r, rowsPerRequest: 10000}', 'rowsPerRequest'],
+  ['reddit', '{adAccountId: a2_abc123, clientId: c, clientSecret: s, refreshToken: r, userAgent: node}', 'userAgent'],
 ];
 
 const workspace = (type: string, settings: string) =>

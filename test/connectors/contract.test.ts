@@ -3,6 +3,7 @@ import { linkedInConnector } from '../../connectors/linkedin';
 import { metaConnector } from '../../connectors/meta';
 import { microsoftAdsConnector } from '../../connectors/microsoft-ads';
 import { pinterestConnector } from '../../connectors/pinterest';
+import { redditConnector } from '../../connectors/reddit';
 import { snapchatConnector } from '../../connectors/snapchat';
 import { tiktokConnector } from '../../connectors/tiktok';
 import type { ConnectorDefinition } from '../../src/destinations/contract';
@@ -208,4 +209,26 @@ const pinterest: ConnectorCase = {
   ],
 };
 
-for (const c of [meta, googleAds, linkedIn, microsoftAds, tiktok, snapchat, pinterest]) connectorContract(c);
+const redditError = (code: number) => ({ error: { code, message: 'm' } });
+const reddit: ConnectorCase = {
+  name: 'reddit',
+  connector: redditConnector as unknown as ConnectorDefinition,
+  settings: { adAccountId: 'a2_sandbox000001', apiBaseUrl: 'https://reddit.replay.invalid', userAgent: 'outflow-test/1.0 (contract kit)', ...oauthSettings },
+  secrets: [OAUTH.clientSecret, OAUTH.refreshToken, BEARER],
+  around: oauthTokenEndpoint,
+  testCall: {
+    method: 'GET',
+    path: '/api/v3/ad_accounts/a2_sandbox000001/custom_audiences',
+    headers: { authorization: `Bearer ${BEARER}`, 'user-agent': 'outflow-test/1.0 (contract kit)' },
+  },
+  ok: () => Response.json({ data: [] }),
+  errors: [
+    { name: '429 with x-ratelimit-reset', status: 429, body: redditError(429), headers: { 'x-ratelimit-reset': '42' }, kind: 'rate_limited', retryAfterMs: 42_000 },
+    { name: '401 UNAUTHORIZED', status: 401, body: { error: { code: 401, message: 'm', reason: 'UNAUTHORIZED' } }, kind: 'invalid_auth' },
+    { name: '403 scope', status: 403, body: redditError(403), kind: 'invalid_auth' },
+    { name: '400 with fields', status: 400, body: { error: { code: 400, message: 'Bad request.', fields: [{ field: 'data.user_data', message: 'm' }] } }, kind: 'invalid_payload' },
+    { name: '502', status: 502, kind: 'retryable' },
+  ],
+};
+
+for (const c of [meta, googleAds, linkedIn, microsoftAds, tiktok, snapchat, pinterest, reddit]) connectorContract(c);

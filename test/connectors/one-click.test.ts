@@ -26,6 +26,7 @@ destinations:
   - { id: tt, type: tiktok, settings: {} }
   - { id: snap, type: snapchat, settings: {} }
   - { id: pin, type: pinterest, settings: {} }
+  - { id: rd, type: reddit, settings: {} }
 ${extra}`;
 
 const ws = (identifiers: string, extra = '') => parseWorkspace(yaml(identifiers, extra)).workspace;
@@ -56,7 +57,8 @@ describe('oneClickSync', () => {
     expect(await kinds('tt')).toEqual(['email', 'phone', 'mobileAdId']);
     expect(await kinds('snap')).toEqual(['email', 'phone', 'mobileAdId']);
     expect(await kinds('pin')).toEqual(['email', 'mobileAdId']);
-    for (const d of ['li', 'msads', 'tt', 'snap', 'pin']) expect(await oneClickSync(w, 'buyers', d)).toMatchObject({ mode: 'mirror', schedule: '0 6 * * *', maxRemovalShare: 0.5 });
+    expect(await kinds('rd')).toEqual(['email', 'mobileAdId']);
+    for (const d of ['li', 'msads', 'tt', 'snap', 'pin', 'rd']) expect(await oneClickSync(w, 'buyers', d)).toMatchObject({ mode: 'mirror', schedule: '0 6 * * *', maxRemovalShare: 0.5 });
     await expect(oneClickSync(ws('phone: phone'), 'buyers', 'msads')).rejects.toThrow(/maps none of the identifiers Microsoft Advertising customer lists accepts \(email\)/);
   });
 

@@ -2,6 +2,7 @@ import type { FakeReply, FakeRequest } from '../../src/sandbox/fake-server';
 import { LinkedInFake } from '../../src/sandbox/linkedin';
 import { MicrosoftAdsFake } from '../../src/sandbox/microsoft-ads';
 import { PinterestFake } from '../../src/sandbox/pinterest';
+import { RedditFake } from '../../src/sandbox/reddit';
 import { SnapchatFake } from '../../src/sandbox/snapchat';
 import { TikTokFake } from '../../src/sandbox/tiktok';
 import type { FakeServerBase } from '../../src/sandbox/fake-server';
@@ -14,8 +15,8 @@ import { initialPeople, type Person, sha } from './e2e-support';
  * function (written from the reference, independently of the connector).
  */
 
-export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat' | 'pinterest';
-export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat', 'pinterest'];
+export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat' | 'pinterest' | 'reddit';
+export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat', 'pinterest', 'reddit'];
 
 const validEmail = (p: Person) => (p.email && p.email.includes('@') && p.email.includes('.') ? p.email : undefined);
 const validPhone = (p: Person) => (p.phone && p.phone.replace(/\D/g, '').length >= 11 ? p.phone : undefined);
@@ -189,6 +190,26 @@ export function platformCase(name: PlatformName, extra: Record<string, unknown> 
         uploadPath: '/customer_lists/',
         label: /^Pinterest destination "dest" \(ad account 549755885175\)/,
         // Pinterest's x-ratelimit-reset: the fake's window resets in 60 seconds.
+        throttleWaitMs: 60_000,
+      };
+    }
+    case 'reddit': {
+      const fake = new RedditFake({ readsUntilProcessed: 0 });
+      const c = fake.tokens.client;
+      return {
+        name,
+        fake,
+        settings: () => ({ ...fake.settings({ rowsPerRequest: 4, concurrency: 1, ...extra }), clientSecret: '${env:T_SECRET}', refreshToken: '${env:T_REFRESH}' }),
+        env: { T_SECRET: c.clientSecret, T_REFRESH: c.refreshToken },
+        secrets: [c.clientSecret, c.refreshToken],
+        tokenPrefix: /reddit-sandbox-/,
+        people: people(30),
+        kinds: ['email'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && RedditFake.expectedKey('email', validEmail(p)!)]),
+        audience: () => fake.members(fake.customAudiencesNamed('aud-vips')[0]?.audience.id ?? ''),
+        uploadPath: '/users',
+        label: /^Reddit destination "dest" \(ad account a2_sandbox000001\)/,
+        // Reddit's x-ratelimit-reset: the fake's window resets in 60 seconds.
         throttleWaitMs: 60_000,
       };
     }

@@ -11,6 +11,7 @@ const TEST_CALL: Record<string, RegExp> = {
   tiktok: /^GET \/open_api\/v1\.3\/dmp\/custom_audience\/list\/$/,
   snapchat: /^GET \/v1\/adaccounts\/[0-9a-f-]+\/segments$/,
   pinterest: /^GET \/v5\/ad_accounts\/\d+\/customer_lists$/,
+  reddit: /^GET \/api\/v3\/ad_accounts\/\w+\/custom_audiences$/,
 };
 
 describe('startSandboxPlatforms', () => {

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PINTEREST_IDENTITY } from '../../src/identity/pinterest';
+import { REDDIT_IDENTITY } from '../../src/identity/reddit';
 import { prepareIdentifiers } from '../../src/identity/rules';
 import { PinterestFake } from '../../src/sandbox/pinterest';
+import { RedditFake } from '../../src/sandbox/reddit';
 
 /**
  * The rule sets of Pinterest, Reddit and X (reference §1.2, §8-§10): hash inputs written out by
@@ -29,5 +31,28 @@ describe('Pinterest', () => {
       expect(`EMAIL_SHA256=${prep(PINTEREST_IDENTITY, { email }).values.email}`).toBe(PinterestFake.expectedKey('email', email));
     const maid = 'AEBE52E7-03EE-455A-B3C4-E57283966239';
     expect(`MAID_SHA256=${prep(PINTEREST_IDENTITY, { mobileAdId: maid }).values.mobileAdId}`).toBe(PinterestFake.expectedKey('mobileAdId', maid));
+  });
+});
+
+describe('Reddit', () => {
+  it("follows Reddit's published example: the +tag and every non-alphanumeric character of the local part go", () => {
+    expect(prep(REDDIT_IDENTITY, { email: 'Al.ice$+Apple@Example.Com' }).values.email).toBe(sha('alice@example.com'));
+    // For any domain, not only Gmail; the domain keeps its dots and hyphens.
+    expect(prep(REDDIT_IDENTITY, { email: ' mary_o-neil.smith+x+y@mail.example-co.uk ' }).values.email).toBe(sha('maryoneilsmith@mail.example-co.uk'));
+  });
+  it('an IDFA goes upper case, an AAID lower case', () => {
+    expect(prep(REDDIT_IDENTITY, { mobileAdId: '6D92078A-8246-4BA4-AE5B-76104861E7DC' }).values.mobileAdId).toBe(sha('6D92078A-8246-4BA4-AE5B-76104861E7DC'));
+    expect(prep(REDDIT_IDENTITY, { mobileAdId: 'cdda802e-fb9c-47ad-9866-0794d394c912' }).values.mobileAdId).toBe(sha('cdda802e-fb9c-47ad-9866-0794d394c912'));
+  });
+  it('refuses a local part with nothing left, and takes no phone', () => {
+    const { values, problems } = prep(REDDIT_IDENTITY, { email: '+tag@example.com', phone: '+12125550100' });
+    expect(values).toEqual({});
+    expect(problems).toEqual(['email: no letters or digits before the @']);
+  });
+  it('agrees with the Reddit fake', () => {
+    for (const email of ['a@b.co', ' Mi.Xed+promo@Example.org ', 'first.last@gmail.com'])
+      expect(`EMAIL_SHA256=${prep(REDDIT_IDENTITY, { email }).values.email}`).toBe(RedditFake.expectedKey('email', email));
+    for (const maid of ['AEBE52E7-03EE-455A-B3C4-E57283966239', 'cdda802e-fb9c-47ad-9866-0794d394c912'])
+      expect(`MAID_SHA256=${prep(REDDIT_IDENTITY, { mobileAdId: maid }).values.mobileAdId}`).toBe(RedditFake.expectedKey('mobileAdId', maid));
   });
 });
