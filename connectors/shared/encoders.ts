@@ -2,6 +2,7 @@ import { LINKEDIN_IDENTITY } from '../../src/identity/linkedin';
 import { MICROSOFT_ADS_IDENTITY } from '../../src/identity/microsoft-ads';
 import { PINTEREST_IDENTITY } from '../../src/identity/pinterest';
 import { REDDIT_IDENTITY } from '../../src/identity/reddit';
+import { X_IDENTITY } from '../../src/identity/x';
 import { SNAPCHAT_IDENTITY } from '../../src/identity/snapchat';
 import { TIKTOK_IDENTITY } from '../../src/identity/tiktok';
 import { META_USERS_ENCODER } from '../meta/encode';
@@ -21,6 +22,7 @@ export const ENCODERS = {
   snapchat_keys: keysEncoder(SNAPCHAT_IDENTITY),
   pinterest_keys: keysEncoder(PINTEREST_IDENTITY),
   reddit_keys: keysEncoder(REDDIT_IDENTITY),
+  x_keys: keysEncoder(X_IDENTITY),
 } as const;
 
 export type EncoderName = keyof typeof ENCODERS;

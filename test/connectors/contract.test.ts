@@ -1,9 +1,11 @@
+import { expect } from 'vitest';
 import { googleAdsConnector } from '../../connectors/google-ads';
 import { linkedInConnector } from '../../connectors/linkedin';
 import { metaConnector } from '../../connectors/meta';
 import { microsoftAdsConnector } from '../../connectors/microsoft-ads';
 import { pinterestConnector } from '../../connectors/pinterest';
 import { redditConnector } from '../../connectors/reddit';
+import { xConnector } from '../../connectors/x';
 import { snapchatConnector } from '../../connectors/snapchat';
 import { tiktokConnector } from '../../connectors/tiktok';
 import type { ConnectorDefinition } from '../../src/destinations/contract';
@@ -231,4 +233,29 @@ const reddit: ConnectorCase = {
   ],
 };
 
-for (const c of [meta, googleAds, linkedIn, microsoftAds, tiktok, snapchat, pinterest, reddit]) connectorContract(c);
+const xError = (code: string) => ({ errors: [{ code, message: 'm' }], request: { params: {} } });
+const X_SECRETS = { consumerKey: 'ck-replayed', consumerSecret: 'cs-replayed-secret', accessToken: '1-at-replayed-secret', accessTokenSecret: 'ats-replayed-secret' };
+const x: ConnectorCase = {
+  name: 'x',
+  connector: xConnector as unknown as ConnectorDefinition,
+  settings: { accountId: '18ce54d4x5t', apiBaseUrl: 'https://x.replay.invalid', ...X_SECRETS },
+  // The access token travels in the signed header (as X requires), never in a message.
+  secrets: [X_SECRETS.consumerSecret, X_SECRETS.accessToken, X_SECRETS.accessTokenSecret],
+  testCall: {
+    method: 'GET',
+    path: '/12/accounts/18ce54d4x5t/custom_audiences',
+    query: { count: '1' },
+    headers: { authorization: expect.stringMatching(/^OAuth oauth_consumer_key="ck-replayed", oauth_nonce="[^"]+", oauth_signature="[^"]+", oauth_signature_method="HMAC-SHA1", oauth_timestamp="\d+", oauth_token="1-at-replayed-secret", oauth_version="1.0"$/) as unknown as string },
+  },
+  ok: () => Response.json({ data: [], next_cursor: null }),
+  errors: [
+    { name: '429 TOO_MANY_REQUESTS with Retry-After', status: 429, body: xError('TOO_MANY_REQUESTS'), headers: { 'retry-after': '7' }, kind: 'rate_limited', retryAfterMs: 7_000 },
+    { name: '401 UNAUTHORIZED_ACCESS', status: 401, body: xError('UNAUTHORIZED_ACCESS'), kind: 'invalid_auth' },
+    { name: '403 UNAUTHORIZED_ACCOUNT_ACCESS', status: 403, body: xError('UNAUTHORIZED_ACCOUNT_ACCESS'), kind: 'invalid_auth' },
+    { name: '400 INVALID_PARAMETER', status: 400, body: xError('INVALID_PARAMETER'), kind: 'invalid_payload' },
+    { name: '413 over 5,000,000 bytes', status: 413, body: xError('REQUEST_ENTITY_TOO_LARGE'), kind: 'invalid_payload' },
+    { name: '503', status: 503, kind: 'retryable' },
+  ],
+};
+
+for (const c of [meta, googleAds, linkedIn, microsoftAds, tiktok, snapchat, pinterest, reddit, x]) connectorContract(c);

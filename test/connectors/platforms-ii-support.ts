@@ -3,6 +3,7 @@ import { LinkedInFake } from '../../src/sandbox/linkedin';
 import { MicrosoftAdsFake } from '../../src/sandbox/microsoft-ads';
 import { PinterestFake } from '../../src/sandbox/pinterest';
 import { RedditFake } from '../../src/sandbox/reddit';
+import { XFake } from '../../src/sandbox/x';
 import { SnapchatFake } from '../../src/sandbox/snapchat';
 import { TikTokFake } from '../../src/sandbox/tiktok';
 import type { FakeServerBase } from '../../src/sandbox/fake-server';
@@ -15,8 +16,8 @@ import { initialPeople, type Person, sha } from './e2e-support';
  * function (written from the reference, independently of the connector).
  */
 
-export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat' | 'pinterest' | 'reddit';
-export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat', 'pinterest', 'reddit'];
+export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat' | 'pinterest' | 'reddit' | 'x';
+export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat', 'pinterest', 'reddit', 'x'];
 
 const validEmail = (p: Person) => (p.email && p.email.includes('@') && p.email.includes('.') ? p.email : undefined);
 const validPhone = (p: Person) => (p.phone && p.phone.replace(/\D/g, '').length >= 11 ? p.phone : undefined);
@@ -69,6 +70,8 @@ export interface PlatformCase {
   label: RegExp;
   /** What a rate-limited call waits: the platform's own signal, when it has one. */
   throttleWaitMs?: number;
+  /** How far the wait may be from `throttleWaitMs` (X announces the epoch second its window resets). */
+  throttleWaitToleranceMs?: number;
   /** Refuses a person's email at the platform, row by row, and the reason the run shows; undefined where the platform reports no per-row result. */
   rejectEmail?: (p: Person) => string;
 }
@@ -211,6 +214,31 @@ export function platformCase(name: PlatformName, extra: Record<string, unknown> 
         label: /^Reddit destination "dest" \(ad account a2_sandbox000001\)/,
         // Reddit's x-ratelimit-reset: the fake's window resets in 60 seconds.
         throttleWaitMs: 60_000,
+      };
+    }
+    case 'x': {
+      const fake = new XFake({ readsUntilProcessed: 0 });
+      const k = fake.credentials;
+      return {
+        name,
+        fake,
+        settings: () => ({
+          ...fake.settings({ usersPerRequest: 4, usersPerOperation: 2, concurrency: 1, ...extra }),
+          consumerSecret: '${env:T_CSECRET}',
+          accessToken: '${env:T_TOKEN}',
+          accessTokenSecret: '${env:T_TSECRET}',
+        }),
+        env: { T_CSECRET: k.consumerSecret, T_TOKEN: k.accessToken, T_TSECRET: k.accessTokenSecret },
+        secrets: [k.consumerSecret, k.accessToken, k.accessTokenSecret],
+        people: people(30),
+        kinds: ['email'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && XFake.expectedKey('email', validEmail(p)!)]),
+        audience: () => fake.members(fake.customAudiencesNamed('aud-vips')[0]?.audience.id ?? ''),
+        uploadPath: '/users',
+        label: /^X destination "dest" \(ads account 18ce54sandbox\)/,
+        // x-rate-limit-reset: the epoch second the fake's window resets, 60 seconds on.
+        throttleWaitMs: 60_000,
+        throttleWaitToleranceMs: 2_000,
       };
     }
   }

@@ -12,6 +12,7 @@ const TEST_CALL: Record<string, RegExp> = {
   snapchat: /^GET \/v1\/adaccounts\/[0-9a-f-]+\/segments$/,
   pinterest: /^GET \/v5\/ad_accounts\/\d+\/customer_lists$/,
   reddit: /^GET \/api\/v3\/ad_accounts\/\w+\/custom_audiences$/,
+  x: /^GET \/12\/accounts\/\w+\/custom_audiences$/,
 };
 
 describe('startSandboxPlatforms', () => {

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { PINTEREST_IDENTITY } from '../../src/identity/pinterest';
 import { REDDIT_IDENTITY } from '../../src/identity/reddit';
 import { prepareIdentifiers } from '../../src/identity/rules';
+import { X_IDENTITY } from '../../src/identity/x';
 import { PinterestFake } from '../../src/sandbox/pinterest';
 import { RedditFake } from '../../src/sandbox/reddit';
+import { XFake } from '../../src/sandbox/x';
 
 /**
  * The rule sets of Pinterest, Reddit and X (reference §1.2, §8-§10): hash inputs written out by
@@ -54,5 +56,21 @@ describe('Reddit', () => {
       expect(`EMAIL_SHA256=${prep(REDDIT_IDENTITY, { email }).values.email}`).toBe(RedditFake.expectedKey('email', email));
     for (const maid of ['AEBE52E7-03EE-455A-B3C4-E57283966239', 'cdda802e-fb9c-47ad-9866-0794d394c912'])
       expect(`MAID_SHA256=${prep(REDDIT_IDENTITY, { mobileAdId: maid }).values.mobileAdId}`).toBe(RedditFake.expectedKey('mobileAdId', maid));
+  });
+});
+
+describe('X', () => {
+  it('hashes email and device id in lowercase hex; sends partner_user_id plain; takes no phone (unconfirmed at X)', () => {
+    const { values, problems } = prep(X_IDENTITY, { email: ' Mary+X@Example.COM ', mobileAdId: 'AEBE52E7-03EE-455A-B3C4-E57283966239', externalId: ' crm-42 ', phone: '+12125550100' });
+    expect(problems).toEqual([]);
+    expect(values).toEqual({ email: sha('mary+x@example.com'), mobileAdId: sha('aebe52e7-03ee-455a-b3c4-e57283966239'), externalId: 'crm-42' });
+    expect(values.email).toMatch(/^[0-9a-f]{64}$/);
+  });
+  it('agrees with the X fake', () => {
+    for (const email of ['a@b.co', ' MiXeD@Example.org '])
+      expect(`email=${prep(X_IDENTITY, { email }).values.email}`).toBe(XFake.expectedKey('email', email));
+    const maid = 'AEBE52E7-03EE-455A-B3C4-E57283966239';
+    expect(`device_id=${prep(X_IDENTITY, { mobileAdId: maid }).values.mobileAdId}`).toBe(XFake.expectedKey('mobileAdId', maid));
+    expect(`partner_user_id=${prep(X_IDENTITY, { externalId: ' crm-42 ' }).values.externalId}`).toBe(XFake.expectedKey('externalId', ' crm-42 '));
   });
 });
