@@ -1,7 +1,7 @@
 import { PlatformClient, statusFailure } from '../shared/client';
 import type { ErrorCodes } from '../shared/errors';
-import { asRecord, retryAfterMs } from '../shared/http';
-import { OAuthRefresher } from '../shared/oauth';
+import { asRecord, resetSecondsMs } from '../shared/http';
+import { type OAuthApiOptions, OAuthRefresher } from '../shared/oauth';
 
 /**
  * Thin client of the Pinterest API v5 for customer lists and the CUSTOMER_LIST audiences that make
@@ -9,17 +9,7 @@ import { OAuthRefresher } from '../shared/oauth';
  * https://developers.pinterest.com/docs/api/v5/
  */
 
-export interface PinterestApiOptions {
-  apiBaseUrl: string;
-  apiVersion: string;
-  oauthTokenUrl: string;
-  clientId: string;
-  clientSecret: string;
-  refreshToken: string;
-  timeoutMs: number;
-  label: string;
-  fetch?: typeof fetch | undefined;
-}
+export type PinterestApiOptions = OAuthApiOptions;
 
 export type PinterestListType = 'EMAIL' | 'MAID';
 
@@ -44,13 +34,6 @@ export const PINTEREST_ERRORS: ErrorCodes = {
   authHint: 'the token is invalid, expired or revoked, or lacks ads:read / ads:write on the ad account; reconnect the destination',
 };
 
-/** Pinterest's wait: `x-ratelimit-reset` (seconds until the window resets), else Retry-After. */
-export function pinterestRetryAfterMs(headers: Headers): number | undefined {
-  const reset = headers.get('x-ratelimit-reset');
-  if (reset !== null && /^\d+$/.test(reset.trim())) return Number(reset) * 1000;
-  return retryAfterMs(headers);
-}
-
 export class PinterestApi {
   readonly #client: PlatformClient;
   readonly #prefix: string;
@@ -67,7 +50,7 @@ export class PinterestApi {
       refreshOn401: true,
       fetch: o.fetch,
       headers: async (refreshed) => ({ authorization: `Bearer ${await oauth.token(refreshed)}` }),
-      failure: (res) => statusFailure(res, (b) => codeOf(b), pinterestRetryAfterMs(res.headers)),
+      failure: (res) => statusFailure(res, (b) => codeOf(b), resetSecondsMs(res.headers, 'x-ratelimit-reset')),
     });
   }
 

@@ -1,24 +1,15 @@
 import { PlatformClient, statusFailure } from '../shared/client';
 import type { ErrorCodes } from '../shared/errors';
-import { asRecord, retryAfterMs } from '../shared/http';
-import { OAuthRefresher } from '../shared/oauth';
+import { asRecord, resetSecondsMs } from '../shared/http';
+import { type OAuthApiOptions, OAuthRefresher } from '../shared/oauth';
 
 /**
  * Thin client of the Reddit Ads API v3 for custom audiences (customer lists). Reddit's own v3
  * reference was not retrieved; the shapes are those of the reference §9 (third-party connectors).
  */
 
-export interface RedditApiOptions {
-  apiBaseUrl: string;
-  apiVersion: string;
-  oauthTokenUrl: string;
-  clientId: string;
-  clientSecret: string;
-  refreshToken: string;
+export interface RedditApiOptions extends OAuthApiOptions {
   userAgent: string;
-  timeoutMs: number;
-  label: string;
-  fetch?: typeof fetch | undefined;
 }
 
 export type RedditColumn = 'EMAIL_SHA256' | 'MAID_SHA256';
@@ -34,13 +25,6 @@ export interface CustomAudienceView {
 export const REDDIT_ERRORS: ErrorCodes = {
   authHint: 'the token is invalid or revoked, or lacks adsread / adsedit on the ad account; reconnect the destination',
 };
-
-/** Reddit's wait: `x-ratelimit-reset` (seconds until the window resets), else Retry-After. */
-export function redditRetryAfterMs(headers: Headers): number | undefined {
-  const reset = headers.get('x-ratelimit-reset');
-  if (reset !== null && /^\d+(\.\d+)?$/.test(reset.trim())) return Math.ceil(Number(reset)) * 1000;
-  return retryAfterMs(headers);
-}
 
 export class RedditApi {
   readonly #client: PlatformClient;
@@ -59,7 +43,7 @@ export class RedditApi {
       refreshOn401: true,
       fetch: o.fetch,
       headers: async (refreshed) => ({ ...ua, authorization: `Bearer ${await oauth.token(refreshed)}` }),
-      failure: (res) => statusFailure(res, (b) => (typeof asRecord(asRecord(b)?.error)?.code === 'number' ? (asRecord(asRecord(b)?.error)?.code as number) : undefined), redditRetryAfterMs(res.headers)),
+      failure: (res) => statusFailure(res, (b) => (typeof asRecord(asRecord(b)?.error)?.code === 'number' ? (asRecord(asRecord(b)?.error)?.code as number) : undefined), resetSecondsMs(res.headers, 'x-ratelimit-reset')),
     });
   }
 

@@ -180,3 +180,13 @@ export function yieldToEventLoop(): Promise<void> {
 export function destinationLabel(platform: string, destinationId: string | undefined, account: string): string {
   return `${platform}${destinationId ? ` destination "${destinationId}"` : ''} (${account})`;
 }
+
+/**
+ * The wait a "seconds until the window resets" header announces (Pinterest's and Reddit's
+ * `x-ratelimit-reset`), else Retry-After.
+ */
+export function resetSecondsMs(headers: Headers, name: string): number | undefined {
+  const reset = headers.get(name);
+  if (reset !== null && /^\d+(\.\d+)?$/.test(reset.trim())) return Math.ceil(Number(reset)) * 1000;
+  return retryAfterMs(headers);
+}

@@ -78,3 +78,17 @@ export class OAuthRefresher {
 function withWait(ms: number | undefined): { retryAfterMs?: number } {
   return ms === undefined ? {} : { retryAfterMs: ms };
 }
+
+/** The options of a connector API client whose calls carry an OAuth2 Bearer token from a refresh token. */
+export interface OAuthApiOptions {
+  apiBaseUrl: string;
+  apiVersion: string;
+  oauthTokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  timeoutMs: number;
+  /** Names the destination in errors. */
+  label: string;
+  fetch?: typeof fetch | undefined;
+}
