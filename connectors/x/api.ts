@@ -84,7 +84,8 @@ export class XApi {
         for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
         return { authorization: oauth.toHeader(oauth.authorize({ url: url.toString(), method: req.method }, token)).Authorization };
       },
-      failure: (res) => statusFailure(res, errorCode, xRetryAfterMs(res.headers)),
+      // A 400 with indexed operation_errors is answered to `users`, which reads the users it names.
+      failure: (res) => (operationErrorsOf(res.body) ? undefined : statusFailure(res, errorCode, xRetryAfterMs(res.headers))),
     });
   }
 
@@ -119,13 +120,40 @@ export class XApi {
    * not, the batch is treated as failed and retried (reference §10), Update and Delete being
    * idempotent.
    */
-  async users(accountId: string, id: string, body: Buffer, users: number, signal?: AbortSignal): Promise<void> {
+  async users(accountId: string, id: string, body: Buffer, users: number, usersPerOperation: number, signal?: AbortSignal): Promise<ReadonlyMap<number, string> | undefined> {
     const path = `${this.#prefix}/accounts/${accountId}/custom_audiences/${id}/users`;
     const res = await this.#client.call({ method: 'POST', path, body, ...(signal ? { signal } : {}) });
+    const opErrors = operationErrorsOf(res.body);
+    if (opErrors) return rejectedUsers(opErrors, usersPerOperation, `${this.#label}: POST ${path}`);
     const data = asRecord(asRecord(res.body)?.data);
     if (data?.success_count !== users || data.total_count !== users)
       throw new DestinationError('retryable', `${this.#label}: POST ${path}: X processed ${String(data?.success_count)} of ${users} users; the batch is sent again`, { code: 'PARTIAL_SUCCESS' });
+    return undefined;
   }
+}
+
+function operationErrorsOf(body: unknown): unknown[] | undefined {
+  const errors = asRecord(body)?.operation_errors;
+  return Array.isArray(errors) && errors.some((e) => Array.isArray(e) && e.length > 0) ? errors : undefined;
+}
+
+/**
+ * The users X refused, by index in the request (operation index × users per operation + the
+ * user's index in `users[i]`), each with the code and the key it named, never the value. An error
+ * that names no user fails the request as a whole.
+ */
+function rejectedUsers(errors: unknown[], usersPerOperation: number, where: string): Map<number, string> {
+  const out = new Map<number, string>();
+  errors.forEach((list, op) => {
+    for (const e of Array.isArray(list) ? list : []) {
+      const err = asRecord(e);
+      const m = /^users\[(\d+)\](?:\.([a-z_]+))?/.exec(typeof err?.parameter === 'string' ? err.parameter : '');
+      const code = typeof err?.code === 'string' ? err.code : 'INVALID_PARAMETER';
+      if (!m) throw new DestinationError('invalid_payload', `${where}: X refused operation ${op} (${code})`, { code });
+      out.set(op * usersPerOperation + Number(m[1]), `X rejected the user: ${code}${m[2] ? ` on ${m[2]}` : ''}`);
+    }
+  });
+  return out;
 }
 
 function errorCode(body: unknown): string | undefined {

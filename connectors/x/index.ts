@@ -136,23 +136,30 @@ export class XDestination implements Destination {
   #send(operation: XOperation['operation_type'], audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
     return sendInBatches(rows, { limit: this.#s.usersPerRequest, gate: this.#gate }, async (chunk) => {
       const users = chunk.map(userOf);
-      await this.#post(audience.id, operation, users, ctx.signal);
-      // All or nothing: a refused request fails the call (X's operation_errors name no row).
-      return undefined;
+      const rejected = await this.#post(audience.id, operation, users, ctx.signal);
+      if (rejected.size === 0) return undefined;
+      // All or nothing: X applied none of the request, so the users it did not refuse go again.
+      const rest = users.map((u, i) => [u, i] as const).filter(([, i]) => !rejected.has(i));
+      if (rest.length > 0) {
+        const again = await this.#post(audience.id, operation, rest.map(([u]) => u), ctx.signal);
+        if (again.size > 0) throw new DestinationError('invalid_payload', `${this.#label}: X refused users of a request that had no refused user left`, { code: 'INVALID_PARAMETER' });
+      }
+      return rejected;
     });
   }
 
-  /** One request, or halves of it while the body is over `maxBodyBytes`. */
-  async #post(audienceId: string, operation: XOperation['operation_type'], users: readonly XUser[], signal?: AbortSignal): Promise<void> {
+  /** One request, or halves of it while the body is over `maxBodyBytes`; the users X refused, by index in `users`. */
+  async #post(audienceId: string, operation: XOperation['operation_type'], users: readonly XUser[], signal?: AbortSignal): Promise<Map<number, string>> {
     const operations: XOperation[] = chunked(users, this.#s.usersPerOperation).map((u) => ({ operation_type: operation, params: { users: u } }));
     const body = payloadBytes(JSON.stringify(operations));
     if (body.length > this.#s.maxBodyBytes && users.length > 1) {
       const half = Math.ceil(users.length / 2);
-      await this.#post(audienceId, operation, users.slice(0, half), signal);
-      await this.#post(audienceId, operation, users.slice(half), signal);
-      return;
+      const first = await this.#post(audienceId, operation, users.slice(0, half), signal);
+      const second = await this.#post(audienceId, operation, users.slice(half), signal);
+      for (const [i, reason] of second) first.set(half + i, reason);
+      return first;
     }
-    await this.#api.users(this.#s.accountId, audienceId, body, users.length, signal);
+    return new Map(await this.#api.users(this.#s.accountId, audienceId, body, users.length, this.#s.usersPerOperation, signal));
   }
 
   async readMatchRate(audience: AudienceRef): Promise<MatchRate> {

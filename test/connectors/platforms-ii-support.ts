@@ -43,6 +43,17 @@ export class RejectingMicrosoftAdsFake extends MicrosoftAdsFake {
   }
 }
 
+/** An X fake that finds the emails whose hash is in `rejected` invalid (a bad email value, as X would answer it: the request fails with indexed operation_errors). */
+export class RejectingXFake extends XFake {
+  readonly rejected = new Set<string>();
+  protected override handle(req: FakeRequest): FakeReply {
+    if (req.path.endsWith('/users') && Array.isArray(req.body))
+      for (const op of req.body as { params?: { users?: { email?: string[] }[] } }[])
+        for (const u of op.params?.users ?? []) if (u.email?.some((e) => this.rejected.has(e))) u.email = ['refused'];
+    return super.handle(req);
+  }
+}
+
 /**
  * Every fake here processes uploads at once (in life minutes to 48 hours), so the read-back after
  * a run shows the audience's size and, below the platform's minimum, the warning.
@@ -217,7 +228,7 @@ export function platformCase(name: PlatformName, extra: Record<string, unknown> 
       };
     }
     case 'x': {
-      const fake = new XFake({ readsUntilProcessed: 0 });
+      const fake = new RejectingXFake({ readsUntilProcessed: 0 });
       const k = fake.credentials;
       return {
         name,
@@ -239,6 +250,7 @@ export function platformCase(name: PlatformName, extra: Record<string, unknown> 
         // x-rate-limit-reset: the epoch second the fake's window resets, 60 seconds on.
         throttleWaitMs: 60_000,
         throttleWaitToleranceMs: 2_000,
+        rejectEmail: (p) => (fake.rejected.add(sha(p.email!.trim().toLowerCase())), 'X rejected the user: INVALID_PARAMETER on email'),
       };
     }
   }
