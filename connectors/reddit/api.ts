@@ -43,7 +43,8 @@ export class RedditApi {
       refreshOn401: true,
       fetch: o.fetch,
       headers: async (refreshed) => ({ ...ua, authorization: `Bearer ${await oauth.token(refreshed)}` }),
-      failure: (res) => statusFailure(res, (b) => (typeof asRecord(asRecord(b)?.error)?.code === 'number' ? (asRecord(asRecord(b)?.error)?.code as number) : undefined), resetSecondsMs(res.headers, 'x-ratelimit-reset')),
+      // A 400 naming one row of user_data is answered to `users`, which reads the row it names.
+      failure: (res) => (res.status === 400 && badRowOf(res.body) ? undefined : statusFailure(res, (b) => (typeof asRecord(asRecord(b)?.error)?.code === 'number' ? (asRecord(asRecord(b)?.error)?.code as number) : undefined), resetSecondsMs(res.headers, 'x-ratelimit-reset'))),
     });
   }
 
@@ -67,15 +68,31 @@ export class RedditApi {
     return audienceOf(asRecord(res.body)?.data);
   }
 
-  /** Adds or removes users: one row per person, one cell per column ('' where the person has none). */
-  async users(id: string, action: 'ADD' | 'REMOVE', columns: readonly RedditColumn[], rows: readonly string[][], signal?: AbortSignal): Promise<void> {
-    await this.#client.call({
+  /**
+   * Adds or removes users: one row per person, one cell per column ('' where the person has none).
+   * A request with a bad row applies nothing; the row Reddit names comes back, with its column.
+   */
+  async users(id: string, action: 'ADD' | 'REMOVE', columns: readonly RedditColumn[], rows: readonly string[][], signal?: AbortSignal): Promise<{ row: number; column?: string } | undefined> {
+    const res = await this.#client.call({
       method: 'PATCH',
       path: `${this.#prefix}/custom_audiences/${id}/users`,
       json: { data: { action_type: action, column_order: columns, user_data: rows } },
       ...(signal ? { signal } : {}),
     });
+    const bad = badRowOf(res.body);
+    return bad ? { row: bad.row, ...(bad.column !== undefined && columns[bad.column] ? { column: columns[bad.column] } : {}) } : undefined;
   }
+}
+
+/** The row (and column) a 400's `error.fields` names in `data.user_data`, if it names one. */
+function badRowOf(body: unknown): { row: number; column?: number } | undefined {
+  const fields = asRecord(asRecord(body)?.error)?.fields;
+  for (const f of Array.isArray(fields) ? fields : []) {
+    const field = asRecord(f)?.field;
+    const m = typeof field === 'string' ? /^data\.user_data\[(\d+)\](?:\[(\d+)\])?$/.exec(field) : null;
+    if (m) return { row: Number(m[1]), ...(m[2] !== undefined ? { column: Number(m[2]) } : {}) };
+  }
+  return undefined;
 }
 
 function audienceOf(value: unknown): CustomAudienceView | undefined {

@@ -125,9 +125,19 @@ export class RedditDestination implements Destination {
       // Only the columns some row of the request has: a row needs one value at least.
       const columns = COLUMNS.filter(([kind]) => chunk.some((r) => r.identifiers[kind]));
       const data = chunk.map((r) => columns.map(([kind]) => r.identifiers[kind] ?? ''));
-      await this.#api.users(audience.id, action, columns.map(([, c]) => c), data, ctx.signal);
-      // Reddit answers 204: no result per row.
-      return undefined;
+      // Reddit refuses a request with a bad row and names the first one: that row is rejected and
+      // the others go again, until a request is taken (each round drops one row at least).
+      const rejected = new Map<number, string>();
+      let left = data.map((_, i) => i);
+      while (left.length > 0) {
+        const bad = await this.#api.users(audience.id, action, columns.map(([, c]) => c), left.map((i) => data[i] as string[]), ctx.signal);
+        if (!bad) break;
+        const at = left[bad.row];
+        if (at === undefined) throw new DestinationError('invalid_payload', `${this.#label}: Reddit refused a row outside the request`, { code: 400 });
+        rejected.set(at, `Reddit rejected the row${bad.column ? `: invalid ${bad.column}` : ''}`);
+        left = left.filter((i) => i !== at);
+      }
+      return rejected.size > 0 ? rejected : undefined;
     });
   }
 

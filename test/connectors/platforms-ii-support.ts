@@ -43,6 +43,16 @@ export class RejectingMicrosoftAdsFake extends MicrosoftAdsFake {
   }
 }
 
+/** A Reddit fake that finds the emails whose hash is in `rejected` invalid (a bad cell: Reddit refuses the request and names the row). */
+export class RejectingRedditFake extends RedditFake {
+  readonly rejected = new Set<string>();
+  protected override handleApi(req: FakeRequest): FakeReply {
+    const rows = (req.body as { data?: { user_data?: string[][] } } | undefined)?.data?.user_data;
+    if (req.path.endsWith('/users') && Array.isArray(rows)) for (const row of rows) row.forEach((cell, j) => this.rejected.has(cell) && (row[j] = 'refused'));
+    return super.handleApi(req);
+  }
+}
+
 /** An X fake that finds the emails whose hash is in `rejected` invalid (a bad email value, as X would answer it: the request fails with indexed operation_errors). */
 export class RejectingXFake extends XFake {
   readonly rejected = new Set<string>();
@@ -98,6 +108,13 @@ function people(n: number): () => Person[] {
     return [...base, ...more];
   };
 }
+
+/** Reddit's canonical email (reference §9), written out here for the refused-row test. */
+const reddit = (email: string) => {
+  const lower = email.trim().toLowerCase();
+  const at = lower.lastIndexOf('@');
+  return `${lower.slice(0, at).replace(/\+.*$/, '').replace(/[^a-z0-9]/g, '')}${lower.slice(at)}`;
+};
 
 const keysOf = (people: readonly Person[], keys: (p: Person) => (string | undefined)[]) => {
   const out = new Set<string>();
@@ -208,7 +225,7 @@ export function platformCase(name: PlatformName, extra: Record<string, unknown> 
       };
     }
     case 'reddit': {
-      const fake = new RedditFake({ readsUntilProcessed: 0 });
+      const fake = new RejectingRedditFake({ readsUntilProcessed: 0 });
       const c = fake.tokens.client;
       return {
         name,
@@ -225,6 +242,7 @@ export function platformCase(name: PlatformName, extra: Record<string, unknown> 
         label: /^Reddit destination "dest" \(ad account a2_sandbox000001\)/,
         // Reddit's x-ratelimit-reset: the fake's window resets in 60 seconds.
         throttleWaitMs: 60_000,
+        rejectEmail: (p) => (fake.rejected.add(sha(reddit(p.email!))), 'Reddit rejected the row: invalid EMAIL_SHA256'),
       };
     }
     case 'x': {
