@@ -9,8 +9,8 @@ import { type Person, writePeople, writeWorkspace } from './e2e-support';
 import { PLATFORMS, type PlatformName, platformCase } from './platforms-ii-support';
 
 /**
- * Faults through a whole sync run to the LinkedIn, Microsoft Advertising, TikTok and Snapchat
- * fakes (the exported runSync, with an instant sleep so retry delays cost nothing): throttle
+ * Faults through a whole sync run to the LinkedIn, Microsoft Advertising, TikTok, Snapchat,
+ * Pinterest, Reddit and X fakes (the exported runSync, with an instant sleep so retry delays cost nothing): throttle
  * storms in each platform's own form, 5xx, hung requests, per-row rejections and a revoked token.
  */
 

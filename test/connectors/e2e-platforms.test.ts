@@ -7,8 +7,8 @@ import { type Person, runCli, withDuckDb, writePeople, writeWorkspace } from './
 import { PLATFORMS, platformCase } from './platforms-ii-support';
 
 /**
- * From a DuckDB segment to the LinkedIn, Microsoft Advertising, TikTok and Snapchat contract
- * fakes, over three runs: `outflow sync run` as a user runs it, then a run with churn and changed
+ * From a DuckDB segment to the LinkedIn, Microsoft Advertising, TikTok, Snapchat, Pinterest,
+ * Reddit and X contract fakes, over three runs: `outflow sync run` as a user runs it, then a run with churn and changed
  * emails and phones through runSync (every structured log event captured), then `outflow sync
  * run` with nothing changed. After each, the fake's audience is exactly the segment's keys as the
  * fake computes them; the unchanged run sends no request; no output line or log event holds an

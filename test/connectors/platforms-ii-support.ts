@@ -10,8 +10,8 @@ import type { FakeServerBase } from '../../src/sandbox/fake-server';
 import { initialPeople, type Person, sha } from './e2e-support';
 
 /**
- * The LinkedIn, Microsoft Advertising, TikTok and Snapchat cases of the end-to-end and fault
- * tests: each platform's contract fake, its settings with secrets as `${env:...}` references,
+ * The LinkedIn, Microsoft Advertising, TikTok, Snapchat, Pinterest, Reddit and X cases of the
+ * end-to-end and fault tests: each platform's contract fake, its settings with secrets as `${env:...}` references,
  * and the audience a segment should leave on it, computed with the fake's own expected-key
  * function (written from the reference, independently of the connector).
  */
