@@ -17,8 +17,8 @@ export interface PlatformClientOptions {
   /** Names the destination in errors. */
   label: string;
   codes: ErrorCodes;
-  /** Auth headers of a call; `refreshed` is true on the retry after a 401. */
-  headers(refreshed: boolean): Promise<Record<string, string>>;
+  /** Auth headers of a call; `refreshed` is true on the retry after a 401; `req` for signatures over the request (X's OAuth 1.0a). */
+  headers(refreshed: boolean, req: HttpRequest): Promise<Record<string, string>>;
   /** Whether a 401 is worth one retry with fresh headers (a refreshable token). */
   refreshOn401?: boolean;
   /** The failure a reply carries (status, platform code, retry hint), or undefined when it succeeded. */
@@ -41,7 +41,7 @@ export class PlatformClient {
 
   /** Sends `req` with auth headers; returns the successful reply or throws the mapped DestinationError. */
   async call(req: HttpRequest): Promise<HttpResponse> {
-    const send = async (refreshed: boolean) => this.#http.send({ ...req, headers: { ...req.headers, ...(await this.#o.headers(refreshed)) } });
+    const send = async (refreshed: boolean) => this.#http.send({ ...req, headers: { ...req.headers, ...(await this.#o.headers(refreshed, req)) } });
     let res = await send(false);
     if (res.status === 401 && this.#o.refreshOn401) res = await send(true);
     const failure = this.#o.failure(res);

@@ -1,5 +1,8 @@
 import { LINKEDIN_IDENTITY } from '../../src/identity/linkedin';
 import { MICROSOFT_ADS_IDENTITY } from '../../src/identity/microsoft-ads';
+import { PINTEREST_IDENTITY } from '../../src/identity/pinterest';
+import { REDDIT_IDENTITY } from '../../src/identity/reddit';
+import { X_IDENTITY } from '../../src/identity/x';
 import { SNAPCHAT_IDENTITY } from '../../src/identity/snapchat';
 import { TIKTOK_IDENTITY } from '../../src/identity/tiktok';
 import { META_KEYS_ENCODER, META_USERS_ENCODER } from '../meta/encode';
@@ -18,6 +21,9 @@ export const ENCODERS = {
   microsoft_ads_keys: keysEncoder(MICROSOFT_ADS_IDENTITY),
   tiktok_keys: keysEncoder(TIKTOK_IDENTITY),
   snapchat_keys: keysEncoder(SNAPCHAT_IDENTITY),
+  pinterest_keys: keysEncoder(PINTEREST_IDENTITY),
+  reddit_keys: keysEncoder(REDDIT_IDENTITY),
+  x_keys: keysEncoder(X_IDENTITY),
 } as const;
 
 export type EncoderName = keyof typeof ENCODERS;

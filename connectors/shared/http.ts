@@ -10,7 +10,7 @@ export interface HttpResponse {
 }
 
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** Path below the base URL, e.g. `/v26/customers/123/userLists:mutate`. Appears in error messages. */
   path: string;
   query?: Record<string, string>;
@@ -179,4 +179,14 @@ export function yieldToEventLoop(): Promise<void> {
 /** How errors name a destination: `Meta destination "meta-main" (ad account 42)`, or without the id when unknown. */
 export function destinationLabel(platform: string, destinationId: string | undefined, account: string): string {
   return `${platform}${destinationId ? ` destination "${destinationId}"` : ''} (${account})`;
+}
+
+/**
+ * The wait a "seconds until the window resets" header announces (Pinterest's and Reddit's
+ * `x-ratelimit-reset`), else Retry-After.
+ */
+export function resetSecondsMs(headers: Headers, name: string): number | undefined {
+  const reset = headers.get(name);
+  if (reset !== null && /^\d+(\.\d+)?$/.test(reset.trim())) return Math.ceil(Number(reset)) * 1000;
+  return retryAfterMs(headers);
 }

@@ -37,6 +37,10 @@ export interface OAuthRefresherOptions {
   timeoutMs: number;
   /** Extra form fields (Microsoft's scope). */
   extra?: Record<string, string>;
+  /** The client id and secret in HTTP Basic instead of the form (Pinterest, Reddit; RFC 6749 §2.3.1). */
+  basicClient?: boolean;
+  /** Extra headers of the token request (Reddit's User-Agent). */
+  headers?: Record<string, string>;
   fetch?: typeof fetch | undefined;
   now?: () => number;
 }
@@ -64,10 +68,13 @@ export class OAuthRefresher {
 
   async #refresh(): Promise<string> {
     const o = this.#o;
+    const client: Record<string, string> = o.basicClient ? {} : { client_id: o.clientId, client_secret: o.clientSecret };
+    const basic: Record<string, string> = o.basicClient ? { authorization: `Basic ${Buffer.from(`${o.clientId}:${o.clientSecret}`).toString('base64')}` } : {};
     const res = await this.#http.send({
       method: 'POST',
       path: new URL(o.tokenUrl).pathname,
-      form: { grant_type: 'refresh_token', client_id: o.clientId, client_secret: o.clientSecret, refresh_token: o.refreshToken, ...o.extra },
+      headers: { ...o.headers, ...basic },
+      form: { grant_type: 'refresh_token', ...client, refresh_token: o.refreshToken, ...o.extra },
     });
     const body = asRecord(res.body);
     if (res.status === 200 && typeof body?.access_token === 'string') {
@@ -84,4 +91,18 @@ export class OAuthRefresher {
 
 function withWait(ms: number | undefined): { retryAfterMs?: number } {
   return ms === undefined ? {} : { retryAfterMs: ms };
+}
+
+/** The options of a connector API client whose calls carry an OAuth2 Bearer token from a refresh token. */
+export interface OAuthApiOptions {
+  apiBaseUrl: string;
+  apiVersion: string;
+  oauthTokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  timeoutMs: number;
+  /** Names the destination in errors. */
+  label: string;
+  fetch?: typeof fetch | undefined;
 }

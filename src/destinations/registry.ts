@@ -23,6 +23,9 @@ const CONNECTORS: Partial<Record<DestinationType, () => Promise<ConnectorDefinit
   microsoft_ads: async () => (await import('../../connectors/microsoft-ads')).default as unknown as ConnectorDefinition,
   tiktok: async () => (await import('../../connectors/tiktok')).default as unknown as ConnectorDefinition,
   snapchat: async () => (await import('../../connectors/snapchat')).default as unknown as ConnectorDefinition,
+  pinterest: async () => (await import('../../connectors/pinterest')).default as unknown as ConnectorDefinition,
+  reddit: async () => (await import('../../connectors/reddit')).default as unknown as ConnectorDefinition,
+  x: async () => (await import('../../connectors/x')).default as unknown as ConnectorDefinition,
 };
 
 export async function loadConnector(type: DestinationType): Promise<ConnectorDefinition | undefined> {

@@ -19,6 +19,9 @@ const GOOD = {
   microsoft_ads: '{customerId: "251000001", accountId: 180000001, developerToken: d, clientId: c, clientSecret: s, refreshToken: r}',
   tiktok: '{advertiserId: "7100000000000000001", accessToken: t}',
   snapchat: '{adAccountId: 8adc3db7-8148-4fbf-999c-000000000001, clientId: c, clientSecret: s, refreshToken: r}',
+  pinterest: '{adAccountId: "549755885175", clientId: c, clientSecret: s, refreshToken: r, identifier: mobileAdId}',
+  reddit: '{adAccountId: a2_abc123, clientId: c, clientSecret: s, refreshToken: r}',
+  x: '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t, accessTokenSecret: ts}',
 } as const;
 
 const BAD: [keyof typeof GOOD, string, string][] = [
@@ -30,6 +33,16 @@ const BAD: [keyof typeof GOOD, string, string][] = [
   ['tiktok', '{advertiserId: "7100000000000000001"}', 'accessToken'],
   ['snapchat', '{adAccountId: "12345", clientId: c, clientSecret: s, refreshToken: r}', 'adAccountId'],
   ['snapchat', '{adAccountId: 8adc3db7-8148-4fbf-999c-000000000001, clientId: c, clientSecret: s, refreshToken: r, identifiersPerRequest: 200000}', 'identifiersPerRequest'],
+  ['pinterest', '{adAccountId: "act_549755885175", clientId: c, clientSecret: s, refreshToken: r}', 'adAccountId'],
+  ['pinterest', '{adAccountId: "549755885175", clientId: c, clientSecret: s, refreshToken: r, identifier: phone}', 'identifier'],
+  ['pinterest', '{adAccountId: "549755885175", clientId: c, clientSecret: s, refreshToken: r, recordsPerRequest: 100000}', 'recordsPerRequest'],
+  ['reddit', '{adAccountId: "a2 abc/1", clientId: c, clientSecret: s, refreshToken: r}', 'adAccountId'],
+  ['reddit', '{adAccountId: a2_abc123, clientId: c, clientSecret: s, refreshToken: r, rowsPerRequest: 10000}', 'rowsPerRequest'],
+  ['reddit', '{adAccountId: a2_abc123, clientId: c, clientSecret: s, refreshToken: r, userAgent: node}', 'userAgent'],
+  ['x', '{accountId: "18ce-54", consumerKey: k, consumerSecret: s, accessToken: t, accessTokenSecret: ts}', 'accountId'],
+  ['x', '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t}', 'accessTokenSecret'],
+  ['x', '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t, accessTokenSecret: ts, maxBodyBytes: 6000000}', 'maxBodyBytes'],
+  ['x', '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t, accessTokenSecret: ts, usersPerRequest: 100000, usersPerOperation: 10}', 'usersPerRequest'],
 ];
 
 const workspace = (type: string, settings: string) =>

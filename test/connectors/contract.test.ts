@@ -1,7 +1,11 @@
+import { expect } from 'vitest';
 import { googleAdsConnector } from '../../connectors/google-ads';
 import { linkedInConnector } from '../../connectors/linkedin';
 import { metaConnector } from '../../connectors/meta';
 import { microsoftAdsConnector } from '../../connectors/microsoft-ads';
+import { pinterestConnector } from '../../connectors/pinterest';
+import { redditConnector } from '../../connectors/reddit';
+import { xConnector } from '../../connectors/x';
 import { snapchatConnector } from '../../connectors/snapchat';
 import { tiktokConnector } from '../../connectors/tiktok';
 import type { ConnectorDefinition } from '../../src/destinations/contract';
@@ -188,4 +192,70 @@ const snapchat: ConnectorCase = {
   ],
 };
 
-for (const c of [meta, googleAds, linkedIn, microsoftAds, tiktok, snapchat]) connectorContract(c);
+const pinError = (code: number) => ({ code, message: 'm' });
+const pinterest: ConnectorCase = {
+  name: 'pinterest',
+  connector: pinterestConnector as unknown as ConnectorDefinition,
+  settings: { adAccountId: '549755885175', apiBaseUrl: 'https://pin.replay.invalid', ...oauthSettings },
+  secrets: [OAUTH.clientSecret, OAUTH.refreshToken, BEARER],
+  around: oauthTokenEndpoint,
+  testCall: { method: 'GET', path: '/v5/ad_accounts/549755885175/customer_lists', query: { page_size: '1' }, headers: { authorization: `Bearer ${BEARER}` } },
+  ok: () => Response.json({ items: [], bookmark: null }),
+  errors: [
+    { name: '429 code 8 with x-ratelimit-reset', status: 429, body: pinError(8), headers: { 'x-ratelimit-reset': '30' }, kind: 'rate_limited', retryAfterMs: 30_000 },
+    { name: '429', status: 429, kind: 'rate_limited' },
+    { name: '401 code 2', status: 401, body: pinError(2), kind: 'invalid_auth' },
+    { name: '403 code 29 another ad account', status: 403, body: pinError(29), kind: 'invalid_auth' },
+    { name: '400 code 1', status: 400, body: pinError(1), kind: 'invalid_payload' },
+    { name: '503', status: 503, kind: 'retryable' },
+  ],
+};
+
+const redditError = (code: number) => ({ error: { code, message: 'm' } });
+const reddit: ConnectorCase = {
+  name: 'reddit',
+  connector: redditConnector as unknown as ConnectorDefinition,
+  settings: { adAccountId: 'a2_sandbox000001', apiBaseUrl: 'https://reddit.replay.invalid', userAgent: 'outflow-test/1.0 (contract kit)', ...oauthSettings },
+  secrets: [OAUTH.clientSecret, OAUTH.refreshToken, BEARER],
+  around: oauthTokenEndpoint,
+  testCall: {
+    method: 'GET',
+    path: '/api/v3/ad_accounts/a2_sandbox000001/custom_audiences',
+    headers: { authorization: `Bearer ${BEARER}`, 'user-agent': 'outflow-test/1.0 (contract kit)' },
+  },
+  ok: () => Response.json({ data: [] }),
+  errors: [
+    { name: '429 with x-ratelimit-reset', status: 429, body: redditError(429), headers: { 'x-ratelimit-reset': '42' }, kind: 'rate_limited', retryAfterMs: 42_000 },
+    { name: '401 UNAUTHORIZED', status: 401, body: { error: { code: 401, message: 'm', reason: 'UNAUTHORIZED' } }, kind: 'invalid_auth' },
+    { name: '403 scope', status: 403, body: redditError(403), kind: 'invalid_auth' },
+    { name: '400 with fields', status: 400, body: { error: { code: 400, message: 'Bad request.', fields: [{ field: 'data.user_data', message: 'm' }] } }, kind: 'invalid_payload' },
+    { name: '502', status: 502, kind: 'retryable' },
+  ],
+};
+
+const xError = (code: string) => ({ errors: [{ code, message: 'm' }], request: { params: {} } });
+const X_SECRETS = { consumerKey: 'ck-replayed', consumerSecret: 'cs-replayed-secret', accessToken: '1-at-replayed-secret', accessTokenSecret: 'ats-replayed-secret' };
+const x: ConnectorCase = {
+  name: 'x',
+  connector: xConnector as unknown as ConnectorDefinition,
+  settings: { accountId: '18ce54d4x5t', apiBaseUrl: 'https://x.replay.invalid', ...X_SECRETS },
+  // The access token travels in the signed header (as X requires), never in a message.
+  secrets: [X_SECRETS.consumerSecret, X_SECRETS.accessToken, X_SECRETS.accessTokenSecret],
+  testCall: {
+    method: 'GET',
+    path: '/12/accounts/18ce54d4x5t/custom_audiences',
+    query: { count: '1' },
+    headers: { authorization: expect.stringMatching(/^OAuth oauth_consumer_key="ck-replayed", oauth_nonce="[^"]+", oauth_signature="[^"]+", oauth_signature_method="HMAC-SHA1", oauth_timestamp="\d+", oauth_token="1-at-replayed-secret", oauth_version="1.0"$/) as unknown as string },
+  },
+  ok: () => Response.json({ data: [], next_cursor: null }),
+  errors: [
+    { name: '429 TOO_MANY_REQUESTS with Retry-After', status: 429, body: xError('TOO_MANY_REQUESTS'), headers: { 'retry-after': '7' }, kind: 'rate_limited', retryAfterMs: 7_000 },
+    { name: '401 UNAUTHORIZED_ACCESS', status: 401, body: xError('UNAUTHORIZED_ACCESS'), kind: 'invalid_auth' },
+    { name: '403 UNAUTHORIZED_ACCOUNT_ACCESS', status: 403, body: xError('UNAUTHORIZED_ACCOUNT_ACCESS'), kind: 'invalid_auth' },
+    { name: '400 INVALID_PARAMETER', status: 400, body: xError('INVALID_PARAMETER'), kind: 'invalid_payload' },
+    { name: '413 over 5,000,000 bytes', status: 413, body: xError('REQUEST_ENTITY_TOO_LARGE'), kind: 'invalid_payload' },
+    { name: '503', status: 503, kind: 'retryable' },
+  ],
+};
+
+for (const c of [meta, googleAds, linkedIn, microsoftAds, tiktok, snapchat, pinterest, reddit, x]) connectorContract(c);

@@ -25,6 +25,9 @@ destinations:
   - { id: msads, type: microsoft_ads, settings: {} }
   - { id: tt, type: tiktok, settings: {} }
   - { id: snap, type: snapchat, settings: {} }
+  - { id: pin, type: pinterest, settings: {} }
+  - { id: rd, type: reddit, settings: {} }
+  - { id: xa, type: x, settings: {} }
 ${extra}`;
 
 const ws = (identifiers: string, extra = '') => parseWorkspace(yaml(identifiers, extra)).workspace;
@@ -55,7 +58,10 @@ describe('oneClickSync', () => {
     expect(await kinds('msads')).toEqual(['email']);
     expect(await kinds('tt')).toEqual(['email', 'phone', 'mobileAdId']);
     expect(await kinds('snap')).toEqual(['email', 'phone', 'mobileAdId']);
-    for (const d of ['li', 'msads', 'tt', 'snap']) expect(await oneClickSync(w, 'buyers', d)).toMatchObject({ mode: 'mirror', schedule: '0 6 * * *', maxRemovalShare: 0.5 });
+    expect(await kinds('pin')).toEqual(['email', 'mobileAdId']);
+    expect(await kinds('rd')).toEqual(['email', 'mobileAdId']);
+    expect(await kinds('xa')).toEqual(['email', 'mobileAdId', 'externalId']);
+    for (const d of ['li', 'msads', 'tt', 'snap', 'pin', 'rd', 'xa']) expect(await oneClickSync(w, 'buyers', d)).toMatchObject({ mode: 'mirror', schedule: '0 6 * * *', maxRemovalShare: 0.5 });
     await expect(oneClickSync(ws('phone: phone'), 'buyers', 'msads')).rejects.toThrow(/maps none of the identifiers Microsoft Advertising customer lists accepts \(email\)/);
   });
 

@@ -1,20 +1,23 @@
 import type { FakeReply, FakeRequest } from '../../src/sandbox/fake-server';
 import { LinkedInFake } from '../../src/sandbox/linkedin';
 import { MicrosoftAdsFake } from '../../src/sandbox/microsoft-ads';
+import { PinterestFake } from '../../src/sandbox/pinterest';
+import { RedditFake } from '../../src/sandbox/reddit';
+import { XFake } from '../../src/sandbox/x';
 import { SnapchatFake } from '../../src/sandbox/snapchat';
 import { TikTokFake } from '../../src/sandbox/tiktok';
 import type { FakeServerBase } from '../../src/sandbox/fake-server';
 import { initialPeople, type Person, sha } from './e2e-support';
 
 /**
- * The LinkedIn, Microsoft Advertising, TikTok and Snapchat cases of the end-to-end and fault
- * tests: each platform's contract fake, its settings with secrets as `${env:...}` references,
+ * The LinkedIn, Microsoft Advertising, TikTok, Snapchat, Pinterest, Reddit and X cases of the
+ * end-to-end and fault tests: each platform's contract fake, its settings with secrets as `${env:...}` references,
  * and the audience a segment should leave on it, computed with the fake's own expected-key
  * function (written from the reference, independently of the connector).
  */
 
-export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat';
-export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat'];
+export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat' | 'pinterest' | 'reddit' | 'x';
+export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat', 'pinterest', 'reddit', 'x'];
 
 const validEmail = (p: Person) => (p.email && p.email.includes('@') && p.email.includes('.') ? p.email : undefined);
 const validPhone = (p: Person) => (p.phone && p.phone.replace(/\D/g, '').length >= 11 ? p.phone : undefined);
@@ -37,6 +40,27 @@ export class RejectingMicrosoftAdsFake extends MicrosoftAdsFake {
     const data = (req.body as { CustomerListUserData?: { CustomerListItems?: string[] } } | undefined)?.CustomerListUserData;
     if (req.path.endsWith('/Apply') && Array.isArray(data?.CustomerListItems)) data.CustomerListItems = data.CustomerListItems.map((item) => (this.rejected.has(item) ? 'plain text' : item));
     return super.handleApi(req);
+  }
+}
+
+/** A Reddit fake that finds the emails whose hash is in `rejected` invalid (a bad cell: Reddit refuses the request and names the row). */
+export class RejectingRedditFake extends RedditFake {
+  readonly rejected = new Set<string>();
+  protected override handleApi(req: FakeRequest): FakeReply {
+    const rows = (req.body as { data?: { user_data?: string[][] } } | undefined)?.data?.user_data;
+    if (req.path.endsWith('/users') && Array.isArray(rows)) for (const row of rows) row.forEach((cell, j) => this.rejected.has(cell) && (row[j] = 'refused'));
+    return super.handleApi(req);
+  }
+}
+
+/** An X fake that finds the emails whose hash is in `rejected` invalid (a bad email value, as X would answer it: the request fails with indexed operation_errors). */
+export class RejectingXFake extends XFake {
+  readonly rejected = new Set<string>();
+  protected override handle(req: FakeRequest): FakeReply {
+    if (req.path.endsWith('/users') && Array.isArray(req.body))
+      for (const op of req.body as { params?: { users?: { email?: string[] }[] } }[])
+        for (const u of op.params?.users ?? []) if (u.email?.some((e) => this.rejected.has(e))) u.email = ['refused'];
+    return super.handle(req);
   }
 }
 
@@ -67,6 +91,8 @@ export interface PlatformCase {
   label: RegExp;
   /** What a rate-limited call waits: the platform's own signal, when it has one. */
   throttleWaitMs?: number;
+  /** How far the wait may be from `throttleWaitMs` (X announces the epoch second its window resets). */
+  throttleWaitToleranceMs?: number;
   /** Refuses a person's email at the platform, row by row, and the reason the run shows; undefined where the platform reports no per-row result. */
   rejectEmail?: (p: Person) => string;
 }
@@ -82,6 +108,13 @@ function people(n: number): () => Person[] {
     return [...base, ...more];
   };
 }
+
+/** Reddit's canonical email (reference §9), written out here for the refused-row test. */
+const reddit = (email: string) => {
+  const lower = email.trim().toLowerCase();
+  const at = lower.lastIndexOf('@');
+  return `${lower.slice(0, at).replace(/\+.*$/, '').replace(/[^a-z0-9]/g, '')}${lower.slice(at)}`;
+};
 
 const keysOf = (people: readonly Person[], keys: (p: Person) => (string | undefined)[]) => {
   const out = new Set<string>();
@@ -168,6 +201,74 @@ export function platformCase(name: PlatformName, extra: Record<string, unknown> 
         audience: () => fake.members(fake.segmentsNamed('aud-vips')[0]?.audience.id ?? ''),
         uploadPath: '/users',
         label: /^Snapchat destination "dest" \(ad account 8adc3db7-8148-4fbf-999c-000000000001\)/,
+      };
+    }
+    case 'pinterest': {
+      const fake = new PinterestFake({ readsUntilProcessed: 0 });
+      const c = fake.tokens.client;
+      return {
+        name,
+        fake,
+        settings: () => ({ ...fake.settings({ recordsPerRequest: 4, concurrency: 1, ...extra }), clientSecret: '${env:T_SECRET}', refreshToken: '${env:T_REFRESH}' }),
+        env: { T_SECRET: c.clientSecret, T_REFRESH: c.refreshToken },
+        secrets: [c.clientSecret, c.refreshToken],
+        tokenPrefix: /pina-sandbox-/,
+        people: people(30),
+        kinds: ['email'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && PinterestFake.expectedKey('email', validEmail(p)!)]),
+        audience: () => fake.members(fake.customerListsNamed('aud-vips')[0]?.audience.id ?? ''),
+        // The list's own path: an update, or a read of it (not the find, nor the create).
+        uploadPath: '/customer_lists/',
+        label: /^Pinterest destination "dest" \(ad account 549755885175\)/,
+        // Pinterest's x-ratelimit-reset: the fake's window resets in 60 seconds.
+        throttleWaitMs: 60_000,
+      };
+    }
+    case 'reddit': {
+      const fake = new RejectingRedditFake({ readsUntilProcessed: 0 });
+      const c = fake.tokens.client;
+      return {
+        name,
+        fake,
+        settings: () => ({ ...fake.settings({ rowsPerRequest: 4, concurrency: 1, ...extra }), clientSecret: '${env:T_SECRET}', refreshToken: '${env:T_REFRESH}' }),
+        env: { T_SECRET: c.clientSecret, T_REFRESH: c.refreshToken },
+        secrets: [c.clientSecret, c.refreshToken],
+        tokenPrefix: /reddit-sandbox-/,
+        people: people(30),
+        kinds: ['email'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && RedditFake.expectedKey('email', validEmail(p)!)]),
+        audience: () => fake.members(fake.customAudiencesNamed('aud-vips')[0]?.audience.id ?? ''),
+        uploadPath: '/users',
+        label: /^Reddit destination "dest" \(ad account a2_sandbox000001\)/,
+        // Reddit's x-ratelimit-reset: the fake's window resets in 60 seconds.
+        throttleWaitMs: 60_000,
+        rejectEmail: (p) => (fake.rejected.add(sha(reddit(p.email!))), 'Reddit rejected the row: invalid EMAIL_SHA256'),
+      };
+    }
+    case 'x': {
+      const fake = new RejectingXFake({ readsUntilProcessed: 0 });
+      const k = fake.credentials;
+      return {
+        name,
+        fake,
+        settings: () => ({
+          ...fake.settings({ usersPerRequest: 4, usersPerOperation: 2, concurrency: 1, ...extra }),
+          consumerSecret: '${env:T_CSECRET}',
+          accessToken: '${env:T_TOKEN}',
+          accessTokenSecret: '${env:T_TSECRET}',
+        }),
+        env: { T_CSECRET: k.consumerSecret, T_TOKEN: k.accessToken, T_TSECRET: k.accessTokenSecret },
+        secrets: [k.consumerSecret, k.accessToken, k.accessTokenSecret],
+        people: people(30),
+        kinds: ['email'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && XFake.expectedKey('email', validEmail(p)!)]),
+        audience: () => fake.members(fake.customAudiencesNamed('aud-vips')[0]?.audience.id ?? ''),
+        uploadPath: '/users',
+        label: /^X destination "dest" \(ads account 18ce54sandbox\)/,
+        // x-rate-limit-reset: the epoch second the fake's window resets, 60 seconds on.
+        throttleWaitMs: 60_000,
+        throttleWaitToleranceMs: 2_000,
+        rejectEmail: (p) => (fake.rejected.add(sha(p.email!.trim().toLowerCase())), 'X rejected the user: INVALID_PARAMETER on email'),
       };
     }
   }

@@ -11,6 +11,9 @@ const TEST_CALL: Record<string, RegExp> = {
   microsoft_ads: /^POST \/CampaignManagement\/v13\/Audiences\/QueryByIds$/,
   tiktok: /^GET \/open_api\/v1\.3\/dmp\/custom_audience\/list\/$/,
   snapchat: /^GET \/v1\/adaccounts\/[0-9a-f-]+\/segments$/,
+  pinterest: /^GET \/v5\/ad_accounts\/\d+\/customer_lists$/,
+  reddit: /^GET \/api\/v3\/ad_accounts\/\w+\/custom_audiences$/,
+  x: /^GET \/12\/accounts\/\w+\/custom_audiences$/,
 };
 
 describe('startSandboxPlatforms', () => {
