@@ -104,10 +104,10 @@ syncs:
     const reset = await outflow('sync', 'reset', 'vip-file');
     expect(reset).toMatchObject({ code: 0, stdout: 'sync vip-file: forgot the snapshot of audience "vip-people" on out (3 members); the next run sends every member\n' });
     const after = await outflow('sync', 'run', 'vip-file');
-    expect(after).toMatchObject({ code: 0, stdout: expect.stringMatching(/added 3, removed 0, rejected 0/) });
+    expect(after).toMatchObject({ code: 0, stdout: expect.stringMatching(/sent 3 \(added 3, removed 0\), accepted 3, rejected 0/) });
     const full = await outflow('sync', 'run', 'vip-file', '--full');
-    expect(full).toMatchObject({ code: 0, stdout: expect.stringMatching(/added 3, removed 0, rejected 0/), stderr: "note: full: every member's keys are sent again\n" });
-    expect(await outflow('sync', 'run', 'vip-file')).toMatchObject({ code: 0, stdout: expect.stringMatching(/added 0, removed 0, rejected 0, batches 0/) });
+    expect(full).toMatchObject({ code: 0, stdout: expect.stringMatching(/sent 3 \(added 3, removed 0\), accepted 3, rejected 0/), stderr: "note: full: every member's keys are sent again\n" });
+    expect(await outflow('sync', 'run', 'vip-file')).toMatchObject({ code: 0, stdout: expect.stringMatching(/sent 0 \(added 0, removed 0\), accepted 0, rejected 0, deferred 0, batches 0/) });
     expect(await outflow('sync', 'reset', 'nope')).toMatchObject({ code: 2, stderr: expect.stringMatching(/syncs: no sync "nope"/) });
   });
 

@@ -55,7 +55,7 @@ describe.each(backends)('sync run --all on %s', (name: BackendName) => {
       destinations: async (d) => dests.get(d.id) ?? (dests.set(d.id, new MemoryDestination({ batchLimit: 2 })), dests.get(d.id)!),
     };
     const { outcomes, evaluations } = await runDueSyncs(deps, AS_OF);
-    expect(outcomes.map((o) => [o.syncId, o.result?.status, o.result?.added])).toEqual([
+    expect(outcomes.map((o) => [o.syncId, o.result?.status, o.result?.planned])).toEqual([
       ['vips-a', 'synced', 6],
       ['vips-b', 'synced', 6],
       ['vips-c', 'synced', 6],

@@ -92,7 +92,7 @@ describe.each<Orchestrator>(['in-process', 'Temporal'])('a platform that keeps f
     const t = await setup();
     const uploads = t.always('server_error', '/users');
     const { result, temporal } = await runUnder(orchestrator, t.deps, t.input);
-    expect(result).toMatchObject({ status: 'failed', added: 27 });
+    expect(result).toMatchObject({ status: 'failed', plannedAdded: 27, sent: 0 });
     expect(result.reason).toMatch(/503/);
     expect(uploads()).toBe(DOCUMENTED_TRIES);
     // Temporal never retried an upload activity (one call per side of the diff, no waits): the
