@@ -39,5 +39,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   if (!process.env.OUTFLOW_SCREENSHOTS) return;
   const dir = path.join(ROOT, 'docs/ui');
   mkdirSync(dir, { recursive: true });
+  // From the top: the header is fixed, and a full-page capture draws it where the page is scrolled to.
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
 }
