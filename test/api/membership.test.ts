@@ -47,7 +47,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), person }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('insert' as const), person, score: fc.integer({ min: 0, max: 100 }) }) },
   // Now and then a refresh the store does not see (its process died between the two commits).
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('refresh' as const), segment: fc.constantFrom(...SEGMENTS), fed: fc.boolean().map((b) => b || Math.random() < 0.7) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('refresh' as const), segment: fc.constantFrom(...SEGMENTS), fed: fc.integer({ min: 0, max: 19 }).map((n) => n < 17) }) },
 );
 
 const id = (n: number) => `p${String(n).padStart(2, '0')}`;
@@ -128,8 +128,8 @@ describe.each(backends)('the membership lookup (store on %s) agrees with the war
           await warehouse.execute(`drop schema if exists ${stateSchema} cascade`);
         }
       }),
-      // A fixed seed (OUTFLOW_PROPERTY_SEED to vary it): with a dozen runs, a random draw can miss
-      // the rebuild path the guard below asks for.
+      // A fixed seed (OUTFLOW_PROPERTY_SEED to vary it), and every draw from fast-check: with a
+      // dozen runs, a free draw can miss the rebuild path the guard below asks for.
       { numRuns: backend === 'postgres' ? 12 : 25, seed: Number(process.env.OUTFLOW_PROPERTY_SEED ?? 20261203) },
     );
     expect(fedWithChanges).toBeGreaterThan(20);
