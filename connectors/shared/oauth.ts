@@ -1,30 +1,6 @@
 import { DestinationError } from '../../src/destinations/contract';
 import { asRecord, HttpClient, retryAfterMs } from './http';
 
-/**
- * OAuth2 access tokens from a refresh token (RFC 6749 §6), for platforms whose API calls carry a
- * short-lived Bearer token (LinkedIn, Microsoft Advertising, Snapchat). The token is kept until a
- * minute before it expires; `token(true)` refreshes after a 401. A refused refresh token
- * (invalid_grant, invalid_client) is invalid_auth: the user must reconnect.
- *
- * @example
- * const oauth = new OAuthRefresher({ tokenUrl, clientId, clientSecret, refreshToken, label, timeoutMs: 60_000 });
- * headers.authorization = `Bearer ${await oauth.token()}`;
- */
-/** What the api.ts client of a platform with OAuth refresh tokens takes. */
-export interface OAuthApiOptions {
-  apiBaseUrl: string;
-  apiVersion: string;
-  oauthTokenUrl: string;
-  clientId: string;
-  clientSecret: string;
-  refreshToken: string;
-  timeoutMs: number;
-  /** Names the destination in errors. */
-  label: string;
-  fetch?: typeof fetch | undefined;
-}
-
 export interface OAuthRefresherOptions {
   tokenUrl: string;
   clientId: string;
@@ -45,6 +21,16 @@ export interface OAuthRefresherOptions {
   now?: () => number;
 }
 
+/**
+ * OAuth2 access tokens from a refresh token (RFC 6749 §6), for platforms whose API calls carry a
+ * short-lived Bearer token (LinkedIn, Microsoft Advertising, Snapchat). The token is kept until a
+ * minute before it expires; `token(true)` refreshes after a 401. A refused refresh token
+ * (invalid_grant, invalid_client) is invalid_auth: the user must reconnect.
+ *
+ * @example
+ * const oauth = new OAuthRefresher({ tokenUrl, clientId, clientSecret, refreshToken, label, timeoutMs: 60_000 });
+ * headers.authorization = `Bearer ${await oauth.token()}`;
+ */
 export class OAuthRefresher {
   readonly #o: OAuthRefresherOptions;
   readonly #http: HttpClient;
