@@ -6,6 +6,7 @@ import { Binder } from '../warehouse/binder';
 import type { ColumnInfo, SqlValue, WarehouseDriver } from '../warehouse/driver';
 import { renderSql } from '../warehouse/templates';
 import { type ApiContext, catalogOf } from './context';
+import { maskEmail } from '../privacy/mask';
 
 /**
  * What the API reads from the warehouse, on the server's read connection: counts, previews,
@@ -63,15 +64,7 @@ function identifierColumns(entity: EntityConfig): Map<string, IdentifierKind> {
  */
 export function maskIdentifier(kind: IdentifierKind, value: string): string {
   if (value === '') return value;
-  if (kind === 'email') {
-    const at = value.lastIndexOf('@');
-    if (at > 0) {
-      const domain = value.slice(at + 1);
-      const dot = domain.lastIndexOf('.');
-      const tld = dot > 0 ? domain.slice(dot) : '';
-      return `${value[0]}***@${domain[0] ?? ''}***${tld}`;
-    }
-  }
+  if (kind === 'email' && value.lastIndexOf('@') > 0) return maskEmail(value);
   return `${[...value][0]}***`;
 }
 

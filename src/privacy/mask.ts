@@ -42,7 +42,8 @@ function digits(s: string): number {
   return s.replace(/\D/g, '').length;
 }
 
-function maskEmail(email: string): string {
+/** `jane.doe@example.com` -> `j***@e***.com`: the first character, the domain's first, the last label. */
+export function maskEmail(email: string): string {
   const at = email.lastIndexOf('@');
   const domain = email.slice(at + 1);
   const dot = domain.lastIndexOf('.');
