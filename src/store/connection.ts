@@ -93,8 +93,10 @@ async function createKnex(location: StoreLocation): Promise<Knex> {
       pool: {
         afterCreate: (conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
           try {
-            conn.pragma('journal_mode = WAL');
+            // The timeout first: switching a new file to WAL needs a lock another process opening
+            // the same new store may hold for a moment.
             conn.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+            conn.pragma('journal_mode = WAL');
             done(null, conn);
           } catch (err) {
             done(err as Error, conn);
