@@ -22,6 +22,7 @@ const GOOD = {
   pinterest: '{adAccountId: "549755885175", clientId: c, clientSecret: s, refreshToken: r, identifier: mobileAdId}',
   reddit: '{adAccountId: a2_abc123, clientId: c, clientSecret: s, refreshToken: r}',
   x: '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t, accessTokenSecret: ts}',
+  stackadapt: '{advertiserId: "91001", apiKey: k, marketingOptIn: true}',
 } as const;
 
 const BAD: [keyof typeof GOOD, string, string][] = [
@@ -43,6 +44,10 @@ const BAD: [keyof typeof GOOD, string, string][] = [
   ['x', '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t}', 'accessTokenSecret'],
   ['x', '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t, accessTokenSecret: ts, maxBodyBytes: 6000000}', 'maxBodyBytes'],
   ['x', '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t, accessTokenSecret: ts, usersPerRequest: 100000, usersPerOperation: 10}', 'usersPerRequest'],
+  ['stackadapt', '{advertiserId: "adv-1", apiKey: k}', 'advertiserId'],
+  ['stackadapt', '{advertiserId: "91001"}', 'apiKey'],
+  ['stackadapt', '{advertiserId: "91001", apiKey: k, externalProvider: "Outflow CRM"}', 'externalProvider'],
+  ['stackadapt', '{advertiserId: "91001", apiKey: k, profilesPerRequest: 50000}', 'profilesPerRequest'],
 ];
 
 const workspace = (type: string, settings: string) =>
