@@ -9,6 +9,7 @@ import { RedditFake } from './reddit';
 import { SnapchatFake } from './snapchat';
 import { StackAdaptFake } from './stackadapt';
 import { TikTokFake } from './tiktok';
+import { ViantFake } from './viant';
 import { XFake } from './x';
 
 /**
@@ -76,6 +77,7 @@ export const SANDBOX_PLATFORM_CREDENTIALS = {
     accessTokenSecret: 'sandbox-x-access-token-secret',
   },
   stackadapt: { advertiserId: '91001', apiKey: 'sandbox-stackadapt-graphql-token' },
+  viant: { accountId: '4100', accessToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzYW5kYm94In0.sandbox-viant-signature' },
 } as const satisfies Partial<Record<DestinationType, Record<string, string>>>;
 
 export type SandboxDestinationType = keyof typeof SANDBOX_PLATFORM_CREDENTIALS;
@@ -92,4 +94,5 @@ export const SANDBOX_PLATFORMS: { readonly [T in SandboxDestinationType]: () => 
   reddit: () => new RedditFake(SANDBOX_PLATFORM_CREDENTIALS.reddit),
   x: () => new XFake(SANDBOX_PLATFORM_CREDENTIALS.x),
   stackadapt: () => new StackAdaptFake(SANDBOX_PLATFORM_CREDENTIALS.stackadapt),
+  viant: () => new ViantFake(SANDBOX_PLATFORM_CREDENTIALS.viant),
 };

@@ -6,6 +6,7 @@ import { RedditFake } from '../../src/sandbox/reddit';
 import { XFake } from '../../src/sandbox/x';
 import { SnapchatFake } from '../../src/sandbox/snapchat';
 import { StackAdaptFake } from '../../src/sandbox/stackadapt';
+import { ViantFake } from '../../src/sandbox/viant';
 import { TikTokFake } from '../../src/sandbox/tiktok';
 import type { FakeServerBase } from '../../src/sandbox/fake-server';
 import { initialPeople, type Person, sha } from './e2e-support';
@@ -17,8 +18,8 @@ import { initialPeople, type Person, sha } from './e2e-support';
  * function (written from the reference, independently of the connector).
  */
 
-export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat' | 'pinterest' | 'reddit' | 'x' | 'stackadapt';
-export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat', 'pinterest', 'reddit', 'x', 'stackadapt'];
+export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat' | 'pinterest' | 'reddit' | 'x' | 'stackadapt' | 'viant';
+export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat', 'pinterest', 'reddit', 'x', 'stackadapt', 'viant'];
 
 const validEmail = (p: Person) => (p.email && p.email.includes('@') && p.email.includes('.') ? p.email : undefined);
 const validPhone = (p: Person) => (p.phone && p.phone.replace(/\D/g, '').length >= 11 ? p.phone : undefined);
@@ -74,6 +75,14 @@ export class RejectingStackAdaptFake extends StackAdaptFake {
     // The profiles travel as JSON inside a GraphQL string literal: an email appears there as it is.
     if (typeof body?.query === 'string') for (const email of this.rejected) body.query = body.query.split(email).join('refused');
     return super.handle(req);
+  }
+}
+
+/** A Viant fake that names the values in `rejected` as bad records (the others are published). */
+export class RejectingViantFake extends ViantFake {
+  readonly rejected = new Set<string>();
+  protected override recordProblem(value: unknown, dataType: Parameters<ViantFake['recordProblem']>[1]): string | undefined {
+    return typeof value === 'string' && this.rejected.has(value) ? 'invalid record' : super.recordProblem(value, dataType);
   }
 }
 
@@ -304,6 +313,23 @@ export function platformCase(name: PlatformName, extra: Record<string, unknown> 
         label: /^StackAdapt destination "dest" \(advertiser 91001\)/,
         minimum: false,
         rejectEmail: (p) => (fake.rejected.add(StackAdaptFake.expectedKey('email', p.email!)!), 'StackAdapt rejected the profile: email is not an email address'),
+      };
+    }
+    case 'viant': {
+      const fake = new RejectingViantFake({ readsUntilProcessed: 0 });
+      return {
+        name,
+        fake,
+        settings: () => ({ ...fake.settings({ valuesPerRequest: 4, concurrency: 1, ...extra }), accessToken: '${env:T_TOKEN}' }),
+        env: { T_TOKEN: fake.accessToken },
+        secrets: [fake.accessToken],
+        people: people(30),
+        kinds: ['email'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && ViantFake.expectedKey('email', validEmail(p)!)]),
+        audience: () => fake.members(fake.segmentsNamed('aud-vips')[0]?.audience.id ?? ''),
+        uploadPath: '/data',
+        label: /^Viant destination "dest" \(account 4100\)/,
+        rejectEmail: (p) => (fake.rejected.add(sha(p.email!.trim().toLowerCase())), 'Viant rejected the record: invalid record'),
       };
     }
   }

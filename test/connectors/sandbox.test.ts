@@ -15,6 +15,7 @@ const TEST_CALL: Record<string, RegExp> = {
   reddit: /^GET \/api\/v3\/ad_accounts\/\w+\/custom_audiences$/,
   x: /^GET \/12\/accounts\/\w+\/custom_audiences$/,
   stackadapt: /^POST \/graphql$/,
+  viant: /^GET \/v1\/audiences$/,
 };
 /** Platforms that report no audience size through their API (docs/destinations.md). */
 const NO_SIZE = new Set(['stackadapt']);
