@@ -3,10 +3,11 @@ import type { ErrorCodes } from '../shared/errors';
 import { asRecord, retryAfterMs } from '../shared/http';
 
 /**
- * Thin client of Viant's VDP Connect audience API (reference §11, from Viant's API reference
- * pages): segments are created, fed with `POST .../data` and trimmed with `PUT
- * .../data?action=expireSpecificAudience`. The listing's paging parameters and the shape of a bad
- * record's details are not published; what this client assumes is said where it is used.
+ * Thin client of Viant's VDP Connect audience API (reference §11 and Viant's API reference pages,
+ * https://docs.api.viantinc.com/reference/add-audience-data): segments are created, fed with
+ * `POST .../data` and trimmed with `PUT .../data?action=expireSpecificAudience`. Segment ids are
+ * strings (`fpsegm…`). The listing's paging parameters and the format of the bad-record details
+ * are not published; what this client assumes is said where it is used.
  */
 
 export interface ViantApiOptions {
@@ -28,7 +29,7 @@ export interface SegmentView {
   dataCount?: unknown;
 }
 
-/** Viant answers `{message}` with the HTTP status: 401 "Invalid JWT", 403 not the token's account. */
+/** Viant answers `{error}` with the HTTP status: 401 "Unauthorized - Invalid JWT", 404 not found, 400 validation. */
 export const VIANT_ERRORS: ErrorCodes = {
   authHint: 'the JWT is invalid, expired or revoked, or not for this account; get a new token from Viant',
 };
@@ -49,7 +50,8 @@ export class ViantApi {
       codes: VIANT_ERRORS,
       fetch: o.fetch,
       headers: async () => ({ authorization: `Bearer ${o.accessToken}` }),
-      failure: (res) => statusFailure(res, () => undefined, retryAfterMs(res.headers)),
+      // A payload refused for bad records is answered to `add`, which reads the records it names.
+      failure: (res) => (badRecordsOf(res.body) !== undefined ? undefined : statusFailure(res, () => undefined, retryAfterMs(res.headers))),
     });
   }
 
@@ -77,21 +79,19 @@ export class ViantApi {
     return segmentOf({ name: input.name, ...asRecord(res.body) });
   }
 
-  /** Adds values; returns the values Viant named as bad records, with their reasons. */
-  async add(id: string, countryCode: string, values: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
+  /**
+   * Adds values. Viant refuses a payload with bad records whole ("invalid payload: N bad
+   * record(s)", published 0) and returns "the actual bad record data" as text: the answer is then
+   * the count and that text (its format is unpublished), else undefined.
+   */
+  async add(id: string, countryCode: string, values: readonly string[], signal?: AbortSignal): Promise<{ count: number; details: string; published: number } | undefined> {
     const res = await this.#client.call({
       method: 'POST',
       path: `${this.#prefix}/${id}/data`,
-      json: [{ viantSegmentId: Number(id), countryCode, values }],
+      json: [{ viantSegmentId: id, countryCode, values }],
       ...(signal ? { signal } : {}),
     });
-    const bad = new Map<string, string>();
-    const details = asRecord(res.body)?.bad_records_details;
-    for (const d of Array.isArray(details) ? details : []) {
-      const r = asRecord(d);
-      if (typeof r?.value === 'string' && r.value !== '') bad.set(r.value, typeof r.reason === 'string' ? r.reason : 'bad record');
-    }
-    return bad;
+    return badRecordsOf(res.body);
   }
 
   /** Asks Viant to remove values (a job: done within 24 hours). */
@@ -100,10 +100,18 @@ export class ViantApi {
       method: 'PUT',
       path: `${this.#prefix}/${id}/data`,
       query: { action: 'expireSpecificAudience' },
-      json: { segmentId: Number(id), dataType, values },
+      json: { segmentId: id, dataType, values },
       ...(signal ? { signal } : {}),
     });
   }
+}
+
+/** The bad records a data reply reports, if it reports any. */
+function badRecordsOf(body: unknown): { count: number; details: string; published: number } | undefined {
+  const b = asRecord(body);
+  const count = typeof b?.bad_records === 'number' ? b.bad_records : 0;
+  if (count <= 0) return undefined;
+  return { count, details: typeof b?.bad_records_details === 'string' ? b.bad_records_details : JSON.stringify(b?.bad_records_details ?? ''), published: typeof b?.published === 'number' ? b.published : 0 };
 }
 
 function segmentOf(value: unknown): SegmentView | undefined {

@@ -128,15 +128,28 @@ export class ViantDestination implements Destination {
     return prepareKeysOnPool(this.#pool, 'viant_keys', rows.map((r) => ({ personId: r.personId, identifiers: { [kind]: r.identifiers[kind] ?? null } })));
   }
 
+  /**
+   * Viant refuses a payload with a bad record whole and returns the bad records' data: each sent
+   * value found there is rejected (`Viant rejected the record`, never the value) and the rest are
+   * sent again, until a payload is taken. A refusal naming none of the sent values fails the batch.
+   */
   addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
     const kind = this.#s.identifier;
     return sendInBatches(rows, { limit: this.#s.valuesPerRequest, gate: this.#gate }, async (chunk) => {
       const values = chunk.map((r) => r.identifiers[kind] ?? '');
-      const bad = await this.#api.add(audience.id, this.#s.countryCode, values, ctx.signal);
-      if (bad.size === 0) return undefined;
       const rejected = new Map<number, string>();
-      values.forEach((v, i) => bad.has(v) && rejected.set(i, `Viant rejected the record: ${bad.get(v)}`));
-      return rejected;
+      let left = values.map((_, i) => i);
+      while (left.length > 0) {
+        const bad = await this.#api.add(audience.id, this.#s.countryCode, left.map((i) => values[i] as string), ctx.signal);
+        if (!bad) break;
+        const named = left.filter((i) => bad.details.includes(values[i] as string));
+        if (named.length === 0) throw new DestinationError('invalid_payload', `${this.#label}: Viant refused ${bad.count} record(s) without naming them`, { code: 400 });
+        for (const i of named) rejected.set(i, 'Viant rejected the record (bad record)');
+        // A payload Viant took in part (published > 0) is not sent again.
+        if (bad.published > 0) break;
+        left = left.filter((i) => !rejected.has(i));
+      }
+      return rejected.size > 0 ? rejected : undefined;
     });
   }
 

@@ -3,29 +3,35 @@ import { type Fault, type FakeReply, type FakeRequest, FakeServerBase, isLowerHe
 import { e164, SandboxAudience, sha256Hex, trimLower } from './sandbox-audience';
 
 /**
- * Contract fake of Viant's VDP Connect audience API, written from the reference's §11 (Viant's
- * API reference pages, with Tealium's and Amperity's connector docs):
+ * Contract fake of Viant's VDP Connect audience API, written from the reference's §11 and Viant's
+ * API reference pages (docs.api.viantinc.com/reference: create-new-audience-segment,
+ * add-audience-data, expire-inividual-audience-ids, expire-audience-segment,
+ * get-audience-details-single-segment):
  *
  * - `Authorization: Bearer <JWT>` on every call; a missing, unknown or revoked token gets 401
- *   `{"message": "Unauthorized - Invalid JWT"}`. How the JWT is issued (the token endpoint) is not
- *   documented: the fake only knows the one it was given;
- * - paths under `/v1`;
+ *   `{"error": "Unauthorized - Invalid JWT"}`. How the JWT is issued (the token endpoint) is not
+ *   documented: the fake only knows the one it was given. Failures answer `{"error": "..."}`;
+ * - paths under `/v1`; segment ids are strings (`fpsegm…`);
  * - `POST /v1/audiences` with `{name, description?, dataType, accountId, advertiserIds,
- *   externalAudienceId?, ttl?}`: dataType one of `email_sha256`, `phonenumber_sha256`,
+ *   externalAudienceId, ttl?}`: dataType one of `email_sha256`, `phonenumber_sha256`,
  *   `address_sha256`, `ip`, `cookie`, `mobile_id`; ttl 172,800-32,000,000 seconds (default
- *   32,000,000); the account and advertisers must be the token's. Answers `{viantSegmentId,
- *   externalAudienceId, status: "INACTIVE", ttl}`;
- * - `GET /v1/audiences/{id}`: `dataCount`, `status` (INACTIVE, ACTIVE, ARCHIVED), `ttl`, ids;
- *   `GET /v1/audiences` lists the account's segments. The listing is paginated per a third-party
- *   doc, its parameters unpublished: here `page` (from 1) and `pageSize`, answering `{data: [...]}`;
+ *   32,000,000); the account and advertisers must be the token's (integers). Answers `{name,
+ *   externalAudienceId, viantSegmentId, status: "INACTIVE", ttl}`;
+ * - `GET /v1/audiences/{id}`: `dataCount`, `status` (INACTIVE, ACTIVE, ARCHIVED), `ttl`, ids; 404
+ *   `{"error": "Audience not found"}`. `GET /v1/audiences` lists the account's segments: the
+ *   listing is paginated per a third-party doc, its parameters unpublished: here `page` (from 1)
+ *   and `pageSize`, answering `{data: [...]}`;
  * - `POST /v1/audiences/{id}/data` with a JSON array of `{viantSegmentId, countryCode, values}`: at
  *   most 10 MB; every item's segment id must be the URL's; an ARCHIVED segment is refused. A
  *   `*_sha256` value must be 64 lowercase hex. Answers `{message, published, failed_publishes,
- *   bad_records, bad_records_details}`; the shape of a detail is unpublished: here `{value, reason}`
- *   (values are hashes, never raw data);
+ *   bad_records, bad_records_details}`. With bad records the payload is refused whole ("invalid
+ *   payload: N bad record(s)", published 0) and `bad_records_details` is text returning "the actual
+ *   bad record data": its HTTP status and format are unpublished; here 400 and the bad values
+ *   joined by ", " (a value that is not a hash is not echoed);
  * - `PUT /v1/audiences/{id}/data?action=expireSpecificAudience` with `{segmentId, dataType,
- *   values}`: a job `{job_id, status: "REQUESTED"}`; Viant removes the members within 24 hours,
- *   here when the segment is next processed;
+ *   values}`, the segment's data type: a job `{created, job_id, message, segment_id, status:
+ *   "REQUESTED"}`; Viant removes the members within 24 hours, here when the segment is next
+ *   processed;
  * - `PUT /v1/audiences/{id}?action=expireSegment` archives the segment (instant, irreversible);
  * - a segment is processed every 10 minutes (here: after `readsUntilProcessed` reads) and becomes
  *   ACTIVE with 1,000 matches or more;
@@ -70,7 +76,7 @@ export interface ViantFakeOptions {
 interface Segment {
   audience: SandboxAudience;
   dataType: DataType;
-  externalAudienceId: string | undefined;
+  externalAudienceId: string;
   advertiserIds: string[];
   ttl: number;
   archived: boolean;
@@ -78,7 +84,7 @@ interface Segment {
   expiring: string[][];
 }
 
-const message = (status: number, text: string): FakeReply => ({ status, body: { message: text } });
+const message = (status: number, text: string): FakeReply => ({ status, body: { error: text } });
 
 export class ViantFake extends FakeServerBase {
   readonly accountId: string;
@@ -142,12 +148,12 @@ export class ViantFake extends FakeServerBase {
     const rest = req.path.slice(`${VIANT_API_PREFIX}/audiences`.length).split('/').filter(Boolean);
     if (rest.length === 0) return req.method === 'POST' ? this.#create(req.body) : req.method === 'GET' ? this.#list(req.query) : message(405, 'Method not allowed');
     const segment = this.segments.get(rest[0] as string);
-    if (!segment) return message(404, 'Segment not found');
+    if (!segment) return message(404, 'Audience not found');
     if (rest.length === 1) {
       if (req.method === 'GET') return { status: 200, body: this.#view(segment, true) };
       if (req.method === 'PUT' && req.query.get('action') === 'expireSegment') {
         segment.archived = true;
-        return { status: 200, body: { viantSegmentId: segment.audience.id, status: 'ARCHIVED' } };
+        return { status: 200, body: { message: 'Segment successfully archived', segmentId: segment.audience.id, status: 'ARCHIVED' } };
       }
       return message(405, 'Method not allowed');
     }
@@ -171,8 +177,9 @@ export class ViantFake extends FakeServerBase {
       return message(403, 'advertiserIds must be advertisers of this token (integers)');
     const ttl = body.ttl ?? TTL.max;
     if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < TTL.min || ttl > TTL.max) return message(400, `ttl must be ${TTL.min}-${TTL.max} seconds`);
-    const id = String(this.#nextId++);
-    const externalAudienceId = typeof body.externalAudienceId === 'string' ? body.externalAudienceId : undefined;
+    if (typeof body.externalAudienceId !== 'string' || body.externalAudienceId === '') return message(400, 'externalAudienceId is required');
+    const id = `fpsegm${this.#nextId++}`;
+    const externalAudienceId = body.externalAudienceId;
     this.segments.set(id, {
       audience: new SandboxAudience(id, body.name),
       dataType: body.dataType as DataType,
@@ -182,7 +189,7 @@ export class ViantFake extends FakeServerBase {
       archived: false,
       expiring: [],
     });
-    return { status: 201, body: { viantSegmentId: Number(id), externalAudienceId: externalAudienceId ?? null, status: 'INACTIVE', ttl } };
+    return { status: 200, body: { name: body.name, externalAudienceId, viantSegmentId: id, status: 'INACTIVE', ttl } };
   }
 
   #list(query: URLSearchParams): FakeReply {
@@ -196,10 +203,10 @@ export class ViantFake extends FakeServerBase {
     if (read && !s.audience.observe()) this.#process(s);
     const matched = s.audience.processed?.matched ?? 0;
     return {
-      viantSegmentId: Number(s.audience.id),
+      viantSegmentId: s.audience.id,
       name: s.audience.name,
-      externalAudienceId: s.externalAudienceId ?? null,
-      dataType: s.dataType,
+      externalAudienceId: s.externalAudienceId,
+      accountId: Number(this.accountId),
       advertiserIds: s.advertiserIds.map(Number),
       ttl: s.ttl,
       status: s.archived ? 'ARCHIVED' : matched >= VIANT_MIN_MATCHES ? 'ACTIVE' : 'INACTIVE',
@@ -214,35 +221,31 @@ export class ViantFake extends FakeServerBase {
   }
 
   #add(segment: Segment, body: unknown): FakeReply {
-    if (!Array.isArray(body) || body.length === 0) return message(400, 'A non-empty JSON array is required');
-    const details: { value: string; reason: string }[] = [];
-    let published = 0;
-    let failed = 0;
+    if (!Array.isArray(body) || body.length === 0) return message(400, 'The payload must be a non-empty JSON array of objects');
+    const bad: string[] = [];
+    let records = 0;
     for (const item of body) {
-      if (!isRecord(item) || String(item.viantSegmentId) !== segment.audience.id) return message(400, 'viantSegmentId in the body must match the URL');
+      if (!isRecord(item) || item.viantSegmentId !== segment.audience.id) return message(400, 'viantSegmentId in the payload must match the URL');
       if (typeof item.countryCode !== 'string' || !/^[A-Z]{2}$/.test(item.countryCode)) return message(400, 'countryCode must be an ISO 3166-1 alpha-2 code');
       if (!Array.isArray(item.values) || item.values.length === 0) return message(400, 'values must be a non-empty array');
       for (const value of item.values) {
-        const problem = this.recordProblem(value, segment.dataType);
-        if (problem) {
-          failed++;
-          // Values are hashes here; an unhashed one would not be echoed.
-          details.push({ value: typeof value === 'string' && isLowerHexHash(value) ? value : '', reason: problem });
-        } else {
-          segment.audience.members.add(value as string);
-          published++;
-        }
+        records++;
+        // Values are hashes here; one that is not is not echoed.
+        if (this.recordProblem(value, segment.dataType)) bad.push(typeof value === 'string' && isLowerHexHash(value) ? value : '<not a hash>');
       }
     }
-    this.uploads.push({ segmentId: segment.audience.id, kind: 'add', values: published + failed, bad: failed });
+    this.uploads.push({ segmentId: segment.audience.id, kind: 'add', values: records, bad: bad.length });
+    if (bad.length > 0)
+      return { status: 400, body: { message: `invalid payload: ${bad.length} bad record(s)`, published: 0, failed_publishes: 0, bad_records: bad.length, bad_records_details: bad.join(', ') } };
+    for (const item of body as { values: string[] }[]) for (const v of item.values) segment.audience.members.add(v);
     segment.audience.changed(this.readsUntilProcessed);
     if (!segment.audience.processing) this.#process(segment);
-    return { status: 200, body: { message: 'Data received', published, failed_publishes: 0, bad_records: failed, bad_records_details: details } };
+    return { status: 200, body: { message: 'Audience data payload processed.', published: records, failed_publishes: 0, bad_records: 0, bad_records_details: '' } };
   }
 
   #expire(segment: Segment, body: unknown): FakeReply {
     if (!isRecord(body)) return message(400, 'A JSON object is required');
-    if (String(body.segmentId) !== segment.audience.id) return message(400, 'segmentId must match the URL');
+    if (body.segmentId !== segment.audience.id) return message(400, 'segmentId must match the URL');
     if (body.dataType !== segment.dataType) return message(400, `dataType must be the segment's (${segment.dataType})`);
     if (!Array.isArray(body.values) || body.values.length === 0) return message(400, 'values must be a non-empty array');
     if (body.values.some((v) => this.recordProblem(v, segment.dataType) !== undefined)) return message(400, 'values must be of the segment data type');
@@ -250,6 +253,7 @@ export class ViantFake extends FakeServerBase {
     this.uploads.push({ segmentId: segment.audience.id, kind: 'expire', values: body.values.length, bad: 0 });
     segment.audience.changed(this.readsUntilProcessed);
     if (!segment.audience.processing) this.#process(segment);
-    return { status: 200, body: { job_id: `job-${this.#nextJob++}`, status: 'REQUESTED' } };
+    const job = `00000000-0000-4000-8000-${String(this.#nextJob++).padStart(12, '0')}`;
+    return { status: 200, body: { created: new Date().toISOString(), job_id: job, message: 'Expire specific audience request created successfully', segment_id: segment.audience.id, status: 'REQUESTED' } };
   }
 }

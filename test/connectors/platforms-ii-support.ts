@@ -329,7 +329,7 @@ export function platformCase(name: PlatformName, extra: Record<string, unknown> 
         audience: () => fake.members(fake.segmentsNamed('aud-vips')[0]?.audience.id ?? ''),
         uploadPath: '/data',
         label: /^Viant destination "dest" \(account 4100\)/,
-        rejectEmail: (p) => (fake.rejected.add(sha(p.email!.trim().toLowerCase())), 'Viant rejected the record: invalid record'),
+        rejectEmail: (p) => (fake.rejected.add(sha(p.email!.trim().toLowerCase())), 'Viant rejected the record (bad record)'),
       };
     }
   }
