@@ -3,7 +3,9 @@ import { MICROSOFT_ADS_IDENTITY } from '../../src/identity/microsoft-ads';
 import { PINTEREST_IDENTITY } from '../../src/identity/pinterest';
 import { REDDIT_IDENTITY } from '../../src/identity/reddit';
 import { X_IDENTITY } from '../../src/identity/x';
+import { STACKADAPT_IDENTITY } from '../../src/identity/stackadapt';
 import { SNAPCHAT_IDENTITY } from '../../src/identity/snapchat';
+import { VIANT_IDENTITY } from '../../src/identity/viant';
 import { TIKTOK_IDENTITY } from '../../src/identity/tiktok';
 import { META_KEYS_ENCODER, META_USERS_ENCODER } from '../meta/encode';
 import { keysEncoder } from './keys';
@@ -24,6 +26,8 @@ export const ENCODERS = {
   pinterest_keys: keysEncoder(PINTEREST_IDENTITY),
   reddit_keys: keysEncoder(REDDIT_IDENTITY),
   x_keys: keysEncoder(X_IDENTITY),
+  stackadapt_keys: keysEncoder(STACKADAPT_IDENTITY),
+  viant_keys: keysEncoder(VIANT_IDENTITY),
 } as const;
 
 export type EncoderName = keyof typeof ENCODERS;

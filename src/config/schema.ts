@@ -36,6 +36,8 @@ export const DESTINATION_TYPES = [
   'pinterest',
   'reddit',
   'x',
+  'stackadapt',
+  'viant',
   'webhook',
   'file',
 ] as const;

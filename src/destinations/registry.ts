@@ -26,6 +26,8 @@ const CONNECTORS: Partial<Record<DestinationType, () => Promise<ConnectorDefinit
   pinterest: async () => (await import('../../connectors/pinterest')).default as unknown as ConnectorDefinition,
   reddit: async () => (await import('../../connectors/reddit')).default as unknown as ConnectorDefinition,
   x: async () => (await import('../../connectors/x')).default as unknown as ConnectorDefinition,
+  stackadapt: async () => (await import('../../connectors/stackadapt')).default as unknown as ConnectorDefinition,
+  viant: async () => (await import('../../connectors/viant')).default as unknown as ConnectorDefinition,
 };
 
 export async function loadConnector(type: DestinationType): Promise<ConnectorDefinition | undefined> {

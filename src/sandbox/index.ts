@@ -9,6 +9,7 @@ import { RedditFake } from './reddit';
 import { SnapchatFake } from './snapchat';
 import { StackAdaptFake } from './stackadapt';
 import { TikTokFake } from './tiktok';
+import { ViantFake } from './viant';
 import { XFake } from './x';
 
 /**
@@ -75,6 +76,8 @@ export const SANDBOX_PLATFORM_CREDENTIALS = {
     accessToken: '1000000000000000001-sandboxXaccessToken',
     accessTokenSecret: 'sandbox-x-access-token-secret',
   },
+  stackadapt: { advertiserId: '91001', apiKey: 'sandbox-stackadapt-graphql-token' },
+  viant: { accountId: '4100', accessToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzYW5kYm94In0.sandbox-viant-signature' },
 } as const satisfies Partial<Record<DestinationType, Record<string, string>>>;
 
 export type SandboxDestinationType = keyof typeof SANDBOX_PLATFORM_CREDENTIALS;
@@ -90,17 +93,6 @@ export const SANDBOX_PLATFORMS: { readonly [T in SandboxDestinationType]: () => 
   pinterest: () => new PinterestFake(SANDBOX_PLATFORM_CREDENTIALS.pinterest),
   reddit: () => new RedditFake(SANDBOX_PLATFORM_CREDENTIALS.reddit),
   x: () => new XFake(SANDBOX_PLATFORM_CREDENTIALS.x),
-};
-
-/**
- * Sandbox platforms without a destination type yet: StackAdapt has a contract fake but no
- * `stackadapt` in DESTINATION_TYPES (the workspace file's list of types, SPEC §4). It moves to
- * `SANDBOX_PLATFORMS` when the type is added.
- */
-export const SANDBOX_UNTYPED_PLATFORM_CREDENTIALS = {
-  stackadapt: { advertiserId: '91001', apiKey: 'sandbox-stackadapt-graphql-token' },
-} as const;
-
-export const SANDBOX_UNTYPED_PLATFORMS: { readonly [K in keyof typeof SANDBOX_UNTYPED_PLATFORM_CREDENTIALS]: () => SandboxFake } = {
-  stackadapt: () => new StackAdaptFake(SANDBOX_UNTYPED_PLATFORM_CREDENTIALS.stackadapt),
+  stackadapt: () => new StackAdaptFake(SANDBOX_PLATFORM_CREDENTIALS.stackadapt),
+  viant: () => new ViantFake(SANDBOX_PLATFORM_CREDENTIALS.viant),
 };

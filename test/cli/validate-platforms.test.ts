@@ -22,6 +22,8 @@ const GOOD = {
   pinterest: '{adAccountId: "549755885175", clientId: c, clientSecret: s, refreshToken: r, identifier: mobileAdId}',
   reddit: '{adAccountId: a2_abc123, clientId: c, clientSecret: s, refreshToken: r}',
   x: '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t, accessTokenSecret: ts}',
+  stackadapt: '{advertiserId: "91001", apiKey: k, marketingOptIn: true}',
+  viant: '{accountId: "4100", advertiserIds: ["52001"], accessToken: t, identifier: phone, countryCode: CA}',
 } as const;
 
 const BAD: [keyof typeof GOOD, string, string][] = [
@@ -43,6 +45,15 @@ const BAD: [keyof typeof GOOD, string, string][] = [
   ['x', '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t}', 'accessTokenSecret'],
   ['x', '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t, accessTokenSecret: ts, maxBodyBytes: 6000000}', 'maxBodyBytes'],
   ['x', '{accountId: 18ce54d4x5t, consumerKey: k, consumerSecret: s, accessToken: t, accessTokenSecret: ts, usersPerRequest: 100000, usersPerOperation: 10}', 'usersPerRequest'],
+  ['stackadapt', '{advertiserId: "adv-1", apiKey: k}', 'advertiserId'],
+  ['stackadapt', '{advertiserId: "91001"}', 'apiKey'],
+  ['stackadapt', '{advertiserId: "91001", apiKey: k, externalProvider: "Outflow CRM"}', 'externalProvider'],
+  ['stackadapt', '{advertiserId: "91001", apiKey: k, profilesPerRequest: 50000}', 'profilesPerRequest'],
+  ['viant', '{accountId: "4100", advertiserIds: [], accessToken: t}', 'advertiserIds'],
+  ['viant', '{accountId: "4100", advertiserIds: [adv1], accessToken: t}', 'advertiserIds[0]'],
+  ['viant', '{accountId: "4100", advertiserIds: ["52001"], accessToken: t, identifier: mobileAdId}', 'identifier'],
+  ['viant', '{accountId: "4100", advertiserIds: ["52001"], accessToken: t, ttlSeconds: 3600}', 'ttlSeconds'],
+  ['viant', '{accountId: "4100", advertiserIds: ["52001"], accessToken: t, apiVersion: "1"}', 'apiVersion'],
 ];
 
 const workspace = (type: string, settings: string) =>

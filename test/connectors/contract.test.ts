@@ -7,7 +7,9 @@ import { pinterestConnector } from '../../connectors/pinterest';
 import { redditConnector } from '../../connectors/reddit';
 import { xConnector } from '../../connectors/x';
 import { snapchatConnector } from '../../connectors/snapchat';
+import { stackAdaptConnector } from '../../connectors/stackadapt';
 import { tiktokConnector } from '../../connectors/tiktok';
+import { viantConnector } from '../../connectors/viant';
 import type { ConnectorDefinition } from '../../src/destinations/contract';
 import { type ConnectorCase, connectorContract } from './contract-kit';
 
@@ -258,4 +260,46 @@ const x: ConnectorCase = {
   ],
 };
 
-for (const c of [meta, googleAds, linkedIn, microsoftAds, tiktok, snapchat, pinterest, reddit, x]) connectorContract(c);
+const gqlError = (code: string) => ({ errors: [{ message: 'm', extensions: { code } }], data: null });
+const STACKADAPT_TOKEN = 'sa-gql-replayed-secret';
+const stackAdapt: ConnectorCase = {
+  name: 'stackadapt',
+  connector: stackAdaptConnector as unknown as ConnectorDefinition,
+  settings: { advertiserId: '91001', apiKey: STACKADAPT_TOKEN, apiBaseUrl: 'https://stackadapt.replay.invalid' },
+  secrets: [STACKADAPT_TOKEN],
+  testCall: {
+    method: 'POST',
+    path: '/graphql',
+    body: { query: expect.stringMatching(/^query \{ tokenInfo \{ scopesByAdvertiser \{ nodes \{ advertiser \{ id name \} scopes \} \} \} \}$/) as unknown as string },
+    headers: { authorization: `Bearer ${STACKADAPT_TOKEN}` },
+  },
+  ok: () => Response.json({ data: { tokenInfo: { scopesByAdvertiser: { nodes: [{ advertiser: { id: '91001', name: 'A' }, scopes: ['READ', 'WRITE'] }] } } } }),
+  errors: [
+    { name: '429 RATE_LIMITED', status: 429, body: gqlError('RATE_LIMITED'), kind: 'rate_limited' },
+    { name: '200 RATE_LIMITED without data', status: 200, body: gqlError('RATE_LIMITED'), kind: 'rate_limited' },
+    { name: '401 UNAUTHENTICATED', status: 401, body: gqlError('UNAUTHENTICATED'), kind: 'invalid_auth' },
+    { name: '200 UNAUTHENTICATED without data', status: 200, body: gqlError('UNAUTHENTICATED'), kind: 'invalid_auth' },
+    { name: '200 read-only token', status: 200, body: { data: { tokenInfo: { scopesByAdvertiser: { nodes: [{ advertiser: { id: '91001', name: 'A' }, scopes: ['READ'] }] } } } }, kind: 'invalid_auth' },
+    { name: '400 GRAPHQL_VALIDATION_FAILED', status: 400, body: gqlError('GRAPHQL_VALIDATION_FAILED'), kind: 'invalid_payload' },
+    { name: '503', status: 503, kind: 'retryable' },
+  ],
+};
+
+const VIANT_JWT = 'eyJ.replayed.viant-secret';
+const viant: ConnectorCase = {
+  name: 'viant',
+  connector: viantConnector as unknown as ConnectorDefinition,
+  settings: { accountId: '4100', advertiserIds: ['52001'], accessToken: VIANT_JWT, apiBaseUrl: 'https://viant.replay.invalid' },
+  secrets: [VIANT_JWT],
+  testCall: { method: 'GET', path: '/v1/audiences', query: { page: '1' }, headers: { authorization: `Bearer ${VIANT_JWT}` } },
+  ok: () => Response.json({ data: [] }),
+  errors: [
+    { name: '429 with Retry-After', status: 429, body: { message: 'Too Many Requests' }, headers: { 'retry-after': '9' }, kind: 'rate_limited', retryAfterMs: 9_000 },
+    { name: '401 Invalid JWT', status: 401, body: { message: 'Unauthorized - Invalid JWT' }, kind: 'invalid_auth' },
+    { name: '403 another account', status: 403, body: { message: 'm' }, kind: 'invalid_auth' },
+    { name: '400', status: 400, body: { message: 'm' }, kind: 'invalid_payload' },
+    { name: '502', status: 502, kind: 'retryable' },
+  ],
+};
+
+for (const c of [meta, googleAds, linkedIn, microsoftAds, tiktok, snapchat, pinterest, reddit, x, stackAdapt, viant]) connectorContract(c);

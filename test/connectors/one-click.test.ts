@@ -28,6 +28,8 @@ destinations:
   - { id: pin, type: pinterest, settings: {} }
   - { id: rd, type: reddit, settings: {} }
   - { id: xa, type: x, settings: {} }
+  - { id: sa, type: stackadapt, settings: {} }
+  - { id: vi, type: viant, settings: {} }
 ${extra}`;
 
 const ws = (identifiers: string, extra = '') => parseWorkspace(yaml(identifiers, extra)).workspace;
@@ -61,7 +63,9 @@ describe('oneClickSync', () => {
     expect(await kinds('pin')).toEqual(['email', 'mobileAdId']);
     expect(await kinds('rd')).toEqual(['email', 'mobileAdId']);
     expect(await kinds('xa')).toEqual(['email', 'mobileAdId', 'externalId']);
-    for (const d of ['li', 'msads', 'tt', 'snap', 'pin', 'rd', 'xa']) expect(await oneClickSync(w, 'buyers', d)).toMatchObject({ mode: 'mirror', schedule: '0 6 * * *', maxRemovalShare: 0.5 });
+    expect(await kinds('sa')).toEqual(['email', 'externalId']);
+    expect(await kinds('vi')).toEqual(['email', 'phone']);
+    for (const d of ['li', 'msads', 'tt', 'snap', 'pin', 'rd', 'xa', 'sa', 'vi']) expect(await oneClickSync(w, 'buyers', d)).toMatchObject({ mode: 'mirror', schedule: '0 6 * * *', maxRemovalShare: 0.5 });
     await expect(oneClickSync(ws('phone: phone'), 'buyers', 'msads')).rejects.toThrow(/maps none of the identifiers Microsoft Advertising customer lists accepts \(email\)/);
   });
 

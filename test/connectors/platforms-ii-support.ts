@@ -5,6 +5,8 @@ import { PinterestFake } from '../../src/sandbox/pinterest';
 import { RedditFake } from '../../src/sandbox/reddit';
 import { XFake } from '../../src/sandbox/x';
 import { SnapchatFake } from '../../src/sandbox/snapchat';
+import { StackAdaptFake } from '../../src/sandbox/stackadapt';
+import { ViantFake } from '../../src/sandbox/viant';
 import { TikTokFake } from '../../src/sandbox/tiktok';
 import type { FakeServerBase } from '../../src/sandbox/fake-server';
 import { initialPeople, type Person, sha } from './e2e-support';
@@ -16,8 +18,8 @@ import { initialPeople, type Person, sha } from './e2e-support';
  * function (written from the reference, independently of the connector).
  */
 
-export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat' | 'pinterest' | 'reddit' | 'x';
-export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat', 'pinterest', 'reddit', 'x'];
+export type PlatformName = 'linkedin' | 'microsoft_ads' | 'tiktok' | 'snapchat' | 'pinterest' | 'reddit' | 'x' | 'stackadapt' | 'viant';
+export const PLATFORMS: PlatformName[] = ['linkedin', 'microsoft_ads', 'tiktok', 'snapchat', 'pinterest', 'reddit', 'x', 'stackadapt', 'viant'];
 
 const validEmail = (p: Person) => (p.email && p.email.includes('@') && p.email.includes('.') ? p.email : undefined);
 const validPhone = (p: Person) => (p.phone && p.phone.replace(/\D/g, '').length >= 11 ? p.phone : undefined);
@@ -65,6 +67,26 @@ export class RejectingXFake extends XFake {
 }
 
 /**
+/** A StackAdapt fake that finds the emails in `rejected` (normalised) invalid: a userError at the profile's index, the others applied. */
+export class RejectingStackAdaptFake extends StackAdaptFake {
+  readonly rejected = new Set<string>();
+  protected override handle(req: FakeRequest): FakeReply {
+    const body = req.body as { query?: string } | undefined;
+    // The profiles travel as JSON inside a GraphQL string literal: an email appears there as it is.
+    if (typeof body?.query === 'string') for (const email of this.rejected) body.query = body.query.split(email).join('refused');
+    return super.handle(req);
+  }
+}
+
+/** A Viant fake that names the values in `rejected` as bad records (the others are published). */
+export class RejectingViantFake extends ViantFake {
+  readonly rejected = new Set<string>();
+  protected override recordProblem(value: unknown, dataType: Parameters<ViantFake['recordProblem']>[1]): string | undefined {
+    return typeof value === 'string' && this.rejected.has(value) ? 'invalid record' : super.recordProblem(value, dataType);
+  }
+}
+
+/**
  * Every fake here processes uploads at once (in life minutes to 48 hours), so the read-back after
  * a run shows the audience's size and, below the platform's minimum, the warning.
  */
@@ -93,6 +115,8 @@ export interface PlatformCase {
   throttleWaitMs?: number;
   /** How far the wait may be from `throttleWaitMs` (X announces the epoch second its window resets). */
   throttleWaitToleranceMs?: number;
+  /** False where the platform documents no minimum size (no warning on the run). */
+  minimum?: boolean;
   /** Refuses a person's email at the platform, row by row, and the reason the run shows; undefined where the platform reports no per-row result. */
   rejectEmail?: (p: Person) => string;
 }
@@ -269,6 +293,43 @@ export function platformCase(name: PlatformName, extra: Record<string, unknown> 
         throttleWaitMs: 60_000,
         throttleWaitToleranceMs: 2_000,
         rejectEmail: (p) => (fake.rejected.add(sha(p.email!.trim().toLowerCase())), 'X rejected the user: INVALID_PARAMETER on email'),
+      };
+    }
+    case 'stackadapt': {
+      const fake = new RejectingStackAdaptFake();
+      // The profile's userId: the SHA-256 of the email as StackAdapt keeps it (no external id in these tests).
+      const userId = (p: Person) => sha(StackAdaptFake.expectedKey('email', validEmail(p)!)!);
+      return {
+        name,
+        fake,
+        settings: () => ({ ...fake.settings({ profilesPerRequest: 4, concurrency: 1, ...extra }), apiKey: '${env:T_TOKEN}' }),
+        env: { T_TOKEN: fake.apiKey },
+        secrets: [fake.apiKey],
+        people: people(30),
+        kinds: ['email'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && userId(p)]),
+        audience: () => fake.members('aud-vips'),
+        uploadPath: '/graphql',
+        label: /^StackAdapt destination "dest" \(advertiser 91001\)/,
+        minimum: false,
+        rejectEmail: (p) => (fake.rejected.add(StackAdaptFake.expectedKey('email', p.email!)!), 'StackAdapt rejected the profile: email is not an email address'),
+      };
+    }
+    case 'viant': {
+      const fake = new RejectingViantFake({ readsUntilProcessed: 0 });
+      return {
+        name,
+        fake,
+        settings: () => ({ ...fake.settings({ valuesPerRequest: 4, concurrency: 1, ...extra }), accessToken: '${env:T_TOKEN}' }),
+        env: { T_TOKEN: fake.accessToken },
+        secrets: [fake.accessToken],
+        people: people(30),
+        kinds: ['email'],
+        expected: (ps) => keysOf(ps, (p) => [validEmail(p) && ViantFake.expectedKey('email', validEmail(p)!)]),
+        audience: () => fake.members(fake.segmentsNamed('aud-vips')[0]?.audience.id ?? ''),
+        uploadPath: '/data',
+        label: /^Viant destination "dest" \(account 4100\)/,
+        rejectEmail: (p) => (fake.rejected.add(sha(p.email!.trim().toLowerCase())), 'Viant rejected the record (bad record)'),
       };
     }
   }

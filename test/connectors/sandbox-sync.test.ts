@@ -47,9 +47,11 @@ segments:
     expect(first[0]?.audienceName).toMatch(/^[a-z]+-[a-z]+-[a-z]+$/);
     expect(second.every((r) => r.status === 'synced' && r.added === 0 && r.removed === 0)).toBe(true);
     // Thirty people are below every new platform's minimum: a warning on the run, not a failure.
+    // StackAdapt documents no minimum and reports no size: no warning there.
     const tiktok = first.find((r) => r.destination === 'tiktok-sandbox')!;
     expect(tiktok.rejected).toBe(30);
-    for (const r of first.filter((x) => !['google-ads-sandbox', 'meta-sandbox'].includes(x.destination)))
+    for (const r of first.filter((x) => x.destination === 'stackadapt-sandbox')) expect(r.matchRate, r.destination).toEqual({ status: 'ready' });
+    for (const r of first.filter((x) => !['google-ads-sandbox', 'meta-sandbox', 'stackadapt-sandbox'].includes(x.destination)))
       expect(r.matchRate?.warnings?.[0], r.destination).toMatch(/^audience below .*'s minimum size: \d+ matched, campaigns need at least (100|300|1,000)$/);
     // Each platform by its connector's title.
     expect(lines[0]).toMatch(/^Sandbox ad platforms on loopback: Google Ads Customer Match http:\/\/127\.0\.0\.1:\d+, Meta Custom Audiences http:\/\/127\.0\.0\.1:\d+, LinkedIn Matched Audiences http/);

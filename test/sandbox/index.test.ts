@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DESTINATION_TYPES } from '../../src/config/schema';
-import { SANDBOX_PLATFORM_CREDENTIALS, SANDBOX_PLATFORMS, SANDBOX_UNTYPED_PLATFORM_CREDENTIALS, SANDBOX_UNTYPED_PLATFORMS, type SandboxDestinationType } from '../../src/sandbox';
+import { SANDBOX_PLATFORM_CREDENTIALS, SANDBOX_PLATFORMS, type SandboxDestinationType } from '../../src/sandbox';
 
 describe('sandbox platform registry', () => {
   const types = Object.keys(SANDBOX_PLATFORMS) as SandboxDestinationType[];
 
-  it('covers Google Ads, Meta, LinkedIn, Microsoft Advertising, TikTok, Snapchat, Pinterest, Reddit and X, all destination types', () => {
-    expect(types.sort()).toEqual(['google_ads', 'linkedin', 'meta', 'microsoft_ads', 'pinterest', 'reddit', 'snapchat', 'tiktok', 'x']);
+  it('covers Google Ads, Meta, LinkedIn, Microsoft Advertising, TikTok, Snapchat, Pinterest, Reddit, X, StackAdapt and Viant, all destination types', () => {
+    expect(types.sort()).toEqual(['google_ads', 'linkedin', 'meta', 'microsoft_ads', 'pinterest', 'reddit', 'snapchat', 'stackadapt', 'tiktok', 'viant', 'x']);
     for (const t of types) expect(DESTINATION_TYPES).toContain(t);
   });
 
@@ -18,22 +18,6 @@ describe('sandbox platform registry', () => {
       expect(settings.apiBaseUrl).toBe(fake.url);
       expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       for (const value of Object.values(SANDBOX_PLATFORM_CREDENTIALS[type])) expect(JSON.stringify(settings)).toContain(value);
-    } finally {
-      await fake.stop();
-    }
-  });
-});
-
-describe('sandbox platforms without a destination type', () => {
-  it('holds StackAdapt apart from the typed registry until DESTINATION_TYPES has it', async () => {
-    expect(Object.keys(SANDBOX_UNTYPED_PLATFORMS)).toEqual(['stackadapt']);
-    expect(DESTINATION_TYPES as readonly string[]).not.toContain('stackadapt');
-    const fake = SANDBOX_UNTYPED_PLATFORMS.stackadapt();
-    await fake.start();
-    try {
-      const settings = fake.settings();
-      expect(settings.apiBaseUrl).toBe(fake.url);
-      for (const value of Object.values(SANDBOX_UNTYPED_PLATFORM_CREDENTIALS.stackadapt)) expect(JSON.stringify(settings)).toContain(value);
     } finally {
       await fake.stop();
     }
