@@ -1,23 +1,22 @@
 import { z } from 'zod';
-import { GOOGLE_ADS_IDENTITY } from '../../src/identity/google-ads';
-import { Invalid, prepareIdentifiers } from '../../src/identity/rules';
 import {
   type AudienceRef,
   type BatchContext,
   type ConnectorDefinition,
   type ConnectorDeps,
-  type Destination,
   DestinationError,
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
-  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
+import { findOrCreateAudience } from '../shared/audience';
+import { sendInBatches } from '../shared/batches';
+import { KitDestination } from '../shared/destination';
 import { asRecord, destinationLabel } from '../shared/http';
-import { prepareKeysSliced } from '../shared/keys';
-import { noUsableIdentifier, prepareRows, rejected } from '../shared/rows';
-import { errorCodeName, GoogleAdsApi, type JobOperation, type JobStatus, type UserData, type UserIdentifier } from './api';
+import { countOf } from '../shared/readback';
+import { errorCodeName, GoogleAdsApi } from './api';
+import { userDataOf } from './keys';
 
 /**
  * Google Ads Customer Match: a CRM-based user list (upload key type CONTACT_INFO) kept in sync
@@ -29,8 +28,6 @@ import { errorCodeName, GoogleAdsApi, type JobOperation, type JobStatus, type Us
 export const GOOGLE_ADS_API_VERSION = 'v26';
 /** Hard limit of user identifiers in one AddOperations request, summed over its UserData. */
 export const MAX_IDENTIFIERS_PER_REQUEST = 100_000;
-/** Hard limit of identifiers inside one UserData. */
-export const MAX_IDENTIFIERS_PER_USER = 20;
 
 const digits = (what: string) =>
   z
@@ -85,107 +82,44 @@ export const googleAdsConnector: ConnectorDefinition<GoogleAdsSettings> = {
 };
 export default googleAdsConnector;
 
-/** Google's key space: the kinds a row's UserData sends. */
-type GoogleKeys = Partial<Record<IdentifierKind, string>>;
-
 /**
- * A row's keys by Google's rules (src/identity/google-ads.ts): hashed email, hashed phone, and an
- * address (hashed names, plain country and postal code) only when all four parts are there, as
- * only a whole address is sent. Or why none can be used.
+ * Codes of "a list of this name exists" on create (Google answers a taken name with INVALID_NAME
+ * in the sandbox and NAME_ALREADY_USED in the API reference).
  */
-export function googleKeysOf(row: MemberRow): GoogleKeys | Invalid {
-  const { values, problems } = prepareIdentifiers(GOOGLE_ADS_IDENTITY, row.identifiers);
-  const keys: GoogleKeys = {};
-  if (values.email) keys.email = values.email;
-  if (values.phone) keys.phone = values.phone;
-  const { firstName, lastName, countryCode, postalCode } = values;
-  if (firstName && lastName && countryCode && postalCode) Object.assign(keys, { firstName, lastName, countryCode, postalCode });
-  if (Object.keys(keys).length === 0) {
-    const partialAddress = firstName || lastName || postalCode;
-    return noUsableIdentifier(partialAddress ? [...problems, 'address: needs firstName, lastName, countryCode and postalCode together'] : problems);
-  }
-  return keys;
-}
+const NAME_TAKEN = ['userListError.NAME_ALREADY_USED', 'userListError.INVALID_NAME'];
 
-/** A row's UserData from its keys, as they are: hashed email, hashed phone and a whole address. */
-export function userDataOf(row: MemberRow): UserData | Invalid {
-  const k = row.identifiers;
-  const ids: UserIdentifier[] = [];
-  if (k.email) ids.push({ hashedEmail: k.email });
-  if (k.phone) ids.push({ hashedPhoneNumber: k.phone });
-  if (k.firstName && k.lastName && k.countryCode && k.postalCode)
-    ids.push({ addressInfo: { hashedFirstName: k.firstName, hashedLastName: k.lastName, countryCode: k.countryCode, postalCode: k.postalCode } });
-  if (ids.length === 0) return new Invalid('no keys');
-  if (ids.length > MAX_IDENTIFIERS_PER_USER) return new Invalid(`more than ${MAX_IDENTIFIERS_PER_USER} identifiers`);
-  return { userIdentifiers: ids };
-}
-
-const TERMINAL: ReadonlySet<JobStatus> = new Set(['SUCCESS', 'FAILED']);
-
-export class GoogleAdsDestination implements Destination {
-  readonly batchLimit: number;
-  /**
-   * One job at a time: jobs on the same list must not overlap, and removes must be applied
-   * before the adds of the same run (a changed email is a remove of the old row plus an add).
-   */
-  readonly concurrency = 1;
-  readonly acceptedIdentifiers = ACCEPTED;
+export class GoogleAdsDestination extends KitDestination {
   readonly #s: GoogleAdsSettings;
   readonly #api: GoogleAdsApi;
-  readonly #deps: ConnectorDeps;
   readonly #sleep: (ms: number) => Promise<void>;
-  readonly #label: string;
 
   constructor(settings: GoogleAdsSettings, deps: ConnectorDeps) {
+    const label = destinationLabel('Google Ads', deps.destinationId, `customer ${settings.customerId}`);
+    // One job at a time: jobs on the same list must not overlap, and removes must be applied
+    // before the adds of the same run (a changed email is a remove of the old row plus an add).
+    super({ label, deps, requestsInFlight: 1, concurrency: 1, rowsPerRequest: settings.rowsPerJob, batchLimit: settings.rowsPerJob, encoder: 'google_ads_keys', acceptedIdentifiers: ACCEPTED });
     this.#s = settings;
-    this.#deps = deps;
-    this.#label = destinationLabel('Google Ads', deps.destinationId, `customer ${settings.customerId}`);
-    this.batchLimit = settings.rowsPerJob;
     this.#sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.#api = new GoogleAdsApi({
-      apiBaseUrl: settings.apiBaseUrl,
-      apiVersion: settings.apiVersion,
-      oauthTokenUrl: settings.oauthTokenUrl,
-      clientId: settings.clientId,
-      clientSecret: settings.clientSecret,
-      refreshToken: settings.refreshToken,
-      developerToken: settings.developerToken,
-      loginCustomerId: settings.loginCustomerId,
-      timeoutMs: settings.requestTimeoutMs,
-      label: this.#label,
-      fetch: deps.fetch,
-    });
+    this.#api = new GoogleAdsApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
   }
 
-  async testConnection(): Promise<void> {
-    await this.#api.search(this.#s.customerId, 'SELECT customer.id FROM customer LIMIT 1');
+  protected probe(): Promise<unknown> {
+    return this.#api.search(this.#s.customerId, 'SELECT customer.id FROM customer LIMIT 1');
   }
 
   async createAudience(input: { name: string; description?: string }): Promise<AudienceRef> {
-    const existing = await this.#findList(input.name);
-    if (existing) return existing;
-    try {
-      const [resourceName] = await this.#api.mutateUserLists(this.#s.customerId, [
-        {
-          create: {
-            name: input.name,
-            ...(input.description ? { description: input.description } : {}),
-            membershipStatus: 'OPEN',
-            membershipLifeSpan: String(this.#s.membershipLifeSpanDays),
-            crmBasedUserList: { uploadKeyType: 'CONTACT_INFO', dataSourceType: 'FIRST_PARTY' },
-          },
-        },
-      ]);
-      if (!resourceName) throw new DestinationError('retryable', `${this.#label}: list create returned no resource name`);
-      return { id: resourceName, name: input.name };
-    } catch (err) {
-      // Created by a concurrent run between our search and create: use that one.
-      if (err instanceof DestinationError && err.kind === 'invalid_payload') {
-        const raced = await this.#findList(input.name);
-        if (raced) return raced;
-      }
-      throw err;
-    }
+    const create = {
+      name: input.name,
+      ...(input.description ? { description: input.description } : {}),
+      membershipStatus: 'OPEN',
+      membershipLifeSpan: String(this.#s.membershipLifeSpanDays),
+      crmBasedUserList: { uploadKeyType: 'CONTACT_INFO', dataSourceType: 'FIRST_PARTY' },
+    };
+    return findOrCreateAudience(input.name, {
+      find: () => this.#findList(input.name),
+      create: async () => ({ id: await this.#api.createUserList(this.#s.customerId, create), name: input.name }),
+      duplicateCodes: NAME_TAKEN,
+    });
   }
 
   async #findList(name: string): Promise<AudienceRef | undefined> {
@@ -195,77 +129,49 @@ export class GoogleAdsDestination implements Destination {
     );
     const list = asRecord(rows[0]?.userList);
     if (!list || typeof list.resourceName !== 'string') return undefined;
-    const keyType = asRecord(list.crmBasedUserList)?.uploadKeyType;
-    if (keyType !== 'CONTACT_INFO')
+    if (asRecord(list.crmBasedUserList)?.uploadKeyType !== 'CONTACT_INFO')
       throw new DestinationError(
         'invalid_payload',
-        `${this.#label}: a user list named "${name}" already exists but is not a CONTACT_INFO customer list; rename it or set audienceName`,
+        `${this.label}: a user list named "${name}" already exists but is not a CONTACT_INFO customer list; rename it or set audienceName`,
         { code: 'LIST_TYPE_MISMATCH' },
       );
     return { id: list.resourceName, name };
   }
 
-  /** Google's normalisation and SHA-256 (cheap enough on the main thread, in slices). */
-  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    return prepareKeysSliced(rows, googleKeysOf);
-  }
-
-  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#upload('create', audience, rows, ctx);
-  }
-
-  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#upload('remove', audience, rows, ctx);
-  }
-
   /**
-   * One job per call: create -> addOperations (<= identifiersPerRequest each) -> run -> poll.
-   * Adds and removes never share a job (Google rejects that with CONFLICTING_OPERATION).
+   * One job per call: create -> addOperations (<= identifiersPerRequest each, in order) -> run ->
+   * poll. Adds and removes never share a job (Google rejects that with CONFLICTING_OPERATION).
+   * The rows hold keys (prepareKeys), sent as they are.
    */
-  async #upload(op: 'create' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    const results: RowResult[] = new Array(rows.length);
-    const prepared = await prepareRows(rows, userDataOf);
-    const pending: { index: number; operation: JobOperation; size: number }[] = [];
-    prepared.forEach((p, i) => {
-      const row = rows[i] as MemberRow;
-      if (p instanceof Invalid) results[i] = rejected(row, p.reason);
-      else {
-        results[i] = { personId: row.personId, ok: true };
-        pending.push({ index: i, operation: op === 'create' ? { create: p } : { remove: p }, size: p.userIdentifiers.length });
+  protected async send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    let job: string | undefined;
+    const size = (row: MemberRow) => userDataOf(row.identifiers).userIdentifiers.length;
+    // No gate: the job's requests go one after another.
+    const results = await sendInBatches(rows, { limit: this.#s.identifiersPerRequest, size }, async (chunk) => {
+      job ??= await this.#createJob(kind, audience, ctx);
+      const operations = chunk.map((row) => (kind === 'add' ? { create: userDataOf(row.identifiers) } : { remove: userDataOf(row.identifiers) }));
+      const rejected = new Map<number, string>();
+      for (const e of await this.#api.addOperations(job, operations, ctx.signal)) {
+        const at = e.location?.fieldPathElements?.find((f) => f.fieldName === 'operations')?.index;
+        if (at !== undefined && at < chunk.length) rejected.set(at, `Google Ads rejected the row: ${errorCodeName(e)}`);
+        else this.deps.log?.('google_ads.unplaced_partial_failure', { code: errorCodeName(e) });
       }
+      return rejected;
     });
-    if (pending.length === 0) return results;
+    if (job) {
+      await this.#api.runJob(job, ctx.signal);
+      await this.#waitForJob(job, ctx);
+    }
+    return results;
+  }
 
+  /** The call's job, once no earlier job is running on the list. */
+  async #createJob(kind: 'add' | 'remove', audience: AudienceRef, ctx: BatchContext): Promise<string> {
     await this.#waitForIdleList(audience.id, ctx);
     const consent = this.#s.consent;
-    const job = await this.#api.createJob(
-      this.#s.customerId,
-      {
-        type: 'CUSTOMER_MATCH_USER_LIST',
-        customerMatchUserListMetadata: {
-          userList: audience.id,
-          // Consent applies to the data being added; remove jobs do not need it.
-          ...(op === 'create' && consent ? { consent } : {}),
-        },
-      },
-      ctx.signal,
-    );
-    for (const chunk of chunkBySize(pending, this.#s.identifiersPerRequest)) {
-      const errors = await this.#api.addOperations(
-        job,
-        chunk.map((c) => c.operation),
-        ctx.signal,
-      );
-      for (const e of errors) {
-        const at = e.location?.fieldPathElements?.find((f) => f.fieldName === 'operations')?.index;
-        const entry = at === undefined ? undefined : chunk[at];
-        if (entry) results[entry.index] = rejected(rows[entry.index] as MemberRow, `Google Ads rejected the row: ${errorCodeName(e)}`);
-        else this.#deps.log?.('google_ads.unplaced_partial_failure', { code: errorCodeName(e) });
-      }
-    }
-    await this.#api.runJob(job, ctx.signal);
-    await this.#waitForJob(job, ctx);
-    return results;
+    // Consent applies to the data being added; remove jobs do not need it.
+    const metadata = { userList: audience.id, ...(kind === 'add' && consent ? { consent } : {}) };
+    return this.#api.createJob(this.#s.customerId, { type: 'CUSTOMER_MATCH_USER_LIST', customerMatchUserListMetadata: metadata }, ctx.signal);
   }
 
   /**
@@ -274,46 +180,36 @@ export class GoogleAdsDestination implements Destination {
    * a retryable error, and the sync engine tries the batch again later.
    */
   async #waitForIdleList(list: string, ctx: BatchContext): Promise<void> {
-    const started = Date.now();
-    let interval = this.#s.jobPollIntervalMs;
-    while (true) {
-      const running = await this.#api.search(
-        this.#s.customerId,
-        `SELECT offline_user_data_job.resource_name FROM offline_user_data_job WHERE offline_user_data_job.status = 'RUNNING' AND offline_user_data_job.customer_match_user_list_metadata.user_list = '${gaqlString(list)}'`,
-        ctx.signal,
-      );
-      if (running.length === 0) return;
-      if (Date.now() - started >= this.#s.jobWaitTimeoutMs)
-        throw new DestinationError('retryable', `${this.#label}: an earlier job on user list ${list} is still running`, { code: 'LIST_BUSY' });
-      await this.#sleep(interval);
-      interval = Math.min(Math.max(interval * 2, 1), 60_000);
-    }
+    const query = `SELECT offline_user_data_job.resource_name FROM offline_user_data_job WHERE offline_user_data_job.status = 'RUNNING' AND offline_user_data_job.customer_match_user_list_metadata.user_list = '${gaqlString(list)}'`;
+    const idle = await this.#poll(async () => (await this.#api.search(this.#s.customerId, query, ctx.signal)).length === 0);
+    if (!idle) throw new DestinationError('retryable', `${this.label}: an earlier job on user list ${list} is still running`, { code: 'LIST_BUSY' });
   }
 
   /** Polls the job until SUCCESS/FAILED; past jobWaitTimeoutMs the job is left to finish on its own. */
   async #waitForJob(job: string, ctx: BatchContext): Promise<void> {
+    const query = `SELECT offline_user_data_job.resource_name, offline_user_data_job.status, offline_user_data_job.failure_reason FROM offline_user_data_job WHERE offline_user_data_job.resource_name = '${gaqlString(job)}'`;
+    let status: unknown;
+    const done = await this.#poll(async () => {
+      const found = asRecord((await this.#api.search(this.#s.customerId, query, ctx.signal))[0]?.offlineUserDataJob);
+      status = found?.status;
+      if (status !== 'FAILED') return status === 'SUCCESS';
+      const reason = typeof found?.failureReason === 'string' ? found.failureReason : 'UNKNOWN';
+      throw new DestinationError('retryable', `${this.label}: offline user data job failed (${reason})`, { code: `JOB_FAILED.${reason}` });
+    });
+    if (!done) this.deps.log?.('google_ads.job_still_running', { job, status: typeof status === 'string' ? status : 'unknown' });
+  }
+
+  /**
+   * Asks `check` until it says yes or jobWaitTimeoutMs has passed (then false), waiting
+   * jobPollIntervalMs, doubled each time up to a minute: polling too often spends quota
+   * (https://developers.google.com/google-ads/api/docs/best-practices/quotas).
+   */
+  async #poll(check: () => Promise<boolean>): Promise<boolean> {
     const started = Date.now();
-    let interval = this.#s.jobPollIntervalMs;
-    while (true) {
-      const rows = await this.#api.search(
-        this.#s.customerId,
-        `SELECT offline_user_data_job.resource_name, offline_user_data_job.status, offline_user_data_job.failure_reason FROM offline_user_data_job WHERE offline_user_data_job.resource_name = '${gaqlString(job)}'`,
-        ctx.signal,
-      );
-      const found = asRecord(rows[0]?.offlineUserDataJob);
-      const status = found?.status as JobStatus | undefined;
-      if (status === 'FAILED') {
-        const reason = typeof found?.failureReason === 'string' ? found.failureReason : 'UNKNOWN';
-        throw new DestinationError('retryable', `${this.#label}: offline user data job failed (${reason})`, { code: `JOB_FAILED.${reason}` });
-      }
-      if (status !== undefined && TERMINAL.has(status)) return;
-      if (Date.now() - started >= this.#s.jobWaitTimeoutMs) {
-        this.#deps.log?.('google_ads.job_still_running', { job, status: status ?? 'unknown' });
-        return;
-      }
+    for (let interval = this.#s.jobPollIntervalMs; ; interval = Math.min(Math.max(interval * 2, 1), 60_000)) {
+      if (await check()) return true;
+      if (Date.now() - started >= this.#s.jobWaitTimeoutMs) return false;
       await this.#sleep(interval);
-      // Polling too often spends quota (https://developers.google.com/google-ads/api/docs/best-practices/quotas).
-      interval = Math.min(Math.max(interval * 2, 1), 60_000);
     }
   }
 
@@ -323,10 +219,10 @@ export class GoogleAdsDestination implements Destination {
       `SELECT user_list.size_for_search, user_list.size_for_display, user_list.match_rate_percentage FROM user_list WHERE user_list.resource_name = '${gaqlString(audience.id)}'`,
     );
     const list = asRecord(rows[0]?.userList);
-    if (!list) throw new DestinationError('invalid_payload', `${this.#label}: user list ${audience.id} not found`, { code: 'NOT_FOUND' });
+    if (!list) throw new DestinationError('invalid_payload', `${this.label}: user list ${audience.id} not found`, { code: 'NOT_FOUND' });
     // int64 fields arrive as JSON strings; both fields stay null until Google has computed them.
-    const size = numberOf(list.sizeForSearch);
-    const rate = numberOf(list.matchRatePercentage);
+    const size = countOf(list.sizeForSearch);
+    const rate = countOf(list.matchRatePercentage);
     return {
       status: size === undefined ? 'processing' : 'ready',
       ...(rate !== undefined ? { matchRate: rate / 100 } : {}),
@@ -335,31 +231,7 @@ export class GoogleAdsDestination implements Destination {
   }
 }
 
-function numberOf(value: unknown): number | undefined {
-  if (value === null || value === undefined || value === '') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
-}
-
 /** A string literal inside GAQL single quotes. */
 function gaqlString(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-}
-
-/** Consecutive chunks whose summed `size` stays within `limit`. */
-function chunkBySize<T extends { size: number }>(items: readonly T[], limit: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let total = 0;
-  for (const item of items) {
-    if (current.length > 0 && total + item.size > limit) {
-      chunks.push(current);
-      current = [];
-      total = 0;
-    }
-    current.push(item);
-    total += item.size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }

@@ -1,5 +1,6 @@
-import { DestinationError } from '../../src/destinations/contract';
-import { asRecord, HttpClient, type HttpResponse, retryAfterMs } from '../shared/http';
+import { PlatformClient } from '../shared/client';
+import type { ErrorCodes, Failure } from '../shared/errors';
+import { asRecord, type HttpRequest, type HttpResponse, retryAfterMs } from '../shared/http';
 
 /**
  * Thin client of the Meta Marketing API (Graph API) endpoints for customer-file custom audiences.
@@ -13,7 +14,7 @@ export interface MetaApiOptions {
   accessToken: string;
   timeoutMs: number;
   label: string;
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
 }
 
 /** The columns of a multi-key upload, in Meta's names. */
@@ -47,24 +48,31 @@ export interface AudienceSummary {
 }
 
 export class MetaApi {
-  readonly #http: HttpClient;
+  readonly #client: PlatformClient;
   readonly #o: MetaApiOptions;
 
   constructor(options: MetaApiOptions) {
     this.#o = options;
-    this.#http = new HttpClient({ baseUrl: options.apiBaseUrl, timeoutMs: options.timeoutMs, label: options.label, fetch: options.fetch });
+    // The token travels in the query (GET) or the body (writes), never in a header.
+    this.#client = new PlatformClient({
+      baseUrl: options.apiBaseUrl,
+      timeoutMs: options.timeoutMs,
+      label: options.label,
+      codes: META_ERRORS,
+      fetch: options.fetch,
+      headers: async () => ({}),
+      failure: metaFailure,
+    });
   }
 
   async get(path: string, query: Record<string, string> = {}, signal?: AbortSignal): Promise<Record<string, unknown>> {
     // GET takes the token as a query parameter (never shown in messages: those carry the path only).
-    const res = await this.#http.send({ method: 'GET', path: this.#path(path), query: { ...query, access_token: this.#o.accessToken }, signal });
-    return this.#ok(res, 'GET', path);
+    return this.#call({ method: 'GET', path, query: { ...query, access_token: this.#o.accessToken }, ...(signal ? { signal } : {}) });
   }
 
-  async post(path: string, body: Record<string, unknown>, signal?: AbortSignal, method: 'POST' | 'DELETE' = 'POST'): Promise<Record<string, unknown>> {
+  async post(path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     // Writes carry the token in the body, out of URLs that proxies log.
-    const res = await this.#http.send({ method, path: this.#path(path), json: { ...body, access_token: this.#o.accessToken }, signal });
-    return this.#ok(res, method, path);
+    return this.#call({ method: 'POST', path, json: { ...body, access_token: this.#o.accessToken } });
   }
 
   /** Every customer audience of the ad account (paged with `after` cursors). */
@@ -92,9 +100,7 @@ export class MetaApi {
   async users(method: 'POST' | 'DELETE', audienceId: string, payload: Buffer, session: UploadSession, signal?: AbortSignal): Promise<UsersResponse> {
     const head = Buffer.from('{"payload":');
     const tail = Buffer.from(`,"session":${JSON.stringify(session)},"access_token":${JSON.stringify(this.#o.accessToken)}}`);
-    const path = `/${audienceId}/users`;
-    const res = await this.#http.send({ method, path: this.#path(path), body: Buffer.concat([head, payload, tail]), signal });
-    const body = this.#ok(res, method, path);
+    const body = await this.#call({ method, path: `/${audienceId}/users`, body: Buffer.concat([head, payload, tail]), ...(signal ? { signal } : {}) });
     const samples = asRecord(body.invalid_entry_samples) ?? {};
     return {
       num_received: Number(body.num_received ?? 0),
@@ -103,59 +109,41 @@ export class MetaApi {
     };
   }
 
-  #path(path: string): string {
-    return `/${this.#o.apiVersion}${path}`;
-  }
-
-  #ok(res: HttpResponse, method: string, path: string): Record<string, unknown> {
-    if (res.status >= 200 && res.status < 300) return asRecord(res.body) ?? {};
-    throw classifyMetaError(res, `${this.#o.label}: ${method} ${path}`);
+  async #call(req: HttpRequest): Promise<Record<string, unknown>> {
+    const res = await this.#client.call({ ...req, path: `/${this.#o.apiVersion}${req.path}` });
+    return asRecord(res.body) ?? {};
   }
 }
 
 /**
  * Throttling codes: 4 (app), 17 (user), 613 (ad account), 80003 (custom audience business use
- * case), 80004 (ads management). Meta sends them as HTTP 400, not 429.
+ * case), 80004 (ads management); Meta sends them as HTTP 400, not 429. 1 and 2 are passing
+ * faults (as are errors marked is_transient); 190 invalid/expired/revoked token, 102 session,
+ * 10 and 200-299 permissions.
  * https://developers.facebook.com/docs/marketing-api/overview/rate-limiting
+ * https://developers.facebook.com/documentation/ads-commerce/marketing-api/error-reference
  */
-export const META_THROTTLE_CODES: ReadonlySet<number> = new Set([4, 17, 613, 80003, 80004]);
-/** 190 invalid/expired/revoked token, 102 session, 10 and 200-299 permissions. */
-function isAuthCode(code: number): boolean {
-  return code === 190 || code === 102 || code === 10 || (code >= 200 && code <= 299);
-}
+export const META_ERRORS: ErrorCodes = {
+  rateLimited: [4, 17, 613, 80003, 80004],
+  retryable: [1, 2],
+  invalidAuth: [190, 102, 10, ...Array.from({ length: 100 }, (_, i) => 200 + i)],
+  authHint: 'the access token is invalid, expired or revoked, or lacks ads_management on the ad account',
+};
 
-/**
- * Maps a failed Graph API reply to the destination error taxonomy by HTTP status and
- * `error.code` / `error_subcode`. https://developers.facebook.com/documentation/ads-commerce/marketing-api/error-reference
- */
-export function classifyMetaError(res: HttpResponse, where: string): DestinationError {
+/** A Graph API reply's failure: `error.code` / `error_subcode`, is_transient, and the regain-access time. */
+function metaFailure(res: HttpResponse): Failure | undefined {
+  if (res.status >= 200 && res.status < 300) return undefined;
   const error = asRecord(asRecord(res.body)?.error);
-  const code = typeof error?.code === 'number' ? error.code : undefined;
-  const subcode = typeof error?.error_subcode === 'number' ? error.error_subcode : undefined;
-  const codeText = code === undefined ? `HTTP ${res.status}` : subcode === undefined ? String(code) : `${code}/${subcode}`;
-  if (res.status === 429 || (code !== undefined && META_THROTTLE_CODES.has(code))) {
-    const wait = regainAccessMs(res.headers) ?? retryAfterMs(res.headers);
-    return new DestinationError('rate_limited', `${where}: rate limited (code ${codeText})`, {
-      code: codeText,
-      ...(wait !== undefined ? { retryAfterMs: wait } : {}),
-    });
-  }
-  if (res.status >= 500 || error?.is_transient === true || code === 1 || code === 2)
-    return new DestinationError('retryable', `${where}: HTTP ${res.status} (code ${codeText})`, { code: codeText });
-  if ((code !== undefined && isAuthCode(code)) || res.status === 401 || res.status === 403)
-    return new DestinationError(
-      'invalid_auth',
-      `${where}: access denied (code ${codeText}); the access token is invalid, expired or revoked, or lacks ads_management on the ad account`,
-      { code: codeText },
-    );
-  return new DestinationError('invalid_payload', `${where}: rejected (HTTP ${res.status}, code ${codeText})`, { code: codeText });
+  const number = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  const code = number(error?.code);
+  return { status: res.status, code, subcode: code === undefined ? undefined : number(error?.error_subcode), transient: error?.is_transient === true, retryAfterMs: regainAccessMs(res.headers) ?? retryAfterMs(res.headers) };
 }
 
 /**
  * `X-Business-Use-Case-Usage` carries, per business, `estimated_time_to_regain_access` in minutes.
  * https://developers.facebook.com/docs/graph-api/overview/rate-limiting#headers
  */
-export function regainAccessMs(headers: Headers): number | undefined {
+function regainAccessMs(headers: Headers): number | undefined {
   const raw = headers.get('x-business-use-case-usage');
   if (!raw) return undefined;
   let parsed: unknown;

@@ -1,15 +1,13 @@
 import type { IdentifierKind } from '../../src/destinations/contract';
-import { META_IDENTITY } from '../../src/identity/meta';
-import { Invalid, type PreparedIdentifiers, prepareIdentifiers, type RawIdentifiers } from '../../src/identity/rules';
+import { Invalid, type PreparedIdentifiers, type RawIdentifiers } from '../../src/identity/rules';
 import { type PayloadEncoder, payloadBytes } from '../shared/encode';
-import { noUsableIdentifier } from '../shared/rows';
 import type { MetaKey, UsersPayload } from './api';
 
 /**
- * Meta's key space and request bodies. prepareKeys normalises and hashes raw values by Meta's rules
- * (src/identity/meta.ts) into keys (META_KEYS_ENCODER); the `payload` of a Meta `/users` request is
- * a multi-key schema of the columns the rows use and one row of cells per person ('' where a person
- * lacks a key), built from those keys as they are (META_USERS_ENCODER).
+ * Meta's request bodies. prepareKeys normalises and hashes raw values by Meta's rules
+ * (src/identity/meta.ts) into keys (`meta_keys` in ../shared/encoders.ts); the `payload` of a Meta
+ * `/users` request is a multi-key schema of the columns the rows use and one row of cells per
+ * person ('' where a person lacks a key), built from those keys as they are (META_USERS_ENCODER).
  */
 
 /** Identifier kind -> multi-key schema column, in the order columns are sent. */
@@ -23,14 +21,6 @@ export const META_COLUMNS: readonly (readonly [IdentifierKind, MetaKey])[] = [
   ['mobileAdId', 'MADID'],
   ['externalId', 'EXTERN_ID'],
 ];
-
-/** A row's identifiers by Meta's rules, or why none can be used. */
-export function metaValuesOf(row: RawIdentifiers): PreparedIdentifiers | Invalid {
-  const { values, problems } = prepareIdentifiers(META_IDENTITY, row);
-  // Country and zip alone match nobody; a row needs at least one identifying key.
-  const identifying = values.email ?? values.phone ?? values.mobileAdId ?? values.externalId ?? (values.firstName && values.lastName);
-  return identifying ? values : noUsableIdentifier(problems);
-}
 
 /** A row's keys as sent (the sync engine's rows hold keys from prepareKeys), or why there are none. */
 export function metaKeysOf(row: RawIdentifiers): PreparedIdentifiers | Invalid {
@@ -80,10 +70,4 @@ function serializeUsers(rows: readonly PreparedIdentifiers[]): Buffer {
 export const META_USERS_ENCODER: PayloadEncoder<PreparedIdentifiers> = {
   prepare: metaKeysOf,
   serialize: serializeUsers,
-};
-
-/** Raw values into Meta's key space: the usable rows' keys as a JSON array (parsed back by prepareKeys). */
-export const META_KEYS_ENCODER: PayloadEncoder<PreparedIdentifiers> = {
-  prepare: metaValuesOf,
-  serialize: (rows) => payloadBytes(JSON.stringify(rows)),
 };

@@ -1,22 +1,20 @@
 import { randomInt } from 'node:crypto';
-import pLimit, { type LimitFunction } from 'p-limit';
 import { z } from 'zod';
 import {
   type AudienceRef,
   type BatchContext,
   type ConnectorDefinition,
   type ConnectorDeps,
-  type Destination,
   DestinationError,
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
-  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
-import { EncodePool } from '../shared/encode-pool';
+import { findOrCreateAudience } from '../shared/audience';
+import { KitDestination } from '../shared/destination';
 import { asRecord, destinationLabel, yieldToEventLoop } from '../shared/http';
-import { prepareKeysOnPool } from '../shared/keys';
+import { countOf, sizeReadBack } from '../shared/readback';
 import { rejected } from '../shared/rows';
 import { MetaApi, type UsersResponse } from './api';
 
@@ -78,53 +76,45 @@ interface PreparedChunk {
   sent: number;
 }
 
-export class MetaDestination implements Destination {
-  readonly batchLimit: number;
-  readonly concurrency: number;
-  readonly acceptedIdentifiers = ACCEPTED;
+export class MetaDestination extends KitDestination {
   readonly #s: MetaSettings;
   readonly #api: MetaApi;
-  readonly #deps: ConnectorDeps;
-  readonly #label: string;
-  /** Admits at most `settings.concurrency` `/users` requests at once, first come first served. */
-  readonly #inFlight: LimitFunction;
-  readonly #encoder: EncodePool;
 
   constructor(settings: MetaSettings, deps: ConnectorDeps) {
+    const label = destinationLabel('Meta', deps.destinationId, `ad account ${settings.adAccountId}`);
+    // `concurrency` /users requests in flight, and one call more (the kit's default): while they
+    // are out, the extra call hashes its first request, so a session ending never leaves a slot idle.
+    super({
+      label,
+      deps,
+      requestsInFlight: settings.concurrency,
+      rowsPerRequest: settings.rowsPerRequest,
+      batchLimit: settings.rowsPerRequest * settings.requestsPerSession,
+      encoder: 'meta_keys',
+      acceptedIdentifiers: ACCEPTED,
+    });
     this.#s = settings;
-    this.#deps = deps;
-    this.#label = destinationLabel('Meta', deps.destinationId, `ad account ${settings.adAccountId}`);
-    this.batchLimit = settings.rowsPerRequest * settings.requestsPerSession;
-    // One call more than requests in flight: while `concurrency` requests are out, the extra call
-    // normalises and hashes its first request, so a session ending never leaves a slot idle.
-    this.concurrency = settings.concurrency + 1;
-    this.#inFlight = pLimit(settings.concurrency);
-    this.#encoder = deps.encodePool ?? EncodePool.shared();
-    this.#api = new MetaApi({
-      apiBaseUrl: settings.apiBaseUrl,
-      apiVersion: settings.apiVersion,
-      accessToken: settings.accessToken,
-      timeoutMs: settings.requestTimeoutMs,
-      label: this.#label,
-      fetch: deps.fetch,
-    });
+    this.#api = new MetaApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
   }
 
-  async testConnection(): Promise<void> {
-    await this.#api.get(`/act_${this.#s.adAccountId}`, { fields: 'id,name' });
+  protected probe(): Promise<unknown> {
+    return this.#api.get(`/act_${this.#s.adAccountId}`, { fields: 'id,name' });
   }
 
-  async createAudience(input: { name: string; description?: string }): Promise<AudienceRef> {
-    const found = await this.#find(input.name);
-    if (found) return found;
-    const created = await this.#api.post(`/act_${this.#s.adAccountId}/customaudiences`, {
-      name: input.name,
-      subtype: 'CUSTOM',
-      ...(input.description ? { description: input.description } : {}),
-      customer_file_source: this.#s.customerFileSource,
+  createAudience(input: { name: string; description?: string }): Promise<AudienceRef> {
+    return findOrCreateAudience(input.name, {
+      find: () => this.#find(input.name),
+      create: async () => {
+        const created = await this.#api.post(`/act_${this.#s.adAccountId}/customaudiences`, {
+          name: input.name,
+          subtype: 'CUSTOM',
+          ...(input.description ? { description: input.description } : {}),
+          customer_file_source: this.#s.customerFileSource,
+        });
+        if (typeof created.id !== 'string') throw new DestinationError('retryable', `${this.label}: audience create returned no id`);
+        return { id: created.id, name: input.name };
+      },
     });
-    if (typeof created.id !== 'string') throw new DestinationError('retryable', `${this.#label}: audience create returned no id`);
-    return { id: created.id, name: input.name };
   }
 
   async #find(name: string): Promise<AudienceRef | undefined> {
@@ -133,23 +123,10 @@ export class MetaDestination implements Destination {
     if (match.subtype !== undefined && match.subtype !== 'CUSTOM')
       throw new DestinationError(
         'invalid_payload',
-        `${this.#label}: an audience named "${name}" already exists but is not a customer-file audience (${match.subtype}); rename it or set audienceName`,
+        `${this.label}: an audience named "${name}" already exists but is not a customer-file audience (${match.subtype}); rename it or set audienceName`,
         { code: 'AUDIENCE_TYPE_MISMATCH' },
       );
     return { id: match.id, name: match.name };
-  }
-
-  /** Meta's normalisation and SHA-256 (src/identity/meta.ts), on the hashing threads for large inputs. */
-  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    return prepareKeysOnPool(this.#encoder, 'meta_keys', rows);
-  }
-
-  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#upload('POST', audience, rows, ctx);
-  }
-
-  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#upload('DELETE', audience, rows, ctx);
   }
 
   /**
@@ -157,7 +134,8 @@ export class MetaDestination implements Destination {
    * batch_seq 1..n and last_batch_flag on the last. The rows hold keys (prepareKeys), sent as they
    * are; the next request's body is built while the current one is in flight.
    */
-  async #upload(method: 'POST' | 'DELETE', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+  protected async send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    const method = kind === 'add' ? 'POST' : 'DELETE';
     const results: RowResult[] = new Array(rows.length);
     const size = this.#s.rowsPerRequest;
     const starts: number[] = [];
@@ -183,12 +161,12 @@ export class MetaDestination implements Destination {
       if (chunk.sent === 0) {
         settle();
         next = last ? undefined : prepare(starts[k + 1] as number);
-        if (last && seq > 0) this.#deps.log?.('meta.session_without_last_batch', { sessionId, batches: seq });
+        if (last && seq > 0) this.deps.log?.('meta.session_without_last_batch', { sessionId, batches: seq });
         continue;
       }
       seq++;
       const session = { session_id: sessionId, batch_seq: seq, last_batch_flag: last, estimated_num_total: rows.length };
-      const sending = this.#inFlight(() => this.#api.users(method, audience.id, chunk.payload, session, ctx.signal));
+      const sending = this.gate.run(() => this.#api.users(method, audience.id, chunk.payload, session, ctx.signal));
       // Handled below; until then, a quick failure must not count as an unhandled rejection.
       sending.catch(() => {});
       // Let the request go out before preparing the next one and the previous one's bookkeeping.
@@ -210,7 +188,7 @@ export class MetaDestination implements Destination {
    * promoted to the old generation and cost a major GC each.
    */
   async #prepareChunk(rows: readonly MemberRow[], from: number, to: number, results: RowResult[]): Promise<PreparedChunk> {
-    const { payload, sent, rejected: left } = await this.#encoder.encode('meta_users', rows, from, to);
+    const { payload, sent, rejected: left } = await this.pool.encode('meta_users', rows, from, to);
     for (const [i, reason] of left) results[from + i] = rejected(rows[from + i] as MemberRow, reason);
     return { payload, from, to, sent };
   }
@@ -241,7 +219,7 @@ export class MetaDestination implements Destination {
         traced++;
       }
     }
-    if (count > traced) this.#deps.log?.('meta.invalid_entries_untraced', { reported: count, traced });
+    if (count > traced) this.deps.log?.('meta.invalid_entries_untraced', { reported: count, traced });
   }
 
   async readMatchRate(audience: AudienceRef): Promise<MatchRate> {
@@ -251,26 +229,21 @@ export class MetaDestination implements Destination {
     const status = asRecord(a.operation_status)?.code;
     // 471: flagged (e.g. suggests health or financial status); edits are refused until fixed.
     if (status === 471)
-      throw new DestinationError('invalid_payload', `${this.#label}: audience ${audience.id} is flagged (operation_status 471); review it in Ads Manager`, {
+      throw new DestinationError('invalid_payload', `${this.label}: audience ${audience.id} is flagged (operation_status 471); review it in Ads Manager`, {
         code: 471,
       });
-    const lower = count(a.approximate_count_lower_bound);
-    const upper = count(a.approximate_count_upper_bound);
+    const upper = countOf(a.approximate_count_upper_bound);
     const sessions = await this.#api.get(`/${audience.id}/sessions`, { fields: 'session_id,stage,num_received,num_matched,num_invalid_entries', limit: '1' });
     const latest = asRecord(Array.isArray(sessions.data) ? sessions.data[0] : undefined);
-    const received = count(latest?.num_received);
-    const matched = count(latest?.num_matched);
-    return {
-      status: status === 200 ? 'ready' : 'processing',
-      ...(received && matched !== undefined ? { matchRate: matched / received } : {}),
-      ...(lower !== undefined ? { audienceSize: lower } : {}),
-      ...(upper !== undefined ? { audienceSizeUpper: upper } : {}),
-    };
+    // Meta advises against lists under 100 people but enforces no minimum: no warning (minimum 0).
+    const rate = sizeReadBack({
+      platform: 'Meta',
+      ready: status === 200,
+      size: countOf(a.approximate_count_lower_bound),
+      received: countOf(latest?.num_received),
+      matched: countOf(latest?.num_matched),
+      minimum: 0,
+    });
+    return upper !== undefined ? { ...rate, audienceSizeUpper: upper } : rate;
   }
-}
-
-/** A non-negative count (Meta uses -1 for "not available"), from a number or numeric string. */
-function count(value: unknown): number | undefined {
-  const n = typeof value === 'string' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
 }

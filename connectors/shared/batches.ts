@@ -17,8 +17,10 @@ import type { RequestGate } from './gate';
 export type Rejections = ReadonlyMap<number, string> | undefined;
 
 export interface BatchOptions {
-  /** Most rows in one request. */
+  /** Most rows in one request, or most summed `size` when the platform counts identifiers. */
   limit: number;
+  /** What a row counts towards `limit` (Google Ads counts identifiers); default 1. */
+  size?: (row: MemberRow) => number;
   /** Where requests wait for a slot; without one, requests go one after another. */
   gate?: RequestGate;
 }
@@ -35,8 +37,7 @@ export async function sendInBatches(
     else results[i] = { personId: row.personId, ok: false, reason: 'no usable identifier' };
   });
   const requests: Promise<void>[] = [];
-  for (let start = 0; start < usable.length; start += options.limit) {
-    const at = usable.slice(start, start + options.limit);
+  for (const [start, at] of requestRows(rows, usable, options)) {
     const chunk = at.map((i) => rows[i] as MemberRow);
     const call = async () => {
       const rejected = await send(chunk, start);
@@ -53,6 +54,26 @@ export async function sendInBatches(
   }
   await Promise.all(requests);
   return results;
+}
+
+/** The usable rows' indexes cut into requests within the limit, each with its first position among them. */
+function requestRows(rows: readonly MemberRow[], usable: readonly number[], options: BatchOptions): [number, number[]][] {
+  const { limit, size } = options;
+  if (!size) return chunked(usable, limit).map((at, k) => [k * limit, at]);
+  const out: [number, number[]][] = [];
+  let total = 0;
+  usable.forEach((i, position) => {
+    const n = size(rows[i] as MemberRow);
+    const current = out.at(-1);
+    if (current && total + n <= limit) {
+      current[1].push(i);
+      total += n;
+    } else {
+      out.push([position, [i]]);
+      total = n;
+    }
+  });
+  return out;
 }
 
 function hasKey(row: MemberRow): boolean {

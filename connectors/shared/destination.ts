@@ -46,7 +46,8 @@ export abstract class KitDestination implements Destination {
   protected readonly label: string;
   protected readonly gate: RequestGate;
   protected readonly deps: ConnectorDeps;
-  readonly #pool: EncodePool;
+  /** The hashing threads, for connectors that also build request bodies there (Meta). */
+  protected readonly pool: EncodePool;
   readonly #encoder: EncoderName;
 
   constructor(o: KitDestinationOptions) {
@@ -56,7 +57,7 @@ export abstract class KitDestination implements Destination {
     this.gate = new RequestGate(o.requestsInFlight);
     this.batchLimit = o.batchLimit ?? o.rowsPerRequest * 2;
     this.concurrency = o.concurrency ?? o.requestsInFlight + 1;
-    this.#pool = o.deps.encodePool ?? EncodePool.shared();
+    this.pool = o.deps.encodePool ?? EncodePool.shared();
     this.#encoder = o.encoder;
   }
 
@@ -72,7 +73,7 @@ export abstract class KitDestination implements Destination {
   }
 
   prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    return prepareKeysOnPool(this.#pool, this.#encoder, rows);
+    return prepareKeysOnPool(this.pool, this.#encoder, rows);
   }
 
   addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {

@@ -28,6 +28,10 @@ export interface Failure {
   status: number;
   /** The platform's error code, when the body carries one. */
   code?: string | number | undefined;
+  /** The platform's finer code (Meta's error_subcode): reported as `code/subcode`, never matched. */
+  subcode?: string | number | undefined;
+  /** The platform marks the failure as passing (Meta's is_transient): retryable whatever the code. */
+  transient?: boolean | undefined;
   /** From a Retry-After header or the platform's own retry hint. */
   retryAfterMs?: number | undefined;
 }
@@ -38,14 +42,15 @@ const has = (list: readonly (string | number)[] | undefined, code: string | numb
 /** Maps a failed reply to the taxonomy; `where` names the destination and call, and never holds secrets. */
 export function classifyFailure(failure: Failure, codes: ErrorCodes, where: string): DestinationError {
   const { status, code } = failure;
-  const codeText = code === undefined ? `HTTP ${status}` : `HTTP ${status}, code ${code}`;
-  const options = { code: code ?? status };
+  const reported = code !== undefined && failure.subcode !== undefined ? `${code}/${failure.subcode}` : code;
+  const codeText = reported === undefined ? `HTTP ${status}` : `HTTP ${status}, code ${reported}`;
+  const options = { code: reported ?? status };
   if (has(codes.invalidPayload, code)) return new DestinationError('invalid_payload', `${where}: rejected (${codeText})`, options);
   if (status === 429 || has(codes.rateLimited, code)) {
     const wait = failure.retryAfterMs ?? (has(codes.rateLimited, code) ? codes.rateLimitWaitMs : undefined);
     return new DestinationError('rate_limited', `${where}: rate limited (${codeText})`, { ...options, ...(wait !== undefined ? { retryAfterMs: wait } : {}) });
   }
-  if (has(codes.retryable, code)) return new DestinationError('retryable', `${where}: temporary failure (${codeText})`, options);
+  if (failure.transient || has(codes.retryable, code)) return new DestinationError('retryable', `${where}: temporary failure (${codeText})`, options);
   if (has(codes.invalidAuth, code) || status === 401 || status === 403)
     return new DestinationError('invalid_auth', `${where}: access denied (${codeText})${codes.authHint ? `; ${codes.authHint}` : ''}`, options);
   if (status >= 500 || status === 408) return new DestinationError('retryable', `${where}: temporary failure (${codeText})`, options);

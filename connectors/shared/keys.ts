@@ -17,13 +17,18 @@ export type Usable = (keys: PreparedIdentifiers) => unknown;
  * const prepared = await prepareKeysOnPool(pool, 'linkedin_keys', rows);
  */
 export function keysEncoder(rules: IdentityRules, usable: Usable = (k) => Object.keys(k).length > 0): PayloadEncoder<PreparedIdentifiers> {
-  return {
-    prepare: (row: RawIdentifiers): PreparedIdentifiers | Invalid => {
-      const { values, problems } = prepareIdentifiers(rules, row);
-      return usable(values) ? values : noUsableIdentifier(problems);
-    },
-    serialize: (rows) => payloadBytes(JSON.stringify(rows)),
-  };
+  return keysEncoderOf((row) => {
+    const { values, problems } = prepareIdentifiers(rules, row);
+    return usable(values) ? values : noUsableIdentifier(problems);
+  });
+}
+
+/**
+ * A keys encoder over a platform's own `keysOf` (a row's keys, or why none can be used), for
+ * platforms that pick among the prepared values (Google Ads sends an address only when whole).
+ */
+export function keysEncoderOf(keysOf: (row: RawIdentifiers) => PreparedIdentifiers | Invalid): PayloadEncoder<PreparedIdentifiers> {
+  return { prepare: keysOf, serialize: (rows) => payloadBytes(JSON.stringify(rows)) };
 }
 
 /** Rows per hashing job: big enough to be worth a thread, small enough to spread over several. */

@@ -47,6 +47,16 @@ describe('classifyFailure: by status and code, never by message', () => {
     expect(err.message.startsWith(at)).toBe(true);
     expect(err.code).toBe(String('code' in failure ? failure.code : failure.status));
   });
+  it('a transient mark is retryable whatever the code; a subcode is reported, never matched', () => {
+    const transient = classifyFailure({ status: 400, code: 105, transient: true }, codes, at);
+    expect([transient.kind, transient.code]).toEqual(['retryable', '105']);
+    expect(classifyFailure({ status: 400, code: 77, transient: true }, codes, at).kind).toBe('retryable');
+    expect(classifyFailure({ status: 400, code: 117, transient: true }, codes, at).kind).toBe('rate_limited');
+    const sub = classifyFailure({ status: 400, code: 117, subcode: 2446079, retryAfterMs: 5_000 }, codes, at);
+    expect([sub.kind, sub.code, sub.retryAfterMs]).toEqual(['rate_limited', '117/2446079', 5_000]);
+    expect(sub.message).toBe(`${at}: rate limited (HTTP 400, code 117/2446079)`);
+    expect(classifyFailure({ status: 400, code: 2446079 }, codes, at).kind).toBe('invalid_payload');
+  });
   it('says what to do about bad credentials', () => {
     expect(classifyFailure({ status: 401 }, codes, at).message).toBe(`${at}: access denied (HTTP 401); reconnect`);
   });
@@ -102,6 +112,26 @@ describe('sendInBatches', () => {
       'p6',
     ]);
   });
+  it('with a size per row, cuts where the summed size would pass the limit, in order and one request after another', async () => {
+    const input = rows(6, (i) => (i === 2 ? {} : { email: `h${i}`, ...(i % 2 === 0 ? { phone: `t${i}` } : {}) }));
+    const size = (r: MemberRow) => Object.keys(r.identifiers).length;
+    const sent: [number, string[]][] = [];
+    let inFlight = 0;
+    const results = await sendInBatches(input, { limit: 3, size }, async (chunk, from) => {
+      expect(++inFlight).toBe(1);
+      await tick();
+      inFlight--;
+      sent.push([from, chunk.map((r) => r.personId)]);
+      return undefined;
+    });
+    // Sizes 2, 1, -, 1, 2, 1 (p2 has no key): [p0 p1] 3, [p3 p4] 3, [p5] 1.
+    expect(sent).toEqual([
+      [0, ['p0', 'p1']],
+      [2, ['p3', 'p4']],
+      [4, ['p5']],
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, false, true, true, true]);
+  });
   it('sends nothing for rows without keys, and throws the first failure', async () => {
     let calls = 0;
     expect(await sendInBatches(rows(2, () => ({})), { limit: 5 }, async () => void calls++)).toHaveLength(2);
@@ -156,6 +186,19 @@ describe('prepareKeysOnPool: the platform rules, on the hashing threads for larg
     expect(a[1]).toEqual({ personId: 'p1', keys: {}, rejected: 'no usable identifier' });
     expect(a[2]).toEqual({ personId: 'p2', keys: { email: sha('person2@example.com'), firstName: 'Ann', lastName: 'Lee', countryCode: 'DE' } });
     expect(a.map((r) => r.personId)).toEqual(input.map((r) => r.personId));
+  });
+  it('Google Ads keys a whole address only, and says why a partial one is not used', async () => {
+    const main = new EncodePool({ threads: 0 });
+    pools.push(main);
+    const address = { firstName: 'Mary', lastName: 'Smith', countryCode: 'us', postalCode: '10011' };
+    const [whole, partial, both] = await prepareKeysOnPool(main, 'google_ads_keys', [
+      { personId: 'a', identifiers: address },
+      { personId: 'b', identifiers: { firstName: 'Mary', lastName: 'Smith' } },
+      { personId: 'c', identifiers: { email: 'M@x.io', firstName: 'Mary' } },
+    ]);
+    expect(whole?.keys).toEqual({ firstName: sha('mary'), lastName: sha('smith'), countryCode: 'US', postalCode: '10011' });
+    expect(partial).toMatchObject({ keys: {}, rejected: expect.stringContaining('address: needs firstName, lastName, countryCode and postalCode together') });
+    expect(both?.keys).toEqual({ email: sha('m@x.io') });
   });
   it('is deterministic: the same value always gives the same key', async () => {
     const main = new EncodePool({ threads: 0 });

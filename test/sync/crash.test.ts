@@ -5,8 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linkedInSettingsSchema } from '../../connectors/linkedin';
 import { parseWorkspace } from '../../src/config/load';
-import type { CrashPoint } from './support/crash-child';
+import { LinkedInFake } from '../../src/sandbox/linkedin';
+import type { CrashPoint, FakeAudienceCheck } from './support/crash-child';
 
 /**
  * Crash safety (DESIGN "One sync run"): sync runs are SIGKILLed at random points — random delays
@@ -16,6 +18,8 @@ import type { CrashPoint } from './support/crash-child';
  * first reruns and checks what the previous trial's crash left, then changes the data a little and
  * runs the sync with one crash point armed, repeating churn and run until the crash hits (see
  * support/crash-child.ts). Independent lanes (own DuckDB file and export folder) run side by side.
+ * One more lane syncs through a kit connector (LinkedIn) to its contract fake, which lives here in
+ * the parent so its audience outlives every child; a child asks for it over the IPC channel.
  */
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WANTED = Number(process.env.OUTFLOW_CRASH_TRIALS ?? 200);
@@ -57,26 +61,41 @@ interface Lane {
   log: string;
   results: string;
   workspace: string;
+  /** Children of this lane that were SIGKILLed. */
+  crashes: number;
+  /** The contract fake of a kit-connector lane, and the connector's parsed settings (JSON). */
+  fake?: LinkedInFake;
+  settings?: string;
 }
 
-function lane(i: number): Lane {
+/** The audience's name on the platform: the segment's alias. */
+const AUDIENCE = 'vip-people';
+
+function lane(i: number, fake?: LinkedInFake): Lane {
   const dir = path.join(DATA, `lane-${i}`);
   mkdirSync(dir, { recursive: true });
   const db = path.join(dir, 'warehouse.duckdb');
   const dest = path.join(dir, 'exports');
+  // Two elements a request and two requests in flight: a run's few changes still make several calls.
+  const settings = fake && linkedInSettingsSchema.parse(fake.settings({ elementsPerRequest: 2, concurrency: 2, segmentReadyDelayMs: 0, requestTimeoutMs: 5_000 }));
+  // Thirty people are below LinkedIn's minimum of 300; minAudienceSize 0 lets the runs go on.
+  const destination = settings
+    ? `{id: out, type: linkedin, minAudienceSize: 0, settings: ${JSON.stringify(settings)}}`
+    : `{id: out, type: file, settings: {path: ${dest}, batchLimit: 3, concurrency: 2}}`;
   const { workspace } = parseWorkspace(`
 version: 1
 warehouse: {type: duckdb, path: ${db}}
 entities:
   - {id: person, sql: "select * from persons where vip", primaryKey: person_id, identifiers: {email: email}}
 segments:
-  - {id: vips, entity: person, name: VIPs, type: everyone, alias: vip-people}
+  - {id: vips, entity: person, name: VIPs, type: everyone, alias: ${AUDIENCE}}
 destinations:
-  - {id: out, type: file, settings: {path: ${dest}, batchLimit: 3, concurrency: 2}}
+  - ${destination}
 syncs:
   - {id: vip-sync, segment: vips, destination: out, maxRemovalShare: 1, allowEmpty: true}
 `);
-  const l = { dir, db, dest, log: path.join(dir, 'sends.jsonl'), results: path.join(dir, 'results.jsonl'), workspace: JSON.stringify(workspace) };
+  const l: Lane = { dir, db, dest, log: path.join(dir, 'sends.jsonl'), results: path.join(dir, 'results.jsonl'), workspace: JSON.stringify(workspace), crashes: 0 };
+  if (fake && settings) Object.assign(l, { fake, settings: JSON.stringify(settings) });
   writeFileSync(l.log, '');
   writeFileSync(l.results, '');
   return l;
@@ -95,14 +114,31 @@ function runChild(l: Lane, trial: number, seed: number, crash: CrashPoint): Prom
         CRASH_DB: l.db,
         CRASH_DEST: l.dest,
         CRASH_WORKSPACE: l.workspace,
+        ...(l.settings ? { CRASH_LINKEDIN: l.settings } : {}),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    // A kit-connector lane's child sends the members it expects; the fake's audience is compared here.
+    child.on('message', (want: string[]) => {
+      if (l.fake) child.send(compareFakeAudience(l.fake, want));
     });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
     child.on('close', (code, signal) => resolve({ code, signal, out }));
   });
+}
+
+/** The fake's audience named AUDIENCE against the member tuples a child expects; one audience of that name only. */
+function compareFakeAudience(fake: LinkedInFake, want: string[]): FakeAudienceCheck {
+  const ids = [...fake.segments].filter(([, seg]) => seg.audience.name === AUDIENCE).map(([id]) => id);
+  const have = new Set(ids.length === 1 ? fake.members(ids[0]!) : []);
+  const wanted = new Set(want);
+  return {
+    missing: want.filter((x) => !have.has(x)),
+    extra: [...have].filter((x) => !wanted.has(x)),
+    violations: ids.length > 1 ? [`${ids.length} segments named ${AUDIENCE}`] : [],
+  };
 }
 
 describe('crash safety of sync runs (SIGKILL in child processes)', () => {
@@ -137,7 +173,9 @@ describe('crash safety of sync runs (SIGKILL in child processes)', () => {
       ],
     });
   });
-  afterAll(() => {
+  const linkedIn = new LinkedInFake();
+  afterAll(async () => {
+    await linkedIn.stop();
     for (const dir of [WORK, DATA]) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -161,6 +199,7 @@ describe('crash safety of sync runs (SIGKILL in child processes)', () => {
         const child = await runChild(l, trial, Math.floor(rand() * 2 ** 31), crash);
         if (child.signal === 'SIGKILL') {
           crashes++;
+          l.crashes++;
           const key = crash.type === 'timer' ? 'timer' : crash.event;
           crashedAt.set(key, (crashedAt.get(key) ?? 0) + 1);
         } else if (child.code !== 0) failures.push(`trial ${trial}: child exited ${child.code}: ${child.out.slice(0, 800)}`);
@@ -169,7 +208,9 @@ describe('crash safety of sync runs (SIGKILL in child processes)', () => {
       const last = await runChild(l, 0, 0, { type: 'none' });
       if (last.code !== 0) failures.push(`final rerun exited ${last.code}: ${last.out.slice(0, 800)}`);
     };
-    const lanes = Array.from({ length: LANES }, (_, i) => lane(i));
+    await linkedIn.start();
+    // The kit lane takes a share of the crashes, so the test takes about as long as before.
+    const lanes = [...Array.from({ length: LANES }, (_, i) => lane(i)), lane(LANES, linkedIn)];
     await Promise.all(lanes.map(drive));
 
     let survived = 0;
@@ -183,6 +224,8 @@ describe('crash safety of sync runs (SIGKILL in child processes)', () => {
         if (r.stage === 'survived') survived++;
       }
       expect(reruns).toBeGreaterThan(0);
+      // Every lane, the kit connector's among them, took its share of the crashes.
+      expect(l.crashes, path.basename(l.dir)).toBeGreaterThanOrEqual(Math.floor(WANTED / lanes.length / 3));
       // No batch was sent after its acknowledgement was recorded.
       const acked = new Set<string>();
       for (const line of readFileSync(l.log, 'utf8').split('\n')) {
@@ -193,7 +236,7 @@ describe('crash safety of sync runs (SIGKILL in child processes)', () => {
       }
     }
     console.info(
-      `crash trials: ${crashes} crashes in ${trials} child processes (${survived} armed runs survived and were checked too), ${Math.round((Date.now() - started) / 1000)}s, ${LANES} lanes (seed ${SEED}); by point: ${JSON.stringify(Object.fromEntries(crashedAt))}`,
+      `crash trials: ${crashes} crashes (${lanes.map((l) => l.crashes).join(' + ')} by lane, the last through LinkedIn) in ${trials} child processes (${survived} armed runs survived and were checked too), ${Math.round((Date.now() - started) / 1000)}s, ${LANES} lanes (seed ${SEED}); by point: ${JSON.stringify(Object.fromEntries(crashedAt))}`,
     );
     expect(failures, `seed ${SEED}`).toEqual([]);
     expect(crashes).toBeGreaterThanOrEqual(WANTED);

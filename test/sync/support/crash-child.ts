@@ -8,16 +8,30 @@
  *     run); a run that survives is checked, and 2-3 repeat (up to MAX_ATTEMPTS times) so that
  *     nearly every process ends in a crash.
  * Check results go to $CRASH_RESULTS; sends and acknowledgements to $CRASH_LOG.
+ * With $CRASH_LINKEDIN (the connector's settings), the sync goes to the LinkedIn connector and its
+ * contract fake in the parent process; the check sends the expected member tuples (by the fake's
+ * own normalisation) to the parent over IPC, which compares them with the fake's audience.
  */
 import { appendFileSync, existsSync, statSync } from 'node:fs';
 import type { Workspace } from '../../../src/config/schema';
 import { FileDestination, fileKeysOf } from '../../../connectors/file/writer';
+import type { LinkedInSettings } from '../../../connectors/linkedin';
+import { EncodePool } from '../../../connectors/shared/encode-pool';
+import type { Destination } from '../../../src/destinations/contract';
+import { LinkedInFake } from '../../../src/sandbox/linkedin';
 import { runSync } from '../../../src/sync/steps';
 import { DuckDbDriver } from '../../../src/warehouse/duckdb/driver';
 import { logAck, loggingDestination } from './crash-log';
 import { replayFileAudience } from './file-audience';
 
 export type CrashPoint = { type: 'none' } | { type: 'event'; event: string; nth: number } | { type: 'timer'; fraction: number };
+
+/** The parent's answer about a contract fake's audience. */
+export interface FakeAudienceCheck {
+  missing: string[];
+  extra: string[];
+  violations: string[];
+}
 
 const MAX_ATTEMPTS = 6;
 
@@ -55,12 +69,20 @@ const point = (event: string) => {
 
 // Tiny data: one DuckDB thread is plenty and leaves the cores to the other lanes.
 const warehouse = await DuckDbDriver.open({ path: env('CRASH_DB'), settings: { threads: '1' } });
-// The file destination directly: the connector registry would load settings validation too.
-const files = new FileDestination({ path: dest, baseDir: '/', batchLimit: 3, concurrency: 2, identifiers: ['email'] });
+const linkedInSettings = process.env.CRASH_LINKEDIN;
+// The destination directly: the connector registry would load settings validation too (the
+// parent passes LinkedIn's settings parsed). Thirty rows are hashed on the main thread.
+const target: Destination = linkedInSettings
+  ? new (await import('../../../connectors/linkedin')).LinkedInDestination(JSON.parse(linkedInSettings) as LinkedInSettings, {
+      baseDir: '/',
+      destinationId: 'out',
+      encodePool: new EncodePool({ threads: 0 }),
+    })
+  : new FileDestination({ path: dest, baseDir: '/', batchLimit: 3, concurrency: 2, identifiers: ['email'] });
 const deps = {
   warehouse,
   workspace,
-  destinations: async () => loggingDestination(files, logFile, tag, point),
+  destinations: async () => loggingDestination(target, logFile, tag, point),
   log: (event: string, fields?: Record<string, unknown>) => {
     if (event === 'batch_acknowledged') logAck(logFile, tag, fields?.batchId);
     point(event);
@@ -69,8 +91,16 @@ const deps = {
 const sync = () => runSync(deps, { syncId: 'vip-sync', asOf: new Date().toISOString() });
 
 async function check(stage: string) {
+  const people = await warehouse.query<{ person_id: string; email: string }>('select person_id, email from persons where vip');
+  const { missing, extra, violations } = linkedInSettings ? await fakeAudience(people.map((r) => LinkedInFake.expectedTuple({ email: r.email }))) : fileAudience(people);
+  const ok = violations.length === 0 && missing.length === 0 && extra.length === 0;
+  appendFileSync(results, `${JSON.stringify({ trial, stage, ok, violations, missing, extra })}\n`);
+}
+
+/** The file destination's audience (replayed from its exports) against the segment's people. */
+function fileAudience(people: { person_id: string; email: string }[]): FakeAudienceCheck {
   // The file destination holds keys (SHA-256 of the normalised email), never the email itself.
-  const want = (await warehouse.query<{ person_id: string; email: string }>('select person_id, email from persons where vip'))
+  const want = people
     .map((r) => {
       const keys = fileKeysOf({ personId: r.person_id, identifiers: { email: r.email } });
       return `${r.person_id}:${'email' in keys ? keys.email : 'none'}`;
@@ -78,10 +108,15 @@ async function check(stage: string) {
     .sort();
   const { members, violations } = replayFileAudience(dest, 'vip-people');
   const have = [...members].map(([id, email]) => `${id}:${email}`).sort();
-  const missing = want.filter((x) => !have.includes(x));
-  const extra = have.filter((x) => !want.includes(x));
-  const ok = violations.length === 0 && missing.length === 0 && extra.length === 0;
-  appendFileSync(results, `${JSON.stringify({ trial, stage, ok, violations, missing, extra })}\n`);
+  return { missing: want.filter((x) => !have.includes(x)), extra: have.filter((x) => !want.includes(x)), violations };
+}
+
+/** Asks the parent, which runs the contract fake, to compare its audience with `want`. */
+function fakeAudience(want: string[]): Promise<FakeAudienceCheck> {
+  return new Promise((resolve) => {
+    process.once('message', (answer) => resolve(answer as FakeAudienceCheck));
+    process.send?.(want);
+  });
 }
 
 const exists = await warehouse.query<{ n: number }>(`select count(*) as n from information_schema.tables where table_name = 'persons'`);
