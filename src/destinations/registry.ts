@@ -26,6 +26,7 @@ const CONNECTORS: Partial<Record<DestinationType, () => Promise<ConnectorDefinit
   pinterest: async () => (await import('../../connectors/pinterest')).default as unknown as ConnectorDefinition,
   reddit: async () => (await import('../../connectors/reddit')).default as unknown as ConnectorDefinition,
   x: async () => (await import('../../connectors/x')).default as unknown as ConnectorDefinition,
+  webhook: async () => (await import('../../connectors/webhook')).default as unknown as ConnectorDefinition,
 };
 
 export async function loadConnector(type: DestinationType): Promise<ConnectorDefinition | undefined> {

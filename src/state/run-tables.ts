@@ -84,7 +84,10 @@ const SEND_COLUMNS = KEY_UNITS.flatMap((u) => u.columns.map((column) => ({ colum
  * snapshot into the run's changes table: `query` selects `person_id` and one column per
  * identifier kind, named by the kind.
  */
-export function diffStatements(state: StateSql, input: { runId: string; target: SnapshotTarget; query: CompiledQuery; kinds: readonly IdentifierKind[] }): CompiledQuery[] {
+export function diffStatements(
+  state: StateSql,
+  input: { runId: string; target: SnapshotTarget; query: CompiledQuery; kinds: readonly IdentifierKind[]; fingerprintKinds?: readonly IdentifierKind[] },
+): CompiledQuery[] {
   const changes = changesTable(state, input.runId);
   const identifierColumns = columnsOf(input.kinds);
   // The segment query's parameters come first: it precedes the target in the statement.
@@ -93,6 +96,7 @@ export function diffStatements(state: StateSql, input: { runId: string; target: 
     changes,
     members: input.query.sql,
     identifierColumns,
+    fingerprintColumns: input.fingerprintKinds ? columnsOf(input.fingerprintKinds) : identifierColumns,
     sourceColumns: input.kinds.map((k, i) => ({ source: k, column: identifierColumns[i] })),
     target: b.bindAll({ ...input.target }),
   };
@@ -204,6 +208,8 @@ export async function materialiseDiff(
     target: SnapshotTarget;
     query: CompiledQuery;
     kinds: readonly IdentifierKind[];
+    /** The kinds whose values the diff compares (default `kinds`); fewer, and a changed value of the others is no change. */
+    fingerprintKinds?: readonly IdentifierKind[];
     mode: 'mirror' | 'add_only';
     full?: boolean;
     prepare: KeyPreparer;
