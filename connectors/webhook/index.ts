@@ -152,6 +152,7 @@ const webhookConnector: ConnectorDefinition<WebhookSettings> = {
   identifiers: ACCEPTED,
   // The audience name only travels in the request body.
   audienceNames: { maxLength: 200 },
+  records: recordSpec,
   create: (settings, deps) => new WebhookDestination(settings, deps),
 };
 

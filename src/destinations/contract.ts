@@ -191,5 +191,10 @@ export interface ConnectorDefinition<S = Record<string, unknown>> {
    * `minAudienceSize` overrides this default.
    */
   minAudienceSize?: number;
+  /**
+   * For destinations of classic syncs (the webhook): the record their settings describe, which
+   * `outflow validate` checks against each sync's entity (and, with `--check-warehouse`, its columns).
+   */
+  records?(settings: S): RecordSpec;
   create(settings: S, deps: ConnectorDeps): Destination;
 }

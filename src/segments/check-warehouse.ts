@@ -6,6 +6,7 @@ import { renderSql } from '../warehouse/templates';
 import { type Catalog, checkFilterTypes, findColumn as findIn, noColumn } from './catalog';
 import { checkEntitySql, entitySource } from './load-catalog';
 import type { Condition } from './rule-schema';
+import { columnFields, type RecordSpec } from '../destinations/record';
 
 type Path = (string | number)[];
 
@@ -196,10 +197,38 @@ function closestName(name: string, candidates: readonly string[]): string | unde
   return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.name : undefined;
 }
 
-/** Every problem `validate --check-warehouse` reports, in file order; with `scope`, for those entities and segments only. */
-export async function warehouseProblems(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope): Promise<Problem[]> {
+/**
+ * Every problem `validate --check-warehouse` reports, in file order; with `scope`, for those
+ * entities and segments only; with `records` (the registry's recordMappings), the columns record
+ * destinations map too.
+ */
+export async function warehouseProblems(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope, records: readonly RecordColumnsOf[] = []): Promise<Problem[]> {
   const { catalog, problems } = await checkedCatalog(ws, warehouse, scope);
-  return [...problems, ...(await eventNameProblems(ws, warehouse, catalog, scope))];
+  const ignoreCase = warehouse.dialect.identifiersIgnoreCase;
+  return [...problems, ...recordProblems(ws, catalog, ignoreCase, records), ...(await eventNameProblems(ws, warehouse, catalog, scope))];
+}
+
+/** A record destination fed from `entities[entityIndex]` (src/destinations/registry.ts recordMappings). */
+export interface RecordColumnsOf {
+  destinationIndex: number;
+  entityIndex: number;
+  spec: RecordSpec;
+}
+
+/** Every column a record destination maps exists in its entity's source or relation table. */
+function recordProblems(ws: Workspace, catalog: Catalog, ignoreCase: boolean, records: readonly RecordColumnsOf[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const { destinationIndex, entityIndex, spec } of records) {
+    const entity = ws.entities[entityIndex]!;
+    for (const field of columnFields(spec)) {
+      const relation = field.relation === undefined ? undefined : entity.relations.find((r) => r.name === field.relation);
+      const table = relation ? relation.table : entitySource(entity);
+      const columns = catalog.get(table);
+      if (columns && !findIn(columns, field.column, ignoreCase))
+        problems.push({ path: formatPath(['destinations', destinationIndex, 'settings', 'fields', field.name]), message: noColumn(columns, table, field.column) });
+    }
+  }
+  return problems;
 }
 
 async function checkedCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope): Promise<{ catalog: Catalog; problems: Problem[] }> {
