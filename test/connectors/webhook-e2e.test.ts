@@ -5,6 +5,7 @@ import { destinationFactory } from '../../src/destinations/registry';
 import { WebhookReceiverFake } from '../../src/sandbox/webhook';
 import { runSync } from '../../src/sync/steps';
 import { openWarehouse } from '../../src/warehouse';
+import { dropSchemas, openTestPostgres, PG_URL, postgresReachable, uniqueSchema } from '../support/pg';
 import { runCli, withDuckDb } from './e2e-support';
 import {
   type Companies,
@@ -155,4 +156,70 @@ describe('outflow sync run to a webhook', () => {
     expect(received).not.toMatch(/@example\.com/i);
     expect(received).not.toContain('555-');
   });
+});
+
+const pgUp = await postgresReachable();
+
+describe.skipIf(!pgUp)('outflow sync run to a webhook, on PostgreSQL', () => {
+  const schema = uniqueSchema('hook');
+  const pgReceiver = new WebhookReceiverFake({ signingSecret: SIGNING_SECRET });
+  let pgWork: { dir: string; config: string };
+  let pgPeople = initialHookPeople();
+  let pgCompanies = initialCompanies();
+  const writeTables = async () => {
+    const w = await openTestPostgres();
+    try {
+      await w.execute(`create schema if not exists ${schema}`);
+      await writeHookTables(w, pgPeople, pgCompanies, schema);
+    } finally {
+      await w.close();
+    }
+  };
+  const syncOnce = async () => {
+    const loaded = loadWorkspace(pgWork.config, { ...process.env, ...env });
+    const warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
+    try {
+      const r = await runSync({ warehouse, workspace: loaded.workspace, destinations: destinationFactory(loaded.workspace, loaded.dir) }, { syncId: 'vips-hook-pg', asOf: new Date().toISOString() });
+      expect(r.status, r.reason).toBe('synced');
+      return r;
+    } finally {
+      await warehouse.close();
+    }
+  };
+
+  beforeAll(async () => {
+    await pgReceiver.start();
+    const base = pgReceiver.settings();
+    pgWork = writeHookWorkspace(
+      [{ id: 'hook-pg', settings: { url: base.url, apiBaseUrl: base.apiBaseUrl, mode: 'upsert', fields: HOOK_FIELDS, batchSize: 8 } }],
+      () => `{ type: postgres, connectionString: ${JSON.stringify(PG_URL)} }`,
+      schema,
+    );
+    await writeTables();
+  });
+
+  afterAll(async () => {
+    await pgReceiver.stop();
+    await dropSchemas([schema, `${schema}_state`]);
+  });
+
+  it('three runs: exact records, then the changed members only, then nothing', async () => {
+    await syncOnce();
+    expect(pgReceiver.records('hook-pg')).toEqual(expectedRecords(pgPeople, pgCompanies));
+
+    pgPeople = pgPeople.map((p) => (p.id === 'p001' ? { ...p, plan: 'enterprise' } : p.id === 'p003' ? { ...p, phone: '+1 212 555 9999' } : p));
+    pgCompanies = { ...pgCompanies, c3: 'healthcare' };
+    await writeTables();
+    const before = pgReceiver.batches.length;
+    const second = await syncOnce();
+    const changed = ['p001', ...pgPeople.filter((p) => p.vip && p.companyId === 'c3').map((p) => p.id)].sort();
+    expect(pgReceiver.batches.slice(before).flatMap((b) => b.records.map((r) => String(r.id))).sort()).toEqual(changed);
+    expect(second.added).toBe(changed.length);
+    expect(pgReceiver.records('hook-pg')).toEqual(expectedRecords(pgPeople, pgCompanies));
+
+    const requests = pgReceiver.requests.length;
+    const third = await syncOnce();
+    expect([third.added, third.removed, third.batches]).toEqual([0, 0, 0]);
+    expect(pgReceiver.requests.length).toBe(requests);
+  }, 60_000);
 });
