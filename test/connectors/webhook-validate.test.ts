@@ -1,6 +1,6 @@
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { UserInputError } from '../../src/config/errors';
 import { loadWorkspace } from '../../src/config/load';
 import { decodeRecordValues } from '../../src/destinations/record';
