@@ -9,6 +9,7 @@ import { RedditFake } from './reddit';
 import { SnapchatFake } from './snapchat';
 import { StackAdaptFake } from './stackadapt';
 import { TikTokFake } from './tiktok';
+import { WebhookReceiverFake } from './webhook';
 import { XFake } from './x';
 
 /**
@@ -75,6 +76,7 @@ export const SANDBOX_PLATFORM_CREDENTIALS = {
     accessToken: '1000000000000000001-sandboxXaccessToken',
     accessTokenSecret: 'sandbox-x-access-token-secret',
   },
+  webhook: { signingSecret: 'sandbox-webhook-signing-secret' },
 } as const satisfies Partial<Record<DestinationType, Record<string, string>>>;
 
 export type SandboxDestinationType = keyof typeof SANDBOX_PLATFORM_CREDENTIALS;
@@ -90,6 +92,7 @@ export const SANDBOX_PLATFORMS: { readonly [T in SandboxDestinationType]: () => 
   pinterest: () => new PinterestFake(SANDBOX_PLATFORM_CREDENTIALS.pinterest),
   reddit: () => new RedditFake(SANDBOX_PLATFORM_CREDENTIALS.reddit),
   x: () => new XFake(SANDBOX_PLATFORM_CREDENTIALS.x),
+  webhook: () => new WebhookReceiverFake(SANDBOX_PLATFORM_CREDENTIALS.webhook),
 };
 
 /**

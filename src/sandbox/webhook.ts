@@ -43,9 +43,13 @@ export class WebhookReceiverFake extends FakeServerBase {
     this.#toleranceSeconds = options.toleranceSeconds ?? 300;
   }
 
-  /** Webhook settings pointing at this receiver (`apiBaseUrl`), mapping `fields` as given. */
+  /**
+   * Webhook settings pointing at this receiver (`apiBaseUrl`). The default mapping is one constant,
+   * which fits every entity; `extra` overrides any setting (`fields`, `mode`, ...).
+   */
   settings(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return { url: 'https://hooks.sandbox.invalid/outflow', signingSecret: this.#secret, mode: 'mirror', fields: { id: 'person_id' }, apiBaseUrl: this.url, ...extra };
+    const fields = { source: { value: 'outflow-sandbox' } };
+    return { url: 'https://hooks.sandbox.invalid/outflow', signingSecret: this.#secret, mode: 'mirror', fields, apiBaseUrl: this.url, ...extra };
   }
 
   /** The records an audience holds now, by id. */

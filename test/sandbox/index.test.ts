@@ -5,8 +5,8 @@ import { SANDBOX_PLATFORM_CREDENTIALS, SANDBOX_PLATFORMS, SANDBOX_UNTYPED_PLATFO
 describe('sandbox platform registry', () => {
   const types = Object.keys(SANDBOX_PLATFORMS) as SandboxDestinationType[];
 
-  it('covers Google Ads, Meta, LinkedIn, Microsoft Advertising, TikTok, Snapchat, Pinterest, Reddit and X, all destination types', () => {
-    expect(types.sort()).toEqual(['google_ads', 'linkedin', 'meta', 'microsoft_ads', 'pinterest', 'reddit', 'snapchat', 'tiktok', 'x']);
+  it('covers Google Ads, Meta, LinkedIn, Microsoft Advertising, TikTok, Snapchat, Pinterest, Reddit, X and the webhook, all destination types', () => {
+    expect(types.sort()).toEqual(['google_ads', 'linkedin', 'meta', 'microsoft_ads', 'pinterest', 'reddit', 'snapchat', 'tiktok', 'webhook', 'x']);
     for (const t of types) expect(DESTINATION_TYPES).toContain(t);
   });
 
