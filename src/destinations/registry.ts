@@ -175,7 +175,11 @@ export async function validateDestinations(loaded: LoadedWorkspace): Promise<{ w
     const kinds = accepted.get(sync.destination);
     const segment = workspace.segments.find((s) => s.id === sync.segment);
     const entity = workspace.entities.find((e) => e.id === segment?.entity);
-    if (connector?.records) continue;
+    if (connector?.records) {
+      if (sync.identifiers)
+        problems.push({ file, path: `syncs[${i}].identifiers`, message: `destination "${sync.destination}" sends the fields its settings map (settings.fields), not identifiers: leave identifiers out` });
+      continue;
+    }
     if (!kinds || !entity || !sync.identifiers) continue;
     sync.identifiers.forEach((kind, j) => {
       if (!kinds.includes(kind))

@@ -19,7 +19,7 @@ import { expectedRecords, HOOK_FIELDS, initialCompanies, initialHookPeople, SIGN
  */
 
 const receiver = new WebhookReceiverFake({ signingSecret: SIGNING_SECRET });
-const CASES = ['replay', 'throttle', 'server-error', 'hung', 'reject', 'bad-secret', 'stale'] as const;
+const CASES = ['replay', 'throttle', 'server-error', 'hung', 'reject', 'bad-secret', 'stale', 'pii'] as const;
 type Case = (typeof CASES)[number];
 const people = initialHookPeople();
 const expected = expectedRecords(people, initialCompanies());
@@ -43,6 +43,7 @@ beforeAll(async () => {
         batchSize: 10,
         requestTimeoutMs: 300,
         ...(c === 'bad-secret' ? { signingSecret: 'not-the-receivers-secret' } : {}),
+        ...(c === 'pii' ? { fields: { ...HOOK_FIELDS, email: 'email', phone: 'phone' } } : {}),
       },
     })),
     (dir) => `{ type: duckdb, path: ${JSON.stringify((dbPath = path.join(dir, 'warehouse.duckdb')))} }`,
@@ -152,7 +153,14 @@ describe('webhook faults', () => {
     expect(receiver.records('hook-bad-secret').size).toBe(0);
   });
 
-  it('no log line holds the signing secret, an email or a phone number', () => {
+  it('mapped personal data arrives exactly as the warehouse holds it', async () => {
+    const r = await run('pii');
+    expect(r.status, r.reason).toBe('synced');
+    const got = receiver.records('hook-pii');
+    for (const p of people.filter((x) => x.vip)) expect(got.get(p.id)).toEqual({ ...expected.get(p.id), email: p.email, phone: p.phone });
+  });
+
+  it('no log line holds the signing secret, an email or a phone number, mapped or not', () => {
     const all = logs.join('\n');
     expect(all).not.toContain(SIGNING_SECRET);
     expect(all).not.toContain('not-the-receivers-secret');
