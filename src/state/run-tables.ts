@@ -109,7 +109,10 @@ export function diffStatements(
 }
 
 /** The statements that turn the run's changes and keys into key-level sends (see insert-run-sends). */
-export function sendStatements(state: StateSql, input: { runId: string; target: SnapshotTarget; mode: 'mirror' | 'add_only'; full?: boolean }): CompiledQuery[] {
+export function sendStatements(
+  state: StateSql,
+  input: { runId: string; target: SnapshotTarget; mode: 'mirror' | 'add_only'; full?: boolean; leaversOnly?: boolean },
+): CompiledQuery[] {
   const sends = sendsTable(state, input.runId);
   const b = state.binder();
   const ctx = {
@@ -121,6 +124,7 @@ export function sendStatements(state: StateSql, input: { runId: string; target: 
     sendColumns: SEND_COLUMNS,
     mirror: input.mode === 'mirror',
     full: input.full ?? false,
+    leaversOnly: input.leaversOnly ?? false,
     target: b.bindAll({ ...input.target }),
   };
   return [
@@ -212,6 +216,8 @@ export async function materialiseDiff(
     fingerprintKinds?: readonly IdentifierKind[];
     mode: 'mirror' | 'add_only';
     full?: boolean;
+    /** Removes only persons who are not added again (a record destination's upsert replaces the old record). */
+    leaversOnly?: boolean;
     prepare: KeyPreparer;
     between?: () => Promise<void>;
   },

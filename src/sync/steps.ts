@@ -402,7 +402,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
         // add_only records are sent once per person: their diff looks at the person alone, not at changed values.
         const fingerprintKinds = records?.mode === 'add_only' ? [] : kinds;
         const t0 = Date.now();
-        const counts = await materialiseDiff(s, { runId: row.runId, target, query, kinds, fingerprintKinds, mode: row.mode, full: run.full ?? false, prepare: preparer(ctx), between });
+        const counts = await materialiseDiff(s, { runId: row.runId, target, query, kinds, fingerprintKinds, mode: row.mode, full: run.full ?? false, leaversOnly: records !== undefined, prepare: preparer(ctx), between });
         // Only now is the diff complete: a run that crashed before this line is superseded, not resumed.
         const { memberCount, added, removed, changed, snapshotCount } = counts;
         const diffed = { phase: 'diffed' as const, memberCount, snapshotCount, changed, plannedAdded: added, plannedRemoved: removed, audienceName: target.audienceName };

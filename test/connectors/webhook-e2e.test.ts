@@ -120,9 +120,9 @@ describe('outflow sync run to a webhook', () => {
     const expected = expectedRecords(people, companies);
     expect(receiver.records(audience('mirror'))).toEqual(expected);
     expect(sentSince(before, 'mirror', 'upsert')).toEqual(changed);
-    // A member whose fields changed is removed and sent again (removes go first); p002 left.
-    expect(sentSince(before, 'mirror', 'remove')).toEqual(['p002', ...changed.filter((id) => id !== 'p030')].sort());
-    expect(mirror!.added).toBe(changed.length);
+    // Only the leaver is removed: a member whose fields changed is sent as an update.
+    expect(sentSince(before, 'mirror', 'remove')).toEqual(['p002']);
+    expect([mirror!.added, mirror!.removed]).toEqual([changed.length, 1]);
 
     expect(sentSince(before, 'upsert', 'upsert')).toEqual(changed);
     expect(sentSince(before, 'upsert', 'remove')).toEqual([]);
@@ -175,23 +175,38 @@ describe.skipIf(!pgUp)('outflow sync run to a webhook, on PostgreSQL', () => {
       await w.close();
     }
   };
+  /** Runs the upsert sync, then the mirror one; returns both results. */
   const syncOnce = async () => {
     const loaded = loadWorkspace(pgWork.config, { ...process.env, ...env });
     const warehouse = await openWarehouse(loaded.workspace.warehouse, loaded.dir);
     try {
-      const r = await runSync({ warehouse, workspace: loaded.workspace, destinations: destinationFactory(loaded.workspace, loaded.dir) }, { syncId: 'vips-hook-pg', asOf: new Date().toISOString() });
-      expect(r.status, r.reason).toBe('synced');
-      return r;
+      const deps = { warehouse, workspace: loaded.workspace, destinations: destinationFactory(loaded.workspace, loaded.dir) };
+      const results = [];
+      for (const syncId of ['vips-hook-pg', 'vips-hook-pg-mirror']) {
+        const r = await runSync(deps, { syncId, asOf: new Date().toISOString() });
+        expect(r.status, r.reason).toBe('synced');
+        results.push(r);
+      }
+      return results;
     } finally {
       await warehouse.close();
     }
   };
+  const sent = (from: number, audienceName: string, action: string) =>
+    pgReceiver.batches
+      .slice(from)
+      .filter((b) => b.audience === audienceName && b.action === action)
+      .flatMap((b) => b.records.map((r) => String(r.id)))
+      .sort();
 
   beforeAll(async () => {
     await pgReceiver.start();
     const base = pgReceiver.settings();
     pgWork = writeHookWorkspace(
-      [{ id: 'hook-pg', settings: { url: base.url, apiBaseUrl: base.apiBaseUrl, mode: 'upsert', fields: HOOK_FIELDS, batchSize: 8 } }],
+      (['upsert', 'mirror'] as const).map((mode) => ({
+        id: mode === 'upsert' ? 'hook-pg' : 'hook-pg-mirror',
+        settings: { url: base.url, apiBaseUrl: base.apiBaseUrl, mode, fields: HOOK_FIELDS, batchSize: 8 },
+      })),
       () => `{ type: postgres, connectionString: ${JSON.stringify(PG_URL)} }`,
       schema,
     );
@@ -203,23 +218,28 @@ describe.skipIf(!pgUp)('outflow sync run to a webhook, on PostgreSQL', () => {
     await dropSchemas([schema, `${schema}_state`]);
   });
 
-  it('three runs: exact records, then the changed members only, then nothing', async () => {
+  it('three runs: exact records, then the changed members only (mirror: and the leaver), then nothing', async () => {
     await syncOnce();
     expect(pgReceiver.records('hook-pg')).toEqual(expectedRecords(pgPeople, pgCompanies));
+    expect(pgReceiver.records('hook-pg-mirror')).toEqual(expectedRecords(pgPeople, pgCompanies));
 
-    pgPeople = pgPeople.map((p) => (p.id === 'p001' ? { ...p, plan: 'enterprise' } : p.id === 'p003' ? { ...p, phone: '+1 212 555 9999' } : p));
+    pgPeople = pgPeople.map((p) =>
+      p.id === 'p001' ? { ...p, plan: 'enterprise' } : p.id === 'p002' ? { ...p, vip: false } : p.id === 'p003' ? { ...p, phone: '+1 212 555 9999' } : p,
+    );
     pgCompanies = { ...pgCompanies, c3: 'healthcare' };
     await writeTables();
     const before = pgReceiver.batches.length;
-    const second = await syncOnce();
+    const [upsert, mirror] = await syncOnce();
     const changed = ['p001', ...pgPeople.filter((p) => p.vip && p.companyId === 'c3').map((p) => p.id)].sort();
-    expect(pgReceiver.batches.slice(before).flatMap((b) => b.records.map((r) => String(r.id))).sort()).toEqual(changed);
-    expect(second.added).toBe(changed.length);
-    expect(pgReceiver.records('hook-pg')).toEqual(expectedRecords(pgPeople, pgCompanies));
+    expect(sent(before, 'hook-pg', 'upsert')).toEqual(changed);
+    expect(sent(before, 'hook-pg', 'remove')).toEqual([]);
+    expect(sent(before, 'hook-pg-mirror', 'upsert')).toEqual(changed);
+    expect(sent(before, 'hook-pg-mirror', 'remove')).toEqual(['p002']);
+    expect([upsert!.added, mirror!.added, mirror!.removed]).toEqual([changed.length, changed.length, 1]);
+    expect(pgReceiver.records('hook-pg-mirror')).toEqual(expectedRecords(pgPeople, pgCompanies));
 
     const requests = pgReceiver.requests.length;
-    const third = await syncOnce();
-    expect([third.added, third.removed, third.batches]).toEqual([0, 0, 0]);
+    for (const r of await syncOnce()) expect([r.added, r.removed, r.batches]).toEqual([0, 0, 0]);
     expect(pgReceiver.requests.length).toBe(requests);
   }, 60_000);
 });
