@@ -242,10 +242,13 @@ async function checkedCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?:
  * and the segments they reference, their entity's tables, columns and `sql:` (one read-only
  * SELECT), and every comparison's types. Run before a command evaluates anything, so a wrong
  * column is an input error naming the file and path, in every command, rather than a failure
- * midway. Returns the catalog to compile with.
+ * midway; with `records`, the columns those record destinations map too. Returns the catalog to
+ * compile with.
  */
-export async function preflight(ws: Workspace, warehouse: WarehouseDriver, ids: readonly string[]): Promise<Catalog> {
-  const { catalog, problems } = await checkedCatalog(ws, warehouse, scopeOf(ws, ids));
+export async function preflight(ws: Workspace, warehouse: WarehouseDriver, ids: readonly string[], records: readonly RecordColumnsOf[] = []): Promise<Catalog> {
+  const checked = await checkedCatalog(ws, warehouse, scopeOf(ws, ids));
+  const { catalog } = checked;
+  const problems = [...checked.problems, ...recordProblems(ws, catalog, warehouse.dialect.identifiersIgnoreCase, records)];
   if (problems.length > 0) throw new UserInputError(problems);
   return catalog;
 }

@@ -57,7 +57,7 @@ describe('outflow validate with a webhook destination', () => {
     expect(await problemsOf(good.config)).toEqual([]);
   });
 
-  it('--check-warehouse: every mapped column exists, in the entity or its relation\'s table', async () => {
+  it('--check-warehouse and sync run: every mapped column exists, in the entity or its relation\'s table', async () => {
     const bad = workspaceWith({ plan: 'plan', tier: 'tier', industry: 'company.sector' });
     await withDuckDb(dbPath, (w) => writeHookTables(w, initialHookPeople(), initialCompanies()));
     const loaded = loadWorkspace(bad.config, { ...process.env, ...env });
@@ -69,6 +69,10 @@ describe('outflow validate with a webhook destination', () => {
     } finally {
       await warehouse.close();
     }
+    // `sync run` checks the same before it records a run: exit 2 with the path, nothing sent.
+    const run = await runCli(['--config', bad.config, 'sync', 'run', 'vips-hook'], env);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain('destinations[0].settings.fields.tier');
   });
 
   it('mapping personal data: exit 0 with a warning that the destination receives it unhashed', async () => {
