@@ -60,8 +60,7 @@ export function registerSync(program: Command): void {
       const result = await withOpenWarehouse(loaded, async (warehouse) => {
         // A wrong column or entity sql is an input error (exit 2) before a run is recorded.
         const sync = loaded.workspace.syncs.find((s) => s.id === syncId)!;
-        const destinationIndex = loaded.workspace.destinations.findIndex((d) => d.id === sync.destination);
-        const records = (await recordMappings(loaded.workspace)).filter((m) => m.destinationIndex === destinationIndex);
+        const records = await recordMappings({ ...loaded.workspace, syncs: [sync] });
         await preflight(loaded.workspace, warehouse, [sync.segment], records);
         const steps = createSyncSteps({
           warehouse,
