@@ -1,6 +1,6 @@
 import { oneClickSync } from '../destinations/one-click';
 import type { LoadedWorkspace } from '../config/load';
-import type { DestinationConfig, Workspace } from '../config/schema';
+import { type DestinationConfig, syncSchema, type Workspace } from '../config/schema';
 import { generateAlias } from '../segments/alias';
 import type { MatchRate } from '../destinations/contract';
 import { destinationFactory, knownConnectorTypes, loadConnector } from '../destinations/registry';
@@ -12,7 +12,7 @@ import { SANDBOX_PLATFORMS, type SandboxDestinationType } from '../sandbox';
 /**
  * Sandbox ad platforms for `outflow demo`: the contract fakes (src/sandbox) of every platform
  * Outflow has a connector for (Google Ads, Meta, LinkedIn, Microsoft Advertising, TikTok,
- * Snapchat, ...), started on loopback (127.0.0.1, ephemeral ports) with fixed demo credentials,
+ * Snapchat, ..., and a webhook receiver), started on loopback (127.0.0.1, ephemeral ports) with fixed demo credentials,
  * and destination configs pointing at them through `apiBaseUrl`. They enforce the platforms' documented rules (auth, versions, batch limits, hash
  * format, sessions and jobs) and keep each audience's hashed members, so the demo's adds, removes
  * and match rates are what those platforms would hold.
@@ -98,7 +98,10 @@ export async function syncSegmentsToSandbox(input: {
       const segment = workspace.segments.find((s) => s.id === segmentId);
       const audienceName = segment?.alias ?? generateAlias();
       for (const d of sandbox.destinations) {
-        const sync = { ...(await oneClickSync(workspace, segmentId, d.id)), audienceName };
+        // A classic sync (the webhook) is not a one-click toggle: the same defaults, with the destination's own mapping.
+        const classic = (await loadConnector(d.type))?.records !== undefined;
+        const made = classic ? syncSchema.parse({ id: `${segmentId}-${d.id}`, segment: segmentId, destination: d.id }) : await oneClickSync(workspace, segmentId, d.id);
+        const sync = { ...made, audienceName };
         workspace = { ...workspace, syncs: [...workspace.syncs, sync] };
       }
     }

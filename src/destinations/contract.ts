@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { DestinationType, IdentifierKind } from '../config/schema';
 import type { EncodePool } from '../../connectors/shared/encode-pool';
+import type { RecordSpec } from './record';
 
 /**
  * The destination contract: what every connector (connectors/<type>/) implements and all it may
@@ -18,6 +19,7 @@ export type { DestinationType, IdentifierKind } from '../config/schema';
 export { IDENTIFIER_KINDS } from '../config/schema';
 /** Thrown for bad input a connector finds outside its settings schema (e.g. an environment variable). */
 export { UserInputError } from '../config/errors';
+export { buildRecord, columnFields, decodeRecordValues, type FieldSource, type RecordMode, type RecordSpec } from './record';
 
 /** An audience in the destination, created or found by name (the segment's alias). */
 export interface AudienceRef {
@@ -76,6 +78,14 @@ export interface Destination {
   readonly concurrency: number;
   /** Identifier kinds the platform accepts, in order of preference. */
   readonly acceptedIdentifiers: readonly IdentifierKind[];
+  /**
+   * Set by destinations of classic syncs (the webhook): each member goes as a record of mapped
+   * fields rather than identifier keys (src/destinations/record.ts). The run then selects the
+   * encoded record as the member's one `externalId` value, prepareKeys turns it into the record's
+   * JSON (the key the snapshot keeps, so a remove sends the record last sent), and the spec's
+   * `mode` replaces the sync's.
+   */
+  readonly records?: RecordSpec;
   /** Checks credentials and access with one cheap call; throws a DestinationError. */
   testConnection(): Promise<void>;
   /** Finds the audience of this name, or creates it. Never creates a duplicate. */
@@ -181,5 +191,10 @@ export interface ConnectorDefinition<S = Record<string, unknown>> {
    * `minAudienceSize` overrides this default.
    */
   minAudienceSize?: number;
+  /**
+   * For destinations of classic syncs (the webhook): the record their settings describe, which
+   * `outflow validate` checks against each sync's entity (and, with `--check-warehouse`, its columns).
+   */
+  records?(settings: S): RecordSpec;
   create(settings: S, deps: ConnectorDeps): Destination;
 }

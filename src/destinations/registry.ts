@@ -2,7 +2,7 @@ import path from 'node:path';
 import { type Problem, UserInputError } from '../config/errors';
 import { type LoadedWorkspace, unsetVariables, zodProblems } from '../config/load';
 import type { DestinationConfig, DestinationType, Workspace } from '../config/schema';
-import { type ConnectorDefinition, DEFAULT_AUDIENCE_NAME_RULE, type Destination, DestinationError } from './contract';
+import { type ConnectorDefinition, DEFAULT_AUDIENCE_NAME_RULE, type Destination, DestinationError, type RecordSpec } from './contract';
 
 /**
  * The destination registry: which connectors exist, and how a workspace's destination config
@@ -28,6 +28,7 @@ const CONNECTORS: Partial<Record<DestinationType, () => Promise<ConnectorDefinit
   x: async () => (await import('../../connectors/x')).default as unknown as ConnectorDefinition,
   stackadapt: async () => (await import('../../connectors/stackadapt')).default as unknown as ConnectorDefinition,
   viant: async () => (await import('../../connectors/viant')).default as unknown as ConnectorDefinition,
+  webhook: async () => (await import('../../connectors/webhook')).default as unknown as ConnectorDefinition,
 };
 
 export async function loadConnector(type: DestinationType): Promise<ConnectorDefinition | undefined> {
@@ -131,15 +132,28 @@ function checkingAudienceNames(connector: ConnectorDefinition, destination: Dest
   });
 }
 
+/** A record destination as one sync's entity sees it: `destinations[destinationIndex]` fed from `entities[entityIndex]`. */
+export interface RecordMapping {
+  destinationIndex: number;
+  entityIndex: number;
+  spec: RecordSpec;
+}
+
+/** Field sources that are probably personal data: the entity's identifier columns, or names that say so. */
+const PERSONAL_NAME = /e-?mail|phone|mobile|first_?name|last_?name|address|birth/i;
+
 /**
  * Checks what the workspace schema alone cannot: each destination's settings against its
- * connector's own schema, and each sync's identifiers against what the destination accepts and
- * the entity maps. Async because connectors load lazily.
+ * connector's own schema, each sync's identifiers against what the destination accepts and the
+ * entity maps, and a record destination's fields against each sync's entity. Async because
+ * connectors load lazily. Returns warnings (a record destination that receives unhashed
+ * personal data); throws a UserInputError with every problem.
  */
-export async function validateDestinations(loaded: LoadedWorkspace): Promise<void> {
+export async function validateDestinations(loaded: LoadedWorkspace): Promise<{ warnings: Problem[] }> {
   const { workspace } = loaded;
   const file = path.relative(process.cwd(), loaded.file) || loaded.file;
   const problems: Problem[] = [];
+  const warnings: Problem[] = [];
   const accepted = new Map<string, readonly string[]>();
   const connectors = new Map<string, ConnectorDefinition>();
 
@@ -163,6 +177,11 @@ export async function validateDestinations(loaded: LoadedWorkspace): Promise<voi
     const kinds = accepted.get(sync.destination);
     const segment = workspace.segments.find((s) => s.id === sync.segment);
     const entity = workspace.entities.find((e) => e.id === segment?.entity);
+    if (connector?.records) {
+      if (sync.identifiers)
+        problems.push({ file, path: `syncs[${i}].identifiers`, message: `destination "${sync.destination}" sends the fields its settings map (settings.fields), not identifiers: leave identifiers out` });
+      continue;
+    }
     if (!kinds || !entity || !sync.identifiers) continue;
     sync.identifiers.forEach((kind, j) => {
       if (!kinds.includes(kind))
@@ -171,5 +190,46 @@ export async function validateDestinations(loaded: LoadedWorkspace): Promise<voi
         problems.push({ file, path: `syncs[${i}].identifiers[${j}]`, message: `entity "${entity.id}" maps no ${kind} column (entities[].identifiers.${kind})` });
     });
   }
+
+  const seen = new Set<string>();
+  for (const { destinationIndex, entityIndex, spec } of await recordMappings(workspace)) {
+    const entity = workspace.entities[entityIndex]!;
+    const dest = workspace.destinations[destinationIndex]!;
+    for (const [field, source] of Object.entries(spec.fields)) {
+      if (!('column' in source)) continue;
+      const at = { file, path: `destinations[${destinationIndex}].settings.fields.${field}` };
+      if (source.relation !== undefined && !entity.relations.some((r) => r.name === source.relation)) {
+        const known = entity.relations.map((r) => r.name).join(', ') || 'none';
+        problems.push({ ...at, message: `entity "${entity.id}" (synced here by a sync) has no relation "${source.relation}" (relations: ${known})` });
+        continue;
+      }
+      const identifier = source.relation === undefined ? Object.entries(entity.identifiers).find(([, column]) => column === source.column)?.[0] : undefined;
+      if ((identifier !== undefined || PERSONAL_NAME.test(source.column)) && !seen.has(at.path)) {
+        seen.add(at.path);
+        const what = identifier !== undefined ? `the ${identifier} identifier of entity "${entity.id}"` : `column "${source.column}"`;
+        warnings.push({ ...at, message: `destination "${dest.id}" receives unhashed personal data: ${what} goes out as it is` });
+      }
+    }
+  }
   if (problems.length > 0) throw new UserInputError(problems);
+  return { warnings };
+}
+
+/**
+ * The record destinations of the workspace's syncs, one per (destination, entity a sync feeds it
+ * from); destinations whose settings do not parse are left out (validate reports them).
+ */
+export async function recordMappings(workspace: Workspace): Promise<RecordMapping[]> {
+  const out: RecordMapping[] = [];
+  const pairs = new Set<string>();
+  for (const sync of workspace.syncs) {
+    const destinationIndex = workspace.destinations.findIndex((d) => d.id === sync.destination);
+    const segment = workspace.segments.find((s) => s.id === sync.segment);
+    const entityIndex = workspace.entities.findIndex((e) => e.id === segment?.entity);
+    if (destinationIndex < 0 || entityIndex < 0 || pairs.has(`${destinationIndex}/${entityIndex}`)) continue;
+    pairs.add(`${destinationIndex}/${entityIndex}`);
+    const { connector, settings } = await connectorFor(workspace.destinations[destinationIndex]!, destinationIndex);
+    if (connector?.records && settings) out.push({ destinationIndex, entityIndex, spec: connector.records(settings) });
+  }
+  return out;
 }

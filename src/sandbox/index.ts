@@ -10,6 +10,7 @@ import { SnapchatFake } from './snapchat';
 import { StackAdaptFake } from './stackadapt';
 import { TikTokFake } from './tiktok';
 import { ViantFake } from './viant';
+import { WebhookReceiverFake } from './webhook';
 import { XFake } from './x';
 
 /**
@@ -78,6 +79,7 @@ export const SANDBOX_PLATFORM_CREDENTIALS = {
   },
   stackadapt: { advertiserId: '91001', apiKey: 'sandbox-stackadapt-graphql-token' },
   viant: { accountId: '4100', accessToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzYW5kYm94In0.sandbox-viant-signature' },
+  webhook: { signingSecret: 'sandbox-webhook-signing-secret' },
 } as const satisfies Partial<Record<DestinationType, Record<string, string>>>;
 
 export type SandboxDestinationType = keyof typeof SANDBOX_PLATFORM_CREDENTIALS;
@@ -95,4 +97,5 @@ export const SANDBOX_PLATFORMS: { readonly [T in SandboxDestinationType]: () => 
   x: () => new XFake(SANDBOX_PLATFORM_CREDENTIALS.x),
   stackadapt: () => new StackAdaptFake(SANDBOX_PLATFORM_CREDENTIALS.stackadapt),
   viant: () => new ViantFake(SANDBOX_PLATFORM_CREDENTIALS.viant),
+  webhook: () => new WebhookReceiverFake(SANDBOX_PLATFORM_CREDENTIALS.webhook),
 };

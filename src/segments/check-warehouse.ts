@@ -6,6 +6,7 @@ import { renderSql } from '../warehouse/templates';
 import { type Catalog, checkFilterTypes, findColumn as findIn, noColumn } from './catalog';
 import { checkEntitySql, entitySource } from './load-catalog';
 import type { Condition } from './rule-schema';
+import { columnFields, type RecordSpec } from '../destinations/record';
 
 type Path = (string | number)[];
 
@@ -196,10 +197,38 @@ function closestName(name: string, candidates: readonly string[]): string | unde
   return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.name : undefined;
 }
 
-/** Every problem `validate --check-warehouse` reports, in file order; with `scope`, for those entities and segments only. */
-export async function warehouseProblems(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope): Promise<Problem[]> {
+/**
+ * Every problem `validate --check-warehouse` reports, in file order; with `scope`, for those
+ * entities and segments only; with `records` (the registry's recordMappings), the columns record
+ * destinations map too.
+ */
+export async function warehouseProblems(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope, records: readonly RecordColumnsOf[] = []): Promise<Problem[]> {
   const { catalog, problems } = await checkedCatalog(ws, warehouse, scope);
-  return [...problems, ...(await eventNameProblems(ws, warehouse, catalog, scope))];
+  const ignoreCase = warehouse.dialect.identifiersIgnoreCase;
+  return [...problems, ...recordProblems(ws, catalog, ignoreCase, records), ...(await eventNameProblems(ws, warehouse, catalog, scope))];
+}
+
+/** A record destination fed from `entities[entityIndex]` (src/destinations/registry.ts recordMappings). */
+export interface RecordColumnsOf {
+  destinationIndex: number;
+  entityIndex: number;
+  spec: RecordSpec;
+}
+
+/** Every column a record destination maps exists in its entity's source or relation table. */
+function recordProblems(ws: Workspace, catalog: Catalog, ignoreCase: boolean, records: readonly RecordColumnsOf[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const { destinationIndex, entityIndex, spec } of records) {
+    const entity = ws.entities[entityIndex]!;
+    for (const field of columnFields(spec)) {
+      const relation = field.relation === undefined ? undefined : entity.relations.find((r) => r.name === field.relation);
+      const table = relation ? relation.table : entitySource(entity);
+      const columns = catalog.get(table);
+      if (columns && !findIn(columns, field.column, ignoreCase))
+        problems.push({ path: formatPath(['destinations', destinationIndex, 'settings', 'fields', field.name]), message: noColumn(columns, table, field.column) });
+    }
+  }
+  return problems;
 }
 
 async function checkedCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?: Scope): Promise<{ catalog: Catalog; problems: Problem[] }> {
@@ -213,10 +242,13 @@ async function checkedCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?:
  * and the segments they reference, their entity's tables, columns and `sql:` (one read-only
  * SELECT), and every comparison's types. Run before a command evaluates anything, so a wrong
  * column is an input error naming the file and path, in every command, rather than a failure
- * midway. Returns the catalog to compile with.
+ * midway; with `records`, the columns those record destinations map too. Returns the catalog to
+ * compile with.
  */
-export async function preflight(ws: Workspace, warehouse: WarehouseDriver, ids: readonly string[]): Promise<Catalog> {
-  const { catalog, problems } = await checkedCatalog(ws, warehouse, scopeOf(ws, ids));
+export async function preflight(ws: Workspace, warehouse: WarehouseDriver, ids: readonly string[], records: readonly RecordColumnsOf[] = []): Promise<Catalog> {
+  const checked = await checkedCatalog(ws, warehouse, scopeOf(ws, ids));
+  const { catalog } = checked;
+  const problems = [...checked.problems, ...recordProblems(ws, catalog, warehouse.dialect.identifiersIgnoreCase, records)];
   if (problems.length > 0) throw new UserInputError(problems);
   return catalog;
 }

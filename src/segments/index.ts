@@ -3,7 +3,7 @@ import type { SqlDialect } from '../warehouse/dialect';
 import type { CompiledQuery } from '../warehouse/driver';
 import type { Catalog } from './catalog';
 import { normalizeSegment } from './normalize';
-import { printSegment } from './printer';
+import { printSegment, type RecordColumns } from './printer';
 import { SqlWriter } from './sql-writer';
 
 export type { Catalog } from './catalog';
@@ -22,6 +22,8 @@ export interface CompileOptions {
   asOf: Date;
   /** Identifier kinds to return as extra text columns named after the kind (`email`, `phone`, ...). */
   identifiers?: readonly IdentifierKind[];
+  /** One more text column holding a record's column values, encoded (src/destinations/record.ts). */
+  record?: RecordColumns;
   /** Enables type checks (number vs string etc.); absent: no type checks. */
   catalog?: Catalog;
   /** Index of the first placeholder, for embedding in a larger statement (default 0). */
@@ -49,5 +51,5 @@ function compile(ws: Workspace, segmentId: string, o: CompileOptions, shape: 'me
   if (Number.isNaN(o.asOf.getTime())) throw new TypeError('compile: asOf is not a valid date');
   const normalized = normalizeSegment(ws, segmentId, o.catalog);
   const writer = new SqlWriter(o.dialect, o.asOf, o.paramOffset ?? 0, o.inline ?? false);
-  return printSegment(normalized, writer, { shape, identifiers: o.identifiers, orderByKey: shape === 'members' && (o.orderByKey ?? false) });
+  return printSegment(normalized, writer, { shape, identifiers: o.identifiers, ...(o.record && shape === 'members' ? { record: o.record } : {}), orderByKey: shape === 'members' && (o.orderByKey ?? false) });
 }

@@ -13,8 +13,16 @@ import type { RuleNode } from './tree';
 export interface PrintOptions {
   shape: 'members' | 'count';
   identifiers?: readonly IdentifierKind[];
+  /** One more text column: a record's column values, encoded (src/destinations/record.ts). */
+  record?: RecordColumns;
   /** ORDER BY the primary key (in its own type, not the text it is returned as). */
   orderByKey?: boolean;
+}
+
+/** The columns of a record (entity columns, or a relation's), selected as one encoded text column named `as`. */
+export interface RecordColumns {
+  as: string;
+  columns: readonly { column: string; relation?: string }[];
 }
 
 const ENTITY_ALIAS = 'p';
@@ -29,13 +37,14 @@ export function printSegment(n: NormalizedSegment, w: SqlWriter, o: PrintOptions
     expr: w.render('cast-text', { expr: w.column(ENTITY_ALIAS, identifierColumn(n, kind)) }),
     alias: q(kind),
   }));
+  if (o.record) columns.push({ expr: recordSql(n, w, o.record), alias: q(o.record.as) });
   // Rows whose key is null are never members; the explicit test is left out where the rules
   // already reject a null key (it would only slow the engine's semi-join down).
   const rules = printNode(n.tree, w, entity, pk, personId);
   const where = rejectsNullKey(n.tree) ? rules : `${pk} IS NOT NULL AND ${rules}`;
   const fragments: Record<string, string> = { personId, where, source: entity.table ? w.dialect.quoteQualified(entity.table) : asSubquery(entitySql(n)) };
   if (o.orderByKey) fragments.orderBy = pk;
-  const structure = { personIdAlias: q('person_id'), countAlias: q('n'), columns, alias: ENTITY_ALIAS, joins: joinsFor(n.tree, entity, w) };
+  const structure = { personIdAlias: q('person_id'), countAlias: q('n'), columns, alias: ENTITY_ALIAS, joins: joinsFor(n.tree, entity, w, o.record?.columns.flatMap((c) => (c.relation ? [c.relation] : []))) };
   return w.finish(w.render(o.shape, fragments, structure));
 }
 
@@ -61,6 +70,23 @@ function identifierColumn(n: NormalizedSegment, kind: IdentifierKind): string {
 }
 
 const relationAlias = (index: number) => `r${index}`;
+
+/**
+ * A record's column values as one text: `<length>:<value>` or `-` for null, joined by `|`
+ * (decoded by decodeRecordValues). The separators are fixed literals, never user values.
+ */
+function recordSql(n: NormalizedSegment, w: SqlWriter, record: RecordColumns): string {
+  if (record.columns.length === 0) return w.render('cast-text', { expr: "''" });
+  return record.columns
+    .map(({ column, relation }) => {
+      const index = relation === undefined ? -1 : n.entity.relations.findIndex((r) => r.name === relation);
+      if (relation !== undefined && index < 0)
+        throw new UserInputError([{ path: `entities[${n.entityIndex}].relations`, message: `entity "${n.entity.id}" has no relation "${relation}"` }]);
+      const value = w.render('cast-text', { expr: w.column(relation === undefined ? ENTITY_ALIAS : relationAlias(index), column) });
+      return `COALESCE(${w.render('cast-text', { expr: `LENGTH(${value})` })} || ':' || ${value}, '-')`;
+    })
+    .join(" || '|' || ");
+}
 
 function printNode(node: RuleNode, w: SqlWriter, entity: EntityConfig, pk: string, personId: string): string {
   switch (node.type) {
@@ -109,8 +135,8 @@ function rejectsNullKey(node: RuleNode): boolean {
 }
 
 /** LEFT JOINs of the relations the tree reads, so a missing related row reads as nulls. */
-function joinsFor(tree: RuleNode, entity: EntityConfig, w: SqlWriter) {
-  const used = new Set<string>();
+function joinsFor(tree: RuleNode, entity: EntityConfig, w: SqlWriter, alsoUsed: readonly string[] = []) {
+  const used = new Set<string>(alsoUsed);
   const visit = (node: RuleNode) => {
     if (node.type === 'and' || node.type === 'or') node.children.forEach(visit);
     else if (node.type === 'filter' && node.source.kind === 'relation') used.add(node.source.relation);

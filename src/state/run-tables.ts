@@ -84,7 +84,10 @@ const SEND_COLUMNS = KEY_UNITS.flatMap((u) => u.columns.map((column) => ({ colum
  * snapshot into the run's changes table: `query` selects `person_id` and one column per
  * identifier kind, named by the kind.
  */
-export function diffStatements(state: StateSql, input: { runId: string; target: SnapshotTarget; query: CompiledQuery; kinds: readonly IdentifierKind[] }): CompiledQuery[] {
+export function diffStatements(
+  state: StateSql,
+  input: { runId: string; target: SnapshotTarget; query: CompiledQuery; kinds: readonly IdentifierKind[]; fingerprintKinds?: readonly IdentifierKind[] },
+): CompiledQuery[] {
   const changes = changesTable(state, input.runId);
   const identifierColumns = columnsOf(input.kinds);
   // The segment query's parameters come first: it precedes the target in the statement.
@@ -93,6 +96,7 @@ export function diffStatements(state: StateSql, input: { runId: string; target: 
     changes,
     members: input.query.sql,
     identifierColumns,
+    fingerprintColumns: input.fingerprintKinds ? columnsOf(input.fingerprintKinds) : identifierColumns,
     sourceColumns: input.kinds.map((k, i) => ({ source: k, column: identifierColumns[i] })),
     target: b.bindAll({ ...input.target }),
   };
@@ -105,7 +109,10 @@ export function diffStatements(state: StateSql, input: { runId: string; target: 
 }
 
 /** The statements that turn the run's changes and keys into key-level sends (see insert-run-sends). */
-export function sendStatements(state: StateSql, input: { runId: string; target: SnapshotTarget; mode: 'mirror' | 'add_only'; full?: boolean }): CompiledQuery[] {
+export function sendStatements(
+  state: StateSql,
+  input: { runId: string; target: SnapshotTarget; mode: 'mirror' | 'add_only'; full?: boolean; leaversOnly?: boolean },
+): CompiledQuery[] {
   const sends = sendsTable(state, input.runId);
   const b = state.binder();
   const ctx = {
@@ -117,6 +124,7 @@ export function sendStatements(state: StateSql, input: { runId: string; target: 
     sendColumns: SEND_COLUMNS,
     mirror: input.mode === 'mirror',
     full: input.full ?? false,
+    leaversOnly: input.leaversOnly ?? false,
     target: b.bindAll({ ...input.target }),
   };
   return [
@@ -204,8 +212,12 @@ export async function materialiseDiff(
     target: SnapshotTarget;
     query: CompiledQuery;
     kinds: readonly IdentifierKind[];
+    /** The kinds whose values the diff compares (default `kinds`); fewer, and a changed value of the others is no change. */
+    fingerprintKinds?: readonly IdentifierKind[];
     mode: 'mirror' | 'add_only';
     full?: boolean;
+    /** Removes only persons who are not added again (a record destination's upsert replaces the old record). */
+    leaversOnly?: boolean;
     prepare: KeyPreparer;
     between?: () => Promise<void>;
   },

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { UserInputError } from '../config/errors';
 import type { DestinationConfig, IdentifierKind, SegmentConfig, SyncConfig, Workspace } from '../config/schema';
-import type { Destination, MatchRate } from '../destinations/contract';
+import { columnFields, type Destination, type MatchRate } from '../destinations/contract';
 import { type DestinationFactory, loadConnector } from '../destinations/registry';
 import { compileMembers } from '../segments';
 import { generateAlias } from '../segments/alias';
@@ -139,6 +139,19 @@ export function syncIdentifiers(ws: Workspace, sync: SyncConfig, accepted: reado
       },
     ]);
   return kinds;
+}
+
+/** The one identifier column a record destination's members carry: their encoded record (src/destinations/record.ts). */
+const RECORD_KINDS: IdentifierKind[] = ['externalId'];
+
+/**
+ * How a run of the sync diffs and sends: the sync's mode, or for a record destination its own
+ * (`upsert` runs as add_only: changed records are sent again, leavers are not removed).
+ */
+function runMode(ctx: RunContext): 'mirror' | 'add_only' {
+  const records = ctx.destination.records;
+  if (!records) return ctx.sync.mode;
+  return records.mode === 'mirror' ? 'mirror' : 'add_only';
 }
 
 /** Rows of one side of a run's diff (a run diffed by an earlier version kept them in added/removed). */
@@ -282,7 +295,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
       const context = resolve(input.syncId);
       const ctx = await context;
       const asOf = parseAsOf(input.asOf);
-      const kinds = syncIdentifiers(workspace, ctx.sync, ctx.destination.acceptedIdentifiers);
+      const kinds = ctx.destination.records ? RECORD_KINDS : syncIdentifiers(workspace, ctx.sync, ctx.destination.acceptedIdentifiers);
       const s = await state();
       const now = clock();
       const runId = newRunId(now);
@@ -327,7 +340,7 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
           matchRate: null,
           segmentId: ctx.segment.id,
           asOf,
-          mode: ctx.sync.mode,
+          mode: runMode(ctx),
           phase: 'started',
           confirmRemovals: input.confirmRemovals ?? false,
           dryRun: input.dryRun ?? false,
@@ -378,11 +391,18 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
           log('snapshot_target_changed', { syncId: row.syncId, destinationId: target.destinationId });
         }
         if (run.full) notes.push('full: every member\'s keys are sent again');
-        const query = deps.members
-          ? await deps.members(row.segmentId, row.asOf)
-          : compileMembers(workspace, row.segmentId, { dialect: warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog: await loadCatalog(warehouse, workspace) });
+        const { records } = ctx.destination;
+        const compile = { dialect: warehouse.dialect, asOf: row.asOf, catalog: await loadCatalog(warehouse, workspace) };
+        // A record destination's members carry its encoded record as their one identifier column.
+        const query = records
+          ? compileMembers(workspace, row.segmentId, { ...compile, record: { as: RECORD_KINDS[0]!, columns: columnFields(records) } })
+          : deps.members
+            ? await deps.members(row.segmentId, row.asOf)
+            : compileMembers(workspace, row.segmentId, { ...compile, identifiers: kinds });
+        // add_only records are sent once per person: their diff looks at the person alone, not at changed values.
+        const fingerprintKinds = records?.mode === 'add_only' ? [] : kinds;
         const t0 = Date.now();
-        const counts = await materialiseDiff(s, { runId: row.runId, target, query, kinds, mode: row.mode, full: run.full ?? false, prepare: preparer(ctx), between });
+        const counts = await materialiseDiff(s, { runId: row.runId, target, query, kinds, fingerprintKinds, mode: row.mode, full: run.full ?? false, leaversOnly: records !== undefined, prepare: preparer(ctx), between });
         // Only now is the diff complete: a run that crashed before this line is superseded, not resumed.
         const { memberCount, added, removed, changed, snapshotCount } = counts;
         const diffed = { phase: 'diffed' as const, memberCount, snapshotCount, changed, plannedAdded: added, plannedRemoved: removed, audienceName: target.audienceName };

@@ -51,11 +51,13 @@ segments:
     const tiktok = first.find((r) => r.destination === 'tiktok-sandbox')!;
     expect(tiktok.rejected).toBe(30);
     for (const r of first.filter((x) => x.destination === 'stackadapt-sandbox')) expect(r.matchRate, r.destination).toEqual({ status: 'ready' });
-    for (const r of first.filter((x) => !['google-ads-sandbox', 'meta-sandbox', 'stackadapt-sandbox'].includes(x.destination)))
+    for (const r of first.filter((x) => !['google-ads-sandbox', 'meta-sandbox', 'stackadapt-sandbox', 'webhook-sandbox'].includes(x.destination)))
       expect(r.matchRate?.warnings?.[0], r.destination).toMatch(/^audience below .*'s minimum size: \d+ matched, campaigns need at least (100|300|1,000)$/);
     // Each platform by its connector's title.
     expect(lines[0]).toMatch(/^Sandbox ad platforms on loopback: Google Ads Customer Match http:\/\/127\.0\.0\.1:\d+, Meta Custom Audiences http:\/\/127\.0\.0\.1:\d+, LinkedIn Matched Audiences http/);
     expect(lines[1 + platforms.length]).toMatch(/^ {2}vips -> google-ads-sandbox \(audience "aud-vips"\): synced, added \d+, removed 0, rejected \d+; match rate \d+%, size \d+$/);
     expect(lines.join('\n')).toMatch(/vips -> linkedin-sandbox .*; warning: audience below LinkedIn's minimum size/);
+    // The webhook sandbox receives every VIP's record, and reports no match rate.
+    expect(lines.join('\n')).toMatch(/vips -> webhook-sandbox \(audience "aud-vips"\): synced, added 27, removed 0, rejected 0; no match rate reported/);
   });
 });

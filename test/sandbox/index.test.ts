@@ -5,8 +5,8 @@ import { SANDBOX_PLATFORM_CREDENTIALS, SANDBOX_PLATFORMS, type SandboxDestinatio
 describe('sandbox platform registry', () => {
   const types = Object.keys(SANDBOX_PLATFORMS) as SandboxDestinationType[];
 
-  it('covers Google Ads, Meta, LinkedIn, Microsoft Advertising, TikTok, Snapchat, Pinterest, Reddit, X, StackAdapt and Viant, all destination types', () => {
-    expect(types.sort()).toEqual(['google_ads', 'linkedin', 'meta', 'microsoft_ads', 'pinterest', 'reddit', 'snapchat', 'stackadapt', 'tiktok', 'viant', 'x']);
+  it('covers Google Ads, Meta, LinkedIn, Microsoft Advertising, TikTok, Snapchat, Pinterest, Reddit, X, StackAdapt, Viant and the webhook, all destination types', () => {
+    expect(types.sort()).toEqual(['google_ads', 'linkedin', 'meta', 'microsoft_ads', 'pinterest', 'reddit', 'snapchat', 'stackadapt', 'tiktok', 'viant', 'webhook', 'x']);
     for (const t of types) expect(DESTINATION_TYPES).toContain(t);
   });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { formatProblem } from '../../config/errors';
 import { validateDestinations } from '../../destinations/registry';
 import { applyActor, applyWorkspace, formatPlan, openStoreFor } from '../../store';
 import { type GlobalOptions, workspaceFrom } from '../context';
@@ -14,7 +15,8 @@ export function registerApply(program: Command): void {
     .option('--prune', 'delete file-managed objects that are no longer in the file')
     .action(async (opts: { dryRun?: boolean; prune?: boolean }) => {
       const loaded = await workspaceFrom({ ...program.opts<GlobalOptions>(), fileOnly: true });
-      await validateDestinations(loaded);
+      const { warnings } = await validateDestinations(loaded);
+      for (const w of warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
       const text = readFileSync(loaded.file, 'utf8');
       const store = await openStoreFor(loaded);
       try {

@@ -4,7 +4,7 @@ import { UserInputError } from '../../config/errors';
 import type { LoadedWorkspace } from '../../config/load';
 import { preflight } from '../../segments/check-warehouse';
 import { DestinationError, type MatchRate } from '../../destinations/contract';
-import { destinationFactory } from '../../destinations/registry';
+import { destinationFactory, recordMappings } from '../../destinations/registry';
 import { checkRunnableByHand } from '../../segments/status';
 import { listRuns, readLock, type SyncRunRow } from '../../state/runs';
 import { ensureStateSchema } from '../../state/state-sql';
@@ -59,7 +59,9 @@ export function registerSync(program: Command): void {
       const progress = showProgress() ? new UploadBar() : undefined;
       const result = await withOpenWarehouse(loaded, async (warehouse) => {
         // A wrong column or entity sql is an input error (exit 2) before a run is recorded.
-        await preflight(loaded.workspace, warehouse, [loaded.workspace.syncs.find((s) => s.id === syncId)!.segment]);
+        const sync = loaded.workspace.syncs.find((s) => s.id === syncId)!;
+        const records = await recordMappings({ ...loaded.workspace, syncs: [sync] });
+        await preflight(loaded.workspace, warehouse, [sync.segment], records);
         const steps = createSyncSteps({
           warehouse,
           workspace: loaded.workspace,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { UserInputError } from '../../config/errors';
-import { validateDestinations } from '../../destinations/registry';
+import { formatProblem, UserInputError } from '../../config/errors';
+import { recordMappings, validateDestinations } from '../../destinations/registry';
 import { workspaceFrom, type GlobalOptions, withOpenWarehouse } from '../context';
 
 export function registerValidate(program: Command): void {
@@ -13,12 +13,14 @@ export function registerValidate(program: Command): void {
       const globals = { ...program.opts<GlobalOptions>(), fileOnly: true };
       const loaded = await workspaceFrom(globals);
       const { file, workspace } = loaded;
-      await validateDestinations(loaded);
+      const { warnings } = await validateDestinations(loaded);
       if (opts.checkWarehouse) {
         const { warehouseProblems } = await import('../../segments/check-warehouse');
-        const problems = await withOpenWarehouse(loaded, ({ warehouse }) => warehouseProblems(workspace, warehouse));
+        const records = await recordMappings(workspace);
+        const problems = await withOpenWarehouse(loaded, ({ warehouse }) => warehouseProblems(workspace, warehouse, undefined, records));
         if (problems.length > 0) throw new UserInputError(problems);
       }
+      for (const w of warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
       const counts = `${workspace.entities.length} entities, ${workspace.segments.length} segments, ${workspace.destinations.length} destinations, ${workspace.syncs.length} syncs`;
       process.stdout.write(`${file}: valid (${counts})\n`);
     });
