@@ -2,6 +2,7 @@ import { formatPath, type Problem, UserInputError } from '../config/errors';
 import { type EntityConfig, segmentReferences, type Workspace } from '../config/schema';
 import { distance } from 'fastest-levenshtein';
 import type { ColumnInfo, WarehouseDriver } from '../warehouse/driver';
+import { ensureRetentionState } from '../state/state-sql';
 import { renderSql } from '../warehouse/templates';
 import { type Catalog, checkFilterTypes, findColumn as findIn, noColumn } from './catalog';
 import { checkEntitySql, entitySource } from './load-catalog';
@@ -216,6 +217,7 @@ async function checkedCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?:
  * midway. Returns the catalog to compile with.
  */
 export async function preflight(ws: Workspace, warehouse: WarehouseDriver, ids: readonly string[]): Promise<Catalog> {
+  await ensureRetentionState(warehouse, ws);
   const { catalog, problems } = await checkedCatalog(ws, warehouse, scopeOf(ws, ids));
   if (problems.length > 0) throw new UserInputError(problems);
   return catalog;

@@ -1,4 +1,4 @@
-import type { IdentifierKind } from '../config/schema';
+import type { IdentifierKind, Workspace } from '../config/schema';
 import { Binder } from '../warehouse/binder';
 import type { CompiledQuery, SqlValue, WarehouseDriver } from '../warehouse/driver';
 import { renderSql } from '../warehouse/templates';
@@ -170,6 +170,15 @@ export async function ensureStateSchema(warehouse: WarehouseDriver, schema: stri
   }
   await creating;
   return state;
+}
+
+/**
+ * Creates the state schema (ensureStateSchema) when a segment of `ws` has `retentionDays`: its
+ * members read `segment_last_matched`, so a first `segments size` or estimate needs the table even
+ * before any refresh wrote to it. Nothing happens for a workspace without retention.
+ */
+export async function ensureRetentionState(warehouse: WarehouseDriver, ws: Partial<Pick<Workspace, 'segments' | 'stateSchema'>>): Promise<void> {
+  if (ws.stateSchema !== undefined && ws.segments?.some((s) => s.retentionDays !== undefined)) await ensureStateSchema(warehouse, ws.stateSchema);
 }
 
 async function create(state: StateSql): Promise<void> {
