@@ -5,11 +5,11 @@ import type { LoadedWorkspace } from '../config/load';
 import { loadWorkspaceThroughStore } from '../store/load';
 import { compileCount, dialectFor } from '../segments';
 import { buildCatalog, warehouseProblems } from '../segments/check-warehouse';
+import { ensureRetentionState } from '../state/state-sql';
 import { openWarehouse } from '../warehouse';
 import { DuckDbDriver } from '../warehouse/duckdb/driver';
 import { GENERATOR_VERSION, generateDemoData, readDemoInfo, type DemoInfo } from './generate';
 import { stepProgress } from './progress';
-import { ensureRetentionState } from '../state/state-sql';
 import { demoWorkspaceYaml } from './workspace';
 
 import {
