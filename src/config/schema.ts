@@ -178,6 +178,9 @@ const noHealthTerm = (field: 'alias' | 'audienceName') => (name: string, ctx: z.
   if (term !== undefined) ctx.addIssue({ code: 'custom', message: healthTermMessage(name, term, field) });
 };
 
+/** Longest `retentionDays` a segment may set (ten years). */
+export const MAX_RETENTION_DAYS = 3650;
+
 export const segmentSchema = z
   .strictObject({
     id: segmentIdSchema,
@@ -193,6 +196,13 @@ export const segmentSchema = z
       .superRefine(noHealthTerm('alias'))
       .optional(),
     rules: rulesSchema.optional(),
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_RETENTION_DAYS)
+      .optional()
+      .meta({ description: 'keeps a person a member for this many days after they last matched at a refresh (docs/segments.md "Retention")' }),
     members: z
       .array(z.union([z.string().max(256), z.number()]).transform(String))
       .max(MAX_STATIC_MEMBERS, { error: (issue) => tooManyMembers((issue.input as unknown[]).length) })

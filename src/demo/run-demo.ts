@@ -5,6 +5,7 @@ import type { LoadedWorkspace } from '../config/load';
 import { loadWorkspaceThroughStore } from '../store/load';
 import { compileCount, dialectFor } from '../segments';
 import { buildCatalog, warehouseProblems } from '../segments/check-warehouse';
+import { ensureRetentionState } from '../state/state-sql';
 import { openWarehouse } from '../warehouse';
 import { DuckDbDriver } from '../warehouse/duckdb/driver';
 import { GENERATOR_VERSION, generateDemoData, readDemoInfo, type DemoInfo } from './generate';
@@ -118,6 +119,8 @@ export const segmentSizesStep: DemoStep = {
     try {
       const problems = await warehouseProblems(workspace, wh);
       if (problems.length > 0) throw new UserInputError(problems.map((p) => ({ file: shownPath(loaded.file), ...p })));
+      // A segment with retention reads its last matches from the state schema (none before a refresh).
+      await ensureRetentionState(wh, workspace);
       const { catalog } = await buildCatalog(workspace, wh);
       const dialect = dialectFor('duckdb');
       ctx.print(`Segment sizes as of ${iso(ctx.anchor)}:`);

@@ -62,6 +62,17 @@ segments:
           event: purchase
           window: { last: 30, unit: day }
 
+  # retentionDays: a buyer stays a member 14 days after they last matched at a refresh
+  - id: recent-buyers-kept
+    entity: person
+    name: Bought in the last 7 days, kept for two weeks after
+    retentionDays: 14
+    rules:
+      conditions:
+        - kind: event
+          event: purchase
+          window: { last: 7, unit: day }
+
   # event with count, window and a where filter on an event column
   - id: big-spenders
     entity: person

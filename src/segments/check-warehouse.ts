@@ -2,6 +2,7 @@ import { formatPath, type Problem, UserInputError } from '../config/errors';
 import { type EntityConfig, segmentReferences, type Workspace } from '../config/schema';
 import { distance } from 'fastest-levenshtein';
 import type { ColumnInfo, WarehouseDriver } from '../warehouse/driver';
+import { ensureRetentionState } from '../state/state-sql';
 import { renderSql } from '../warehouse/templates';
 import { type Catalog, checkFilterTypes, findColumn as findIn, noColumn } from './catalog';
 import { checkEntitySql, entitySource } from './load-catalog';
@@ -246,6 +247,7 @@ async function checkedCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?:
  * compile with.
  */
 export async function preflight(ws: Workspace, warehouse: WarehouseDriver, ids: readonly string[], records: readonly RecordColumnsOf[] = []): Promise<Catalog> {
+  await ensureRetentionState(warehouse, ws);
   const checked = await checkedCatalog(ws, warehouse, scopeOf(ws, ids));
   const { catalog } = checked;
   const problems = [...checked.problems, ...recordProblems(ws, catalog, warehouse.dialect.identifiersIgnoreCase, records)];

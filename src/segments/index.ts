@@ -35,6 +35,11 @@ export interface CompileOptions {
    * pastes into a warehouse console. SQL that Outflow runs never uses this.
    */
   inline?: boolean;
+  /**
+   * False: who matches the rules at the as-of, without the segment's own `retentionDays` (what a
+   * refresh records as the last match); default true, the members.
+   */
+  ownRetention?: boolean;
 }
 
 /** SELECT person_id (the primary key cast to text) [+ identifier columns cast to text]; one row per member; ordered only with `orderByKey`. */
@@ -49,7 +54,7 @@ export function compileCount(ws: Workspace, segmentId: string, o: CompileOptions
 
 function compile(ws: Workspace, segmentId: string, o: CompileOptions, shape: 'members' | 'count'): CompiledQuery {
   if (Number.isNaN(o.asOf.getTime())) throw new TypeError('compile: asOf is not a valid date');
-  const normalized = normalizeSegment(ws, segmentId, o.catalog);
+  const normalized = normalizeSegment(ws, segmentId, o.catalog, { ownRetention: o.ownRetention });
   const writer = new SqlWriter(o.dialect, o.asOf, o.paramOffset ?? 0, o.inline ?? false);
   return printSegment(normalized, writer, { shape, identifiers: o.identifiers, ...(o.record && shape === 'members' ? { record: o.record } : {}), orderByKey: shape === 'members' && (o.orderByKey ?? false) });
 }

@@ -16,6 +16,15 @@ export interface NormalizedSegment {
 
 type Path = (string | number)[];
 
+/** How to normalise. */
+export interface NormalizeOptions {
+  /**
+   * False: the segment's rules alone, without its own `retentionDays` (who matches at the as-of,
+   * which a refresh records); segments it references keep theirs. Default true.
+   */
+  ownRetention?: boolean;
+}
+
 /**
  * Referenced segments are inlined, so a chain of segments that each reference the previous one
  * twice doubles at every step; past this many conditions in total the segment is refused rather
@@ -28,7 +37,7 @@ export const MAX_EXPANDED_CONDITIONS = 5_000;
  * are inlined with their own rules, negation is pushed to the leaves, constants are folded.
  * Pure: every fact it needs (workspace, catalog) is passed in.
  */
-export function normalizeSegment(ws: Workspace, segmentId: string, catalog?: Catalog): NormalizedSegment {
+export function normalizeSegment(ws: Workspace, segmentId: string, catalog?: Catalog, o: NormalizeOptions = {}): NormalizedSegment {
   const index = ws.segments.findIndex((s) => s.id === segmentId);
   if (index < 0) throw new UserInputError([{ path: 'segment', message: `unknown segment "${segmentId}"` }]);
   const segment = ws.segments[index]!;
@@ -36,7 +45,8 @@ export function normalizeSegment(ws: Workspace, segmentId: string, catalog?: Cat
   const entity = ws.entities[entityIndex];
   if (!entity)
     throw new UserInputError([{ path: formatPath(['segments', index, 'entity']), message: `unknown entity "${segment.entity}"` }]);
-  const tree = new Normalizer(ws, entity, catalog, index).segment(index, []);
+  const normalizer = new Normalizer(ws, entity, catalog, index);
+  const tree = o.ownRetention === false ? normalizer.rules(index, []) : normalizer.segment(index, []);
   return { segment, entity, entityIndex, tree };
 }
 
@@ -50,7 +60,16 @@ class Normalizer {
     readonly rootIndex: number,
   ) {}
 
+  /** A segment's members: its rules, or the persons its retention keeps (tree.ts RetainedNode). */
   segment(index: number, stack: readonly string[]): RuleNode {
+    const s = this.ws.segments[index]!;
+    const rules = this.rules(index, stack);
+    if (s.retentionDays === undefined) return rules;
+    return or([rules, { type: 'retained', segmentId: s.id, days: s.retentionDays, stateSchema: this.ws.stateSchema, negated: false }]);
+  }
+
+  /** Who matches a segment's rules (its type's members), without its own retention. */
+  rules(index: number, stack: readonly string[]): RuleNode {
     const s = this.ws.segments[index]!;
     if (stack.includes(s.id))
       throw new UserInputError([
@@ -261,6 +280,7 @@ export function negate(node: RuleNode): RuleNode {
     }
     case 'events':
     case 'members':
+    case 'retained':
       return { ...node, negated: !node.negated };
   }
 }

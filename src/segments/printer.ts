@@ -5,6 +5,7 @@ import { eventSetSql } from './build/event-set';
 import { filterSql } from './build/filter';
 import { identifiedSql } from './build/identified';
 import { staticMembersSql } from './build/members';
+import { retainedSql } from './build/retained';
 import type { NormalizedSegment } from './normalize';
 import type { SqlWriter } from './sql-writer';
 import type { RuleNode } from './tree';
@@ -108,6 +109,8 @@ function printNode(node: RuleNode, w: SqlWriter, entity: EntityConfig, pk: strin
       return eventSetSql(w, entity.events!, pk, node);
     case 'members':
       return staticMembersSql(w, personId, node.members, node.negated);
+    case 'retained':
+      return retainedSql(w, personId, node);
   }
 }
 
@@ -127,6 +130,7 @@ function rejectsNullKey(node: RuleNode): boolean {
       return node.children.every(rejectsNullKey);
     case 'events':
     case 'members':
+    case 'retained':
       return !node.negated;
     case 'filter':
     case 'identified':

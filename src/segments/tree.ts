@@ -9,7 +9,7 @@ import type { ComparisonOp, EventFilter, FilterOp, RelativeWindow, Window } from
  * Because AND/OR are monotone, a leaf that SQL evaluates to NULL behaves exactly like FALSE at
  * the top of the WHERE clause; leaves that are negated print their own two-valued complement.
  */
-export type RuleNode = ConstNode | BoolNode | FilterNode | IdentifiedNode | EventSetNode | MembersNode;
+export type RuleNode = ConstNode | BoolNode | FilterNode | IdentifiedNode | EventSetNode | MembersNode | RetainedNode;
 
 export interface ConstNode {
   readonly type: 'const';
@@ -79,6 +79,20 @@ export interface EventSetNode {
 export interface MembersNode {
   readonly type: 'members';
   readonly members: readonly string[];
+  readonly negated: boolean;
+}
+
+/**
+ * The persons a segment with `retentionDays` keeps after they stop matching: those whose last
+ * match recorded by a refresh (`segment_last_matched` in the state schema) is within `days`
+ * days before the as-of, and not after it. `negated`: every person not among them.
+ */
+export interface RetainedNode {
+  readonly type: 'retained';
+  readonly segmentId: string;
+  readonly days: number;
+  /** The state schema that holds `segment_last_matched`. */
+  readonly stateSchema: string;
   readonly negated: boolean;
 }
 

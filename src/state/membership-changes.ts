@@ -1,5 +1,5 @@
 import type { SegmentEvaluation } from './membership';
-import type { StateSql } from './state-sql';
+import type { StateSql, TableName } from './state-sql';
 
 /**
  * What one committed refresh changed in a segment's membership, read back from the membership
@@ -29,13 +29,17 @@ export interface MembershipChanges {
 const PAGE_SIZE = 10_000;
 const TEMPLATE = { add: 'membership-entered', remove: 'membership-exited', all: 'membership-members' } as const;
 
-/** The changes of the refresh of `evaluation`, read from the state schema after its commit. */
-export function membershipChanges(state: StateSql, evaluation: SegmentEvaluation): MembershipChanges {
+/**
+ * The changes of the refresh of `evaluation`, read from the state schema after its commit; who
+ * left is read from the refresh's diff table `diff`, so it is readable until the refresh drops it.
+ */
+export function membershipChanges(state: StateSql, evaluation: SegmentEvaluation, diff: TableName): MembershipChanges {
   const pages = async function* (template: string, pageSize: number): AsyncIterable<string[]> {
     let after: string | undefined;
     for (;;) {
       const b = state.binder();
       const ctx = {
+        table: diff,
         segmentId: b.bind(evaluation.segmentId),
         asOf: b.bind(evaluation.asOf),
         after: after === undefined ? undefined : b.bind(after),

@@ -76,10 +76,15 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
   const takenOver = await acquireSyncLock(state, { ...claim, now: clock() }, (holder) => new SegmentLockedError(segmentId, holder));
   if (takenOver) deps.log?.('lock_taken_over', { segmentId, fromRunId: takenOver.runId, fromPid: takenOver.pid, fromHost: takenOver.host });
   const table = state.table(`refresh_${token}`);
+  const retentionDays = workspace.segments.find((s) => s.id === segmentId)?.retentionDays;
   try {
     // Members a sync batch evaluated already at this as-of (SharedMembers) are read, not evaluated again.
-    const members = evaluated ?? compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog: await loadCatalog(warehouse, workspace) });
-    const statements = refreshStatements(state, { table, segmentId, asOf, members });
+    const catalog = evaluated && !retentionDays ? undefined : await loadCatalog(warehouse, workspace);
+    const compile = (o: { ownRetention?: boolean; paramOffset?: number } = {}) => compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog, ...o });
+    const members = evaluated ?? compile();
+    // A segment with retention also records who matches its rules at this as-of (its last match).
+    const retention = retentionDays ? { days: retentionDays, matched: compile({ ownRetention: false, paramOffset: members.params.length }) } : undefined;
+    const statements = refreshStatements(state, { table, segmentId, asOf, members, retention });
     await state.execute('create-refresh-changes', { table });
     await warehouse.execute(statements.diff.sql, statements.diff.params);
     // The evaluation may have outlasted the lease: renew, and stop if another process took the lock meanwhile.
@@ -100,7 +105,7 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
       await state.execute('insert-evaluation', b.bindAll({ segmentId, asOf, evaluatedAt, memberCount, added, removed }), b, tx);
     });
     deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added, removed });
-    if (deps.onChanges) await deps.onChanges(membershipChanges(state, evaluation));
+    if (deps.onChanges) await deps.onChanges(membershipChanges(state, evaluation, table));
     return evaluation;
   } finally {
     try {
@@ -123,15 +128,37 @@ export interface RefreshStatements {
   settings: string;
 }
 
-export function refreshStatements(state: StateSql, input: { table: TableName; segmentId: string; asOf: Date; members: CompiledQuery }): RefreshStatements {
-  const { table, segmentId, asOf, members } = input;
-  const d = state.binder(members.params);
-  const diff = state.compile('insert-refresh-changes', { table, members: members.sql, segmentId: d.bind(segmentId) }, d);
+/** What refreshStatements needs. */
+export interface RefreshInput {
+  /** The refresh's diff table. */
+  table: TableName;
+  segmentId: string;
+  asOf: Date;
+  /** The segment's members at `asOf` (with its retention, if it has one). */
+  members: CompiledQuery;
+  /**
+   * The segment's `retentionDays`, and who matches its rules at `asOf` without them (compiled with
+   * `ownRetention: false` and `paramOffset` = the number of `members`' parameters: it follows them).
+   */
+  retention?: { days: number; matched: CompiledQuery };
+}
+
+/** The statements of one refresh (see refreshSegment); a segment with retention also keeps `segment_last_matched`. */
+export function refreshStatements(state: StateSql, input: RefreshInput): RefreshStatements {
+  const { table, segmentId, asOf, members, retention } = input;
+  const d = state.binder(retention ? [...members.params, ...retention.matched.params] : members.params);
+  const diff = retention
+    ? state.compile('insert-refresh-changes-retained', { table, members: members.sql, matched: retention.matched.sql, segmentId: d.bind(segmentId), asOf: d.bind(asOf) }, d)
+    : state.compile('insert-refresh-changes', { table, members: members.sql, segmentId: d.bind(segmentId) }, d);
   const c = state.binder();
   const count = state.compile('refresh-count', { table, segmentId: c.bind(segmentId) }, c);
-  const apply = ['refresh-open-stays', 'refresh-close-stays', 'refresh-delete-members', 'refresh-insert-members'].map((name) => {
+  const steps = retention
+    ? ['refresh-open-stays', 'refresh-close-stays-retained', 'refresh-close-stays', 'refresh-delete-members', 'refresh-insert-members', 'refresh-last-matched-update', 'refresh-last-matched-insert']
+    : ['refresh-open-stays', 'refresh-close-stays', 'refresh-delete-members', 'refresh-insert-members'];
+  const apply = steps.map((name) => {
     const b = state.binder();
-    return state.compile(name, { table, segmentId: b.bind(segmentId), asOf: b.bind(asOf) }, b);
+    const minusDays = retention && name === 'refresh-close-stays-retained' ? { minusDays: b.bind(-retention.days) } : {};
+    return state.compile(name, { table, segmentId: b.bind(segmentId), asOf: b.bind(asOf), ...minusDays }, b);
   });
   return { diff, count, apply, settings: state.compile('refresh-plan-settings').sql };
 }

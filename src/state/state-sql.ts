@@ -1,7 +1,8 @@
-import type { IdentifierKind } from '../config/schema';
+import type { IdentifierKind, Workspace } from '../config/schema';
 import { Binder } from '../warehouse/binder';
 import type { CompiledQuery, SqlValue, WarehouseDriver } from '../warehouse/driver';
 import { renderSql } from '../warehouse/templates';
+import { LAST_MATCHED_TABLE } from '../segments/build/retained';
 import { ADDED_RUN_COLUMNS } from './runs';
 
 /** Column of each identifier kind in snapshots and run tables (snake_case for the analysts who read them). */
@@ -22,6 +23,7 @@ export const STATE_TABLES = {
   history: 'segment_membership_history',
   personSegments: 'person_segments',
   evaluations: 'segment_evaluations',
+  lastMatched: LAST_MATCHED_TABLE,
   runs: 'sync_runs',
   snapshots: 'sync_snapshot_keys',
   batches: 'sync_batches',
@@ -104,6 +106,7 @@ const UNIQUE_KEYS = [
 ] as const;
 
 const SNAPSHOT_INDEX = 'sync_snapshot_keys_target';
+const LAST_MATCHED_INDEX = 'segment_last_matched_unique';
 
 /** The statements that create (or upgrade) the state schema, in order; every one is idempotent. */
 export function stateSchemaStatements(state: StateSql): string[] {
@@ -120,6 +123,8 @@ export function stateSchemaStatements(state: StateSql): string[] {
     state.compile('create-segment-membership-history'),
     ...keys,
     state.compile('create-segment-evaluations'),
+    state.compile('create-segment-last-matched'),
+    state.compile('index-segment-last-matched', { name: LAST_MATCHED_INDEX }),
     state.compile('create-person-segments'),
     state.compile('create-sync-runs'),
     ...ADDED_RUN_COLUMNS.map((column) => state.compile('add-int-column', { table: state.t.runs, column })),
@@ -135,7 +140,11 @@ export function stateSchemaStatements(state: StateSql): string[] {
 
 /** Names of the indexes a complete state schema has on this engine. */
 function expectedIndexes(state: StateSql): string[] {
-  const all = [...UNIQUE_KEYS.map((k) => ({ template: k.template, name: k.name })), { template: 'index-sync-snapshots', name: SNAPSHOT_INDEX }];
+  const all = [
+    ...UNIQUE_KEYS.map((k) => ({ template: k.template, name: k.name })),
+    { template: 'index-segment-last-matched', name: LAST_MATCHED_INDEX },
+    { template: 'index-sync-snapshots', name: SNAPSHOT_INDEX },
+  ];
   return all.filter((i) => state.compile(i.template, { name: i.name }).sql !== '').map((i) => i.name);
 }
 
@@ -161,6 +170,15 @@ export async function ensureStateSchema(warehouse: WarehouseDriver, schema: stri
   }
   await creating;
   return state;
+}
+
+/**
+ * Creates the state schema (ensureStateSchema) when a segment of `ws` has `retentionDays`: its
+ * members read `segment_last_matched`, so a first `segments size` or estimate needs the table even
+ * before any refresh wrote to it. Nothing happens for a workspace without retention.
+ */
+export async function ensureRetentionState(warehouse: WarehouseDriver, ws: Partial<Pick<Workspace, 'segments' | 'stateSchema'>>): Promise<void> {
+  if (ws.stateSchema !== undefined && ws.segments?.some((s) => s.retentionDays !== undefined)) await ensureStateSchema(warehouse, ws.stateSchema);
 }
 
 async function create(state: StateSql): Promise<void> {

@@ -125,6 +125,38 @@ describe('segment routes: what the builder and the segment pages read', () => {
     expect((await fx.request('GET', '/segments/vips-copy')).status).toBe(404);
   });
 
+  it('takes retentionDays in the segment body: a refresh keeps who stopped matching; a bad value is a 400 at its path', async () => {
+    const body = { id: 'kept-vips', entity: 'person', name: 'Kept VIPs', retentionDays: 2, rules: { conditions: [{ kind: 'trait', trait: 'vip', op: '=', value: true }] } };
+    const created = await fx.request('POST', '/segments', { token: 'marketer', body });
+    expect(created.status).toBe(201);
+    expect((await fx.request('GET', '/segments/kept-vips')).body).toMatchObject({ retentionDays: 2 });
+    fx.clock = () => new Date('2026-02-03T00:00:00.000Z');
+    const first = await fx.request('POST', '/segments/kept-vips/refresh', { token: 'marketer' });
+    expect(first.status).toBe(200);
+    const before = (await fx.request('GET', '/persons/p00/segments', { token: 'viewer' })).body;
+    expect(before.segments).toContain('kept-vips');
+    await fx.warehouse.reads.execute(`update main.persons set vip = false where person_id = 'p00'`);
+    try {
+      fx.clock = () => new Date('2026-02-04T00:00:00.000Z');
+      await fx.request('POST', '/segments/kept-vips/refresh', { token: 'marketer' });
+      // p00 stopped matching a day ago: still a member for another day.
+      expect((await fx.request('GET', '/persons/p00/segments', { token: 'viewer' })).body.segments).toContain('kept-vips');
+      fx.clock = () => new Date('2026-02-06T00:00:00.000Z');
+      await fx.request('POST', '/segments/kept-vips/refresh', { token: 'marketer' });
+      expect((await fx.request('GET', '/persons/p00/segments', { token: 'viewer' })).body.segments).not.toContain('kept-vips');
+    } finally {
+      await fx.warehouse.reads.execute(`update main.persons set vip = true where person_id = 'p00'`);
+      fx.clock = () => new Date('2026-02-02T00:00:00.000Z');
+    }
+    for (const retentionDays of [0, 1.5, 'x', 4000]) {
+      const bad = await fx.request('POST', '/segments', { token: 'marketer', body: { ...body, id: 'bad-retention', retentionDays } });
+      expect(bad.status, String(retentionDays)).toBe(400);
+      expect(bad.body.error).toMatchObject({ code: 'invalid_input', path: 'retentionDays' });
+    }
+    const openapi = (await fx.request('GET', '/openapi.json')).raw;
+    expect(openapi).toContain('retentionDays');
+  });
+
   it('estimates an unsaved definition, checking its references like the workspace file', async () => {
     const ok = await fx.request('POST', '/estimate', { token: 'marketer', body: { entity: 'person', rules: { conditions: [{ kind: 'segment', segment: 'vips' }] } } });
     expect(ok.body).toMatchObject({ count: PERSONS / 2 + 1, asOf: '2026-02-02T00:00:00.000Z' });

@@ -48,6 +48,7 @@ const CASES: [file: string, path: string, message: string][] = [
   ['dangling-sync-destination.yaml', 'syncs[1].destination', 'unknown destination "google-main"'],
   ['bad-cron.yaml', 'syncs[0].schedule', '5-field cron expression'],
   ['bad-id.yaml', 'segments[0].id', 'an id of lowercase letters'],
+  ['bad-retention.yaml', 'segments[0].retentionDays', 'expected int'],
   ['empty-rules.yaml', 'segments[0].rules.conditions', 'at least one condition'],
   ['count-not-performed.yaml', 'segments[2].rules.conditions[0].count', '"count" cannot be used with "performed: false"'],
   ['segment-cycle.yaml', 'segments[0].rules.conditions[0].segment', 'cycle: a -> b -> c -> a'],

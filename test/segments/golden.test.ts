@@ -67,6 +67,8 @@ const WORKSPACE: Workspace = baseWorkspace({
       },
     },
     { id: 'adults', entity: 'person', name: 'Adults', rules: { conditions: [{ kind: 'trait', trait: 'age', op: '>', value: 17 }] } },
+    { id: 'kept-adults', entity: 'person', name: 'Adults, kept 30 days', retentionDays: 30, rules: { conditions: [{ kind: 'trait', trait: 'age', op: '>', value: 17 }] } },
+    { id: 'not-kept-adults', entity: 'person', name: 'Negated reference to a segment with retention', rules: { conditions: [{ kind: 'segment', segment: 'kept-adults', member: false }] } },
     {
       id: 'not-vip-known',
       entity: 'person',
@@ -191,6 +193,42 @@ const GOLDEN: Record<string, Record<DialectName, Expected>> = {
     snowflake: {
       sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (ARRAY_CONTAINS(TO_VARIANT(p."age"), PARSE_JSON(?)) AND p."score" < ? AND (p."age" IS NULL OR NOT (p."age" > ?)))',
       params: ["[30,40.5]", 0.5, 17],
+    },
+  },
+  "kept-adults": {
+    duckdb: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."age" > CAST($1 AS BIGINT) OR CAST(p."id" AS VARCHAR) IN (SELECT lm.person_id AS person_key FROM "outflow"."segment_last_matched" AS lm WHERE lm.segment_id = $2 AND lm.last_matched_at >= $3 AND lm.last_matched_at <= $4))',
+      params: [17, "kept-adults", "2024-03-01T12:00:00.000Z", "2024-03-31T12:00:00.000Z"],
+    },
+    postgres: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."age" > CAST($1 AS BIGINT) OR CAST(p."id" AS VARCHAR) IN (SELECT lm.person_id AS person_key FROM "outflow"."segment_last_matched" AS lm WHERE lm.segment_id = $2 AND lm.last_matched_at >= $3 AND lm.last_matched_at <= $4))',
+      params: [17, "kept-adults", "2024-03-01T12:00:00.000Z", "2024-03-31T12:00:00.000Z"],
+    },
+    bigquery: {
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND (p.`age` > ? OR CAST(p.`id` AS STRING) IN (SELECT lm.person_id AS person_key FROM `outflow`.`segment_last_matched` AS lm WHERE lm.segment_id = ? AND lm.last_matched_at >= ? AND lm.last_matched_at <= ?))',
+      params: [17, "kept-adults", "2024-03-01T12:00:00.000Z", "2024-03-31T12:00:00.000Z"],
+    },
+    snowflake: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND (p."age" > ? OR CAST(p."id" AS VARCHAR) IN (SELECT lm.person_id AS person_key FROM "outflow"."segment_last_matched" AS lm WHERE lm.segment_id = ? AND lm.last_matched_at >= ? AND lm.last_matched_at <= ?))',
+      params: [17, "kept-adults", "2024-03-01T12:00:00.000Z", "2024-03-31T12:00:00.000Z"],
+    },
+  },
+  "not-kept-adults": {
+    duckdb: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND ((p."age" IS NULL OR NOT (p."age" > CAST($1 AS BIGINT))) AND CAST(p."id" AS VARCHAR) NOT IN (SELECT s.person_key FROM (SELECT lm.person_id AS person_key FROM "outflow"."segment_last_matched" AS lm WHERE lm.segment_id = $2 AND lm.last_matched_at >= $3 AND lm.last_matched_at <= $4) AS s WHERE s.person_key IS NOT NULL))',
+      params: [17, "kept-adults", "2024-03-01T12:00:00.000Z", "2024-03-31T12:00:00.000Z"],
+    },
+    postgres: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND ((p."age" IS NULL OR NOT (p."age" > CAST($1 AS BIGINT))) AND NOT EXISTS (SELECT 1 FROM (SELECT lm.person_id AS person_key FROM "outflow"."segment_last_matched" AS lm WHERE lm.segment_id = $2 AND lm.last_matched_at >= $3 AND lm.last_matched_at <= $4) AS s WHERE s.person_key = CAST(p."id" AS VARCHAR)))',
+      params: [17, "kept-adults", "2024-03-01T12:00:00.000Z", "2024-03-31T12:00:00.000Z"],
+    },
+    bigquery: {
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE p.`id` IS NOT NULL AND ((p.`age` IS NULL OR NOT (p.`age` > ?)) AND CAST(p.`id` AS STRING) NOT IN (SELECT s.person_key FROM (SELECT lm.person_id AS person_key FROM `outflow`.`segment_last_matched` AS lm WHERE lm.segment_id = ? AND lm.last_matched_at >= ? AND lm.last_matched_at <= ?) AS s WHERE s.person_key IS NOT NULL))',
+      params: [17, "kept-adults", "2024-03-01T12:00:00.000Z", "2024-03-31T12:00:00.000Z"],
+    },
+    snowflake: {
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE p."id" IS NOT NULL AND ((p."age" IS NULL OR NOT (p."age" > ?)) AND CAST(p."id" AS VARCHAR) NOT IN (SELECT s.person_key FROM (SELECT lm.person_id AS person_key FROM "outflow"."segment_last_matched" AS lm WHERE lm.segment_id = ? AND lm.last_matched_at >= ? AND lm.last_matched_at <= ?) AS s WHERE s.person_key IS NOT NULL))',
+      params: [17, "kept-adults", "2024-03-01T12:00:00.000Z", "2024-03-31T12:00:00.000Z"],
     },
   },
 };

@@ -100,6 +100,34 @@ describe('reference evaluator', () => {
     expect(ids('not-pct')).toEqual(['p2', 'p3']);
   });
 
+  it('reads retentionDays as worked by hand: last match within N days up to as-of, inclusive, entity rows only', () => {
+    const asOf = new Date('2026-03-31T00:00:00Z');
+    const ws = baseWorkspace({
+      entity: { primaryKey: 'id' },
+      segments: [
+        { id: 'kept', entity: 'person', name: 'x', retentionDays: 7, rules: { conditions: [{ kind: 'trait', trait: 'name', op: '=', value: 'a' }] } },
+        { id: 'not-kept', entity: 'person', name: 'x', rules: { conditions: [{ kind: 'segment', segment: 'kept', member: false }] } },
+      ],
+    });
+    const tables: TableData[] = [{ name: 'persons', columns: [], rows: ['a', 'b', 'c', 'd', 'e'].map((name, i) => ({ id: `p${i}`, name })) }];
+    const last = new Map([
+      [
+        'kept',
+        new Map([
+          ['p1', new Date('2026-03-24T00:00:00Z')], // exactly 7 days before: kept
+          ['p2', new Date('2026-03-23T23:59:59.999Z')], // just before the window
+          ['p3', new Date('2026-03-31T00:00:00.001Z')], // after the as-of: not kept
+          ['p9', new Date('2026-03-30T00:00:00Z')], // no longer an entity row
+        ]),
+      ],
+    ]);
+    const ref = new ReferenceEvaluator(ws, tables, asOf, last);
+    expect([...ref.matches('kept')]).toEqual(['p0']);
+    expect([...ref.members('kept')].sort()).toEqual(['p0', 'p1']);
+    expect([...ref.members('not-kept')].sort()).toEqual(['p2', 'p3', 'p4']);
+    expect([...new ReferenceEvaluator(ws, tables, asOf).members('kept')]).toEqual(['p0']);
+  });
+
   it('generates scenarios that load into DuckDB and are valid workspaces', async () => {
     await fc.assert(
       fc.asyncProperty(scenarioArb({ schema: 'main' }), async (sc) => {

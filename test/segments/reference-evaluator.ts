@@ -25,6 +25,9 @@ import type {
  * - `identified: false` holds for everyone `identified: true` does not hold for (a null
  *   `identifiedColumn` means not identified).
  * - `static` members are the entity rows whose primary key (as text) is listed.
+ * - `retentionDays: N`: a member is who matches at as-of T, or whose last match (`lastMatched`,
+ *   the latest as-of of a refresh at which they matched, recorded by the caller) L has
+ *   `T - N days <= L <= T`; without `lastMatched`, nobody is retained. Only entity rows are members.
  * - A relation row that is missing (or a null foreign key) makes every relation trait null.
  * - A DATE column compared with an ISO instant compares with that instant's (UTC) date, as both
  *   engines read a value bound against a date column (`signup_date = 2026-11-02T08:00Z` holds
@@ -179,17 +182,40 @@ export class ReferenceEvaluator {
   readonly #ws: Workspace;
   readonly #tables: ReadonlyMap<string, TableData>;
   readonly #asOf: Date;
+  readonly #lastMatched: ReadonlyMap<string, ReadonlyMap<string, Date>>;
   readonly #memo = new Map<string, Set<string>>();
+  readonly #matchMemo = new Map<string, Set<string>>();
 
-  constructor(ws: Workspace, tables: readonly TableData[], asOf: Date) {
+  /** `lastMatched`: per segment with `retentionDays`, each person's last match (see the notes above). */
+  constructor(ws: Workspace, tables: readonly TableData[], asOf: Date, lastMatched: ReadonlyMap<string, ReadonlyMap<string, Date>> = new Map()) {
     this.#ws = ws;
     this.#tables = new Map(tables.map((t) => [t.name, t]));
     this.#asOf = asOf;
+    this.#lastMatched = lastMatched;
   }
 
-  /** Primary keys (as text) of the segment's members. */
+  /** Primary keys (as text) of the segment's members: who matches, and who its retention keeps. */
   members(segmentId: string): Set<string> {
     const cached = this.#memo.get(segmentId);
+    if (cached) return cached;
+    const segment = this.#segment(segmentId);
+    const out = new Set(this.matches(segmentId));
+    const days = segment.retentionDays;
+    const last = this.#lastMatched.get(segmentId);
+    if (days !== undefined && last) {
+      const from = this.#asOf.getTime() - days * DURATION_MS.day;
+      for (const id of this.#ids(segment)) {
+        const t = last.get(id)?.getTime();
+        if (t !== undefined && from <= t && t <= this.#asOf.getTime()) out.add(id);
+      }
+    }
+    this.#memo.set(segmentId, out);
+    return out;
+  }
+
+  /** Primary keys (as text) of the persons who match the segment at the as-of, its own retention aside. */
+  matches(segmentId: string): Set<string> {
+    const cached = this.#matchMemo.get(segmentId);
     if (cached) return cached;
     const segment = this.#segment(segmentId);
     const entity = this.#entity(segment.entity);
@@ -205,8 +231,17 @@ export class ReferenceEvaluator {
         (segment.type === 'dynamic' && this.#all(segment.rules!.match, segment.rules!.conditions, entity, person, id));
       if (isMember) out.add(id);
     }
-    this.#memo.set(segmentId, out);
+    this.#matchMemo.set(segmentId, out);
     return out;
+  }
+
+  /** Primary keys (as text) of the entity's rows. */
+  #ids(segment: SegmentConfig): string[] {
+    const entity = this.#entity(segment.entity);
+    return this.#rows(entity.table ?? entity.sql).flatMap((p) => {
+      const pk = p[entity.primaryKey];
+      return pk === null || pk === undefined ? [] : [String(pk)];
+    });
   }
 
   #all(match: 'all' | 'any', conditions: readonly Condition[], entity: EntityConfig, person: DataRow, id: string): boolean {

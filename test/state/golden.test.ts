@@ -73,4 +73,20 @@ describe.each(DIALECTS)('state schema SQL for %s', (name) => {
     for (const sql of all) expect(sql).not.toMatch(/not in \(select/i);
     await expect(`${all.join(';\n')};\n`).toMatchFileSnapshot(`./__golden__/refresh.${name}.sql`);
   });
+
+  it('refreshes a segment with retention: the members and who matches in one diff statement, last matches kept, values bound', async () => {
+    const asOf = new Date('2026-02-01T00:00:00Z');
+    const placeholder = state.warehouse.dialect.placeholder;
+    const members = { sql: `select person_id from persons where vip = ${placeholder(0)}`, params: [true] };
+    const matched = { sql: `select person_id from persons where vip = ${placeholder(1)} and seen = ${placeholder(2)}`, params: [true, 'x'] };
+    const r = refreshStatements(state, { table: state.table('refresh_abc'), segmentId: 'vips', asOf, members, retention: { days: 7, matched } });
+    // Both queries' values lead, in the order they appear; then the refresh's own.
+    expect(r.diff.params).toEqual(name === 'postgres' || name === 'duckdb' ? [true, true, 'x', 'vips', asOf] : [true, true, 'x', 'vips', 'vips', asOf]);
+    const close = r.apply.find((q) => q.sql.includes('exited_at = case'))!;
+    expect(close.params).toContain(-7);
+    for (const q of r.apply) expect(q.params.every((p) => p === 'vips' || p === asOf || p === -7)).toBe(true);
+    const all = [r.diff, r.count, ...(r.settings ? [{ sql: r.settings }] : []), ...r.apply].map((q) => q.sql);
+    for (const sql of all) expect(sql).not.toMatch(/not in \(select/i);
+    await expect(`${all.join(';\n')};\n`).toMatchFileSnapshot(`./__golden__/refresh-retained.${name}.sql`);
+  });
 });

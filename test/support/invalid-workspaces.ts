@@ -63,6 +63,15 @@ const FIXTURES: Record<string, Fixture> = {
       conditions:
         - { kind: event, event: purchase }
 ` },
+  'bad-retention.yaml': { about: 'retentionDays that is not a whole number of days', base: {}, tail: `segments:
+  - id: buyers
+    entity: person
+    name: Buyers
+    retentionDays: 2.5
+    rules:
+      conditions:
+        - { kind: event, event: purchase }
+` },
   'bad-id.yaml': { about: 'bad id characters: spaces and capitals in a segment id', base: {}, tail: `segments:
   - id: Recent Buyers
     entity: person
