@@ -5,6 +5,7 @@ import { eventSetSql } from './build/event-set';
 import { filterSql } from './build/filter';
 import { identifiedSql } from './build/identified';
 import { staticMembersSql } from './build/members';
+import { type SplitSpec, splitSql } from './build/split';
 import type { NormalizedSegment } from './normalize';
 import type { SqlWriter } from './sql-writer';
 import type { RuleNode } from './tree';
@@ -15,6 +16,8 @@ export interface PrintOptions {
   identifiers?: readonly IdentifierKind[];
   /** ORDER BY the primary key (in its own type, not the text it is returned as). */
   orderByKey?: boolean;
+  /** Members only: add each member's split group (`split_group`). */
+  split?: SplitSpec;
 }
 
 const ENTITY_ALIAS = 'p';
@@ -36,7 +39,8 @@ export function printSegment(n: NormalizedSegment, w: SqlWriter, o: PrintOptions
   const fragments: Record<string, string> = { personId, where, source: entity.table ? w.dialect.quoteQualified(entity.table) : asSubquery(entitySql(n)) };
   if (o.orderByKey) fragments.orderBy = pk;
   const structure = { personIdAlias: q('person_id'), countAlias: q('n'), columns, alias: ENTITY_ALIAS, joins: joinsFor(n.tree, entity, w) };
-  return w.finish(w.render(o.shape, fragments, structure));
+  const text = w.render(o.shape, fragments, structure);
+  return w.finish(o.split && o.shape === 'members' ? splitSql(w, text, o.split, o.identifiers ?? []) : text);
 }
 
 /**

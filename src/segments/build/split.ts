@@ -1,0 +1,38 @@
+import type { SplitConfig } from '../../config/schema';
+import { layoutOf, splitKeyPrefix } from '../splits';
+import type { SqlWriter } from '../sql-writer';
+
+/** Column of a split segment's members naming each member's group (and of the membership tables). */
+export const SPLIT_GROUP_COLUMN = 'split_group';
+const BUCKET_COLUMN = 'split_bucket';
+
+/** What `splitSql` needs of the segment. */
+export interface SplitSpec {
+  segmentId: string;
+  salt: string | undefined;
+  groups: readonly SplitConfig[];
+}
+
+/**
+ * Wraps a printed members query (`members`, selecting `person_id` and `columns`) so each member
+ * also gets its group in SPLIT_GROUP_COLUMN: the bucket is computed in the warehouse
+ * (`segments/split-bucket`) from one bound text prefix and the person key; each group's bucket
+ * ranges and name are bound values.
+ */
+export function splitSql(w: SqlWriter, members: string, spec: SplitSpec, columns: readonly string[]): string {
+  const q = (name: string) => w.dialect.quoteIdentifier(name);
+  const bucketOf = `s.${q(BUCKET_COLUMN)}`;
+  const key = `${w.render('cast-text', { expr: w.bind(splitKeyPrefix(spec.segmentId, spec.salt)) })} || m.${q('person_id')}`;
+  const whens = layoutOf(spec.groups)
+    .filter((g) => g.buckets.length > 0)
+    .map((g) => {
+      const ranges = g.buckets.map(([first, last]) => `${bucketOf} BETWEEN ${w.bind(first)} AND ${w.bind(last)}`).join(' OR ');
+      return `WHEN ${ranges} THEN ${w.render('cast-text', { expr: w.bind(g.name) })}`;
+    })
+    .join(' ');
+  return w.render(
+    'split',
+    { members, whens, bucket: w.render('split-bucket', { key }) },
+    { personIdAlias: q('person_id'), columns: columns.map(q), groupAlias: q(SPLIT_GROUP_COLUMN), bucketAlias: q(BUCKET_COLUMN) },
+  );
+}
