@@ -78,8 +78,9 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
   const table = state.table(`refresh_${token}`);
   try {
     // Members a sync batch evaluated already at this as-of (SharedMembers) are read, not evaluated again.
-    const members = evaluated ?? compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog: await loadCatalog(warehouse, workspace) });
-    const statements = refreshStatements(state, { table, segmentId, asOf, members });
+    const split = workspace.segments.find((s) => s.id === segmentId)?.splits !== undefined;
+    const members = evaluated ?? compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog: await loadCatalog(warehouse, workspace), splitGroup: true });
+    const statements = refreshStatements(state, { table, segmentId, asOf, members, split });
     await state.execute('create-refresh-changes', { table });
     await warehouse.execute(statements.diff.sql, statements.diff.params);
     // The evaluation may have outlasted the lease: renew, and stop if another process took the lock meanwhile.
@@ -91,6 +92,7 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
     const [counts] = await warehouse.query<Record<string, unknown>>(statements.count.sql, statements.count.params);
     const added = Number(counts?.added ?? 0);
     const removed = Number(counts?.removed ?? 0);
+    const moved = Number(counts?.moved ?? 0);
     const evaluation: SegmentEvaluation = { segmentId, asOf, evaluatedAt, memberCount: Number(counts?.members_before ?? 0) + added - removed, added, removed };
     await warehouse.transaction(async (tx) => {
       if (statements.settings !== '') await tx.execute(statements.settings);
@@ -99,8 +101,8 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
       const { memberCount } = evaluation;
       await state.execute('insert-evaluation', b.bindAll({ segmentId, asOf, evaluatedAt, memberCount, added, removed }), b, tx);
     });
-    deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added, removed });
-    if (deps.onChanges) await deps.onChanges(membershipChanges(state, evaluation));
+    deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added, removed, ...(split ? { moved } : {}) });
+    if (deps.onChanges) await deps.onChanges(membershipChanges(state, evaluation, { split }));
     return evaluation;
   } finally {
     try {
@@ -113,23 +115,28 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
 
 /** The statements of one refresh, against its diff table `table`. */
 export interface RefreshStatements {
-  /** Evaluates the segment (`members`) and writes who enters and who leaves into `table`. */
+  /** Evaluates the segment (`members`) and writes who enters, who leaves and who moves to another split group into `table`. */
   diff: CompiledQuery;
   /** The members before, and how many enter and leave. */
   count: CompiledQuery;
-  /** The transaction that applies the diff, in order: stays opened and closed, members removed and added. */
+  /** The transaction that applies the diff, in order: stays closed and opened, members removed, added and moved. */
   apply: CompiledQuery[];
   /** Planner settings the dialect gives that transaction, run first in it (`state/refresh-plan-settings`); empty: none. */
   settings: string;
 }
 
-export function refreshStatements(state: StateSql, input: { table: TableName; segmentId: string; asOf: Date; members: CompiledQuery }): RefreshStatements {
+/**
+ * `split`: the segment has splits, and `members` has a `split_group` column (`compileMembers` with
+ * `splitGroup`; SharedMembers' tables have it).
+ */
+export function refreshStatements(state: StateSql, input: { table: TableName; segmentId: string; asOf: Date; members: CompiledQuery; split?: boolean }): RefreshStatements {
   const { table, segmentId, asOf, members } = input;
   const d = state.binder(members.params);
-  const diff = state.compile('insert-refresh-changes', { table, members: members.sql, segmentId: d.bind(segmentId) }, d);
+  const diff = state.compile('insert-refresh-changes', { table, members: members.sql, segmentId: d.bind(segmentId), split: input.split ?? false }, d);
   const c = state.binder();
   const count = state.compile('refresh-count', { table, segmentId: c.bind(segmentId) }, c);
-  const apply = ['refresh-open-stays', 'refresh-close-stays', 'refresh-delete-members', 'refresh-insert-members'].map((name) => {
+  // A move ends the member's stay in one group before it starts the next.
+  const apply = ['refresh-close-stays', 'refresh-open-stays', 'refresh-delete-members', 'refresh-insert-members', 'refresh-move-members'].map((name) => {
     const b = state.binder();
     return state.compile(name, { table, segmentId: b.bind(segmentId), asOf: b.bind(asOf) }, b);
   });

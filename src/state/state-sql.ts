@@ -105,6 +105,10 @@ const UNIQUE_KEYS = [
 
 const SNAPSHOT_INDEX = 'sync_snapshot_keys_target';
 
+/** The column naming a member's split group, added to the membership tables of an earlier version. */
+export const SPLIT_GROUP_COLUMN = 'split_group';
+const SPLIT_GROUP_TABLES = ['membership', 'history'] as const;
+
 /** The statements that create (or upgrade) the state schema, in order; every one is idempotent. */
 export function stateSchemaStatements(state: StateSql): string[] {
   const identifierColumns = Object.values(IDENTIFIER_COLUMNS);
@@ -118,6 +122,7 @@ export function stateSchemaStatements(state: StateSql): string[] {
     state.compile('create-schema'),
     state.compile('create-segment-membership'),
     state.compile('create-segment-membership-history'),
+    ...SPLIT_GROUP_TABLES.map((table) => state.compile('add-text-column', { table: state.t[table], column: SPLIT_GROUP_COLUMN })),
     ...keys,
     state.compile('create-segment-evaluations'),
     state.compile('create-person-segments'),
@@ -189,6 +194,11 @@ async function complete(state: StateSql): Promise<boolean> {
     const columns = await state.query<{ column_name: string }>('list-columns', { schemaName: c.bind(state.schema), tableName: c.bind(STATE_TABLES.runs) }, c);
     const runColumns = new Set(columns.map((r) => r.column_name.toLowerCase()));
     if (!ADDED_RUN_COLUMNS.every((col) => runColumns.has(col))) return false;
+    for (const table of SPLIT_GROUP_TABLES) {
+      const g = state.binder();
+      const have = await state.query<{ column_name: string }>('list-columns', { schemaName: g.bind(state.schema), tableName: g.bind(STATE_TABLES[table]) }, g);
+      if (!have.some((r) => r.column_name.toLowerCase() === SPLIT_GROUP_COLUMN)) return false;
+    }
     const indexes = expectedIndexes(state);
     if (indexes.length === 0) return true;
     const i = state.binder();
