@@ -2,6 +2,7 @@ import type { IdentifierKind } from '../config/schema';
 import { Binder } from '../warehouse/binder';
 import type { CompiledQuery, SqlValue, WarehouseDriver } from '../warehouse/driver';
 import { renderSql } from '../warehouse/templates';
+import { SPLIT_GROUP_COLUMN } from '../segments/build/split';
 import { ADDED_RUN_COLUMNS } from './runs';
 
 /** Column of each identifier kind in snapshots and run tables (snake_case for the analysts who read them). */
@@ -105,8 +106,7 @@ const UNIQUE_KEYS = [
 
 const SNAPSHOT_INDEX = 'sync_snapshot_keys_target';
 
-/** The column naming a member's split group, added to the membership tables of an earlier version. */
-export const SPLIT_GROUP_COLUMN = 'split_group';
+/** Membership tables of an earlier version gain the split group column. */
 const SPLIT_GROUP_TABLES = ['membership', 'history'] as const;
 
 /** The statements that create (or upgrade) the state schema, in order; every one is idempotent. */

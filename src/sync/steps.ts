@@ -6,6 +6,7 @@ import type { Destination, MatchRate } from '../destinations/contract';
 import { type DestinationFactory, loadConnector } from '../destinations/registry';
 import { compileMembers } from '../segments';
 import { generateAlias } from '../segments/alias';
+import { membersForSync } from '../segments/build/split';
 import { loadCatalog } from '../segments/load-catalog';
 import {
   acknowledgedBatches,
@@ -378,9 +379,11 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
           log('snapshot_target_changed', { syncId: row.syncId, destinationId: target.destinationId });
         }
         if (run.full) notes.push('full: every member\'s keys are sent again');
-        const query = deps.members
+        const members = deps.members
           ? await deps.members(row.segmentId, row.asOf)
-          : compileMembers(workspace, row.segmentId, { dialect: warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog: await loadCatalog(warehouse, workspace) });
+          : compileMembers(workspace, row.segmentId, { dialect: warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog: await loadCatalog(warehouse, workspace), splitGroup: true });
+        // A split segment's sync sends only the groups that list it (a holdout is sent by none).
+        const query = membersForSync(ctx.segment, row.syncId, members, warehouse.dialect);
         const t0 = Date.now();
         const counts = await materialiseDiff(s, { runId: row.runId, target, query, kinds, mode: row.mode, full: run.full ?? false, prepare: preparer(ctx), between });
         // Only now is the diff complete: a run that crashed before this line is superseded, not resumed.

@@ -1,4 +1,8 @@
-import type { SplitConfig } from '../../config/schema';
+import type { SegmentConfig, SplitConfig } from '../../config/schema';
+import { Binder } from '../../warehouse/binder';
+import type { SqlDialect } from '../../warehouse/dialect';
+import type { CompiledQuery } from '../../warehouse/driver';
+import { renderSql } from '../../warehouse/templates';
 import { layoutOf, splitKeyPrefix } from '../splits';
 import type { SqlWriter } from '../sql-writer';
 
@@ -35,4 +39,24 @@ export function splitSql(w: SqlWriter, members: string, spec: SplitSpec, columns
     { members, whens, bucket: w.render('split-bucket', { key }) },
     { personIdAlias: q('person_id'), columns: columns.map(q), groupAlias: q(SPLIT_GROUP_COLUMN), bucketAlias: q(BUCKET_COLUMN) },
   );
+}
+
+/** Names of the groups of `segment` whose `syncs` list `syncId`. */
+export function groupsOfSync(segment: SegmentConfig, syncId: string): string[] {
+  return (segment.splits ?? []).filter((g) => g.syncs.includes(syncId)).map((g) => g.name);
+}
+
+/**
+ * What one sync of a segment sends: the members (`members`, with `split_group` for a split
+ * segment) of the groups that list the sync; everyone for a segment without splits. Holdout
+ * groups list no sync, so no sync sends them.
+ *
+ * @example
+ * const q = membersForSync(segment, 'checkout-meta', compileMembers(ws, segment.id, { ...o, splitGroup: true }), dialect);
+ */
+export function membersForSync(segment: SegmentConfig, syncId: string, members: CompiledQuery, dialect: SqlDialect): CompiledQuery {
+  if (!segment.splits) return members;
+  const b = new Binder(dialect, { leading: members.params });
+  const groups = groupsOfSync(segment, syncId).map((name) => b.bind(name)).join(', ');
+  return b.finish(renderSql(dialect.name, 'segments/split-only', { members: members.sql, groups, groupAlias: dialect.quoteIdentifier(SPLIT_GROUP_COLUMN) }));
 }
