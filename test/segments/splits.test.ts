@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileMembers } from '../../src/segments';
+import { compileMembers, dialectFor } from '../../src/segments';
+import { membersForSync } from '../../src/segments/build/split';
+import { DIALECTS } from '../../src/warehouse/dialect';
 import { type BucketRange, groupOfBucket, layoutOf, rebalance, settleSplits, SPLIT_BUCKETS, splitBucket } from '../../src/segments/splits';
 import { workspaceSchema } from '../../src/config/schema';
 import type { WarehouseDriver } from '../../src/warehouse/driver';
@@ -163,5 +165,19 @@ describe('rebalancing a split (the Census rule)', () => {
     expect(settleSplits({ ...grown, splits: grown.splits!.map(({ buckets: _, ...g }) => g) }, grown)).toEqual(grown);
     const salted = settleSplits({ ...grown, salt: 'v2', splits: grown.splits!.map(({ buckets: _, ...g }) => g) }, grown);
     expect(salted.splits!.map((g) => g.buckets)).toEqual([[[0, 3999]], [[4000, 7999]], [[8000, 9999]]]);
+  });
+});
+
+describe('split SQL on every dialect', () => {
+  // BigQuery and Snowflake cannot run here: their text is reviewed against each engine's documentation and frozen.
+  it.each(DIALECTS)('%s: the bucket from one bound prefix and the key, group ranges and names bound', (dialect) => {
+    const ws = splitWorkspace('crm', [
+      { name: 'treatment', percent: 90, syncs: [] },
+      { name: 'holdout', percent: 10 },
+    ]);
+    const q = compileMembers(ws, 'exp', { dialect: dialectFor(dialect), asOf: new Date('2026-01-01T00:00:00Z'), splitGroup: true });
+    expect([...q.params].sort()).toEqual([0, 8999, 9000, 9999, 'exp:v1:', 'holdout', 'treatment'].sort());
+    expect(q).toMatchSnapshot();
+    expect(membersForSync(ws.segments[0]!, 'none', q, dialectFor(dialect)).sql).toMatch(/1 = 0$/);
   });
 });

@@ -1,6 +1,8 @@
 create schema if not exists `outflow`;
-create table if not exists `outflow`.`segment_membership` ( segment_id STRING not null, person_id STRING not null, entered_at TIMESTAMP not null );
-create table if not exists `outflow`.`segment_membership_history` ( segment_id STRING not null, person_id STRING not null, entered_at TIMESTAMP not null, exited_at TIMESTAMP );
+create table if not exists `outflow`.`segment_membership` ( segment_id STRING not null, person_id STRING not null, entered_at TIMESTAMP not null, split_group STRING );
+create table if not exists `outflow`.`segment_membership_history` ( segment_id STRING not null, person_id STRING not null, entered_at TIMESTAMP not null, exited_at TIMESTAMP, split_group STRING );
+alter table `outflow`.`segment_membership` add column if not exists `split_group` STRING;
+alter table `outflow`.`segment_membership_history` add column if not exists `split_group` STRING;
 create table if not exists `outflow`.`segment_evaluations` ( segment_id STRING not null, as_of TIMESTAMP not null, evaluated_at TIMESTAMP not null, member_count INT64 not null, added INT64 not null, removed INT64 not null );
 create or replace view `outflow`.`person_segments` as select person_id, ARRAY_AGG(segment_id ORDER BY segment_id) as segment_ids from `outflow`.`segment_membership` group by person_id;
 create table if not exists `outflow`.`sync_runs` ( run_id STRING not null, sync_id STRING not null, status STRING not null, started_at TIMESTAMP not null, finished_at TIMESTAMP, added INT64, removed INT64, rejected INT64, match_rate FLOAT64, segment_id STRING not null, as_of TIMESTAMP not null, mode STRING not null, phase STRING not null, confirm_removals BOOL not null, dry_run BOOL not null, identifiers STRING, member_count INT64, snapshot_count INT64, changed INT64, batches INT64, batch_size INT64, audience_id STRING, audience_name STRING, error STRING, updated_at TIMESTAMP not null, planned_added INT64, planned_removed INT64, planned INT64, sent INT64, accepted INT64, deferred INT64 );
