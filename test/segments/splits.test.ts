@@ -4,6 +4,7 @@ import { compileMembers, dialectFor } from '../../src/segments';
 import { membersForSync } from '../../src/segments/build/split';
 import { DIALECTS } from '../../src/warehouse/dialect';
 import { type BucketRange, groupOfBucket, layoutOf, rebalance, settleSplits, SPLIT_BUCKETS, splitBucket } from '../../src/segments/splits';
+import { zodProblems } from '../../src/config/load';
 import { workspaceSchema } from '../../src/config/schema';
 import type { WarehouseDriver } from '../../src/warehouse/driver';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
@@ -179,5 +180,42 @@ describe('split SQL on every dialect', () => {
     expect([...q.params].sort()).toEqual([0, 8999, 9000, 9999, 'exp:v1:', 'holdout', 'treatment'].sort());
     expect(q).toMatchSnapshot();
     expect(membersForSync(ws.segments[0]!, 'none', q, dialectFor(dialect)).sql).toMatch(/1 = 0$/);
+  });
+});
+
+describe('split definitions are checked like the rest of the workspace file', () => {
+  const problems = (splits: unknown[], extra: Record<string, unknown> = {}) => {
+    const parsed = workspaceSchema.safeParse({
+      version: 1,
+      warehouse: { type: 'duckdb' },
+      entities: [{ id: 'person', table: 'persons', primaryKey: 'person_id' }],
+      segments: [
+        { id: 'exp', entity: 'person', name: 'Experiment', type: 'everyone', splits, ...extra },
+        { id: 'other', entity: 'person', name: 'Other', type: 'everyone' },
+      ],
+      destinations: [{ id: 'files', type: 'file', settings: { path: 'out' } }],
+      syncs: [
+        { id: 'exp-a', segment: 'exp', destination: 'files' },
+        { id: 'other-a', segment: 'other', destination: 'files' },
+      ],
+    });
+    return parsed.success ? [] : zodProblems(parsed.error).map((p) => `${p.path}: ${p.message}`);
+  };
+
+  it('accepts percents adding up to 100, a holdout without syncs, and names each problem by its path', () => {
+    expect(problems([{ name: 'a', percent: 87.5, syncs: ['exp-a'] }, { name: 'hold', percent: 12.5 }], { salt: 'q3' })).toEqual([]);
+    expect(problems([{ name: 'a', percent: 60, syncs: ['exp-a'] }, { name: 'b', percent: 30 }])).toEqual(['segments[0].splits: the percents add up to 90; they must add up to 100']);
+    expect(problems([{ name: 'a', percent: 50, syncs: ['exp-a'] }, { name: 'a', percent: 50 }])).toEqual(['segments[0].splits[1].name: duplicate group "a" (first at index 0)']);
+    expect(problems([{ name: 'a', percent: 33.333, syncs: ['exp-a'] }, { name: 'b', percent: 66.667 }])[0]).toMatch(/^segments\[0\]\.splits\[0\]\.percent: a percent in hundredths/);
+    expect(problems([{ name: 'a', percent: 50, syncs: ['exp-a', 'other-a'] }, { name: 'b', percent: 50, syncs: ['nope'] }])).toEqual([
+      'segments[0].splits[0].syncs[1]: sync "other-a" is of segment "other", not "exp"',
+      'segments[0].splits[1].syncs[0]: unknown sync "nope"',
+    ]);
+    expect(problems([{ name: 'a', percent: 50 }, { name: 'b', percent: 50 }])).toEqual([
+      'syncs[0].segment: segment "exp" is split into groups: name sync "exp-a" in the "syncs" of the groups it sends',
+    ]);
+    expect(problems([{ name: 'a', percent: 50, syncs: ['exp-a'], buckets: [[0, 4999]] }, { name: 'b', percent: 50, buckets: [[4000, 8999]] }])).toEqual([
+      'segments[0].splits[1].buckets: bucket 4000 is held by another group too',
+    ]);
   });
 });
