@@ -33,7 +33,7 @@ describe('split segments through the API', () => {
 
   it('answers the membership lookup with the person’s group, and documents it in OpenAPI', async () => {
     expect((await fx.request('POST', '/segments/exp/refresh', { token: 'marketer' })).status).toBe(200);
-    const stored = (await fx.request('GET', '/segments/exp', { token: 'viewer' })).body as { splits: { name: string; percent: number; buckets: [number, number][] }[] };
+    const stored = (await fx.request('GET', '/segments/exp', { token: 'viewer' })).body as unknown as { splits: { name: string; percent: number; buckets: [number, number][] }[] };
     const layout = layoutOf(stored.splits);
     for (let n = 0; n < PERSONS; n += 7) {
       const id = `p${String(n).padStart(2, '0')}`;
@@ -41,7 +41,7 @@ describe('split segments through the API', () => {
       expect(res.body).toMatchObject({ personId: id, groups: { exp: groupOfBucket(layout, splitBucket('exp', undefined, id)) } });
       expect(res.body.segments).toContain('exp');
     }
-    const doc = (await fx.request('GET', '/openapi.json', { token: null })).body as { paths: Record<string, { get?: unknown }> };
+    const doc = (await fx.request('GET', '/openapi.json', { token: null })).body as unknown as { paths: Record<string, { get?: unknown }> };
     expect(JSON.stringify(doc.paths['/api/v1/persons/{personId}/segments']!.get)).toContain('"groups"');
     expect(JSON.stringify(doc)).toContain('"splits"');
   });

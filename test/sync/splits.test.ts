@@ -6,7 +6,6 @@ import { loadWorkspace } from '../../src/config/load';
 import type { SegmentConfig, Workspace } from '../../src/config/schema';
 import { destinationFactory } from '../../src/destinations/registry';
 import { groupOfBucket, layoutOf, settleSplits, splitBucket } from '../../src/segments/splits';
-import { refreshSegment } from '../../src/state/membership';
 import { ensureStateSchema } from '../../src/state/state-sql';
 import { openStoreFor } from '../../src/store';
 import { SharedMembers } from '../../src/sync/shared-members';
@@ -82,7 +81,7 @@ syncs:
     const day = async (asOf: string) => {
       const deps = { warehouse: b.warehouse, workspace: ws, destinations: destinationFactory(ws, dir) };
       expect(await runSync(deps, { syncId: 'treatment-file', asOf })).toMatchObject({ status: 'synced' });
-      const shared = new SharedMembers(state, ws, { warehouse: b.warehouse, workspace: ws, onChanges: (c) => store.membership.take(c) });
+      const shared = new SharedMembers(state, ws, { warehouse: b.warehouse, workspace: ws, onChanges: async (c) => void (await store.membership.take(c)) });
       try {
         expect(await runSync({ ...deps, members: (id, at) => shared.query(id, at) }, { syncId: 'control-file', asOf })).toMatchObject({ status: 'synced' });
       } finally {
