@@ -454,16 +454,14 @@ function checkReferences(ws: Workspace, ctx: z.RefinementCtx) {
 }
 
 /**
- * A split's groups name syncs of their own segment, and every sync of a split segment is named by
- * a group: otherwise it would send no one, or a holdout by mistake.
+ * A split's groups name syncs of their own segment. A sync of a split segment that no group names
+ * sends no one (its runs say so): that is how a sync made in the UI starts, before a group names it.
  */
 function checkSplitSyncs(ws: Workspace, ctx: z.RefinementCtx) {
   const syncs = new Map(ws.syncs.map((s) => [s.id, s]));
-  const named = new Set<string>();
   ws.segments.forEach((segment, i) =>
     segment.splits?.forEach((group, j) =>
       group.syncs.forEach((id, k) => {
-        named.add(id);
         const sync = syncs.get(id);
         if (!sync || sync.segment !== segment.id)
           ctx.addIssue({
@@ -474,15 +472,6 @@ function checkSplitSyncs(ws: Workspace, ctx: z.RefinementCtx) {
       }),
     ),
   );
-  const split = new Set(ws.segments.filter((s) => s.splits).map((s) => s.id));
-  ws.syncs.forEach((sync, i) => {
-    if (split.has(sync.segment) && !named.has(sync.id))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['syncs', i, 'segment'],
-        message: `segment "${sync.segment}" is split into groups: name sync "${sync.id}" in the "syncs" of the groups it sends`,
-      });
-  });
 }
 
 type Path = (string | number)[];

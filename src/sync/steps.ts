@@ -6,7 +6,7 @@ import type { Destination, MatchRate } from '../destinations/contract';
 import { type DestinationFactory, loadConnector } from '../destinations/registry';
 import { compileMembers } from '../segments';
 import { generateAlias } from '../segments/alias';
-import { membersForSync } from '../segments/build/split';
+import { groupsOfSync, membersForSync } from '../segments/build/split';
 import { loadCatalog } from '../segments/load-catalog';
 import {
   acknowledgedBatches,
@@ -379,6 +379,8 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
           log('snapshot_target_changed', { syncId: row.syncId, destinationId: target.destinationId });
         }
         if (run.full) notes.push('full: every member\'s keys are sent again');
+        if (ctx.segment.splits && groupsOfSync(ctx.segment, row.syncId).length === 0)
+          notes.push(`segment "${ctx.segment.id}" is split into groups and none names this sync: it sends no one (add "${row.syncId}" to the syncs of a group)`);
         const members = deps.members
           ? await deps.members(row.segmentId, row.asOf)
           : compileMembers(workspace, row.segmentId, { dialect: warehouse.dialect, asOf: row.asOf, identifiers: kinds, catalog: await loadCatalog(warehouse, workspace), splitGroup: true });

@@ -31,6 +31,23 @@ describe('split segments through the API', () => {
     expect(stale.body).toMatchObject({ error: { path: 'splits[0].buckets' } });
   });
 
+  it('switches a destination on for a split segment, then a group names the new sync', async () => {
+    const on = await fx.request('PUT', '/segments/exp/destinations/meta-main', { token: 'marketer', body: { enabled: true } });
+    expect(on.body).toMatchObject({ enabled: true, syncId: 'exp-meta-main' });
+    const current = (await fx.request('GET', '/segments/exp', { token: 'viewer' })).body as unknown as { version: number; splits: { name: string; percent: number }[] };
+    const named = await fx.request('PATCH', '/segments/exp', {
+      token: 'marketer',
+      body: { version: current.version, splits: current.splits.map(({ name, percent }) => ({ name, percent, ...(name === 'a' ? { syncs: ['exp-meta-main'] } : {}) })) },
+    });
+    expect(named.status).toBe(200);
+    expect((named.body.splits as { syncs: string[] }[]).map((g) => g.syncs)).toEqual([['exp-meta-main'], [], []]);
+    const typo = await fx.request('PATCH', '/segments/exp', {
+      token: 'marketer',
+      body: { splits: current.splits.map(({ name, percent }) => ({ name, percent, ...(name === 'b' ? { syncs: ['exp-meta'] } : {}) })) },
+    });
+    expect(typo.body).toMatchObject({ error: { code: 'invalid_input', path: 'splits[1].syncs[0]' } });
+  });
+
   it('answers the membership lookup with the person’s group, and documents it in OpenAPI', async () => {
     expect((await fx.request('POST', '/segments/exp/refresh', { token: 'marketer' })).status).toBe(200);
     const stored = (await fx.request('GET', '/segments/exp', { token: 'viewer' })).body as unknown as { splits: { name: string; percent: number; buckets: [number, number][] }[] };

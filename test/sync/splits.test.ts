@@ -53,6 +53,7 @@ destinations:
 syncs:
   - {id: treatment-file, segment: checkout-test, destination: files, audienceName: checkout-variant-a}
   - {id: control-file, segment: checkout-test, destination: files, audienceName: checkout-variant-b}
+  - {id: unnamed-file, segment: checkout-test, destination: files, audienceName: checkout-unnamed, allowEmpty: true}
 `,
     );
     // As the store keeps it: with each group's buckets.
@@ -98,6 +99,10 @@ syncs:
       expect([...sent1.control.members.keys()].sort()).toEqual(inGroup(first, 'control'));
       expect(inGroup(first, 'holdout').length).toBeGreaterThan(40);
       expect(await membership()).toEqual(first);
+      // A sync that no group names sends no one, and says so.
+      const unnamed = await runSync({ warehouse: b.warehouse, workspace: ws, destinations: destinationFactory(ws, dir) }, { syncId: 'unnamed-file', asOf: DAY1 });
+      expect(unnamed).toMatchObject({ status: 'synced', memberCount: 0, added: 0 });
+      expect(unnamed.notes?.join('\n')).toMatch(/none names this sync: it sends no one/);
       const someone = inGroup(first, 'control')[0]!;
       expect(await store.membership.segmentsOf(someone)).toMatchObject({ segments: ['checkout-test'], groups: { 'checkout-test': 'control' } });
 
