@@ -6,6 +6,7 @@ import { loadWorkspace } from '../../src/config/load';
 import type { SegmentConfig, Workspace } from '../../src/config/schema';
 import { destinationFactory } from '../../src/destinations/registry';
 import { groupOfBucket, layoutOf, settleSplits, splitBucket } from '../../src/segments/splits';
+import { refreshSegment } from '../../src/state/membership';
 import { ensureStateSchema } from '../../src/state/state-sql';
 import { openStoreFor } from '../../src/store';
 import { SharedMembers } from '../../src/sync/shared-members';
@@ -140,4 +141,43 @@ syncs:
       await store.close();
     }
   }, 60_000);
+
+  it('keeps every member in their group across refreshes while the definition stays, also one who leaves and comes back', async () => {
+    const data = `${b.data}_stable`;
+    await b.warehouse.execute(`create schema ${data}`);
+    await createPeople(b.warehouse, data, people(200));
+    const ws = workspaceFor(
+      { ...b, state: `${b.state}_stable` },
+      `entities:
+  - {id: person, table: ${data}.persons, primaryKey: person_id}
+segments:
+  - id: vip-test
+    entity: person
+    name: VIP test
+    rules: {match: all, conditions: [{kind: trait, trait: vip, op: "=", value: true}]}
+    splits: [{name: a, percent: 33.33}, {name: b, percent: 33.33}, {name: c, percent: 33.34}]
+`,
+    );
+    const layout = layoutOf(ws.segments[0]!.splits!);
+    const deps = { warehouse: b.warehouse, workspace: ws };
+    const days = ['2026-05-01', '2026-05-02', '2026-05-03', '2026-05-04'].map((d) => new Date(`${d}T00:00:00Z`));
+    for (const [i, asOf] of days.entries()) {
+      // Every day another fifth of the persons stops being a VIP and the previous fifth comes back.
+      await b.warehouse.execute(`update ${data}.persons set vip = true`);
+      await b.warehouse.execute(`update ${data}.persons set vip = false where cast(substr(person_id, 2) as integer) % 5 = ${i}`);
+      await refreshSegment(deps, 'vip-test', asOf);
+      const rows = await b.warehouse.query<{ person_id: string; split_group: string }>(
+        `select person_id, split_group from ${ws.stateSchema}.segment_membership where segment_id = 'vip-test'`,
+      );
+      expect(rows.length).toBe(160);
+      for (const r of rows) expect(r.split_group, r.person_id).toBe(groupOfBucket(layout, splitBucket('vip-test', undefined, r.person_id)));
+    }
+    // Stays end only by leaving: no person has two groups in their history.
+    const groups = await b.warehouse.query<{ n: unknown }>(
+      `select count(*) as n from (select person_id from ${ws.stateSchema}.segment_membership_history where segment_id = 'vip-test' group by person_id having count(distinct split_group) > 1) x`,
+    );
+    expect(Number(groups[0]!.n)).toBe(0);
+    const stays = await b.warehouse.query<{ n: unknown }>(`select count(*) as n from ${ws.stateSchema}.segment_membership_history where segment_id = 'vip-test' and person_id = 'p0001'`);
+    expect(Number(stays[0]!.n)).toBe(2);
+  });
 });
