@@ -15,8 +15,8 @@ import { availableBackends, openBackend, type TestWarehouse, workspaceFor } from
 import { replayFileAudience } from './support/file-audience';
 import { createPeople, people } from './support/people';
 
-// DuckDB and PostgreSQL (when the test server answers).
-const backends = (await availableBackends()).filter((b) => b === 'duckdb' || b === 'postgres');
+// DuckDB, PostgreSQL (when the test server answers), and BigQuery and Snowflake through their SDKs and local fakes.
+const backends = await availableBackends();
 const PERSONS = 400;
 const DAY1 = '2026-04-01T00:00:00.000Z';
 const DAY2 = '2026-04-02T00:00:00.000Z';
