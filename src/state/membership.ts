@@ -117,7 +117,7 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
 export interface RefreshStatements {
   /** Evaluates the segment (`members`) and writes who enters, who leaves and who moves to another split group into `table`. */
   diff: CompiledQuery;
-  /** The members before, and how many enter and leave. */
+  /** The members before, and how many enter, leave and move to another split group. */
   count: CompiledQuery;
   /** The transaction that applies the diff, in order: stays closed and opened, members removed, added and moved. */
   apply: CompiledQuery[];
