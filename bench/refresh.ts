@@ -143,7 +143,8 @@ function timing(w: WarehouseDriver): { driver: WarehouseDriver; take(): Map<stri
     /^insert into \S+\."segment_membership_history"/.test(sql) ? 'open stays' :
     /^update \S+\."segment_membership_history"/.test(sql) ? 'close stays' :
     /^delete from \S+\."segment_membership"/.test(sql) ? 'delete members' :
-    /^insert into \S+\."segment_membership"/.test(sql) ? 'insert members' : 'bookkeeping';
+    /^insert into \S+\."segment_membership"/.test(sql) ? 'insert members' :
+    /^update \S+\."segment_membership" /.test(sql) ? 'move members' : 'bookkeeping';
   const wrap = (d: WarehouseDriver): WarehouseDriver =>
     new Proxy(d, {
       get(target, key) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cronProblem } from './cron';
 import { findHealthTerm, healthTermMessage } from '../segments/health-terms';
+import { bucketCount, rangeSize, SPLIT_BUCKETS } from '../segments/splits';
 import {
   type Condition,
   columnNameSchema,
@@ -181,6 +182,32 @@ const noHealthTerm = (field: 'alias' | 'audienceName') => (name: string, ctx: z.
 /** Longest `retentionDays` a segment may set (ten years). */
 export const MAX_RETENTION_DAYS = 3650;
 
+/** Groups a split segment may have. */
+export const MAX_SPLIT_GROUPS = 20;
+
+const bucketSchema = z.number().int().min(0).max(SPLIT_BUCKETS - 1);
+
+/**
+ * One group of a split segment (docs/segments.md "Splits and holdouts"): its share of the members
+ * and the syncs that send it; a group with no sync is a holdout. `buckets` is the hash buckets the
+ * group holds: Outflow keeps it in the store when the percentages change (so only members of a
+ * shrinking group move); a workspace file leaves it out.
+ */
+export const splitSchema = z.strictObject({
+  name: segmentIdSchema,
+  percent: z
+    .number()
+    .min(0)
+    .max(100)
+    .refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-6, 'a percent in hundredths at most (e.g. 12.5 or 33.33)'),
+  syncs: z.array(segmentIdSchema).max(50).default([]),
+  buckets: z
+    .array(z.tuple([bucketSchema, bucketSchema]).refine(([first, last]) => first <= last, 'a range [first, last] with first <= last'))
+    .max(SPLIT_BUCKETS)
+    .optional(),
+});
+export type SplitConfig = z.infer<typeof splitSchema>;
+
 export const segmentSchema = z
   .strictObject({
     id: segmentIdSchema,
@@ -207,8 +234,15 @@ export const segmentSchema = z
       .array(z.union([z.string().max(256), z.number()]).transform(String))
       .max(MAX_STATIC_MEMBERS, { error: (issue) => tooManyMembers((issue.input as unknown[]).length) })
       .optional(),
+    /** Groups every member is assigned to by a hash of (segment id, salt, person key). */
+    splits: z.array(splitSchema).min(1).max(MAX_SPLIT_GROUPS).optional(),
+    /** Part of the split hash (default "v1"): a new salt deals every member again. */
+    salt: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-" (1-64 chars)').optional(),
   })
   .superRefine((s, ctx) => {
+    if (s.salt !== undefined && s.splits === undefined)
+      ctx.addIssue({ code: 'custom', path: ['salt'], message: 'a "salt" needs "splits"' });
+    if (s.splits) checkSplits(s.splits, ctx);
     if (s.type === 'dynamic' && s.rules === undefined)
       ctx.addIssue({ code: 'custom', path: ['rules'], message: 'a dynamic segment needs "rules"' });
     if (s.type !== 'dynamic' && s.rules !== undefined)
@@ -222,6 +256,40 @@ export const segmentSchema = z
         message: `groups nest at most ${MAX_GROUP_DEPTH} deep`,
       });
   });
+
+/** Percents add up to 100, names are unique, and stored bucket ranges fit their percents without overlap. */
+function checkSplits(splits: readonly SplitConfig[], ctx: z.RefinementCtx) {
+  const total = splits.reduce((n, g) => n + bucketCount(g.percent), 0);
+  if (total !== SPLIT_BUCKETS)
+    ctx.addIssue({ code: 'custom', path: ['splits'], message: `the percents add up to ${total / 100}; they must add up to 100` });
+  const names = new Map<string, number>();
+  splits.forEach((g, i) => {
+    const first = names.get(g.name);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['splits', i, 'name'], message: `duplicate group "${g.name}" (first at index ${first})` });
+    else names.set(g.name, i);
+  });
+  const withBuckets = splits.filter((g) => g.buckets !== undefined).length;
+  if (withBuckets === 0) return;
+  if (withBuckets !== splits.length) {
+    ctx.addIssue({ code: 'custom', path: ['splits'], message: 'either every group has "buckets" or none does (leave them out: Outflow keeps them)' });
+    return;
+  }
+  const seen = new Uint8Array(SPLIT_BUCKETS);
+  splits.forEach((g, i) => {
+    const path = ['splits', i, 'buckets'];
+    const size = rangeSize(g.buckets!);
+    if (size !== bucketCount(g.percent))
+      ctx.addIssue({ code: 'custom', path, message: `${size} buckets, but ${g.percent} % is ${bucketCount(g.percent)}; leave "buckets" out to have them laid out again` });
+    for (const [first, last] of g.buckets!)
+      for (let b = first; b <= last; b++) {
+        if (seen[b]) {
+          ctx.addIssue({ code: 'custom', path, message: `bucket ${b} is held by another group too` });
+          return;
+        }
+        seen[b] = 1;
+      }
+  });
+}
 
 /** Path (below `rules.conditions`) of the first group nested deeper than MAX_GROUP_DEPTH. */
 function tooDeepGroup(conditions: readonly Condition[], depth = 1): (string | number)[] {
@@ -388,12 +456,34 @@ function checkReferences(ws: Workspace, ctx: z.RefinementCtx) {
     });
   }
 
+  checkSplitSyncs(ws, ctx);
   ws.syncs.forEach((sync, i) => {
     if (!segments.has(sync.segment))
       ctx.addIssue({ code: 'custom', path: ['syncs', i, 'segment'], message: `unknown segment "${sync.segment}"` });
     if (!destinations.has(sync.destination))
       ctx.addIssue({ code: 'custom', path: ['syncs', i, 'destination'], message: `unknown destination "${sync.destination}"` });
   });
+}
+
+/**
+ * A split's groups name syncs of their own segment. A sync of a split segment that no group names
+ * sends no one (its runs say so): that is how a sync made in the UI starts, before a group names it.
+ */
+function checkSplitSyncs(ws: Workspace, ctx: z.RefinementCtx) {
+  const syncs = new Map(ws.syncs.map((s) => [s.id, s]));
+  ws.segments.forEach((segment, i) =>
+    segment.splits?.forEach((group, j) =>
+      group.syncs.forEach((id, k) => {
+        const sync = syncs.get(id);
+        if (!sync || sync.segment !== segment.id)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['segments', i, 'splits', j, 'syncs', k],
+            message: sync ? `sync "${id}" is of segment "${sync.segment}", not "${segment.id}"` : `unknown sync "${id}"`,
+          });
+      }),
+    ),
+  );
 }
 
 type Path = (string | number)[];

@@ -234,6 +234,21 @@ segments:
                 - { kind: trait, trait: device, op: "=", value: ios }
                 - { kind: trait, trait: device, op: "=", value: android }
 
+  # splits: every member dealt into a group by a hash of (segment, salt, key); a group without
+  # syncs is a holdout. Name a sync of this segment in a group's syncs to send that group.
+  - id: reminder-test
+    entity: person
+    name: Cart reminder experiment
+    alias: demo-reminder-test
+    rules:
+      match: all
+      conditions:
+        - { kind: segment, segment: cart-abandoners }
+    salt: demo
+    splits:
+      - { name: treatment, percent: 90 }
+      - { name: holdout, percent: 10 }
+
   # type static: exactly the listed primary keys
   - id: beta-testers
     entity: person

@@ -28,6 +28,11 @@ export interface CompileOptions {
   catalog?: Catalog;
   /** Index of the first placeholder, for embedding in a larger statement (default 0). */
   paramOffset?: number;
+  /**
+   * Members of a segment with `splits`: add a `split_group` column naming each member's group
+   * (docs/segments.md "Splits and holdouts"); not with `orderByKey`. No effect on other segments.
+   */
+  splitGroup?: boolean;
   /** Members ordered by the primary key in its own type (integers numerically); default unordered. */
   orderByKey?: boolean;
   /**
@@ -56,5 +61,7 @@ function compile(ws: Workspace, segmentId: string, o: CompileOptions, shape: 'me
   if (Number.isNaN(o.asOf.getTime())) throw new TypeError('compile: asOf is not a valid date');
   const normalized = normalizeSegment(ws, segmentId, o.catalog, { ownRetention: o.ownRetention });
   const writer = new SqlWriter(o.dialect, o.asOf, o.paramOffset ?? 0, o.inline ?? false);
-  return printSegment(normalized, writer, { shape, identifiers: o.identifiers, ...(o.record && shape === 'members' ? { record: o.record } : {}), orderByKey: shape === 'members' && (o.orderByKey ?? false) });
+  const segment = ws.segments.find((s) => s.id === segmentId);
+  const split = o.splitGroup && segment?.splits ? { split: { segmentId, salt: segment.salt, groups: segment.splits } } : {};
+  return printSegment(normalized, writer, { shape, identifiers: o.identifiers, ...(o.record && shape === 'members' ? { record: o.record } : {}), orderByKey: shape === 'members' && (o.orderByKey ?? false), ...split });
 }

@@ -6,6 +6,7 @@ import { filterSql } from './build/filter';
 import { identifiedSql } from './build/identified';
 import { staticMembersSql } from './build/members';
 import { retainedSql } from './build/retained';
+import { type SplitSpec, splitSql } from './build/split';
 import type { NormalizedSegment } from './normalize';
 import type { SqlWriter } from './sql-writer';
 import type { RuleNode } from './tree';
@@ -18,6 +19,8 @@ export interface PrintOptions {
   record?: RecordColumns;
   /** ORDER BY the primary key (in its own type, not the text it is returned as). */
   orderByKey?: boolean;
+  /** Members only: add each member's split group (`split_group`). */
+  split?: SplitSpec;
 }
 
 /** The columns of a record (entity columns, or a relation's), selected as one encoded text column named `as`. */
@@ -46,7 +49,8 @@ export function printSegment(n: NormalizedSegment, w: SqlWriter, o: PrintOptions
   const fragments: Record<string, string> = { personId, where, source: entity.table ? w.dialect.quoteQualified(entity.table) : asSubquery(entitySql(n)) };
   if (o.orderByKey) fragments.orderBy = pk;
   const structure = { personIdAlias: q('person_id'), countAlias: q('n'), columns, alias: ENTITY_ALIAS, joins: joinsFor(n.tree, entity, w, o.record?.columns.flatMap((c) => (c.relation ? [c.relation] : []))) };
-  return w.finish(w.render(o.shape, fragments, structure));
+  const text = w.render(o.shape, fragments, structure);
+  return w.finish(o.split && o.shape === 'members' ? splitSql(w, text, o.split, o.identifiers ?? []) : text);
 }
 
 /**

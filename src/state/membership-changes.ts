@@ -1,3 +1,4 @@
+import type { Binder } from '../warehouse/binder';
 import type { SegmentEvaluation } from './membership';
 import type { StateSql, TableName } from './state-sql';
 
@@ -22,6 +23,13 @@ export interface MembershipChanges {
   changes(kind: 'add' | 'remove', pageSize?: number): AsyncIterable<string[]>;
   /** Every current member. */
   members(pageSize?: number): AsyncIterable<string[]>;
+  /** Whether the segment is split into groups (docs/segments.md "Splits and holdouts"). */
+  split: boolean;
+  /**
+   * Split segments: the group of members who entered or moved to another group in this refresh
+   * (`since: 'refresh'`), or of every member (`'all'`).
+   */
+  groups(since: 'refresh' | 'all', pageSize?: number): AsyncIterable<{ personId: string; group: string }[]>;
   /** The segment's refresh before this one (`segment_evaluations`): a copy kept in step took that one in last. */
   previous(): Promise<Pick<SegmentEvaluation, 'asOf' | 'evaluatedAt' | 'memberCount'> | undefined>;
 }
@@ -33,8 +41,8 @@ const TEMPLATE = { add: 'membership-entered', remove: 'membership-exited', all: 
  * The changes of the refresh of `evaluation`, read from the state schema after its commit; who
  * left is read from the refresh's diff table `diff`, so it is readable until the refresh drops it.
  */
-export function membershipChanges(state: StateSql, evaluation: SegmentEvaluation, diff: TableName): MembershipChanges {
-  const pages = async function* (template: string, pageSize: number): AsyncIterable<string[]> {
+export function membershipChanges(state: StateSql, evaluation: SegmentEvaluation, diff: TableName, o: { split?: boolean } = {}): MembershipChanges {
+  const rowPages = async function* (template: string, pageSize: number, extra: (b: Binder) => object = () => ({})): AsyncIterable<Record<string, unknown>[]> {
     let after: string | undefined;
     for (;;) {
       const b = state.binder();
@@ -42,21 +50,29 @@ export function membershipChanges(state: StateSql, evaluation: SegmentEvaluation
         table: diff,
         segmentId: b.bind(evaluation.segmentId),
         asOf: b.bind(evaluation.asOf),
+        ...extra(b),
         after: after === undefined ? undefined : b.bind(after),
         limit: b.bind(pageSize),
       };
-      const rows = await state.query<{ person_id: string }>(template, ctx, b);
+      const rows = await state.query<Record<string, unknown>>(template, ctx, b);
       if (rows.length === 0) return;
-      const ids = rows.map((r) => String(r.person_id));
-      yield ids;
+      yield rows;
       if (rows.length < pageSize) return;
-      after = ids[ids.length - 1];
+      after = String(rows[rows.length - 1]!.person_id);
     }
+  };
+  const pages = async function* (template: string, pageSize: number): AsyncIterable<string[]> {
+    for await (const rows of rowPages(template, pageSize)) yield rows.map((r) => String(r.person_id));
   };
   return {
     evaluation,
+    split: o.split ?? false,
     changes: (kind, pageSize = PAGE_SIZE) => pages(TEMPLATE[kind], pageSize),
     members: (pageSize = PAGE_SIZE) => pages(TEMPLATE.all, pageSize),
+    groups: async function* (since, pageSize = PAGE_SIZE) {
+      const extra = (b: Binder) => (since === 'refresh' ? { since: b.bind(evaluation.asOf) } : {});
+      for await (const rows of rowPages('membership-groups', pageSize, extra)) yield rows.map((r) => ({ personId: String(r.person_id), group: String(r.split_group) }));
+    },
     previous: async () => {
       const b = state.binder();
       const ctx = { segmentId: b.bind(evaluation.segmentId), before: b.bind(evaluation.evaluatedAt), limit: b.bind(1) };

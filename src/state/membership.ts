@@ -80,11 +80,12 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
   try {
     // Members a sync batch evaluated already at this as-of (SharedMembers) are read, not evaluated again.
     const catalog = evaluated && !retentionDays ? undefined : await loadCatalog(warehouse, workspace);
-    const compile = (o: { ownRetention?: boolean; paramOffset?: number } = {}) => compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog, ...o });
-    const members = evaluated ?? compile();
+    const split = workspace.segments.find((s) => s.id === segmentId)?.splits !== undefined;
+    const compile = (o: { ownRetention?: boolean; paramOffset?: number; splitGroup?: boolean } = {}) => compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf, catalog, ...o });
+    const members = evaluated ?? compile({ splitGroup: true });
     // A segment with retention also records who matches its rules at this as-of (its last match).
     const retention = retentionDays ? { days: retentionDays, matched: compile({ ownRetention: false, paramOffset: members.params.length }) } : undefined;
-    const statements = refreshStatements(state, { table, segmentId, asOf, members, retention });
+    const statements = refreshStatements(state, { table, segmentId, asOf, members, retention, split });
     await state.execute('create-refresh-changes', { table });
     await warehouse.execute(statements.diff.sql, statements.diff.params);
     // The evaluation may have outlasted the lease: renew, and stop if another process took the lock meanwhile.
@@ -96,6 +97,7 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
     const [counts] = await warehouse.query<Record<string, unknown>>(statements.count.sql, statements.count.params);
     const added = Number(counts?.added ?? 0);
     const removed = Number(counts?.removed ?? 0);
+    const moved = Number(counts?.moved ?? 0);
     const evaluation: SegmentEvaluation = { segmentId, asOf, evaluatedAt, memberCount: Number(counts?.members_before ?? 0) + added - removed, added, removed };
     await warehouse.transaction(async (tx) => {
       if (statements.settings !== '') await tx.execute(statements.settings);
@@ -104,8 +106,8 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
       const { memberCount } = evaluation;
       await state.execute('insert-evaluation', b.bindAll({ segmentId, asOf, evaluatedAt, memberCount, added, removed }), b, tx);
     });
-    deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added, removed });
-    if (deps.onChanges) await deps.onChanges(membershipChanges(state, evaluation, table));
+    deps.log?.('segment_refreshed', { segmentId, memberCount: evaluation.memberCount, added, removed, ...(split ? { moved } : {}) });
+    if (deps.onChanges) await deps.onChanges(membershipChanges(state, evaluation, table, { split }));
     return evaluation;
   } finally {
     try {
@@ -118,11 +120,11 @@ export async function refreshSegment(deps: RefreshDeps, segmentId: string, asOf:
 
 /** The statements of one refresh, against its diff table `table`. */
 export interface RefreshStatements {
-  /** Evaluates the segment (`members`) and writes who enters and who leaves into `table`. */
+  /** Evaluates the segment (`members`) and writes who enters, who leaves and who moves to another split group into `table`. */
   diff: CompiledQuery;
-  /** The members before, and how many enter and leave. */
+  /** The members before, and how many enter, leave and move to another split group. */
   count: CompiledQuery;
-  /** The transaction that applies the diff, in order: stays opened and closed, members removed and added. */
+  /** The transaction that applies the diff, in order: stays closed and opened, members removed, added and moved. */
   apply: CompiledQuery[];
   /** Planner settings the dialect gives that transaction, run first in it (`state/refresh-plan-settings`); empty: none. */
   settings: string;
@@ -141,20 +143,27 @@ export interface RefreshInput {
    * `ownRetention: false` and `paramOffset` = the number of `members`' parameters: it follows them).
    */
   retention?: { days: number; matched: CompiledQuery };
+  /**
+   * The segment has splits, and `members` has a `split_group` column (`compileMembers` with
+   * `splitGroup`; SharedMembers' tables have it).
+   */
+  split?: boolean;
 }
 
 /** The statements of one refresh (see refreshSegment); a segment with retention also keeps `segment_last_matched`. */
 export function refreshStatements(state: StateSql, input: RefreshInput): RefreshStatements {
   const { table, segmentId, asOf, members, retention } = input;
+  const split = input.split ?? false;
   const d = state.binder(retention ? [...members.params, ...retention.matched.params] : members.params);
   const diff = retention
-    ? state.compile('insert-refresh-changes-retained', { table, members: members.sql, matched: retention.matched.sql, segmentId: d.bind(segmentId), asOf: d.bind(asOf) }, d)
-    : state.compile('insert-refresh-changes', { table, members: members.sql, segmentId: d.bind(segmentId) }, d);
+    ? state.compile('insert-refresh-changes-retained', { table, members: members.sql, matched: retention.matched.sql, segmentId: d.bind(segmentId), asOf: d.bind(asOf), split }, d)
+    : state.compile('insert-refresh-changes', { table, members: members.sql, segmentId: d.bind(segmentId), split }, d);
   const c = state.binder();
   const count = state.compile('refresh-count', { table, segmentId: c.bind(segmentId) }, c);
-  const steps = retention
-    ? ['refresh-open-stays', 'refresh-close-stays-retained', 'refresh-close-stays', 'refresh-delete-members', 'refresh-insert-members', 'refresh-last-matched-update', 'refresh-last-matched-insert']
-    : ['refresh-open-stays', 'refresh-close-stays', 'refresh-delete-members', 'refresh-insert-members'];
+  // A move ends the member's stay in one group before it starts the next.
+  const steps = ['refresh-close-stays', 'refresh-open-stays', 'refresh-delete-members', 'refresh-insert-members', 'refresh-move-members'];
+  if (retention) steps.unshift('refresh-close-stays-retained');
+  if (retention) steps.push('refresh-last-matched-update', 'refresh-last-matched-insert');
   const apply = steps.map((name) => {
     const b = state.binder();
     const minusDays = retention && name === 'refresh-close-stays-retained' ? { minusDays: b.bind(-retention.days) } : {};

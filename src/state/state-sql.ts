@@ -3,6 +3,7 @@ import { Binder } from '../warehouse/binder';
 import type { CompiledQuery, SqlValue, WarehouseDriver } from '../warehouse/driver';
 import { renderSql } from '../warehouse/templates';
 import { LAST_MATCHED_TABLE } from '../segments/build/retained';
+import { SPLIT_GROUP_COLUMN } from '../segments/build/split';
 import { ADDED_RUN_COLUMNS } from './runs';
 
 /** Column of each identifier kind in snapshots and run tables (snake_case for the analysts who read them). */
@@ -108,6 +109,9 @@ const UNIQUE_KEYS = [
 const SNAPSHOT_INDEX = 'sync_snapshot_keys_target';
 const LAST_MATCHED_INDEX = 'segment_last_matched_unique';
 
+/** Membership tables of an earlier version gain the split group column. */
+const SPLIT_GROUP_TABLES = ['membership', 'history'] as const;
+
 /** The statements that create (or upgrade) the state schema, in order; every one is idempotent. */
 export function stateSchemaStatements(state: StateSql): string[] {
   const identifierColumns = Object.values(IDENTIFIER_COLUMNS);
@@ -121,6 +125,7 @@ export function stateSchemaStatements(state: StateSql): string[] {
     state.compile('create-schema'),
     state.compile('create-segment-membership'),
     state.compile('create-segment-membership-history'),
+    ...SPLIT_GROUP_TABLES.map((table) => state.compile('add-text-column', { table: state.t[table], column: SPLIT_GROUP_COLUMN })),
     ...keys,
     state.compile('create-segment-evaluations'),
     state.compile('create-segment-last-matched'),
@@ -207,6 +212,11 @@ async function complete(state: StateSql): Promise<boolean> {
     const columns = await state.query<{ column_name: string }>('list-columns', { schemaName: c.bind(state.schema), tableName: c.bind(STATE_TABLES.runs) }, c);
     const runColumns = new Set(columns.map((r) => r.column_name.toLowerCase()));
     if (!ADDED_RUN_COLUMNS.every((col) => runColumns.has(col))) return false;
+    for (const table of SPLIT_GROUP_TABLES) {
+      const g = state.binder();
+      const have = await state.query<{ column_name: string }>('list-columns', { schemaName: g.bind(state.schema), tableName: g.bind(STATE_TABLES[table]) }, g);
+      if (!have.some((r) => r.column_name.toLowerCase() === SPLIT_GROUP_COLUMN)) return false;
+    }
     const indexes = expectedIndexes(state);
     if (indexes.length === 0) return true;
     const i = state.binder();

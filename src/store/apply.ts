@@ -3,7 +3,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserInputError } from '../config/errors';
 import type { LoadedWorkspace } from '../config/load';
-import type { DestinationConfig, DestinationType, Workspace } from '../config/schema';
+import type { DestinationConfig, DestinationType, SegmentConfig, Workspace } from '../config/schema';
+import { settleSplits } from '../segments/splits';
 import { type Actor, definitionDiff, type NewAuditEntry, writeAudit } from './audit';
 import { bodiesOf, checkDefinitions, describeProblem } from './check';
 import { connectorFactsByType } from './connectors';
@@ -142,7 +143,12 @@ function plan(
     desired[kind].forEach((body, position) => {
       wanted.add(body.id);
       const cur = current.get(body.id);
-      const stored = kind === 'destination' ? sealDestination(body as DestinationConfig, cur?.body as DestinationConfig | undefined, opts) : body;
+      const stored =
+        kind === 'destination'
+          ? sealDestination(body as DestinationConfig, cur?.body as DestinationConfig | undefined, opts)
+          : kind === 'segment'
+            ? settleSplits(body as SegmentConfig, cur?.body as SegmentConfig | undefined)
+            : body;
       if (!cur) {
         const created: StoredObject = { kind, id: body.id, body: stored, managedBy: 'file', version: 1, position, createdAt: now, updatedAt: now };
         const line: PlanLine = { action: 'create', kind, id: body.id, changes: [] };

@@ -6,6 +6,8 @@ import type { LightDb } from './connection';
 export interface PersonSegments {
   personId: string;
   segments: string[];
+  /** The person's group in each split segment they are in (docs/segments.md "Splits and holdouts"). */
+  groups: Record<string, string>;
   /** As-of of the latest refresh the store took in (ISO-8601), null before the first one. */
   asOf: string | null;
 }
@@ -41,7 +43,7 @@ const CHUNK = 500;
  *
  * @example
  * await refreshSegment({ warehouse, workspace, onChanges: (c) => store.membership.take(c) }, 'vips', asOf);
- * await store.membership.segmentsOf('p-42'); // { personId: 'p-42', segments: ['vips'], asOf: '...' }
+ * await store.membership.segmentsOf('p-42'); // { personId: 'p-42', segments: ['vips', 'checkout-test'], groups: { 'checkout-test': 'treatment' }, asOf: '...' }
  */
 export class MembershipRepository {
   readonly #knex: () => Promise<Knex>;
@@ -55,13 +57,16 @@ export class MembershipRepository {
   /** One indexed read through the bare driver, and the latest as-of. */
   async segmentsOf(personId: string): Promise<PersonSegments> {
     const db = await this.#light();
-    const rows = await db.all<{ segment_id: string; as_of: string | null }>(
-      'select segment_id, (select max(as_of) from membership_refreshes) as as_of from person_segments where person_id = ? order by segment_id',
+    const rows = await db.all<{ segment_id: string; split_group: string | null; as_of: string | null }>(
+      'select segment_id, split_group, (select max(as_of) from membership_refreshes) as as_of from person_segments where person_id = ? order by segment_id',
       [personId],
     );
-    if (rows.length > 0) return { personId, segments: rows.map((r) => r.segment_id), asOf: rows[0]!.as_of };
+    if (rows.length > 0) {
+      const groups = Object.fromEntries(rows.filter((r) => r.split_group !== null).map((r) => [r.segment_id, r.split_group!]));
+      return { personId, segments: rows.map((r) => r.segment_id), groups, asOf: rows[0]!.as_of };
+    }
     const [latest] = await db.all<{ as_of: string | null }>('select max(as_of) as as_of from membership_refreshes');
-    return { personId, segments: [], asOf: latest?.as_of ?? null };
+    return { personId, segments: [], groups: {}, asOf: latest?.as_of ?? null };
   }
 
   /** The refresh of each segment the store last took in, by segment id. */
@@ -91,6 +96,9 @@ export class MembershipRepository {
         await trx('person_segments').where({ segment_id: e.segmentId }).delete();
         for await (const ids of changes.members()) await addMembers(trx, e.segmentId, ids);
       }
+      // Split groups: those set in this refresh (members who entered or moved), or all on a rebuild.
+      if (changes.split) for await (const rows of changes.groups(inStep ? 'refresh' : 'all')) await setGroups(trx, e.segmentId, rows);
+      else await trx('person_segments').where({ segment_id: e.segmentId }).whereNotNull('split_group').update({ split_group: null });
       const row: RefreshRow = {
         segment_id: e.segmentId,
         as_of: e.asOf.toISOString(),
@@ -124,6 +132,19 @@ async function addMembers(trx: Knex.Transaction, segmentId: string, ids: readonl
 async function removeMembers(trx: Knex.Transaction, segmentId: string, ids: readonly string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += CHUNK)
     await trx('person_segments').where({ segment_id: segmentId }).whereIn('person_id', ids.slice(i, i + CHUNK)).delete();
+}
+
+/** One statement per group and chunk: a split has few groups. */
+async function setGroups(trx: Knex.Transaction, segmentId: string, rows: readonly { personId: string; group: string }[]): Promise<void> {
+  const byGroup = new Map<string, string[]>();
+  for (const r of rows) {
+    const ids = byGroup.get(r.group);
+    if (ids) ids.push(r.personId);
+    else byGroup.set(r.group, [r.personId]);
+  }
+  for (const [group, ids] of byGroup)
+    for (let i = 0; i < ids.length; i += CHUNK)
+      await trx('person_segments').where({ segment_id: segmentId }).whereIn('person_id', ids.slice(i, i + CHUNK)).update({ split_group: group });
 }
 
 function fromRow(r: RefreshRow): MembershipRefresh {

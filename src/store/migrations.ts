@@ -139,7 +139,22 @@ const membership: StoreMigration = {
   },
 };
 
-export const MIGRATIONS: readonly StoreMigration[] = [controlPlane, membership];
+/** The membership lookup answers with each member's group in a split segment (null elsewhere). */
+const splitGroups: StoreMigration = {
+  name: '0003_split_groups',
+  async up(knex) {
+    await knex.schema.alterTable('person_segments', (t) => {
+      t.string('split_group', 64).nullable();
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable('person_segments', (t) => {
+      t.dropColumn('split_group');
+    });
+  },
+};
+
+export const MIGRATIONS: readonly StoreMigration[] = [controlPlane, membership, splitGroups];
 
 /** knex's migration table; the read path compares its rows with MIGRATIONS without loading knex. */
 export const MIGRATIONS_TABLE = 'knex_migrations';

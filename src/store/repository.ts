@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import type { z } from 'zod';
 import { type Problem, UserInputError } from '../config/errors';
 import { zodProblems } from '../config/load';
-import { type DestinationConfig, destinationSchema, entitySchema, segmentSchema, syncSchema } from '../config/schema';
+import { type DestinationConfig, destinationSchema, entitySchema, type SegmentConfig, segmentSchema, syncSchema } from '../config/schema';
+import { settleSplits } from '../segments/splits';
 import { type Actor, definitionDiff, writeAudit } from './audit';
 import { bodiesOf, checkDefinitions, describeProblem } from './check';
 import type { LightDb } from './connection';
@@ -192,10 +193,12 @@ export class DefinitionRepository<K extends DefinitionKind> {
   }
 
   /**
-   * A destination's settings checked against its connector (with secrets and references as the
+   * A segment's split layout settled (`settleSplits`); a destination's settings checked against its connector (with secrets and references as the
    * connector would see them) and sealed; other kinds as they are.
    */
   async #seal(body: DefinitionBodies[K], previous: DefinitionBodies[K] | undefined): Promise<DefinitionBodies[K]> {
+    // A split segment is stored with the buckets of each group, carried over from its previous body.
+    if (this.kind === 'segment') return settleSplits(body as SegmentConfig, previous as SegmentConfig | undefined) as DefinitionBodies[K];
     if (this.kind !== 'destination') return body;
     const dest = body as DestinationConfig;
     const before = (previous as DestinationConfig | undefined)?.settings;

@@ -54,7 +54,8 @@ export class SharedMembers {
     const entity = ws.entities.find((e) => e.id === segment.entity)!;
     const identifiers = Object.keys(entity.identifiers) as IdentifierKind[];
     const catalog = await loadCatalog(state.warehouse, ws);
-    const members = compileMembers(ws, segmentId, { dialect: state.warehouse.dialect, asOf, identifiers, catalog });
+    // With each member's split group: each sync keeps the groups it sends, the refresh records them.
+    const members = compileMembers(ws, segmentId, { dialect: state.warehouse.dialect, asOf, identifiers, catalog, splitGroup: true });
     const table = state.table(`members_${randomBytes(6).toString('hex')}`);
     await state.execute('materialise-members', { table, members: members.sql }, state.binder(members.params));
     this.evaluations++;

@@ -6,6 +6,7 @@ import { columnFields, type Destination, type MatchRate } from '../destinations/
 import { type DestinationFactory, loadConnector } from '../destinations/registry';
 import { compileMembers } from '../segments';
 import { generateAlias } from '../segments/alias';
+import { groupsOfSync, membersForSync } from '../segments/build/split';
 import { loadCatalog } from '../segments/load-catalog';
 import {
   acknowledgedBatches,
@@ -391,14 +392,18 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
           log('snapshot_target_changed', { syncId: row.syncId, destinationId: target.destinationId });
         }
         if (run.full) notes.push('full: every member\'s keys are sent again');
+        if (ctx.segment.splits && groupsOfSync(ctx.segment, row.syncId).length === 0)
+          notes.push(`segment "${ctx.segment.id}" is split into groups and none names this sync: it sends no one (add "${row.syncId}" to the syncs of a group)`);
         const { records } = ctx.destination;
-        const compile = { dialect: warehouse.dialect, asOf: row.asOf, catalog: await loadCatalog(warehouse, workspace) };
+        const compile = { dialect: warehouse.dialect, asOf: row.asOf, catalog: await loadCatalog(warehouse, workspace), splitGroup: true };
         // A record destination's members carry its encoded record as their one identifier column.
-        const query = records
+        const members = records
           ? compileMembers(workspace, row.segmentId, { ...compile, record: { as: RECORD_KINDS[0]!, columns: columnFields(records) } })
           : deps.members
             ? await deps.members(row.segmentId, row.asOf)
             : compileMembers(workspace, row.segmentId, { ...compile, identifiers: kinds });
+        // A split segment's sync sends only the groups that list it (a holdout is sent by none).
+        const query = membersForSync(ctx.segment, row.syncId, members, warehouse.dialect);
         // add_only records are sent once per person: their diff looks at the person alone, not at changed values.
         const fingerprintKinds = records?.mode === 'add_only' ? [] : kinds;
         const t0 = Date.now();

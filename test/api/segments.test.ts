@@ -59,7 +59,7 @@ describe('segment routes: what the builder and the segment pages read', () => {
     const list = (await fx.request('GET', '/segments', { token: 'viewer' })).body as unknown as { id: string; size: number | null; lastRefreshedAt: string | null }[];
     expect(list.find((s) => s.id === 'vips')).toMatchObject({ size: PERSONS / 2 + 1 });
     expect(list.find((s) => s.id === 'buyers')).toMatchObject({ size: null, lastRefreshedAt: null });
-    expect((await fx.request('GET', '/persons/p01/segments', { token: 'viewer' })).body).toEqual({ personId: 'p01', segments: ['vips'], asOf: '2026-02-02T00:00:00.000Z' });
+    expect((await fx.request('GET', '/persons/p01/segments', { token: 'viewer' })).body).toEqual({ personId: 'p01', segments: ['vips'], groups: {}, asOf: '2026-02-02T00:00:00.000Z' });
   });
 
   it('counts the overlap of segments, and names a bad segment at its place in the body', async () => {

@@ -22,7 +22,7 @@ describe('the refresh activity feeds the membership lookup', () => {
     const env = new MockActivityEnvironment({}, { logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
     const result = await env.run(activities.refreshSegment, { segmentId: 'vips', asOf: '2026-02-01T00:00:00.000Z' });
     expect(result).toMatchObject({ segmentId: 'vips', memberCount: PERSONS / 2, added: PERSONS / 2 });
-    expect(await fx.store.membership.segmentsOf('p04')).toEqual({ personId: 'p04', segments: ['vips'], asOf: '2026-02-01T00:00:00.000Z' });
+    expect(await fx.store.membership.segmentsOf('p04')).toEqual({ personId: 'p04', segments: ['vips'], groups: {}, asOf: '2026-02-01T00:00:00.000Z' });
     expect((await fx.store.membership.segmentsOf('p05')).segments).toEqual([]);
   });
 });

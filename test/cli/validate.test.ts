@@ -58,6 +58,7 @@ const CASES: [file: string, path: string, message: string][] = [
     'groups nest at most 5 deep',
   ],
   ['too-many-conditions.yaml', 'segments[0].rules.conditions', '5 conditions; at most 3 are allowed'],
+  ['split-percents.yaml', 'segments[0].splits', 'the percents add up to 90; they must add up to 100'],
   ['in-without-list.yaml', 'segments[0].rules.conditions[0].value', '"in" needs a list of values'],
   ['unknown-condition-kind.yaml', 'segments[0].rules.conditions[0].kind', 'expected one of "event", "trait"'],
 ];

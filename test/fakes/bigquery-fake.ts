@@ -202,11 +202,13 @@ async function run(
 
 /**
  * GoogleSQL as DuckDB runs it: backtick-quoted names become double-quoted, and the few spellings
- * DuckDB lacks are rewritten (FLOAT64, unenforced keys, a dataset's INFORMATION_SCHEMA).
+ * DuckDB lacks are rewritten (FLOAT64, unenforced keys, a dataset's INFORMATION_SCHEMA, and
+ * TO_HEX(MD5(x)): BigQuery's MD5 gives bytes, DuckDB's the lowercase hex that TO_HEX makes of them).
  */
 function toDuckDb(sql: string): string {
   return sql
     .replace(/`([^`]+)`\.INFORMATION_SCHEMA\.TABLES/gi, (_, dataset: string) => `(select table_name from information_schema.tables where table_schema = '${dataset.replace(/'/g, "''")}')`)
+    .replace(/\bto_hex\(md5\(/gi, '(md5(')
     .replace(/`/g, '"')
     .replace(/\bFLOAT64\b/g, 'DOUBLE')
     .replace(/\s+not enforced\b/gi, '');

@@ -39,6 +39,8 @@ export async function startSnowflakeFake(
   const password = options.password ?? 'secret-password';
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
+  // TO_NUMBER with a hex format model ('XXXXXXXX'), the only one Outflow uses (segments/split-bucket).
+  await conn.run("create macro to_number(digits, format) as cast('0x' || digits as bigint)");
   const queries: SnowflakeFake['queries'] = [];
   const sessions = new Set<string>();
   let nextId = 1;

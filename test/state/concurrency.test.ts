@@ -66,8 +66,8 @@ describe.each(backends.filter((n) => n === 'duckdb' || n === 'postgres'))('uniqu
     const state = await ensureStateSchema(b.warehouse, b.state);
     const s = state.schema;
     const p = (i: number) => b.warehouse.dialect.placeholder(i);
-    const member = () => b.warehouse.execute(`insert into ${s}.segment_membership values ('seg', 'p1', ${p(0)})`, [DAY1]);
-    const stay = (exited: Date | null) => b.warehouse.execute(`insert into ${s}.segment_membership_history values ('seg', 'p1', ${p(0)}, ${p(1)})`, [DAY1, exited]);
+    const member = () => b.warehouse.execute(`insert into ${s}.segment_membership (segment_id, person_id, entered_at) values ('seg', 'p1', ${p(0)})`, [DAY1]);
+    const stay = (exited: Date | null) => b.warehouse.execute(`insert into ${s}.segment_membership_history (segment_id, person_id, entered_at, exited_at) values ('seg', 'p1', ${p(0)}, ${p(1)})`, [DAY1, exited]);
     await member();
     await expect(member()).rejects.toThrow(/duplicate key|unique constraint/i);
     await stay(DAY1);
@@ -77,7 +77,7 @@ describe.each(backends.filter((n) => n === 'duckdb' || n === 'postgres'))('uniqu
     // Closing the open stay and opening a new one, in one transaction, as a refresh does.
     await b.warehouse.transaction(async (tx) => {
       await tx.execute(`update ${s}.segment_membership_history set exited_at = ${p(0)} where exited_at is null`, [new Date('2026-02-02T00:00:00Z')]);
-      await tx.execute(`insert into ${s}.segment_membership_history values ('seg', 'p1', ${p(0)}, null)`, [new Date('2026-02-03T00:00:00Z')]);
+      await tx.execute(`insert into ${s}.segment_membership_history (segment_id, person_id, entered_at, exited_at) values ('seg', 'p1', ${p(0)}, null)`, [new Date('2026-02-03T00:00:00Z')]);
     });
     const open = await b.warehouse.query<{ n: unknown }>(`select count(*) as n from ${s}.segment_membership_history where exited_at is null`);
     expect(Number(open[0]!.n)).toBe(1);
@@ -135,17 +135,19 @@ describe.each(UPGRADES.filter((u) => u.name === 'duckdb' || pgUp))('a state sche
       const s = (await ensureStateSchema(db.w, schema)).schema;
       await db.w.execute(`drop index ${s}.segment_membership_unique`);
       await db.w.execute(`drop index ${s}.segment_membership_history_open`);
+      // Before splits, the membership tables had no split_group column.
+      for (const table of ['segment_membership', 'segment_membership_history']) await db.w.execute(`alter table ${s}.${table} drop column split_group`);
       if (name === 'postgres') await db.w.execute(`create index segment_membership_key on ${s}.segment_membership (segment_id, person_id)`);
       const p = (i: number) => db.w.dialect.placeholder(i);
       const day = (d: number) => new Date(Date.UTC(2026, 1, d));
       // p0000..p0002 twice, as two concurrent refreshes at DAY1 wrote them; p0003 entered on day 1 and again on day 2.
       for (const person of ['p0000', 'p0001', 'p0002', 'p0000', 'p0001', 'p0002', 'p0003', 'p0003']) {
         const entered = person === 'p0003' && (await db.w.query(`select 1 from ${s}.segment_membership where person_id = 'p0003'`)).length > 0 ? day(2) : day(1);
-        await db.w.execute(`insert into ${s}.segment_membership values ('all', ${p(0)}, ${p(1)})`, [person, entered]);
-        await db.w.execute(`insert into ${s}.segment_membership_history values ('all', ${p(0)}, ${p(1)}, null)`, [person, entered]);
+        await db.w.execute(`insert into ${s}.segment_membership (segment_id, person_id, entered_at) values ('all', ${p(0)}, ${p(1)})`, [person, entered]);
+        await db.w.execute(`insert into ${s}.segment_membership_history (segment_id, person_id, entered_at, exited_at) values ('all', ${p(0)}, ${p(1)}, null)`, [person, entered]);
       }
       // A closed stay, twice: left alone.
-      for (let i = 0; i < 2; i++) await db.w.execute(`insert into ${s}.segment_membership_history values ('all', 'p0009', ${p(0)}, ${p(1)})`, [day(1), day(2)]);
+      for (let i = 0; i < 2; i++) await db.w.execute(`insert into ${s}.segment_membership_history (segment_id, person_id, entered_at, exited_at) values ('all', 'p0009', ${p(0)}, ${p(1)})`, [day(1), day(2)]);
 
       const w = await db.reopen();
       await ensureStateSchema(w, schema);
@@ -159,7 +161,7 @@ describe.each(UPGRADES.filter((u) => u.name === 'duckdb' || pgUp))('a state sche
         expect(indexes.map((i) => i.indexname)).toEqual(['segment_membership_history_open', 'segment_membership_unique']);
       }
       // The keys hold from now on, and a refresh works on the repaired rows.
-      await expect(w.execute(`insert into ${s}.segment_membership values ('all', 'p0000', ${p(0)})`, [day(3)])).rejects.toThrow(/duplicate key|unique constraint/i);
+      await expect(w.execute(`insert into ${s}.segment_membership (segment_id, person_id, entered_at) values ('all', 'p0000', ${p(0)})`, [day(3)])).rejects.toThrow(/duplicate key|unique constraint/i);
       const ws = parseWorkspace(`version: 1
 warehouse: {type: duckdb}
 stateSchema: ${schema}

@@ -31,8 +31,8 @@ describe.skipIf(!pgUp)('refresh statements on PostgreSQL plan as joins', () => {
     state = await ensureStateSchema(w, schema);
     // As right after a first refresh: filled, never analysed (and autovacuum kept away for the test's length).
     for (const table of ['segment_membership', 'segment_membership_history']) await w.execute(`alter table ${t(table)} set (autovacuum_enabled = false)`);
-    await w.execute(`insert into ${t('segment_membership')} select 's', 'p' || i, $1 from generate_series(1, ${MEMBERS}) i`, [asOf]);
-    await w.execute(`insert into ${t('segment_membership_history')} select 's', 'p' || i, $1, null from generate_series(1, ${MEMBERS}) i`, [asOf]);
+    await w.execute(`insert into ${t('segment_membership')} (segment_id, person_id, entered_at) select 's', 'p' || i, $1 from generate_series(1, ${MEMBERS}) i`, [asOf]);
+    await w.execute(`insert into ${t('segment_membership_history')} (segment_id, person_id, entered_at, exited_at) select 's', 'p' || i, $1, null from generate_series(1, ${MEMBERS}) i`, [asOf]);
     // The segment's members now: 100 have left, 100 have entered.
     await w.execute(`create table ${t('members')} as select 'p' || i as person_id from generate_series(101, ${MEMBERS + 100}) i`);
     await w.execute(`analyze ${t('members')}`);
@@ -80,8 +80,8 @@ describe('refresh statements on DuckDB plan as hash joins', () => {
     try {
       const state = await ensureStateSchema(w, 'outflow');
       const asOf = new Date('2026-02-01T00:00:00Z');
-      await w.execute(`insert into outflow.segment_membership select 's', 'p' || i, $1 from range(1, ${MEMBERS + 1}) t(i)`, [asOf]);
-      await w.execute(`insert into outflow.segment_membership_history select 's', 'p' || i, $1, null from range(1, ${MEMBERS + 1}) t(i)`, [asOf]);
+      await w.execute(`insert into outflow.segment_membership (segment_id, person_id, entered_at) select 's', 'p' || i, $1 from range(1, ${MEMBERS + 1}) t(i)`, [asOf]);
+      await w.execute(`insert into outflow.segment_membership_history (segment_id, person_id, entered_at, exited_at) select 's', 'p' || i, $1, null from range(1, ${MEMBERS + 1}) t(i)`, [asOf]);
       await w.execute(`create table main.members as select 'p' || i as person_id from range(101, ${MEMBERS + 101}) t(i)`);
       const table = state.table('changes');
       const r = refreshStatements(state, { table, segmentId: 's', asOf, members: { sql: 'select person_id from main.members', params: [] } });

@@ -204,6 +204,15 @@ entities:
       conditions:
         - { kind: segment, segment: a }
 ` },
+  'split-percents.yaml': { about: 'split percents that add up to 90, not 100', base: {}, tail: `segments:
+  - id: checkout-test
+    entity: person
+    name: Checkout test
+    type: everyone
+    splits:
+      - { name: treatment, percent: 80 }
+      - { name: holdout, percent: 10 }
+` },
   'too-many-conditions.yaml': { about: 'too many conditions for the configured limit', base: { afterWarehouse: ['limits:', '  maxConditions: 3'] }, tail: `segments:
   - id: busy
     entity: person

@@ -22,7 +22,14 @@ export function registerAdmin(api: FastifyInstance, ctx: ApiContext): void {
         tags: ['membership'],
         summary: 'The segments a person is in, answered from the store (fed by every refresh), never from the warehouse',
         params: z.strictObject({ personId: z.string().min(1).max(256) }),
-        response: { 200: z.object({ personId: z.string(), segments: z.array(z.string()), asOf: z.string().nullable() }) },
+        response: {
+          200: z.object({
+            personId: z.string(),
+            segments: z.array(z.string()),
+            groups: z.record(z.string(), z.string()).meta({ description: 'The person\'s group in each split segment they are in, by segment id (e.g. {"checkout-test": "treatment"})' }),
+            asOf: z.string().nullable(),
+          }),
+        },
       },
     },
     (req) => store.membership.segmentsOf(req.params.personId),

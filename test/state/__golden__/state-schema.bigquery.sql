@@ -1,6 +1,8 @@
 create schema if not exists `outflow`;
-create table if not exists `outflow`.`segment_membership` ( segment_id STRING not null, person_id STRING not null, entered_at TIMESTAMP not null );
-create table if not exists `outflow`.`segment_membership_history` ( segment_id STRING not null, person_id STRING not null, entered_at TIMESTAMP not null, exited_at TIMESTAMP );
+create table if not exists `outflow`.`segment_membership` ( segment_id STRING not null, person_id STRING not null, entered_at TIMESTAMP not null, split_group STRING );
+create table if not exists `outflow`.`segment_membership_history` ( segment_id STRING not null, person_id STRING not null, entered_at TIMESTAMP not null, exited_at TIMESTAMP, split_group STRING );
+alter table `outflow`.`segment_membership` add column if not exists `split_group` STRING;
+alter table `outflow`.`segment_membership_history` add column if not exists `split_group` STRING;
 create table if not exists `outflow`.`segment_evaluations` ( segment_id STRING not null, as_of TIMESTAMP not null, evaluated_at TIMESTAMP not null, member_count INT64 not null, added INT64 not null, removed INT64 not null );
 create table if not exists `outflow`.`segment_last_matched` ( segment_id STRING not null, person_id STRING not null, last_matched_at TIMESTAMP not null );
 create or replace view `outflow`.`person_segments` as select person_id, ARRAY_AGG(segment_id ORDER BY segment_id) as segment_ids from `outflow`.`segment_membership` group by person_id;

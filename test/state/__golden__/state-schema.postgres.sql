@@ -1,6 +1,8 @@
 create schema if not exists "outflow";
-create table if not exists "outflow"."segment_membership" ( segment_id text not null, person_id text not null, entered_at timestamptz not null );
-create table if not exists "outflow"."segment_membership_history" ( segment_id text not null, person_id text not null, entered_at timestamptz not null, exited_at timestamptz );
+create table if not exists "outflow"."segment_membership" ( segment_id text not null, person_id text not null, entered_at timestamptz not null, split_group text );
+create table if not exists "outflow"."segment_membership_history" ( segment_id text not null, person_id text not null, entered_at timestamptz not null, exited_at timestamptz, split_group text );
+alter table "outflow"."segment_membership" add column if not exists "split_group" text;
+alter table "outflow"."segment_membership_history" add column if not exists "split_group" text;
 delete from "outflow"."segment_membership" a using "outflow"."segment_membership" b where a.segment_id = b.segment_id and a.person_id = b.person_id and (a.entered_at > b.entered_at or (a.entered_at = b.entered_at and a.ctid > b.ctid));
 drop index if exists "outflow"."segment_membership_key";
 create unique index if not exists "segment_membership_unique" on "outflow"."segment_membership" (segment_id, person_id);

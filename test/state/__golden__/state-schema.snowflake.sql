@@ -1,6 +1,8 @@
 create schema if not exists "outflow";
-create table if not exists "outflow"."segment_membership" ( segment_id VARCHAR not null, person_id VARCHAR not null, entered_at TIMESTAMP_TZ not null );
-create table if not exists "outflow"."segment_membership_history" ( segment_id VARCHAR not null, person_id VARCHAR not null, entered_at TIMESTAMP_TZ not null, exited_at TIMESTAMP_TZ );
+create table if not exists "outflow"."segment_membership" ( segment_id VARCHAR not null, person_id VARCHAR not null, entered_at TIMESTAMP_TZ not null, split_group VARCHAR );
+create table if not exists "outflow"."segment_membership_history" ( segment_id VARCHAR not null, person_id VARCHAR not null, entered_at TIMESTAMP_TZ not null, exited_at TIMESTAMP_TZ, split_group VARCHAR );
+alter table "outflow"."segment_membership" add column if not exists "split_group" VARCHAR;
+alter table "outflow"."segment_membership_history" add column if not exists "split_group" VARCHAR;
 create table if not exists "outflow"."segment_evaluations" ( segment_id VARCHAR not null, as_of TIMESTAMP_TZ not null, evaluated_at TIMESTAMP_TZ not null, member_count NUMBER(38, 0) not null, added NUMBER(38, 0) not null, removed NUMBER(38, 0) not null );
 create table if not exists "outflow"."segment_last_matched" ( segment_id VARCHAR not null, person_id VARCHAR not null, last_matched_at TIMESTAMP_TZ not null );
 create or replace view "outflow"."person_segments" as select person_id, ARRAY_AGG(segment_id) WITHIN GROUP (ORDER BY segment_id) as segment_ids from "outflow"."segment_membership" group by person_id;
