@@ -50,7 +50,7 @@ export function printSegment(n: NormalizedSegment, w: SqlWriter, o: PrintOptions
   if (o.orderByKey) fragments.orderBy = pk;
   const structure = { personIdAlias: q('person_id'), countAlias: q('n'), columns, alias: ENTITY_ALIAS, joins: joinsFor(n.tree, entity, w, o.record?.columns.flatMap((c) => (c.relation ? [c.relation] : []))) };
   const text = w.render(o.shape, fragments, structure);
-  return w.finish(o.split && o.shape === 'members' ? splitSql(w, text, o.split, o.identifiers ?? []) : text);
+  return w.finish(o.split && o.shape === 'members' ? splitSql(w, text, o.split, [...(o.identifiers ?? []), ...(o.record ? [o.record.as] : [])]) : text);
 }
 
 /**

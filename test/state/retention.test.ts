@@ -36,6 +36,12 @@ segments:
     name: Kept
     retentionDays: 7
     rules: {match: all, conditions: [{kind: trait, trait: vip, op: "=", value: true}]}
+  - id: kept-split
+    entity: person
+    name: Kept and split
+    retentionDays: 7
+    splits: [{name: a, percent: 50}, {name: b, percent: 50}]
+    rules: {match: all, conditions: [{kind: trait, trait: vip, op: "=", value: true}]}
   - id: not-kept
     entity: person
     name: Not kept
@@ -106,5 +112,28 @@ segments:
     expect(await refreshWithDependencies(t.deps, 'not-kept', day(4))).toMatchObject([{ memberCount: 2 }, { memberCount: 2, added: 0, removed: 0 }]);
     expect(await t.members('not-kept', day(4))).toEqual(['p0002', 'p0003']);
     expect(await t.members('not-kept', day(9))).toEqual(['p0000', 'p0002', 'p0003']);
+  });
+
+  it('a split segment with retention keeps a retained member in their group, and the stay of that group ends when retention ends', async () => {
+    const t = await setup();
+    const groups = async () =>
+      Object.fromEntries(
+        (await t.q<{ person_id: string; split_group: string }>(`select person_id, split_group from {s}.segment_membership where segment_id = 'kept-split' order by person_id`)).map((r) => [r.person_id, r.split_group]),
+      );
+    await refreshSegment(t.deps, 'kept-split', day(1));
+    const before = await groups();
+    expect(Object.keys(before)).toEqual(['p0000', 'p0001']);
+    for (const g of Object.values(before)) expect(['a', 'b']).toContain(g);
+    await t.vip('p0000', false);
+    expect(await refreshSegment(t.deps, 'kept-split', day(3))).toMatchObject({ memberCount: 2, added: 0, removed: 0 });
+    expect(await groups()).toEqual(before);
+    expect(await refreshSegment(t.deps, 'kept-split', day(9))).toMatchObject({ memberCount: 1, added: 0, removed: 1 });
+    const history = await t.q<{ person_id: string; exited_at: Date | null; split_group: string }>(
+      `select person_id, exited_at, split_group from {s}.segment_membership_history where segment_id = 'kept-split' order by person_id`,
+    );
+    expect(history.map((r) => [r.person_id, iso(r.exited_at), r.split_group])).toEqual([
+      ['p0000', iso(day(8)), before.p0000],
+      ['p0001', null, before.p0001],
+    ]);
   });
 });
