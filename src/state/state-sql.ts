@@ -27,6 +27,7 @@ export const STATE_TABLES = {
   batches: 'sync_batches',
   rejections: 'sync_rejections',
   locks: 'sync_locks',
+  staticMembers: 'static_segment_members',
 } as const;
 export type StateTable = keyof typeof STATE_TABLES;
 
@@ -76,7 +77,12 @@ export class StateSql {
 
   /** The statement `state/<name>` with its placeholders numbered and its values in order. */
   compile(name: string, context: object = {}, binder: Binder = this.binder()): CompiledQuery {
-    return binder.finish(renderSql(this.warehouse.dialect.name, `state/${name}`, { t: this.t, schema: this.schema, ...context }));
+    return binder.finish(this.render(name, context));
+  }
+
+  /** The text of `state/<name>` with values still as a Binder's marks: a part of a statement that binder finishes. */
+  render(name: string, context: object = {}): string {
+    return renderSql(this.warehouse.dialect.name, `state/${name}`, { t: this.t, schema: this.schema, ...context });
   }
 
   /** Runs a template; a template a dialect renders empty (e.g. an index it has no use for) is skipped. */
@@ -104,6 +110,7 @@ const UNIQUE_KEYS = [
 ] as const;
 
 const SNAPSHOT_INDEX = 'sync_snapshot_keys_target';
+const STATIC_MEMBERS_INDEX = 'static_segment_members_unique';
 
 /** The statements that create (or upgrade) the state schema, in order; every one is idempotent. */
 export function stateSchemaStatements(state: StateSql): string[] {
@@ -128,6 +135,8 @@ export function stateSchemaStatements(state: StateSql): string[] {
     state.compile('create-sync-batches'),
     state.compile('create-sync-rejections'),
     state.compile('create-sync-locks'),
+    state.compile('create-static-members'),
+    state.compile('index-static-members', { name: STATIC_MEMBERS_INDEX }),
   ]
     .map((q) => q.sql)
     .filter((sql) => sql !== '');
@@ -135,7 +144,11 @@ export function stateSchemaStatements(state: StateSql): string[] {
 
 /** Names of the indexes a complete state schema has on this engine. */
 function expectedIndexes(state: StateSql): string[] {
-  const all = [...UNIQUE_KEYS.map((k) => ({ template: k.template, name: k.name })), { template: 'index-sync-snapshots', name: SNAPSHOT_INDEX }];
+  const all = [
+    ...UNIQUE_KEYS.map((k) => ({ template: k.template, name: k.name })),
+    { template: 'index-sync-snapshots', name: SNAPSHOT_INDEX },
+    { template: 'index-static-members', name: STATIC_MEMBERS_INDEX },
+  ];
   return all.filter((i) => state.compile(i.template, { name: i.name }).sql !== '').map((i) => i.name);
 }
 
