@@ -4,7 +4,7 @@ import { distance } from 'fastest-levenshtein';
 import type { ColumnInfo, WarehouseDriver } from '../warehouse/driver';
 import { renderSql } from '../warehouse/templates';
 import { type Catalog, checkFilterTypes, findColumn as findIn, noColumn } from './catalog';
-import { checkEntitySql, entitySource } from './load-catalog';
+import { checkEntitySql, entitySource, prepareStaticMembers } from './load-catalog';
 import type { Condition } from './rule-schema';
 
 type Path = (string | number)[];
@@ -216,7 +216,9 @@ async function checkedCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?:
  * midway. Returns the catalog to compile with.
  */
 export async function preflight(ws: Workspace, warehouse: WarehouseDriver, ids: readonly string[]): Promise<Catalog> {
-  const { catalog, problems } = await checkedCatalog(ws, warehouse, scopeOf(ws, ids));
+  const scope = scopeOf(ws, ids);
+  const { catalog, problems } = await checkedCatalog(ws, warehouse, scope);
   if (problems.length > 0) throw new UserInputError(problems);
+  await prepareStaticMembers(warehouse, { segments: ws.segments.filter((_, i) => scope.segments.has(i)), stateSchema: ws.stateSchema });
   return catalog;
 }

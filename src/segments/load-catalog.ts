@@ -1,5 +1,6 @@
 import { UserInputError } from '../config/errors';
 import type { EntityConfig, Workspace } from '../config/schema';
+import { ensureStateSchema } from '../state/state-sql';
 import { type ColumnInfo, SqlRejectedError, type WarehouseDriver } from '../warehouse/driver';
 import type { Catalog } from './catalog';
 
@@ -29,7 +30,8 @@ export async function checkEntitySql(warehouse: WarehouseDriver, entity: EntityC
  * compiler then skips type checks for them. An entity's `sql:` is checked to be one read-only
  * SELECT before anything embeds it (an input error otherwise), and its columns join the catalog.
  */
-export async function loadCatalog(warehouse: WarehouseDriver, ws: Pick<Workspace, 'entities'>): Promise<Catalog> {
+export async function loadCatalog(warehouse: WarehouseDriver, ws: Pick<Workspace, 'entities'> & Partial<StaticScope>): Promise<Catalog> {
+  if (ws.segments && ws.stateSchema) await prepareStaticMembers(warehouse, { segments: ws.segments, stateSchema: ws.stateSchema });
   const tables = new Set<string>();
   const catalog: Catalog = new Map();
   for (const [i, e] of ws.entities.entries()) {
@@ -43,4 +45,15 @@ export async function loadCatalog(warehouse: WarehouseDriver, ws: Pick<Workspace
     if (columns) catalog.set(table, columns);
   }
   return catalog;
+}
+
+type StaticScope = Pick<Workspace, 'segments' | 'stateSchema'>;
+
+/**
+ * A static segment's SQL reads its stored members from the state schema's
+ * `static_segment_members` (src/segments/build/members.ts): when the workspace has a static
+ * segment, the state schema is created (if missing) before such SQL runs.
+ */
+export async function prepareStaticMembers(warehouse: WarehouseDriver, ws: StaticScope): Promise<void> {
+  if (ws.segments.some((s) => s.type === 'static')) await ensureStateSchema(warehouse, ws.stateSchema);
 }

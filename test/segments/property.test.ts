@@ -4,6 +4,7 @@ import { compileCount, compileMembers, dialectFor } from '../../src/segments';
 import type { SqlDialect } from '../../src/warehouse/dialect';
 import type { CompiledQuery, Row, SqlValue } from '../../src/warehouse/driver';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
+import { withStateSchema } from './compiler-engines';
 import { fixedScenario, loadStatements, type Scenario, scenarioArb, textScenarioArb, timeScenarioArb } from './arbitraries';
 import { ReferenceEvaluator } from './reference-evaluator';
 import { compileOverlap, intersectionsOf, MAX_OVERLAP_SEGMENTS, type Overlap } from '../../src/segments/overlap';
@@ -32,12 +33,12 @@ interface Engine {
 }
 
 async function openDuckDb(): Promise<Engine> {
-  const db = await DuckDbDriver.open({ path: ':memory:', settings: { threads: '1' } });
+  const db = await withStateSchema(DuckDbDriver.open({ path: ':memory:', settings: { threads: '1' } }));
   return { name: 'duckdb', dialect: dialectFor('duckdb'), run: (sql, params) => db.query(sql, params), close: () => db.close() };
 }
 
 async function openPostgres(): Promise<Engine> {
-  const db = await openTestPostgres();
+  const db = await withStateSchema(openTestPostgres());
   return { name: 'postgres', dialect: dialectFor('postgres'), run: (sql, params) => db.query(sql, params), close: () => db.close() };
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseWorkspace } from '../../src/config/load';
 import { MAX_STATIC_MEMBERS, segmentSchema } from '../../src/config/schema';
 import { compileCount } from '../../src/segments';
+import { prepareStaticMembers } from '../../src/segments/load-catalog';
 import { openWarehouse } from '../../src/warehouse';
 
 const yaml = (segments: string) => `version: 1
@@ -36,6 +37,7 @@ describe('static segments in the workspace file', () => {
     );
     const w = await openWarehouse(workspace.warehouse);
     try {
+      await prepareStaticMembers(w, workspace);
       await w.execute(`create table persons as select 'p' || i as person_id from range(10) t(i)`);
       await w.execute(`create table vip_list as select * from (values ('p1'), ('p3'), ('p7'), ('p99')) v(person_id)`);
       const count = async (id: string) => {
