@@ -179,6 +179,38 @@ describe.each(ENGINES.filter((e) => e.name !== 'PostgreSQL' || pgUp))('static se
     await members.replace('picked', []);
   });
 
+  it('populates from a query inside the warehouse: no member row reaches Node', async () => {
+    await env.wh.execute(`create table ${env.schema}.many as select 'm' || i as person_id from generate_series(1, 50000) t(i)`);
+    let rows = 0;
+    const query = env.wh.query.bind(env.wh);
+    const stream = env.wh.stream.bind(env.wh);
+    const counting = env.wh as { query: typeof query; stream: typeof stream };
+    counting.query = async (sql, params) => {
+      const out = await query(sql, params);
+      rows += out.length;
+      return out as never;
+    };
+    counting.stream = async function* (sql, params, options) {
+      for await (const page of stream(sql, params, options)) {
+        rows += page.length;
+        yield page;
+      }
+    } as typeof stream;
+    try {
+      const heap = process.memoryUsage().heapUsed;
+      expect(await members.replace('picked', [])).toMatchObject({ after: 0 });
+      expect(await members.populate('picked', `select person_id from ${env.schema}.many`, 'sql')).toMatchObject({ before: 0, after: 50_000 });
+      expect(await members.removeByQuery('picked', `select person_id from ${env.schema}.many where person_id like 'm1%'`, 'sql')).toMatchObject({ after: 50_000 - 11_111 });
+      // Counts and catalog lookups only, never the keys.
+      expect(rows).toBeLessThan(50);
+      expect(process.memoryUsage().heapUsed - heap).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      counting.query = query;
+      counting.stream = stream;
+      await members.replace('picked', []);
+    }
+  });
+
   /** Queries a user might send that must be refused, with what the refusal says. */
   const HOSTILE = (s: string): [string, RegExp][] => [
     [`select person_id from ${s}.persons; drop table ${s}.canary`, /one SELECT statement, found 2/],
