@@ -112,13 +112,14 @@ export class StaticMembers {
     await this.#state.execute('static-members-clear', { segmentId: b.bind(segmentId) }, b, on);
   }
 
-  /** Runs `change` in one transaction and counts the members before and after. */
+  /**
+   * Runs `change` in one transaction and counts the members before and after it (outside it: some
+   * engines read nothing inside a transaction).
+   */
   async #change(segmentId: string, change: (tx: WarehouseDriver) => Promise<void>, on: WarehouseDriver = this.#warehouse): Promise<StaticMembersChange> {
-    return on.transaction(async (tx) => {
-      const before = await this.count(segmentId, tx);
-      await change(tx);
-      return { segmentId, before, after: await this.count(segmentId, tx) };
-    });
+    const before = await this.count(segmentId, on);
+    await on.transaction(change);
+    return { segmentId, before, after: await this.count(segmentId, on) };
   }
 
   /** `state/<template>` (add or remove) with `source`, a query of text keys named person_id, embedded first. */

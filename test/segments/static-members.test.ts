@@ -6,7 +6,10 @@ import type { Workspace } from '../../src/config/schema';
 import { compileMembers } from '../../src/segments';
 import { StaticMembers } from '../../src/state/static-members';
 import type { WarehouseDriver } from '../../src/warehouse/driver';
+import { OAuth2Client } from 'google-auth-library';
+import { BigQueryDriver } from '../../src/warehouse/bigquery/driver';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
+import { startBigQueryFake } from '../fakes/bigquery-fake';
 import { openTestPostgres, postgresReachable, uniqueSchema } from '../support/pg';
 
 // Static segments keep their members in the state schema and change them inside the warehouse.
@@ -18,6 +21,8 @@ const PERSONS = 30;
 
 interface Engine {
   name: string;
+  /** A stand-in for the engine: its parser's wording and some syntax (`IN UNNEST`) are not the engine's. */
+  fake?: boolean;
   /** A warehouse with `<schema>.persons` (p0..p29, age = i) and `<schema>.canary`, and its workspace. */
   open(): Promise<{ wh: WarehouseDriver; ws: Workspace; schema: string; close(): Promise<void> }>;
 }
@@ -49,6 +54,22 @@ const ENGINES: Engine[] = [
       await seed(wh, 'app');
       const { workspace } = parseWorkspace(workspaceYaml('{type: duckdb}', 'app', 'outflow'));
       return { wh, ws: workspace, schema: 'app', close: () => wh.close() };
+    },
+  },
+  {
+    // The BigQuery SDK against the local fake (DuckDB behind BigQuery's REST API): no read-only
+    // transactions and no reads inside one, so the query runs inside the change's own statement.
+    name: 'BigQuery (fake)',
+    fake: true,
+    async open() {
+      const fake = await startBigQueryFake();
+      const seedOn = { execute: async (sql: string) => (await fake.seed(sql), 0) } as unknown as WarehouseDriver;
+      await seed(seedOn, 'app');
+      const auth = new OAuth2Client();
+      auth.setCredentials({ access_token: fake.token, expiry_date: Date.now() + 3_600_000 });
+      const wh = await BigQueryDriver.open({ type: 'bigquery', projectId: 'proj', location: 'EU', apiEndpoint: fake.endpoint }, { authClient: auth });
+      const { workspace } = parseWorkspace(workspaceYaml('{type: bigquery, projectId: proj, location: EU}', 'app', 'outflow'));
+      return { wh, ws: workspace, schema: 'app', close: () => fake.stop() };
     },
   },
   {
@@ -160,7 +181,7 @@ describe.each(ENGINES.filter((e) => e.name !== 'PostgreSQL' || pgUp))('static se
     );
   });
 
-  it('a definition that lists keys keeps them as members besides the stored ones', async () => {
+  it.skipIf(engine.fake)('a definition that lists keys keeps them as members besides the stored ones', async () => {
     await members.replace('listed', ['p3', 'p2']);
     expect(await evaluate('listed')).toEqual(['p1', 'p2', 'p3']);
     await members.remove('listed', ['p1', 'p2', 'p3']);
@@ -169,12 +190,13 @@ describe.each(ENGINES.filter((e) => e.name !== 'PostgreSQL' || pgUp))('static se
   });
 
   it('adds keys in chunks of bound values, a few tens of thousands at once', async () => {
+    const n = engine.fake ? 1_200 : 25_000;
     const many = function* () {
-      for (let i = 0; i < 25_000; i++) yield `k${i}`;
+      for (let i = 0; i < n; i++) yield `k${i}`;
     };
     const seen: number[] = [];
-    expect(await members.replace('picked', many(), (n) => seen.push(n))).toMatchObject({ after: 25_000 });
-    expect(seen.at(-1)).toBe(25_000);
+    expect(await members.replace('picked', many(), (k) => seen.push(k))).toMatchObject({ after: n });
+    expect(seen.at(-1)).toBe(n);
     expect(seen.length).toBeGreaterThan(1);
     await members.replace('picked', []);
   });
@@ -239,7 +261,9 @@ describe.each(ENGINES.filter((e) => e.name !== 'PostgreSQL' || pgUp))('static se
 
   it('refuses anything but one read-only SELECT of keys, and changes nothing', async () => {
     await members.replace('picked', ['p1']);
-    for (const [text, reason] of HOSTILE(env.schema)) {
+    // Only a read-only transaction stops a function that writes (BigQuery has none: docs/warehouses.md).
+    const cases = HOSTILE(env.schema).filter(([text]) => env.wh.readOnlyStage !== undefined || !text.includes('nextval'));
+    for (const [text, reason] of cases) {
       for (const run of [() => members.populate('picked', text, 'populateSql'), () => members.removeByQuery('picked', text, 'removeSql')]) {
         const err = await run().then(
           () => undefined,
@@ -248,7 +272,7 @@ describe.each(ENGINES.filter((e) => e.name !== 'PostgreSQL' || pgUp))('static se
         expect(err, text).toBeInstanceOf(UserInputError);
         const problem = (err as UserInputError).problems[0]!;
         expect(problem.path).toMatch(/^(populateSql|removeSql)$/);
-        expect(problem.message, text).toMatch(reason);
+        if (!engine.fake) expect(problem.message, text).toMatch(reason);
       }
     }
     expect((await env.wh.query<{ n: number }>(`select count(*)::int as n from ${env.schema}.canary`))[0]!.n).toBe(2);
