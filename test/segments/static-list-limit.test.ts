@@ -25,7 +25,8 @@ describe('static segments in the workspace file', () => {
     expect(() => parseWorkspace(yaml(`  - {id: picked, entity: person, name: Picked, type: static, members: ${JSON.stringify(members(MAX_STATIC_MEMBERS + 1))}}`))).toThrow(
       new RegExp(
         `segments\\[0\\]\\.members: ${MAX_STATIC_MEMBERS + 1} members; a static segment lists at most ${MAX_STATIC_MEMBERS} in the workspace file\\. ` +
-          'For a larger list, load the keys \\(one row each\\) into a warehouse table and make a dynamic segment of it',
+          'For a larger list, store its members in the warehouse \\(outflow segments members-add <id> --file keys.txt, or outflow segments populate <id> --sql "select \\.\\.\\."\\), ' +
+          'or load the keys \\(one row each\\) into a warehouse table and make a dynamic segment of it',
       ),
     );
   });
