@@ -75,6 +75,8 @@ async function change(globals: GlobalOptions, id: string, fn: (m: StaticMembers,
     throw new UserInputError([{ file: loaded.file, path: `segments[${index}].type`, message: `segment "${id}" is ${segment.type}; only a static segment has members to change` }]);
   const { StaticMembers } = await import('../../state/static-members');
   await withOpenWarehouse(loaded, async ({ warehouse, workspace }) => {
+    // A query or a subtraction is one statement: say it is running; key lists count their chunks.
+    if (showProgress()) process.stderr.write(`${id}: changing the members in the warehouse ...`);
     const c = await fn(await StaticMembers.open(warehouse, workspace), loaded);
     if (showProgress()) process.stderr.write('\n');
     const listed = segment.members?.length ?? 0;
@@ -86,7 +88,7 @@ async function change(globals: GlobalOptions, id: string, fn: (m: StaticMembers,
 /** On a terminal, a line that counts the keys handled so far. */
 function progressLine(what: string): ((n: number) => void) | undefined {
   if (!showProgress()) return undefined;
-  return (n) => process.stderr.write(`\r${n} ${what}`);
+  return (n) => process.stderr.write(`\r\x1b[K${n} ${what} sent`);
 }
 
 async function* argumentKeys(keys: readonly string[]): AsyncIterable<string> {
