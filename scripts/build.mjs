@@ -26,6 +26,8 @@ const EXTERNAL = [
   'google-auth-library',
   'snowflake-sdk',
   'knex',
+  'node-sql-parser',
+  'node-sql-parser/*',
   'better-sqlite3',
   'pg',
   'pg-cursor',

@@ -166,7 +166,8 @@ export const MAX_STATIC_MEMBERS = 10_000;
 
 function tooManyMembers(n: number): string {
   return (
-    `${n} members; a static segment lists at most ${MAX_STATIC_MEMBERS} in the workspace file. For a larger list, load the keys (one row each) ` +
+    `${n} members; a static segment lists at most ${MAX_STATIC_MEMBERS} in the workspace file. For a larger list, store its members in the warehouse ` +
+    '(outflow segments members-add <id> --file keys.txt, or outflow segments populate <id> --sql "select ..."), or load the keys (one row each) ' +
     'into a warehouse table and make a dynamic segment of it: a relation on the entity ' +
     '(relations: [{name: list, table: lists.my_list, key: person_id, foreignKey: <primary key>}]) and the condition ' +
     '{kind: trait, trait: list.person_id, op: is_set}'

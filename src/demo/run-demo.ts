@@ -5,12 +5,13 @@ import type { LoadedWorkspace } from '../config/load';
 import { loadWorkspaceThroughStore } from '../store/load';
 import { compileCount, dialectFor } from '../segments';
 import { buildCatalog, warehouseProblems } from '../segments/check-warehouse';
-import { ensureRetentionState } from '../state/state-sql';
+import { ensureSegmentState } from '../state/state-sql';
+import { StaticMembers } from '../state/static-members';
 import { openWarehouse } from '../warehouse';
 import { DuckDbDriver } from '../warehouse/duckdb/driver';
 import { GENERATOR_VERSION, generateDemoData, readDemoInfo, type DemoInfo } from './generate';
 import { stepProgress } from './progress';
-import { demoWorkspaceYaml } from './workspace';
+import { BIG_TICKET_SQL, demoWorkspaceYaml } from './workspace';
 
 import {
   DEFAULT_DEMO_DIR,
@@ -119,9 +120,13 @@ export const segmentSizesStep: DemoStep = {
     try {
       const problems = await warehouseProblems(workspace, wh);
       if (problems.length > 0) throw new UserInputError(problems.map((p) => ({ file: shownPath(loaded.file), ...p })));
-      // A segment with retention reads its last matches from the state schema (none before a refresh).
-      await ensureRetentionState(wh, workspace);
+      // Static members and retention's last matches live in the state schema.
+      await ensureSegmentState(wh, workspace);
       const { catalog } = await buildCatalog(workspace, wh);
+      // A static segment's members live in the warehouse: fill the demo's from a query.
+      const members = await StaticMembers.open(wh, workspace);
+      const filled = await members.replace('big-ticket', []).then(() => members.populate('big-ticket', BIG_TICKET_SQL, 'big-ticket'));
+      ctx.print(`Populated the static segment big-ticket from a query: ${fmt(filled.after)} members.`);
       const dialect = dialectFor('duckdb');
       ctx.print(`Segment sizes as of ${iso(ctx.anchor)}:`);
       const width = Math.max(...workspace.segments.map((s) => s.id.length));

@@ -1,6 +1,9 @@
 /** Persons the static demo segment holds (primary keys of `main.persons`). */
 export const BETA_TESTERS = ['p1', 'p2', 'p3', 'p5', 'p8', 'p13', 'p21', 'p34', 'p55', 'p89'];
 
+/** The read-only SELECT of keys the demo populates the static segment `big-ticket` from. */
+export const BIG_TICKET_SQL = "select person_id from main.events where event_name = 'purchase' and amount >= 150 group by person_id";
+
 /**
  * The demo's workspace file. Its segments use every condition kind of the rule language, so
  * it doubles as a worked example; the comments say which feature each one shows.
@@ -255,5 +258,12 @@ segments:
     name: Beta testers
     type: static
     members: [${BETA_TESTERS.map((m) => JSON.stringify(m)).join(', ')}]
+
+  # type static, its members in the warehouse: the demo fills it from a query
+  # (outflow segments populate big-ticket --sql "${BIG_TICKET_SQL}")
+  - id: big-ticket
+    entity: person
+    name: Bought for 150 or more at once
+    type: static
 `;
 }

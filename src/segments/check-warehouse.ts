@@ -2,7 +2,7 @@ import { formatPath, type Problem, UserInputError } from '../config/errors';
 import { type EntityConfig, segmentReferences, type Workspace } from '../config/schema';
 import { distance } from 'fastest-levenshtein';
 import type { ColumnInfo, WarehouseDriver } from '../warehouse/driver';
-import { ensureRetentionState } from '../state/state-sql';
+import { ensureSegmentState } from '../state/state-sql';
 import { renderSql } from '../warehouse/templates';
 import { type Catalog, checkFilterTypes, findColumn as findIn, noColumn } from './catalog';
 import { checkEntitySql, entitySource } from './load-catalog';
@@ -247,8 +247,9 @@ async function checkedCatalog(ws: Workspace, warehouse: WarehouseDriver, scope?:
  * compile with.
  */
 export async function preflight(ws: Workspace, warehouse: WarehouseDriver, ids: readonly string[], records: readonly RecordColumnsOf[] = []): Promise<Catalog> {
-  await ensureRetentionState(warehouse, ws);
-  const checked = await checkedCatalog(ws, warehouse, scopeOf(ws, ids));
+  const scope = scopeOf(ws, ids);
+  await ensureSegmentState(warehouse, { segments: ws.segments.filter((_, i) => scope.segments.has(i)), stateSchema: ws.stateSchema });
+  const checked = await checkedCatalog(ws, warehouse, scope);
   const { catalog } = checked;
   const problems = [...checked.problems, ...recordProblems(ws, catalog, warehouse.dialect.identifiersIgnoreCase, records)];
   if (problems.length > 0) throw new UserInputError(problems);

@@ -1,7 +1,8 @@
 import { UserInputError } from '../config/errors';
 import type { EntityConfig, Workspace } from '../config/schema';
+import { ensureStateSchema } from '../state/state-sql';
 import { type ColumnInfo, SqlRejectedError, type WarehouseDriver } from '../warehouse/driver';
-import { ensureRetentionState } from '../state/state-sql';
+import { ensureSegmentState } from '../state/state-sql';
 import type { Catalog } from './catalog';
 
 /** The catalog key of an entity's own rows: its table, or its `sql:` query. */
@@ -29,11 +30,11 @@ export async function checkEntitySql(warehouse: WarehouseDriver, entity: EntityC
  * catalog for `CompileOptions.catalog`. Tables the warehouse does not have are left out; the
  * compiler then skips type checks for them. An entity's `sql:` is checked to be one read-only
  * SELECT before anything embeds it (an input error otherwise), and its columns join the catalog.
- * When a segment has `retentionDays`, the state schema is created first (ensureRetentionState).
+ * When a segment reads the state schema (static members, retention), it is created first (ensureSegmentState).
  */
 export async function loadCatalog(warehouse: WarehouseDriver, ws: Pick<Workspace, 'entities'> & Partial<Pick<Workspace, 'segments' | 'stateSchema'>>): Promise<Catalog> {
-  // Segments with retention read a state table: it exists before anything compiled against this catalog runs.
-  await ensureRetentionState(warehouse, ws);
+  // Static segments and segments with retention read state tables: it exists before anything compiled against this catalog runs.
+  await ensureSegmentState(warehouse, ws);
   const tables = new Set<string>();
   const catalog: Catalog = new Map();
   for (const [i, e] of ws.entities.entries()) {
@@ -48,3 +49,4 @@ export async function loadCatalog(warehouse: WarehouseDriver, ws: Pick<Workspace
   }
   return catalog;
 }
+

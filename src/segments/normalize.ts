@@ -3,6 +3,7 @@ import type { EntityConfig, SegmentConfig, Workspace } from '../config/schema';
 import type { Catalog } from './catalog';
 import { checkFilterTypes, columnFamily } from './catalog';
 import type { ComparisonOp, Condition, FilterOp } from './rule-schema';
+import { STATIC_MEMBERS_TABLE } from './build/members';
 import { type EventSetNode, FALSE, type FilterNode, type RuleNode, TRUE } from './tree';
 
 /** A segment resolved against its workspace: its entity and its normalised rule tree. */
@@ -83,7 +84,7 @@ class Normalizer {
       case 'everyone':
         return TRUE;
       case 'static':
-        return s.members && s.members.length > 0 ? { type: 'members', members: s.members, negated: false } : FALSE;
+        return { type: 'members', segmentId: s.id, members: s.members ?? [], table: { schema: this.ws.stateSchema, name: STATIC_MEMBERS_TABLE }, negated: false };
       case 'dynamic': {
         if (!s.rules) throw new UserInputError([{ path: formatPath(['segments', index, 'rules']), message: 'a dynamic segment needs "rules"' }]);
         const path = ['segments', index, 'rules', 'conditions'];

@@ -112,7 +112,7 @@ function printNode(node: RuleNode, w: SqlWriter, entity: EntityConfig, pk: strin
     case 'events':
       return eventSetSql(w, entity.events!, pk, node);
     case 'members':
-      return staticMembersSql(w, personId, node.members, node.negated);
+      return staticMembersSql(w, personId, node);
     case 'retained':
       return retainedSql(w, personId, node);
   }

@@ -75,10 +75,15 @@ export interface EventSetNode {
   readonly path: string;
 }
 
-/** A static segment's stored members (primary keys as text). */
+/**
+ * A static segment's members (primary keys as text): the keys its definition lists, and its rows
+ * of the state schema's `static_segment_members` table (`table`, for `segmentId`).
+ */
 export interface MembersNode {
   readonly type: 'members';
+  readonly segmentId: string;
   readonly members: readonly string[];
+  readonly table: { readonly schema: string; readonly name: string };
   readonly negated: boolean;
 }
 

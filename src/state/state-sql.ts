@@ -30,6 +30,7 @@ export const STATE_TABLES = {
   batches: 'sync_batches',
   rejections: 'sync_rejections',
   locks: 'sync_locks',
+  staticMembers: 'static_segment_members',
 } as const;
 export type StateTable = keyof typeof STATE_TABLES;
 
@@ -79,7 +80,12 @@ export class StateSql {
 
   /** The statement `state/<name>` with its placeholders numbered and its values in order. */
   compile(name: string, context: object = {}, binder: Binder = this.binder()): CompiledQuery {
-    return binder.finish(renderSql(this.warehouse.dialect.name, `state/${name}`, { t: this.t, schema: this.schema, ...context }));
+    return binder.finish(this.render(name, context));
+  }
+
+  /** The text of `state/<name>` with values still as a Binder's marks: a part of a statement that binder finishes. */
+  render(name: string, context: object = {}): string {
+    return renderSql(this.warehouse.dialect.name, `state/${name}`, { t: this.t, schema: this.schema, ...context });
   }
 
   /** Runs a template; a template a dialect renders empty (e.g. an index it has no use for) is skipped. */
@@ -111,6 +117,7 @@ const LAST_MATCHED_INDEX = 'segment_last_matched_unique';
 
 /** Membership tables of an earlier version gain the split group column. */
 const SPLIT_GROUP_TABLES = ['membership', 'history'] as const;
+const STATIC_MEMBERS_INDEX = 'static_segment_members_unique';
 
 /** The statements that create (or upgrade) the state schema, in order; every one is idempotent. */
 export function stateSchemaStatements(state: StateSql): string[] {
@@ -138,6 +145,8 @@ export function stateSchemaStatements(state: StateSql): string[] {
     state.compile('create-sync-batches'),
     state.compile('create-sync-rejections'),
     state.compile('create-sync-locks'),
+    state.compile('create-static-members'),
+    state.compile('index-static-members', { name: STATIC_MEMBERS_INDEX }),
   ]
     .map((q) => q.sql)
     .filter((sql) => sql !== '');
@@ -149,6 +158,7 @@ function expectedIndexes(state: StateSql): string[] {
     ...UNIQUE_KEYS.map((k) => ({ template: k.template, name: k.name })),
     { template: 'index-segment-last-matched', name: LAST_MATCHED_INDEX },
     { template: 'index-sync-snapshots', name: SNAPSHOT_INDEX },
+    { template: 'index-static-members', name: STATIC_MEMBERS_INDEX },
   ];
   return all.filter((i) => state.compile(i.template, { name: i.name }).sql !== '').map((i) => i.name);
 }
@@ -178,12 +188,13 @@ export async function ensureStateSchema(warehouse: WarehouseDriver, schema: stri
 }
 
 /**
- * Creates the state schema (ensureStateSchema) when a segment of `ws` has `retentionDays`: its
- * members read `segment_last_matched`, so a first `segments size` or estimate needs the table even
- * before any refresh wrote to it. Nothing happens for a workspace without retention.
+ * Creates the state schema (ensureStateSchema) when a segment of `ws` reads it: a static segment
+ * reads its stored members (`static_segment_members`), a segment with `retentionDays` its last
+ * matches (`segment_last_matched`). So a first `segments size` or estimate finds the tables even
+ * before anything wrote to them. Nothing happens for a workspace with neither.
  */
-export async function ensureRetentionState(warehouse: WarehouseDriver, ws: Partial<Pick<Workspace, 'segments' | 'stateSchema'>>): Promise<void> {
-  if (ws.stateSchema !== undefined && ws.segments?.some((s) => s.retentionDays !== undefined)) await ensureStateSchema(warehouse, ws.stateSchema);
+export async function ensureSegmentState(warehouse: WarehouseDriver, ws: Partial<Pick<Workspace, 'segments' | 'stateSchema'>>): Promise<void> {
+  if (ws.stateSchema !== undefined && ws.segments?.some((s) => s.type === 'static' || s.retentionDays !== undefined)) await ensureStateSchema(warehouse, ws.stateSchema);
 }
 
 async function create(state: StateSql): Promise<void> {

@@ -15,6 +15,11 @@ export interface SqlDialect {
    * BigQuery). Where it does not (PostgreSQL, Snowflake), `"Score"` is not the column `score`.
    */
   readonly identifiersIgnoreCase: boolean;
+  /**
+   * The grammar of `node-sql-parser` that reads a user's query on this engine before the engine
+   * itself checks it (src/segments/key-query.ts). DuckDB's SQL is read as PostgreSQL's.
+   */
+  readonly parserGrammar: 'postgresql' | 'bigquery' | 'snowflake';
   /** Quotes one identifier part; rejects anything that is not a plain identifier. */
   quoteIdentifier(name: string): string;
   /** Quotes a possibly qualified name (`schema.table`). */
@@ -46,6 +51,7 @@ export class UnsafeIdentifierError extends Error {
 export abstract class SqlDialectBase implements SqlDialect {
   abstract readonly name: DialectName;
   readonly identifiersIgnoreCase: boolean = false;
+  readonly parserGrammar: SqlDialect['parserGrammar'] = 'postgresql';
   protected readonly quoteChar: string = '"';
 
   quoteIdentifier(name: string): string {

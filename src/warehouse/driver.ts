@@ -66,7 +66,26 @@ export interface WarehouseDriver {
    * Closing the session leaves this driver open.
    */
   session?(): Promise<WarehouseDriver>;
+  /**
+   * Runs a user's query where the engine holds it to reading, and keeps its rows in the warehouse:
+   * on a session of its own, `stage.create` makes a temporary table, `stage.fill` (an INSERT into
+   * it that reads the user's query) runs in a READ ONLY transaction of its own, then `fn` runs on
+   * the same session (its statements read the table) and `stage.drop` removes it. An error of the
+   * fill (the query tried to write, or does not run) is a SqlRejectedError. Not to be called
+   * inside a transaction. Engines without read-only transactions leave it out (docs/warehouses.md).
+   *
+   * @example
+   * await wh.readOnlyStage({ create, fill, drop }, (session) => session.execute(insertFromStage.sql, insertFromStage.params));
+   */
+  readOnlyStage?<T>(stage: ReadOnlyStage, fn: (session: WarehouseDriver) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** The statements of `WarehouseDriver.readOnlyStage`. */
+export interface ReadOnlyStage {
+  readonly create: CompiledQuery;
+  readonly fill: CompiledQuery;
+  readonly drop: CompiledQuery;
 }
 
 export class WarehouseError extends Error {

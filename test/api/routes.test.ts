@@ -46,6 +46,10 @@ const SAMPLES: Record<string, Maker> = {
     await fx.store.segments.create({ id: `static-${n}`, entity: 'person', name: 'Static', type: 'static', members: ['p01'] }, ui);
     return { url: `/segments/static-${n}/members`, body: { add: ['p03', 'p05'] } };
   },
+  'GET /segments/:id/members': async (fx, n) => {
+    await fx.store.segments.create({ id: `static-read-${n}`, entity: 'person', name: 'Static', type: 'static', members: ['p01'] }, ui);
+    return { url: `/segments/static-read-${n}/members?limit=10` };
+  },
   'GET /segments/:id/destinations': () => ({ url: '/segments/vips/destinations' }),
   'PUT /segments/:id/destinations/:destinationId': async (fx, n) => {
     await uiSegment(fx, `seg-toggle-${n}`);
@@ -133,6 +137,7 @@ const SPEC_ROLE: Record<string, Role | 'public'> = {
   'POST /segments/overlap': 'viewer',
   'POST /segments/:id/refresh': 'marketer',
   'POST /segments/:id/members': 'marketer',
+  'GET /segments/:id/members': 'viewer',
   'PUT /segments/:id/destinations/:destinationId': 'marketer',
   'POST /syncs/:id/runs': 'marketer',
   'POST /runs/:runId/confirm': 'marketer',

@@ -87,27 +87,45 @@ describe('segment routes: what the builder and the segment pages read', () => {
     expect(JSON.stringify(bad.body)).toContain('segments[1]');
   });
 
-  it('changes static members: add, remove, replace, subtract a segment, and from SQL for the data role only', async () => {
+  it('changes static members in the warehouse: add, remove, replace, subtract a segment, and from SQL for the data role only', async () => {
     const created = await fx.request('POST', '/segments', { token: 'marketer', body: { id: 'beta', entity: 'person', name: 'Beta', type: 'static', members: ['p01', 'p02'] } });
     expect(created.status).toBe(201);
     const members = async (body: unknown, token = 'marketer') => {
       const res = await fx.request('POST', '/segments/beta/members', { token, body });
-      return res.status === 200 ? [...(res.body.members as string[])].sort() : res.status;
+      if (res.status !== 200) return res.status;
+      const page = await fx.request('GET', '/segments/beta/members?limit=2', { token: 'viewer' });
+      const rest = page.body.next ? (await fx.request('GET', `/segments/beta/members?after=${String(page.body.next)}`, { token: 'viewer' })).body.members : [];
+      expect(res.body).toMatchObject({ segmentId: 'beta', after: page.body.count, listed: 0 });
+      return [...(page.body.members as string[]), ...(rest as string[])];
     };
     expect(await members({ add: ['p03', 'p01'] })).toEqual(['p01', 'p02', 'p03']);
+    // The definition's list moved into the warehouse with the first change.
+    expect((await fx.request('GET', '/segments/beta', { token: 'viewer' })).body.members).toBeUndefined();
     expect(await members({ remove: ['p02'] })).toEqual(['p01', 'p03']);
     expect(await members({ subtract: 'buyers' })).toEqual(['p01']); // p03 bought
     expect(await members({ populateSql: "select person_id from main.persons where country = 'GB'" })).toBe(403);
     expect(await members({ populateSql: "select person_id from main.persons where country = 'GB' and person_id < 'p10'" }, 'data')).toEqual(['p01', 'p04', 'p07']);
     expect(await members({ removeSql: "select person_id as k from main.persons where person_id = 'p04';" }, 'data')).toEqual(['p01', 'p07']);
     expect(await members({ replace: ['p09'] })).toEqual(['p09']);
-    const bad = await fx.request('POST', '/segments/beta/members', { token: 'data', body: { populateSql: 'delete from main.persons' } });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatchObject({ path: 'populateSql' });
+    expect((await fx.request('GET', '/segments/beta/preview', { token: 'viewer' })).body.members).toMatchObject([{ personId: 'p09' }]);
+    const refused = async (body: Record<string, string>) => {
+      const res = await fx.request('POST', '/segments/beta/members', { token: 'data', body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'invalid_input', path: Object.keys(body)[0] });
+      return String((res.body.error as { message: string }).message);
+    };
+    expect(await refused({ populateSql: 'delete from main.persons' })).toMatch(/SELECT/);
+    expect(await refused({ populateSql: 'select 1 as person_id; drop table main.persons' })).toMatch(/one SELECT statement, found 2/);
+    expect(await refused({ removeSql: 'with d as (delete from main.persons returning person_id) select person_id from d' })).toMatch(/parser/);
+    expect(await refused({ populateSql: 'select person_id, email from main.persons' })).toMatch(/exactly one column/);
+    expect(await refused({ populateSql: 'select person_id from main.persons for update' })).toMatch(/parser|locking/);
+    expect(await refused({ subtract: 'nope' })).toMatch(/unknown segment/);
+    expect(await members({ replace: [] })).toEqual([]);
     const dynamic = await fx.request('POST', '/segments/vips/members', { token: 'marketer', body: { add: ['p01'] } });
     expect(dynamic.status).toBe(400);
     // The audit log keeps counts, never the keys.
-    const audit = await fx.request('GET', '/audit?objectType=segment&objectId=beta&limit=1', { token: 'admin' });
+    const audit = await fx.request('GET', '/audit?objectType=segment&objectId=beta&limit=5', { token: 'admin' });
+    expect(audit.raw).toContain('storedMembers');
     expect(audit.raw).not.toContain('p09');
   });
 

@@ -143,38 +143,38 @@ const GOLDEN: Record<string, Record<DialectName, Expected>> = {
   },
   "vip": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE CAST(p."id" AS VARCHAR) IN ($1, $2)',
-      params: ["a", "b"],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE (CAST(p."id" AS VARCHAR) IN ($1, $2) OR CAST(p."id" AS VARCHAR) IN (SELECT m.person_id AS person_key FROM "outflow"."static_segment_members" AS m WHERE m.segment_id = $3))',
+      params: ["a", "b", "vip"],
     },
     postgres: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE CAST(p."id" AS VARCHAR) IN ($1, $2)',
-      params: ["a", "b"],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE (CAST(p."id" AS VARCHAR) IN ($1, $2) OR CAST(p."id" AS VARCHAR) IN (SELECT m.person_id AS person_key FROM "outflow"."static_segment_members" AS m WHERE m.segment_id = $3))',
+      params: ["a", "b", "vip"],
     },
     bigquery: {
-      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id`, CAST(p.`email` AS STRING) AS `email` FROM `crm`.`persons` AS p WHERE CAST(p.`id` AS STRING) IN UNNEST(?)',
-      params: [["a","b"]],
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id`, CAST(p.`email` AS STRING) AS `email` FROM `crm`.`persons` AS p WHERE (CAST(p.`id` AS STRING) IN UNNEST(?) OR CAST(p.`id` AS STRING) IN (SELECT m.person_id AS person_key FROM `outflow`.`static_segment_members` AS m WHERE m.segment_id = ?))',
+      params: [["a","b"], "vip"],
     },
     snowflake: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE ARRAY_CONTAINS(TO_VARIANT(CAST(p."id" AS VARCHAR)), PARSE_JSON(?))',
-      params: ["[\"a\",\"b\"]"],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id", CAST(p."email" AS VARCHAR) AS "email" FROM "crm"."persons" AS p WHERE (ARRAY_CONTAINS(TO_VARIANT(CAST(p."id" AS VARCHAR)), PARSE_JSON(?)) OR CAST(p."id" AS VARCHAR) IN (SELECT m.person_id AS person_key FROM "outflow"."static_segment_members" AS m WHERE m.segment_id = ?))',
+      params: ["[\"a\",\"b\"]", "vip"],
     },
   },
   "not-vip-known": {
     duckdb: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE (NOT (CAST(p."id" AS VARCHAR) IN ($1, $2)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $3 AND e."ts" <= timezone(\'UTC\', $4) AND e."amount" > CAST($5 AS BIGINT)))',
-      params: ["a", "b", "buy", "2024-03-31T12:00:00.000Z", 10],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE ((NOT (CAST(p."id" AS VARCHAR) IN ($1, $2)) AND CAST(p."id" AS VARCHAR) NOT IN (SELECT s.person_key FROM (SELECT m.person_id AS person_key FROM "outflow"."static_segment_members" AS m WHERE m.segment_id = $3) AS s WHERE s.person_key IS NOT NULL)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $4 AND e."ts" <= timezone(\'UTC\', $5) AND e."amount" > CAST($6 AS BIGINT)))',
+      params: ["a", "b", "vip", "buy", "2024-03-31T12:00:00.000Z", 10],
     },
     postgres: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE (NOT (CAST(p."id" AS VARCHAR) IN ($1, $2)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $3 AND e."ts" <= CAST($4 AS TIMESTAMP) AND e."amount" > CAST($5 AS BIGINT)))',
-      params: ["a", "b", "buy", "2024-03-31T12:00:00.000Z", 10],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE ((NOT (CAST(p."id" AS VARCHAR) IN ($1, $2)) AND NOT EXISTS (SELECT 1 FROM (SELECT m.person_id AS person_key FROM "outflow"."static_segment_members" AS m WHERE m.segment_id = $3) AS s WHERE s.person_key = CAST(p."id" AS VARCHAR))) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = $4 AND e."ts" <= CAST($5 AS TIMESTAMP) AND e."amount" > CAST($6 AS BIGINT)))',
+      params: ["a", "b", "vip", "buy", "2024-03-31T12:00:00.000Z", 10],
     },
     bigquery: {
-      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE (NOT (CAST(p.`id` AS STRING) IN UNNEST(?)) AND (p.`email` IS NOT NULL) AND p.`id` IN (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE e.`name` = ? AND e.`ts` <= ? AND e.`amount` > ?))',
-      params: [["a","b"], "buy", "2024-03-31T12:00:00.000Z", 10],
+      sql: 'SELECT CAST(p.`id` AS STRING) AS `person_id` FROM `crm`.`persons` AS p WHERE ((NOT (CAST(p.`id` AS STRING) IN UNNEST(?)) AND CAST(p.`id` AS STRING) NOT IN (SELECT s.person_key FROM (SELECT m.person_id AS person_key FROM `outflow`.`static_segment_members` AS m WHERE m.segment_id = ?) AS s WHERE s.person_key IS NOT NULL)) AND (p.`email` IS NOT NULL) AND p.`id` IN (SELECT e.`person_id` AS person_key FROM `crm`.`events` AS e WHERE e.`name` = ? AND e.`ts` <= ? AND e.`amount` > ?))',
+      params: [["a","b"], "vip", "buy", "2024-03-31T12:00:00.000Z", 10],
     },
     snowflake: {
-      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE (NOT (ARRAY_CONTAINS(TO_VARIANT(CAST(p."id" AS VARCHAR)), PARSE_JSON(?))) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = ? AND e."ts" <= ? AND e."amount" > ?))',
-      params: ["[\"a\",\"b\"]", "buy", "2024-03-31T12:00:00.000Z", 10],
+      sql: 'SELECT CAST(p."id" AS VARCHAR) AS "person_id" FROM "crm"."persons" AS p WHERE ((NOT (ARRAY_CONTAINS(TO_VARIANT(CAST(p."id" AS VARCHAR)), PARSE_JSON(?))) AND CAST(p."id" AS VARCHAR) NOT IN (SELECT s.person_key FROM (SELECT m.person_id AS person_key FROM "outflow"."static_segment_members" AS m WHERE m.segment_id = ?) AS s WHERE s.person_key IS NOT NULL)) AND (p."email" IS NOT NULL) AND p."id" IN (SELECT e."person_id" AS person_key FROM "crm"."events" AS e WHERE e."name" = ? AND e."ts" <= ? AND e."amount" > ?))',
+      params: ["[\"a\",\"b\"]", "vip", "buy", "2024-03-31T12:00:00.000Z", 10],
     },
   },
   "numbers": {

@@ -12,6 +12,7 @@ import { DIALECTS } from '../../src/warehouse/dialect';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
 import type { WarehouseDriver } from '../../src/warehouse/driver';
 import { openTestPostgres, postgresReachable, uniqueSchema } from '../support/pg';
+import { withStateSchema } from './compiler-engines';
 
 /**
  * Hostile input. Values (trait and `where` values, `in` lists, event names, static members) must
@@ -125,7 +126,7 @@ describe.each(ENGINES)('hostile values on $name', ({ name, skip, open }) => {
   let db: WarehouseDriver;
   beforeAll(async () => {
     if (skip) return;
-    db = await open();
+    db = await withStateSchema(open());
     await db.execute(`create schema ${schema}`);
   });
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { Workspace } from '../../src/config/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileCount, compileMembers, dialectFor } from '../../src/segments';
 import type { SqlDialect } from '../../src/warehouse/dialect';
@@ -65,11 +66,14 @@ async function check(e: Engine, sc: Scenario): Promise<number> {
   const quote = (n: string) => e.dialect.quoteQualified(n);
   const placeholder = (i: number) => e.dialect.placeholder(i);
   for (const stmt of loadStatements(sc.tables, e.name, quote, placeholder)) await e.run(stmt.sql, stmt.params);
+  // The reference reads each static segment's members from its definition; the compiled SQL finds
+  // every second one in the state schema's table instead.
+  const ws = await storeStaticMembers(e, sc);
   const reference = new ReferenceEvaluator(sc.ws, sc.tables, sc.asOf);
   const persons = new Map(sc.tables[0]!.rows.map((p) => [String(p.person_id), p]));
   let members = 0;
   for (const segment of sc.ws.segments) {
-    const q = compileMembers(sc.ws, segment.id, { dialect: e.dialect, asOf: sc.asOf, identifiers: ['email', 'firstName'] });
+    const q = compileMembers(ws, segment.id, { dialect: e.dialect, asOf: sc.asOf, identifiers: ['email', 'firstName'] });
     const rows = await e.run(q.sql, q.params).catch((err: Error) => {
       throw new Error(`${err.message}\n${describeFailure(sc, segment.id, q, [], [])}`, { cause: err });
     });
@@ -86,7 +90,7 @@ async function check(e: Engine, sc: Scenario): Promise<number> {
     // Probes repeat a leaf of a segment whose count is checked already.
     if (segment.id.startsWith('probe')) continue;
     // Embedded after another bound value (paramOffset), as membership refreshes embed it.
-    const inner = compileMembers(sc.ws, segment.id, { dialect: e.dialect, asOf: sc.asOf, paramOffset: 1 });
+    const inner = compileMembers(ws, segment.id, { dialect: e.dialect, asOf: sc.asOf, paramOffset: 1 });
     const wrapped = await e.run(
       `SELECT CAST(${e.dialect.placeholder(0)} AS VARCHAR) AS tag, q.person_id FROM (${inner.sql}) AS q`,
       ['seg', ...inner.params],
@@ -94,12 +98,31 @@ async function check(e: Engine, sc: Scenario): Promise<number> {
     const embedded = wrapped.map((r) => String(r.person_id)).sort();
     if (JSON.stringify(embedded) !== JSON.stringify(want) || wrapped.some((r) => r.tag !== 'seg'))
       throw new Error(`with paramOffset 1\n${describeFailure(sc, segment.id, inner, embedded, want)}`);
-    const count = compileCount(sc.ws, segment.id, { dialect: e.dialect, asOf: sc.asOf });
+    const count = compileCount(ws, segment.id, { dialect: e.dialect, asOf: sc.asOf });
     const [n] = await e.run(count.sql, count.params);
     if (Number(n!.n) !== want.length) throw new Error(`count ${String(n!.n)}\n${describeFailure(sc, segment.id, count, got, want)}`);
   }
-  checkOverlap(await overlapOf(e, sc), reference);
+  checkOverlap(await overlapOf(e, { ...sc, ws }), reference);
   return members;
+}
+
+/**
+ * The scenario's workspace with every second member of each static segment moved from its
+ * definition into `static_segment_members` of a state schema in the scenario's own schema.
+ */
+async function storeStaticMembers(e: Engine, { ws, tables }: Scenario): Promise<Workspace> {
+  const stateSchema = tables.find((t) => t.name.includes('.'))!.name.split('.')[0]!;
+  const table = e.dialect.quoteQualified(`${stateSchema}.static_segment_members`);
+  await e.run(`CREATE TABLE IF NOT EXISTS ${table} (segment_id VARCHAR NOT NULL, person_id VARCHAR NOT NULL, added_at TIMESTAMPTZ NOT NULL)`, []);
+  await e.run(`DELETE FROM ${table}`, []);
+  const segments = [];
+  for (const s of ws.segments) {
+    const members = s.members ?? [];
+    for (const key of members.filter((_, i) => i % 2 === 1))
+      await e.run(`INSERT INTO ${table} VALUES (${e.dialect.placeholder(0)}, ${e.dialect.placeholder(1)}, CURRENT_TIMESTAMP)`, [s.id, key]);
+    segments.push(s.type === 'static' ? { ...s, members: members.filter((_, i) => i % 2 === 0) } : s);
+  }
+  return { ...ws, stateSchema, segments };
 }
 
 /** The overlap of the scenario's segments (probes included, at most 8), as the warehouse counts it. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseWorkspace } from '../../src/config/load';
 import { MAX_STATIC_MEMBERS, segmentSchema } from '../../src/config/schema';
 import { compileCount } from '../../src/segments';
+import { ensureSegmentState } from '../../src/state/state-sql';
 import { openWarehouse } from '../../src/warehouse';
 
 const yaml = (segments: string) => `version: 1
@@ -24,7 +25,8 @@ describe('static segments in the workspace file', () => {
     expect(() => parseWorkspace(yaml(`  - {id: picked, entity: person, name: Picked, type: static, members: ${JSON.stringify(members(MAX_STATIC_MEMBERS + 1))}}`))).toThrow(
       new RegExp(
         `segments\\[0\\]\\.members: ${MAX_STATIC_MEMBERS + 1} members; a static segment lists at most ${MAX_STATIC_MEMBERS} in the workspace file\\. ` +
-          'For a larger list, load the keys \\(one row each\\) into a warehouse table and make a dynamic segment of it',
+          'For a larger list, store its members in the warehouse \\(outflow segments members-add <id> --file keys.txt, or outflow segments populate <id> --sql "select \\.\\.\\."\\), ' +
+          'or load the keys \\(one row each\\) into a warehouse table and make a dynamic segment of it',
       ),
     );
   });
@@ -36,6 +38,7 @@ describe('static segments in the workspace file', () => {
     );
     const w = await openWarehouse(workspace.warehouse);
     try {
+      await ensureSegmentState(w, workspace);
       await w.execute(`create table persons as select 'p' || i as person_id from range(10) t(i)`);
       await w.execute(`create table vip_list as select * from (values ('p1'), ('p3'), ('p7'), ('p99')) v(person_id)`);
       const count = async (id: string) => {

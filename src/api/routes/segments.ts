@@ -8,11 +8,10 @@ import { loadConnector } from '../../destinations/registry';
 import { compileMembers, dialectFor } from '../../segments';
 import { generateAlias } from '../../segments/alias';
 import { checkOverlapSegments, MAX_OVERLAP_SEGMENTS, segmentOverlap } from '../../segments/overlap';
-import { IDENTIFIER_PATTERN, rulesSchema, segmentIdSchema } from '../../segments/rule-schema';
-import { bodiesOf, checkDefinitions, type RunRecord, roleAllows, type StoredObject } from '../../store';
-import { Binder } from '../../warehouse/binder';
+import { rulesSchema, segmentIdSchema } from '../../segments/rule-schema';
+import { type Actor, bodiesOf, checkDefinitions, type RunRecord, roleAllows, type StoredObject } from '../../store';
+import { StaticMembers } from '../../state/static-members';
 import { DIALECTS } from '../../warehouse/dialect';
-import { renderSql } from '../../warehouse/templates';
 import { ApiError } from '../errors';
 import { actorOf, type ApiContext, catalogOf, workspaceOf } from '../context';
 import { definitionOut, mustGet, patchDefinition } from '../definitions';
@@ -43,6 +42,16 @@ export const entityFieldsOut = z.object({
 const isoInstant = z.iso.datetime({ offset: true }).or(z.iso.date());
 const estimateBody = z.strictObject({ entity: segmentIdSchema, rules: rulesSchema, asOf: isoInstant.optional() });
 
+/** What a change of a static segment's members answers: stored members before and after, and the keys its definition lists. */
+const staticMembersOut = z
+  .object({
+    segmentId: z.string(),
+    before: z.number(),
+    after: z.number(),
+    listed: z.number().meta({ description: 'keys the workspace file lists for the segment: members besides the stored ones' }),
+  })
+  .meta({ id: 'StaticMembersChange' });
+
 const membersBody = z.union([
   z.strictObject({ add: z.array(z.string().min(1).max(256)).min(1).max(100_000) }),
   z.strictObject({ remove: z.array(z.string().min(1).max(256)).min(1).max(100_000) }),
@@ -56,8 +65,6 @@ const membersBody = z.union([
 const LISTED = ['draft', 'active', 'paused'] as const;
 /** Destination types that are not ad platforms: no one-click toggle for them. */
 const NOT_AD_PLATFORMS = new Set(['file', 'webhook']);
-/** At most this many members in a static segment populated from SQL. */
-const MAX_STATIC_FROM_SQL = 1_000_000;
 
 /** Segments: list, builder, estimate, preview, SQL, stats, refresh, static members, one-click toggles (SPEC §6). */
 export function registerSegments(api: FastifyInstance, ctx: ApiContext): void {
@@ -118,8 +125,11 @@ export function registerSegments(api: FastifyInstance, ctx: ApiContext): void {
       const version = req.query.version ? { version: req.query.version } : {};
       if (req.query.hard === 'true') {
         if (!req.identity || !roleAllows(req.identity.role, 'admin')) throw new ApiError('forbidden', 'deleting a segment for good needs the admin role; without ?hard=true it is archived');
+        const deleted = await mustGet(store.segments, req.params.id);
+        const workspace = await workspaceOf(ctx);
         await store.segments.delete(req.params.id, version, actor);
         await store.membership.forget(req.params.id);
+        if (deleted.body.type === 'static') await ctx.warehouse.job(async (w) => (await StaticMembers.open(w, workspace)).forget(deleted.id));
       } else {
         const current = await mustGet(store.segments, req.params.id);
         await store.segments.update(req.params.id, { ...current.body, status: 'archived' }, { version: version.version ?? current.version }, actor);
@@ -278,33 +288,57 @@ export function registerSegments(api: FastifyInstance, ctx: ApiContext): void {
       config: { role: 'marketer' },
       schema: {
         tags: ['segments'],
-        summary: 'Static segments: add, remove, replace; populate or remove by a SELECT of keys (data role); subtract another segment',
+        summary:
+          'Static segments: add, remove, replace; populate or remove by a read-only SELECT of keys (data role); subtract another segment. ' +
+          'Runs in the warehouse (the state schema’s static_segment_members); answers with the stored member counts',
         params: idParams,
         body: membersBody,
-        response: { 200: segmentOut },
+        response: { 200: staticMembersOut },
       },
     },
     async (req) => {
-      const segment = await mustGet(store.segments, req.params.id);
-      if (segment.body.type !== 'static') throw new UserInputError([{ path: '', message: `segment "${segment.id}" is ${segment.body.type}; only a static segment has members to change` }]);
-      const members = new Set(segment.body.members ?? []);
+      const segment = await staticSegment(ctx, req.params.id);
       const body = req.body;
-      if ('add' in body) for (const m of body.add) members.add(m);
-      else if ('remove' in body) for (const m of body.remove) members.delete(m);
-      else if ('replace' in body) {
-        members.clear();
-        for (const m of body.replace) members.add(m);
-      } else if ('subtract' in body) {
-        for (const m of await currentMembers(ctx, await workspaceOf(ctx), body.subtract, 'subtract')) members.delete(m);
-      } else {
-        if (!req.identity || !roleAllows(req.identity.role, 'data')) throw new ApiError('forbidden', 'populating members from SQL needs the data role');
-        const sql = 'populateSql' in body ? body.populateSql : body.removeSql;
-        const keys = await keysOfQuery(ctx, sql, 'populateSql' in body ? 'populateSql' : 'removeSql');
-        if ('populateSql' in body) for (const k of keys) members.add(k);
-        else for (const k of keys) members.delete(k);
-      }
-      const updated = await store.segments.update(segment.id, { ...segment.body, members: [...members] }, { version: segment.version }, actorOf(req));
-      return definitionOut(updated);
+      if (('populateSql' in body || 'removeSql' in body) && (!req.identity || !roleAllows(req.identity.role, 'data')))
+        throw new ApiError('forbidden', 'changing members by a SQL query needs the data role');
+      const workspace = await workspaceOf(ctx);
+      if ('subtract' in body) checkSubtract(workspace, segment.body, body.subtract);
+      const change = await ctx.warehouse.job(async (w) => {
+        const members = await StaticMembers.open(w, workspace, ctx.clock);
+        await moveListedMembers(ctx, members, segment, actorOf(req));
+        if ('add' in body) return members.add(segment.id, body.add);
+        if ('remove' in body) return members.remove(segment.id, body.remove);
+        if ('replace' in body) return members.replace(segment.id, body.replace);
+        if ('subtract' in body) return members.subtract(segment.id, body.subtract);
+        if ('populateSql' in body) return members.populate(segment.id, body.populateSql, 'populateSql');
+        return members.removeByQuery(segment.id, body.removeSql, 'removeSql');
+      });
+      const operation = Object.keys(body)[0]!;
+      // The audit log keeps the operation and the counts, never keys or query text.
+      await store.audit.record(actorOf(req), [
+        { action: 'update', objectType: 'segment', objectId: segment.id, diff: { before: { storedMembers: { count: change.before } }, after: { storedMembers: { count: change.after }, operation } } },
+      ]);
+      return { ...change, listed: (await mustGet(store.segments, segment.id)).body.members?.length ?? 0 };
+    },
+  );
+  app.get(
+    '/segments/:id/members',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['segments'],
+        summary: 'A static segment’s stored members, a page at a time in key order (`after`: the last key of the previous page), with their count',
+        params: idParams,
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).optional(), after: z.string().min(1).max(256).optional() }),
+        response: { 200: z.object({ members: z.array(z.string()), count: z.number(), listed: z.array(z.string()), next: z.string().nullable() }).meta({ id: 'StaticMembersPage' }) },
+      },
+    },
+    async (req) => {
+      const segment = await staticSegment(ctx, req.params.id);
+      const limit = req.query.limit ?? 1000;
+      const members = await StaticMembers.open(ctx.warehouse.reads, await workspaceOf(ctx), ctx.clock);
+      const page = await members.page(segment.id, { after: req.query.after, limit });
+      return { members: page, count: await members.count(segment.id), listed: segment.body.members ?? [], next: page.length === limit ? page.at(-1)! : null };
     },
   );
 
@@ -411,34 +445,29 @@ function unusedId(workspace: Workspace, base: string): string {
   return id;
 }
 
-/** The members of another segment now (for `subtract`), read in pages. */
-async function currentMembers(ctx: ApiContext, workspace: Workspace, segmentId: string, path: string): Promise<Set<string>> {
-  if (!workspace.segments.some((s) => s.id === segmentId)) throw new UserInputError([{ path, message: `unknown segment "${segmentId}"` }]);
-  const warehouse = ctx.warehouse.reads;
-  const q = compileMembers(workspace, segmentId, { dialect: warehouse.dialect, asOf: ctx.clock() });
-  const out = new Set<string>();
-  for (const row of await warehouse.query<{ person_id: string }>(q.sql, q.params)) out.add(String(row.person_id));
-  return out;
+/** The segment `id`, which must be static: an input error otherwise. */
+async function staticSegment(ctx: ApiContext, id: string): Promise<StoredObject<'segment'>> {
+  const segment = await mustGet(ctx.store.segments, id);
+  if (segment.body.type !== 'static') throw new UserInputError([{ path: '', message: `segment "${segment.id}" is ${segment.body.type}; only a static segment has members to change` }]);
+  return segment;
+}
+
+/** `subtract` names an existing segment of the same entity. */
+function checkSubtract(workspace: Workspace, segment: SegmentConfig, otherId: string): void {
+  const other = workspace.segments.find((s) => s.id === otherId);
+  if (!other) throw new UserInputError([{ path: 'subtract', message: `unknown segment "${otherId}"` }]);
+  if (other.entity !== segment.entity) throw new UserInputError([{ path: 'subtract', message: `segment "${otherId}" is of entity "${other.entity}", not "${segment.entity}"` }]);
 }
 
 /**
- * The keys a user's read-only SELECT returns (its first column). One statement, a SELECT or a
- * WITH ... SELECT; the data role's own SQL, like an entity's `sql`.
+ * A segment made in the UI with members in its definition: the first change of its members moves
+ * them into the warehouse, where every change applies. (The keys a workspace file lists stay in
+ * the file, and members, until the file drops them.)
  */
-async function keysOfQuery(ctx: ApiContext, sql: string, path: string): Promise<string[]> {
-  const text = sql.trim().replace(/;\s*$/, '');
-  if (!/^(select|with)\b/i.test(text) || text.includes(';'))
-    throw new UserInputError([{ path, message: 'expected one SELECT statement returning the members’ primary keys in its first column' }]);
-  const warehouse = ctx.warehouse.reads;
-  const columns = await warehouse.queryColumns(text);
-  const first = columns[0];
-  if (!first) throw new UserInputError([{ path, message: 'the query returns no columns' }]);
-  const d = warehouse.dialect;
-  if (!IDENTIFIER_PATTERN.test(first.name))
-    throw new UserInputError([{ path, message: `name the key column plainly, e.g. "select ... as person_id" (got ${JSON.stringify(first.name)})` }]);
-  const b = new Binder(d);
-  const q = b.finish(renderSql(d.name, 'api/query-keys', { query: text, column: `q.${d.quoteIdentifier(first.name)}`, limit: b.bind(MAX_STATIC_FROM_SQL + 1) }));
-  const rows = await warehouse.query<{ person_id: string }>(q.sql, q.params);
-  if (rows.length > MAX_STATIC_FROM_SQL) throw new UserInputError([{ path, message: `the query returns more than ${MAX_STATIC_FROM_SQL} keys` }]);
-  return rows.map((r) => String(r.person_id));
+async function moveListedMembers(ctx: ApiContext, members: StaticMembers, segment: StoredObject<'segment'>, actor: Actor): Promise<void> {
+  const listed = segment.body.members ?? [];
+  if (segment.managedBy !== 'ui' || listed.length === 0) return;
+  await members.add(segment.id, listed);
+  const { members: _moved, ...rest } = segment.body;
+  await ctx.store.segments.update(segment.id, rest, { version: segment.version }, actor);
 }

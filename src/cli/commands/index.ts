@@ -10,7 +10,11 @@ type Register = (program: Command) => void;
 const COMMANDS: Record<string, () => Promise<Register[]>> = {
   validate: async () => [(await import('./validate')).registerValidate],
   demo: async () => [(await import('./demo')).registerDemo],
-  segments: async () => [(await import('./segments')).registerSegments, (await import('./segments-refresh')).registerSegmentsRefresh],
+  segments: async () => [
+    (await import('./segments')).registerSegments,
+    (await import('./segments-refresh')).registerSegmentsRefresh,
+    (await import('./segments-members')).registerSegmentsMembers,
+  ],
   sync: async () => [(await import('./sync')).registerSync],
   worker: async () => [(await import('./worker')).registerWorker],
   schedules: async () => [(await import('./schedules')).registerSchedules],

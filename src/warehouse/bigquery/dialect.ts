@@ -5,6 +5,7 @@ export class BigQueryDialect extends SqlDialectBase {
   readonly name = 'bigquery' as const;
   // Column names are case-insensitive: https://cloud.google.com/bigquery/docs/schemas#column_names
   override readonly identifiersIgnoreCase = true;
+  override readonly parserGrammar = 'bigquery' as const;
   protected override readonly quoteChar = '`';
 
   // GoogleSQL strings escape with a backslash; a doubled quote would end the literal.

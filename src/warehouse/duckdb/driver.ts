@@ -7,7 +7,7 @@ import {
   StatementType,
   timestampTZValue,
 } from '@duckdb/node-api';
-import type { ColumnInfo, Row, SqlValue, WarehouseDriver } from '../driver';
+import type { ColumnInfo, ReadOnlyStage, Row, SqlValue, WarehouseDriver } from '../driver';
 import { asSubquery, refuseEmpty, SqlRejectedError, WarehouseError } from '../driver';
 import { DuckDbDialect } from './dialect';
 import { rechunk, SessionTransactions } from '../pages';
@@ -162,6 +162,27 @@ export class DuckDbDriver implements WarehouseDriver {
       }
     } finally {
       await this.#run(() => this.#conn.run('ROLLBACK'));
+    }
+  }
+
+  /**
+   * DuckDB lets a READ ONLY transaction write temporary tables only (the temp catalog), so the
+   * fill reads the user's query with every other write refused, table functions' included.
+   */
+  async readOnlyStage<T>(stage: ReadOnlyStage, fn: (session: WarehouseDriver) => Promise<T>): Promise<T> {
+    await this.execute(stage.create.sql, stage.create.params);
+    try {
+      await this.#run(() => this.#conn.run('BEGIN TRANSACTION READ ONLY'));
+      try {
+        await this.execute(stage.fill.sql, stage.fill.params);
+        await this.#run(() => this.#conn.run('COMMIT'));
+      } catch (err) {
+        await this.#conn.run('ROLLBACK').catch(() => undefined);
+        throw new SqlRejectedError((err as Error).message, { cause: err });
+      }
+      return await fn(this);
+    } finally {
+      await this.execute(stage.drop.sql, stage.drop.params);
     }
   }
 

@@ -1,7 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import type { ColumnInfo, Row, SqlValue, WarehouseDriver } from '../driver';
+import type { ColumnInfo, ReadOnlyStage, Row, SqlValue, WarehouseDriver } from '../driver';
 import { asSubquery, refuseEmpty, SqlRejectedError, WarehouseError } from '../driver';
 import { PostgresDialect } from './dialect';
 
@@ -55,12 +55,15 @@ const KNEX_LOG = { warn: quiet, error: quiet, deprecate: quiet, debug: quiet };
 export class PostgresDriver implements WarehouseDriver {
   readonly dialect = new PostgresDialect();
   readonly #knex: Knex;
-  /** Set on the driver handed to a transaction's callback: every statement uses this connection. */
+  /** Set on the driver handed to a transaction's or a session's callback: every statement uses this connection. */
   readonly #pinned: pg.PoolClient | pg.Client | undefined;
+  /** The pinned connection has a transaction open (nested calls join it). */
+  readonly #inTransaction: boolean;
 
-  private constructor(knex: Knex, pinned?: pg.Client) {
+  private constructor(knex: Knex, pinned?: pg.Client, inTransaction = pinned !== undefined) {
     this.#knex = knex;
     this.#pinned = pinned;
+    this.#inTransaction = inTransaction;
   }
 
   static async open(options: PostgresOptions): Promise<PostgresDriver> {
@@ -117,8 +120,8 @@ export class PostgresDriver implements WarehouseDriver {
   }
 
   async transaction<T>(fn: (tx: WarehouseDriver) => Promise<T>): Promise<T> {
-    if (this.#pinned) return fn(this);
-    const conn = await this.#acquire();
+    if (this.#pinned && this.#inTransaction) return fn(this);
+    const conn = this.#pinned ?? (await this.#acquire());
     const tx = new PostgresDriver(this.#knex, conn);
     try {
       await fail(conn.query('BEGIN'));
@@ -129,7 +132,36 @@ export class PostgresDriver implements WarehouseDriver {
       await conn.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      await this.#knex.client.releaseConnection(conn);
+      if (!this.#pinned) await this.#knex.client.releaseConnection(conn);
+    }
+  }
+
+  /**
+   * A READ ONLY transaction refuses every write but to temporary tables, and a call of a function
+   * that writes (nextval, a sequence's setval, large objects): the fill reads the user's query
+   * under it. The temporary table lives as long as the connection, which stays pinned to `fn`.
+   */
+  async readOnlyStage<T>(stage: ReadOnlyStage, fn: (session: WarehouseDriver) => Promise<T>): Promise<T> {
+    if (this.#inTransaction) throw new Error('readOnlyStage cannot run inside a transaction');
+    const conn = this.#pinned ?? (await this.#acquire());
+    const session = new PostgresDriver(this.#knex, conn, false);
+    try {
+      await session.execute(stage.create.sql, stage.create.params);
+      try {
+        await fail(conn.query('BEGIN READ ONLY'));
+        try {
+          await conn.query(extended({ text: stage.fill.sql, values: bind(stage.fill.params) }));
+          await fail(conn.query('COMMIT'));
+        } catch (err) {
+          await conn.query('ROLLBACK').catch(() => undefined);
+          throw rejected(err);
+        }
+        return await fn(session);
+      } finally {
+        await session.execute(stage.drop.sql, stage.drop.params);
+      }
+    } finally {
+      if (!this.#pinned) await this.#knex.client.releaseConnection(conn);
     }
   }
 
@@ -161,23 +193,17 @@ export class PostgresDriver implements WarehouseDriver {
   async checkSelect(sql: string): Promise<ColumnInfo[]> {
     refuseEmpty(sql);
     const conn = this.#pinned ?? (await this.#acquire());
-    const refused = (err: unknown) => {
-      const code = (err as { code?: string }).code;
-      // SQLSTATE class 08 is a lost connection, 57 an operator intervention: not the query's fault.
-      if (code === undefined || /^(08|57)/.test(code)) return new WarehouseError(`PostgreSQL: ${(err as Error).message}`, { cause: err });
-      return new SqlRejectedError(`PostgreSQL: ${(err as Error).message}`, { cause: err });
-    };
     try {
       await fail(conn.query('BEGIN READ ONLY'));
       try {
         const plan = await conn.query<{ 'QUERY PLAN': unknown }>(extended({ text: `EXPLAIN (FORMAT JSON)\n${sql}` })).catch((err: unknown) => {
-          throw refused(err);
+          throw rejected(err);
         });
         if (JSON.stringify(plan.rows).includes('"ModifyTable"')) throw new SqlRejectedError('expected a SELECT statement; this one changes a table');
         const result = await conn
           .query(extended({ text: `SELECT * FROM ${asSubquery(sql)} AS q LIMIT 0` }))
           .catch((err: unknown) => {
-            throw refused(err);
+            throw rejected(err);
           });
         return await describe(conn, result);
       } finally {
@@ -209,6 +235,17 @@ export class PostgresDriver implements WarehouseDriver {
       await this.#knex.client.releaseConnection(conn);
     }
   }
+}
+
+/**
+ * An error of a user's query: the query's fault (SqlRejectedError) unless its SQLSTATE says the
+ * connection was lost (class 08) or an operator intervened (class 57).
+ */
+function rejected(err: unknown): WarehouseError {
+  if (err instanceof WarehouseError) return err;
+  const code = (err as { code?: string }).code;
+  if (code === undefined || /^(08|57)/.test(code)) return new WarehouseError(`PostgreSQL: ${(err as Error).message}`, { cause: err });
+  return new SqlRejectedError(`PostgreSQL: ${(err as Error).message}`, { cause: err });
 }
 
 /**

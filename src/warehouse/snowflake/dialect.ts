@@ -4,6 +4,7 @@ import { SqlDialectBase } from '../dialect';
 /** Snowflake: double-quoted names, `?` binds. */
 export class SnowflakeDialect extends SqlDialectBase {
   readonly name = 'snowflake' as const;
+  override readonly parserGrammar = 'snowflake' as const;
 
   // The Snowflake driver binds arrays only for multi-row inserts, so a list travels as JSON text
   // and is unpacked with PARSE_JSON in the template (sql-templates/snowflake/segments/in-list).

@@ -17,3 +17,4 @@ create table if not exists `outflow`.`sync_snapshot_keys` ( sync_id STRING not n
 create table if not exists `outflow`.`sync_batches` ( run_id STRING not null, batch_id STRING not null, kind STRING not null, seq INT64 not null, row_count INT64 not null, rejected INT64 not null, acknowledged_at TIMESTAMP not null );
 create table if not exists `outflow`.`sync_rejections` ( run_id STRING not null, batch_id STRING not null, kind STRING not null, person_id STRING not null, reason STRING not null );
 create table if not exists `outflow`.`sync_locks` ( sync_id STRING not null, run_id STRING not null, host STRING not null, pid INT64 not null, acquired_at TIMESTAMP not null, lease_until TIMESTAMP not null, primary key (sync_id) not enforced );
+create table if not exists `outflow`.`static_segment_members` ( segment_id STRING not null, person_id STRING not null, added_at TIMESTAMP not null );

@@ -24,3 +24,5 @@ create index if not exists "sync_snapshot_keys_target" on "outflow"."sync_snapsh
 create table if not exists "outflow"."sync_batches" ( run_id text not null, batch_id text not null, kind text not null, seq bigint not null, row_count bigint not null, rejected bigint not null, acknowledged_at timestamptz not null );
 create table if not exists "outflow"."sync_rejections" ( run_id text not null, batch_id text not null, kind text not null, person_id text not null, reason text not null );
 create table if not exists "outflow"."sync_locks" ( sync_id text not null, run_id text not null, host text not null, pid bigint not null, acquired_at timestamptz not null, lease_until timestamptz not null, primary key (sync_id) );
+create table if not exists "outflow"."static_segment_members" ( segment_id text not null, person_id text not null, added_at timestamptz not null );
+create unique index if not exists "static_segment_members_unique" on "outflow"."static_segment_members" (segment_id, person_id);

@@ -17,3 +17,4 @@ create table if not exists "outflow"."sync_snapshot_keys" ( sync_id VARCHAR not 
 create table if not exists "outflow"."sync_batches" ( run_id VARCHAR not null, batch_id VARCHAR not null, kind VARCHAR not null, seq NUMBER(38, 0) not null, row_count NUMBER(38, 0) not null, rejected NUMBER(38, 0) not null, acknowledged_at TIMESTAMP_TZ not null );
 create table if not exists "outflow"."sync_rejections" ( run_id VARCHAR not null, batch_id VARCHAR not null, kind VARCHAR not null, person_id VARCHAR not null, reason VARCHAR not null );
 create table if not exists "outflow"."sync_locks" ( sync_id VARCHAR not null, run_id VARCHAR not null, host VARCHAR not null, pid NUMBER(38, 0) not null, acquired_at TIMESTAMP_TZ not null, lease_until TIMESTAMP_TZ not null, primary key (sync_id) );
+create table if not exists "outflow"."static_segment_members" ( segment_id VARCHAR not null, person_id VARCHAR not null, added_at TIMESTAMP_TZ not null );
