@@ -2,7 +2,7 @@ import type { IdentifierKind, Workspace } from '../config/schema';
 import type { SqlDialect } from '../warehouse/dialect';
 import type { CompiledQuery } from '../warehouse/driver';
 import type { Catalog } from './catalog';
-import { normalizeSegment } from './normalize';
+import { type NormalizedSegment, normalizeSegment } from './normalize';
 import { printSegment } from './printer';
 import { SqlWriter } from './sql-writer';
 
@@ -46,8 +46,19 @@ export function compileCount(ws: Workspace, segmentId: string, o: CompileOptions
 }
 
 function compile(ws: Workspace, segmentId: string, o: CompileOptions, shape: 'members' | 'count'): CompiledQuery {
+  return compileNormalized(normalizeSegment(ws, segmentId, o.catalog), o, shape);
+}
+
+/**
+ * Prints an already normalised segment (its tree possibly combined with others', as a sync's
+ * audience is: src/segments/audience-source.ts).
+ */
+export function compileNormalized(normalized: NormalizedSegment, o: CompileOptions, shape: 'members' | 'count'): CompiledQuery {
+  return printSegment(normalized, writerFor(o), { shape, identifiers: o.identifiers, orderByKey: shape === 'members' && (o.orderByKey ?? false) });
+}
+
+/** The SqlWriter of one compilation. */
+export function writerFor(o: CompileOptions): SqlWriter {
   if (Number.isNaN(o.asOf.getTime())) throw new TypeError('compile: asOf is not a valid date');
-  const normalized = normalizeSegment(ws, segmentId, o.catalog);
-  const writer = new SqlWriter(o.dialect, o.asOf, o.paramOffset ?? 0, o.inline ?? false);
-  return printSegment(normalized, writer, { shape, identifiers: o.identifiers, orderByKey: shape === 'members' && (o.orderByKey ?? false) });
+  return new SqlWriter(o.dialect, o.asOf, o.paramOffset ?? 0, o.inline ?? false);
 }
