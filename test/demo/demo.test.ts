@@ -172,7 +172,7 @@ describe('outflow demo', () => {
         return [id!, Number(n!.replaceAll(',', ''))];
       }),
     );
-    expect(sizes.size).toBe(16);
+    expect(sizes.size).toBe(17);
     expect(sizes.get('all-persons')).toBe(PERSONS);
     expect(sizes.get('beta-testers')).toBe(BETA_TESTERS.length);
     for (const [id, n] of sizes) {
