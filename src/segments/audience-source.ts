@@ -4,7 +4,7 @@ import type { CompiledQuery } from '../warehouse/driver';
 import { type CompileOptions, compileNormalized, writerFor } from './index';
 import { and, negate, type NormalizedSegment, normalizeSegment, or } from './normalize';
 import { printFirstMatch } from './printer';
-import { FALSE, type RuleNode } from './tree';
+import type { RuleNode } from './tree';
 
 /**
  * What a sync sends is its segment's members, narrowed by the workspace's audience controls:
@@ -86,7 +86,7 @@ export function compileAudience(ws: Workspace, sync: Pick<SyncConfig, 'segment' 
   const exclusions = syncExclusions(ws, sync);
   const { source, excluded } = audienceTrees(ws, sync.segment, exclusions, o.catalog);
   const members = compileNormalized({ ...source, tree: and([source.tree, negate(excluded)]) }, o, 'members');
-  if (excluded === FALSE) return { members };
+  if (exclusions.length === 0) return { members };
   return {
     members,
     excludedCount: compileNormalized({ ...source, tree: and([source.tree, excluded]) }, o, 'count'),
