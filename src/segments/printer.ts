@@ -1,16 +1,13 @@
 import { UserInputError } from '../config/errors';
 import type { EntityConfig, IdentifierKind } from '../config/schema';
 import { asSubquery, type CompiledQuery } from '../warehouse/driver';
-import { eventPredicates, eventSetSql } from './build/event-set';
-import { windowStart } from './build/window';
+import { eventSetSql } from './build/event-set';
 import { filterSql } from './build/filter';
 import { identifiedSql } from './build/identified';
 import { staticMembersSql } from './build/members';
 import type { NormalizedSegment } from './normalize';
 import type { SqlWriter } from './sql-writer';
-import type { EventSetNode, RuleNode } from './tree';
-
-type Events = NonNullable<EntityConfig['events']>;
+import type { RuleNode } from './tree';
 
 /** What to print: the members (with identifier columns) or their count. */
 export interface PrintOptions {
@@ -60,15 +57,10 @@ export function printFirstMatch(n: NormalizedSegment, trees: readonly RuleNode[]
   const personId = w.render('cast-text', { expr: pk });
   const identifiers = (o.identifiers ?? []).map((kind) => ({ expr: w.render('cast-text', { expr: w.column(ENTITY_ALIAS, identifierColumn(n, kind)) }), alias: q(kind) }));
   // Ranks are the list's own positions, not user values: they are written as numbers.
-  // Every event condition of the list is measured in one pass over the events, joined once.
-  const events = collectEvents(trees);
-  const pass = events.length > 0 ? sharedEventPass(w, entity.events!, events) : undefined;
-  const branches = trees.map((tree, rank) => ({ rank: String(rank), sql: printNode(tree, w, entity, pk, personId, pass?.predicates) }));
+  const branches = trees.map((tree, rank) => ({ rank: String(rank), sql: printNode(tree, w, entity, pk, personId) }));
   const fragments: Record<string, string> = {
     personId,
-    pk,
     where: `${pk} IS NOT NULL`,
-    ...(pass ? { eventPass: pass.sql } : {}),
     source: entity.table ? w.dialect.quoteQualified(entity.table) : asSubquery(entitySql(n)),
     ...Object.fromEntries(branches.map((b) => [`when${b.rank}`, b.sql])),
     ...Object.fromEntries(identifiers.map((c, i) => [`identifier${i}`, c.expr])),
@@ -80,60 +72,8 @@ export function printFirstMatch(n: NormalizedSegment, trees: readonly RuleNode[]
     joins: joinsFor({ type: 'or', children: trees }, entity, w),
     branches: branches.map((b) => ({ slot: `when${b.rank}`, rank: b.rank, flag: q(priorityFlag(Number(b.rank))) })),
     identifiers: identifiers.map((c, i) => ({ slot: `identifier${i}`, alias: c.alias })),
-    hasEventPass: pass !== undefined,
-    eventAlias: EVENT_PASS_ALIAS,
   };
   return w.finish(w.render('first-match', fragments, structure));
-}
-
-const EVENT_PASS_ALIAS = 'ev';
-
-/** Every event condition of the trees, each node once. */
-function collectEvents(trees: readonly RuleNode[]): EventSetNode[] {
-  const out = new Set<EventSetNode>();
-  const visit = (node: RuleNode) => {
-    if (node.type === 'and' || node.type === 'or') node.children.forEach(visit);
-    else if (node.type === 'events') out.add(node);
-  };
-  trees.forEach(visit);
-  return [...out];
-}
-
-/**
- * One grouped pass over the events that measures every event condition at once: per person, for
- * each condition, the matching events' count (or distinct sessions, or first / last timestamp),
- * as a column `c<i>` of a subquery LEFT JOINed as `ev`. `predicates` gives each condition as a
- * test of its column, two-valued (a person without events reads 0 or null), so a negated one is
- * its exact complement, as the NOT IN form is.
- */
-function sharedEventPass(w: SqlWriter, events: Events, nodes: readonly EventSetNode[]): { sql: string; predicates: Map<RuleNode, string> } {
-  const q = (name: string) => w.dialect.quoteIdentifier(name);
-  const predicates = new Map<RuleNode, string>();
-  const columns = nodes.map((node, i) => {
-    const test = eventPredicates(w, events, node).join(' AND ');
-    const m = node.measure;
-    const column = `${EVENT_PASS_ALIAS}.${q(`c${i}`)}`;
-    let expr: string;
-    let holds: string;
-    if (m?.kind === 'first_seen' || m?.kind === 'last_seen') {
-      expr = `${m.kind === 'first_seen' ? 'MIN' : 'MAX'}(CASE WHEN ${test} THEN ${w.column('e', events.timestamp)} END)`;
-      holds = `(${column} IS NOT NULL AND ${column} ${m.op} ${windowStart(w, m.since)})`;
-    } else {
-      expr = m?.kind === 'sessions' ? `COUNT(DISTINCT CASE WHEN ${test} THEN ${w.column('e', events.sessionKey!)} END)` : `SUM(CASE WHEN ${test} THEN 1 ELSE 0 END)`;
-      const n = `COALESCE(${column}, 0)`;
-      holds = m && 'value' in m ? `(${n} >= 1 AND ${n} ${m.op} ${w.bind(m.value)})` : `${n} >= 1`;
-    }
-    predicates.set(node, node.negated ? `NOT ${holds}` : holds);
-    return { slot: `c${i}`, expr, alias: q(`c${i}`) };
-  });
-  const fragments = {
-    table: w.dialect.quoteQualified(events.table),
-    personKey: w.column('e', events.personKey),
-    notAfter: `${w.column('e', events.timestamp)} <= ${w.asOfParam()}`,
-    ...Object.fromEntries(columns.map((c) => [c.slot, c.expr])),
-  };
-  const sql = w.render('event-pass', fragments, { columns: columns.map(({ slot, alias }) => ({ slot, alias })), personKeyAlias: q('person_key') });
-  return { sql, predicates };
 }
 
 /**
@@ -159,17 +99,13 @@ function identifierColumn(n: NormalizedSegment, kind: IdentifierKind): string {
 
 const relationAlias = (index: number) => `r${index}`;
 
-/**
- * `shared`: event conditions already measured in one pass over the events (`sharedEventPass`), as
- * the predicate on that pass's columns; others print their own subquery.
- */
-function printNode(node: RuleNode, w: SqlWriter, entity: EntityConfig, pk: string, personId: string, shared?: ReadonlyMap<RuleNode, string>): string {
+function printNode(node: RuleNode, w: SqlWriter, entity: EntityConfig, pk: string, personId: string): string {
   switch (node.type) {
     case 'const':
       return node.value ? 'TRUE' : 'FALSE';
     case 'and':
     case 'or': {
-      const parts = node.children.map((c) => printNode(c, w, entity, pk, personId, shared));
+      const parts = node.children.map((c) => printNode(c, w, entity, pk, personId));
       return `(${parts.join(node.type === 'and' ? ' AND ' : ' OR ')})`;
     }
     case 'filter': {
@@ -180,7 +116,7 @@ function printNode(node: RuleNode, w: SqlWriter, entity: EntityConfig, pk: strin
     case 'identified':
       return identifiedSql(w, entity, node.value);
     case 'events':
-      return shared?.get(node) ?? eventSetSql(w, entity.events!, pk, node);
+      return eventSetSql(w, entity.events!, pk, node);
     case 'members':
       return staticMembersSql(w, personId, node.members, node.negated);
   }

@@ -14,7 +14,12 @@ type Events = NonNullable<EntityConfig['events']>;
  */
 export function eventSetSql(w: SqlWriter, events: Events, personKey: string, node: EventSetNode): string {
   const col = (c: string) => w.column('e', c);
-  const predicates = eventPredicates(w, events, node);
+  const ts = col(events.timestamp);
+  const predicates: string[] = [];
+  if (node.event !== undefined) predicates.push(`${col(events.name)} = ${w.bind(node.event)}`);
+  predicates.push(...windowPredicates(w, ts, node.window));
+  if (node.sessionsOnly) predicates.push(`${col(events.sessionKey!)} IS NOT NULL`);
+  for (const f of node.where) predicates.push(filterSql(w, col(f.column), f));
   const having = node.measure ? measureSql(w, events, node.measure) : '';
   const set = w.render(
     'event-set',
@@ -22,17 +27,6 @@ export function eventSetSql(w: SqlWriter, events: Events, personKey: string, nod
     { grouped: node.measure !== undefined },
   );
   return w.render(node.negated ? 'not-in-set' : 'in-set', { key: personKey, set });
-}
-
-/** The tests an event (alias `e`) must pass to count for the condition: name, window, session, `where`. */
-export function eventPredicates(w: SqlWriter, events: Events, node: EventSetNode): string[] {
-  const col = (c: string) => w.column('e', c);
-  const predicates: string[] = [];
-  if (node.event !== undefined) predicates.push(`${col(events.name)} = ${w.bind(node.event)}`);
-  predicates.push(...windowPredicates(w, col(events.timestamp), node.window));
-  if (node.sessionsOnly) predicates.push(`${col(events.sessionKey!)} IS NOT NULL`);
-  for (const f of node.where) predicates.push(filterSql(w, col(f.column), f));
-  return predicates;
 }
 
 function measureSql(w: SqlWriter, events: Events, m: EventMeasure): string {
