@@ -63,6 +63,8 @@ export const runOut = z
     rejected: z.number().nullable(),
     rejectedByReason: z.array(z.object({ reason: z.string(), count: z.number() })),
     deferred: z.number().nullable(),
+    /** Members of the segment the workspace's exclusions kept out (null: none apply). */
+    excluded: z.number().nullable(),
     batches: z.number().nullable(),
     timings: z.record(z.string(), z.number()),
     matchRate: z.number().nullable(),

@@ -9,6 +9,7 @@ import { roleAllows } from '../store';
 import type { ApiContext } from './context';
 import { ApiError, installErrorHandling, zodValidatorCompiler } from './errors';
 import { registerAdmin } from './routes/admin';
+import { registerAudienceLists } from './routes/audience-lists';
 import { registerConnections } from './routes/connections';
 import { registerRuns } from './routes/runs';
 import { registerSegments } from './routes/segments';
@@ -100,6 +101,7 @@ export async function buildApi(ctx: ApiContext, options: { uiDir?: string } = {}
       registerConnections(api, ctx);
       registerRuns(api, ctx);
       registerAdmin(api, ctx);
+      registerAudienceLists(api, ctx);
     },
     { prefix: API_PREFIX },
   );

@@ -48,6 +48,8 @@ export const DEFAULT_SCHEDULE = '0 6 * * *';
 export const DEFAULT_MAX_REMOVAL_SHARE = 0.5;
 /** Days whose removals count together against `maxRemovalShare` (0 turns the window off). */
 export const DEFAULT_REMOVAL_WINDOW_DAYS = 7;
+/** Most segments one priority list orders (each is one branch of one CASE in the warehouse). */
+export const MAX_PRIORITY_SEGMENTS = 50;
 
 /** `schema.table` or `table`, each part a plain identifier. */
 const tableNameSchema = z
@@ -342,6 +344,11 @@ export const syncSchema = z.strictObject({
   removalWindowDays: z.number().int().min(0).max(366).default(DEFAULT_REMOVAL_WINDOW_DAYS),
   /** Lets a run with an empty segment empty the audience without `--confirm-removals`. */
   allowEmpty: z.boolean().default(false),
+  /**
+   * Sends the segment without the workspace's `exclusions`. Only the data and admin roles may set
+   * it through the API: an exclusion list is a promise (do not contact) a marketer cannot lift.
+   */
+  ignoreExclusions: z.boolean().default(false),
   enabled: z.boolean().default(true),
 });
 export type SyncConfig = z.infer<typeof syncSchema>;
@@ -368,6 +375,19 @@ export const limitsSchema = z.strictObject({
   maxConditions: z.number().int().positive().default(50),
 });
 
+/**
+ * A priority list (waterfall): each person goes only to the first segment of `segments` they match,
+ * so the syncs of those segments send audiences that share no person.
+ *
+ * @example
+ * { id: 'lifecycle', segments: ['vip', 'active', 'lapsed'] }
+ */
+export const priorityListSchema = z.strictObject({
+  id: segmentIdSchema,
+  segments: z.array(segmentIdSchema).min(2).max(MAX_PRIORITY_SEGMENTS),
+});
+export type PriorityList = z.infer<typeof priorityListSchema>;
+
 const uniqueIds = (what: string) => (items: { id: string }[], ctx: z.RefinementCtx) => {
   const seen = new Map<string, number>();
   items.forEach((item, i) => {
@@ -392,11 +412,15 @@ export const workspaceSchema = z
     segments: z.array(segmentSchema).default([]).superRefine(uniqueIds('segment')),
     destinations: z.array(destinationSchema).default([]).superRefine(uniqueIds('destination')),
     syncs: z.array(syncSchema).default([]).superRefine(uniqueIds('sync')),
+    /** Segments whose members no sync sends (do not contact, employees, opted out), unless a sync sets `ignoreExclusions`. */
+    exclusions: z.array(segmentIdSchema).default([]),
+    /** Ordered segment lists: a person goes only to the first segment of a list they match. */
+    priorityLists: z.array(priorityListSchema).default([]).superRefine(uniqueIds('priority list')),
   })
   .superRefine(checkReferences);
 export type Workspace = z.infer<typeof workspaceSchema>;
 
-/** Cross-references: segment -> entity, segment -> segment (no cycles), sync -> segment/destination. */
+/** Cross-references: segment -> entity, segment -> segment (no cycles), sync -> segment/destination, exclusions and priority lists -> segments. */
 function checkReferences(ws: Workspace, ctx: z.RefinementCtx) {
   const entities = new Map(ws.entities.map((e) => [e.id, e]));
   const segments = new Map(ws.segments.map((s) => [s.id, s]));
@@ -463,6 +487,41 @@ function checkReferences(ws: Workspace, ctx: z.RefinementCtx) {
       ctx.addIssue({ code: 'custom', path: ['syncs', i, 'segment'], message: `unknown segment "${sync.segment}"` });
     if (!destinations.has(sync.destination))
       ctx.addIssue({ code: 'custom', path: ['syncs', i, 'destination'], message: `unknown destination "${sync.destination}"` });
+  });
+  checkAudienceLists(ws, ctx);
+}
+
+/**
+ * Exclusions and priority lists name known segments, once each; a segment is in at most one
+ * priority list (it could not send two different deduplicated audiences); a list's segments are
+ * about one entity.
+ */
+function checkAudienceLists(ws: Workspace, ctx: z.RefinementCtx) {
+  const segments = new Map(ws.segments.map((s) => [s.id, s]));
+  const issue = (path: Path, message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const seenExclusions = new Set<string>();
+  ws.exclusions.forEach((id, i) => {
+    if (!segments.has(id)) issue(['exclusions', i], `unknown segment "${id}"`);
+    else if (seenExclusions.has(id)) issue(['exclusions', i], `segment "${id}" is listed twice`);
+    seenExclusions.add(id);
+  });
+  const listOf = new Map<string, string>();
+  ws.priorityLists.forEach((list, i) => {
+    let entity: string | undefined;
+    list.segments.forEach((id, j) => {
+      const path = ['priorityLists', i, 'segments', j];
+      const segment = segments.get(id);
+      if (!segment) return issue(path, `unknown segment "${id}"`);
+      const other = listOf.get(id);
+      if (other === list.id) return issue(path, `segment "${id}" is listed twice`);
+      if (other !== undefined) return issue(path, `segment "${id}" is already in priority list "${other}": a segment can be in one priority list only`);
+      listOf.set(id, list.id);
+      if (segment.splits)
+        return issue(path, `segment "${id}" is split into groups: a priority list takes segments without splits (split the list's audience in a segment that references it instead)`);
+      if (entity !== undefined && segment.entity !== entity)
+        return issue(path, `segment "${id}" is about entity "${segment.entity}", the list's first segment about "${entity}"`);
+      entity = segment.entity;
+    });
   });
 }
 

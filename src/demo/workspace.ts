@@ -1,5 +1,7 @@
 /** Persons the static demo segment holds (primary keys of `main.persons`). */
 export const BETA_TESTERS = ['p1', 'p2', 'p3', 'p5', 'p8', 'p13', 'p21', 'p34', 'p55', 'p89'];
+/** Persons who asked not to be contacted: the demo's exclusion list. */
+export const DO_NOT_CONTACT = ['p4', 'p9', 'p16', 'p25', 'p36', 'p49', 'p64', 'p81'];
 
 /** The read-only SELECT of keys the demo populates the static segment `big-ticket` from. */
 export const BIG_TICKET_SQL = "select person_id from main.events where event_name = 'purchase' and amount >= 150 group by person_id";
@@ -265,5 +267,22 @@ segments:
     entity: person
     name: Bought for 150 or more at once
     type: static
+
+  # a static list used as an exclusion (below)
+  - id: do-not-contact
+    entity: person
+    name: Asked not to be contacted
+    type: static
+    members: [${DO_NOT_CONTACT.map((m) => JSON.stringify(m)).join(', ')}]
+
+# exclusions: no sync sends these segments' members (a sync may set ignoreExclusions: true;
+# through the API only the data and admin roles may)
+exclusions: [do-not-contact]
+
+# priority lists: each person goes only to the first segment of a list they match, so the
+# audiences of these segments never share a person (recent buyers are not sent as cart abandoners)
+priorityLists:
+  - id: purchase-funnel
+    segments: [recent-buyers, cart-abandoners]
 `;
 }

@@ -40,6 +40,7 @@ export function runRecordPatch(result: SyncRunResult, extras: RunExtras): RunPat
     rejected: result.rejected,
     rejectedByReason: byReason,
     deferred: result.deferred,
+    excluded: result.excluded ?? null,
     batches: result.batches,
     timings: extras.timings,
     ...(extras.matchRate?.matchRate !== undefined ? { matchRate: extras.matchRate.matchRate } : {}),

@@ -2,7 +2,7 @@ import type { IdentifierKind, Workspace } from '../config/schema';
 import type { SqlDialect } from '../warehouse/dialect';
 import type { CompiledQuery } from '../warehouse/driver';
 import type { Catalog } from './catalog';
-import { normalizeSegment } from './normalize';
+import { type NormalizedSegment, normalizeSegment } from './normalize';
 import { printSegment, type RecordColumns } from './printer';
 import { SqlWriter } from './sql-writer';
 
@@ -58,10 +58,23 @@ export function compileCount(ws: Workspace, segmentId: string, o: CompileOptions
 }
 
 function compile(ws: Workspace, segmentId: string, o: CompileOptions, shape: 'members' | 'count'): CompiledQuery {
+  return compileNormalized(normalizeSegment(ws, segmentId, o.catalog, { ownRetention: o.ownRetention }), o, shape);
+}
+
+/**
+ * Prints an already normalised segment (its tree possibly combined with others', as a sync's
+ * audience is: src/segments/audience-source.ts). With `splitGroup`, a split segment's members get
+ * their group (the split is the normalised segment's own).
+ */
+export function compileNormalized(normalized: NormalizedSegment, o: CompileOptions, shape: 'members' | 'count'): CompiledQuery {
+  const { segment } = normalized;
+  const split = o.splitGroup && segment.splits ? { split: { segmentId: segment.id, salt: segment.salt, groups: segment.splits } } : {};
+  const record = o.record && shape === 'members' ? { record: o.record } : {};
+  return printSegment(normalized, writerFor(o), { shape, identifiers: o.identifiers, ...record, orderByKey: shape === 'members' && (o.orderByKey ?? false), ...split });
+}
+
+/** The SqlWriter of one compilation. */
+export function writerFor(o: CompileOptions): SqlWriter {
   if (Number.isNaN(o.asOf.getTime())) throw new TypeError('compile: asOf is not a valid date');
-  const normalized = normalizeSegment(ws, segmentId, o.catalog, { ownRetention: o.ownRetention });
-  const writer = new SqlWriter(o.dialect, o.asOf, o.paramOffset ?? 0, o.inline ?? false);
-  const segment = ws.segments.find((s) => s.id === segmentId);
-  const split = o.splitGroup && segment?.splits ? { split: { segmentId, salt: segment.salt, groups: segment.splits } } : {};
-  return printSegment(normalized, writer, { shape, identifiers: o.identifiers, ...(o.record && shape === 'members' ? { record: o.record } : {}), orderByKey: shape === 'members' && (o.orderByKey ?? false), ...split });
+  return new SqlWriter(o.dialect, o.asOf, o.paramOffset ?? 0, o.inline ?? false);
 }

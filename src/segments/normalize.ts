@@ -286,7 +286,8 @@ export function negate(node: RuleNode): RuleNode {
   }
 }
 
-function and(children: readonly RuleNode[]): RuleNode {
+/** The conjunction of trees, flattened and with constants folded. */
+export function and(children: readonly RuleNode[]): RuleNode {
   const out: RuleNode[] = [];
   for (const c of children) {
     if (c.type === 'const') {
@@ -298,7 +299,8 @@ function and(children: readonly RuleNode[]): RuleNode {
   return out.length === 1 ? out[0]! : { type: 'and', children: out };
 }
 
-function or(children: readonly RuleNode[]): RuleNode {
+/** The disjunction of trees, flattened and with constants folded. */
+export function or(children: readonly RuleNode[]): RuleNode {
   const out: RuleNode[] = [];
   for (const c of children) {
     if (c.type === 'const') {

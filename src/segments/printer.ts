@@ -53,6 +53,43 @@ export function printSegment(n: NormalizedSegment, w: SqlWriter, o: PrintOptions
   return w.finish(o.split && o.shape === 'members' ? splitSql(w, text, o.split, [...(o.identifiers ?? []), ...(o.record ? [o.record.as] : [])]) : text);
 }
 
+/** The column of `printFirstMatch` that says whether a person matches the list's `index`-th segment (1 or 0). */
+export function priorityFlag(index: number): string {
+  return `m${index}`;
+}
+
+/**
+ * Prints, in one SELECT over the entity table, every person who matches at least one of `trees`
+ * with a flag per tree (`m0`, `m1`, ...: 1 when they match it) and the index of the first tree
+ * they match (`priority_rank`, from 0): a priority list's waterfall. Each tree is printed once, as one branch of one CASE, so the warehouse evaluates the
+ * list in one pass instead of once per segment. `n` gives the entity (its tree is not used).
+ */
+export function printFirstMatch(n: NormalizedSegment, trees: readonly RuleNode[], w: SqlWriter, o: Pick<PrintOptions, 'identifiers'>): CompiledQuery {
+  const { entity } = n;
+  const q = (name: string) => w.dialect.quoteIdentifier(name);
+  const pk = w.column(ENTITY_ALIAS, entity.primaryKey);
+  const personId = w.render('cast-text', { expr: pk });
+  const identifiers = (o.identifiers ?? []).map((kind) => ({ expr: w.render('cast-text', { expr: w.column(ENTITY_ALIAS, identifierColumn(n, kind)) }), alias: q(kind) }));
+  // Ranks are the list's own positions, not user values: they are written as numbers.
+  const branches = trees.map((tree, rank) => ({ rank: String(rank), sql: printNode(tree, w, entity, pk, personId) }));
+  const fragments: Record<string, string> = {
+    personId,
+    where: `${pk} IS NOT NULL`,
+    source: entity.table ? w.dialect.quoteQualified(entity.table) : asSubquery(entitySql(n)),
+    ...Object.fromEntries(branches.map((b) => [`when${b.rank}`, b.sql])),
+    ...Object.fromEntries(identifiers.map((c, i) => [`identifier${i}`, c.expr])),
+  };
+  const structure = {
+    personIdAlias: q('person_id'),
+    rankAlias: q('priority_rank'),
+    alias: ENTITY_ALIAS,
+    joins: joinsFor({ type: 'or', children: trees }, entity, w),
+    branches: branches.map((b) => ({ slot: `when${b.rank}`, rank: b.rank, flag: q(priorityFlag(Number(b.rank))) })),
+    identifiers: identifiers.map((c, i) => ({ slot: `identifier${i}`, alias: c.alias })),
+  };
+  return w.finish(w.render('first-match', fragments, structure));
+}
+
 /**
  * An entity's own SQL; control characters have no place in it (the printer uses them as markers).
  * Commands check it is one read-only SELECT against the warehouse (`loadCatalog`) before running it.

@@ -254,6 +254,17 @@ export async function materialiseDiff(
   };
 }
 
+/**
+ * Rows of the run's removals whose person is one of `excluded` (a query of person_id, the
+ * exclusions' members): removals the workspace's exclusions asked for.
+ */
+export async function countExcludedRemoves(state: StateSql, runId: string, excluded: CompiledQuery): Promise<number> {
+  const b = state.binder(excluded.params);
+  const ctx = { excluded: excluded.sql, sends: sendsTable(state, runId), remove: b.bind('remove') };
+  const [row] = await state.query<{ n: unknown }>('count-excluded-removes', ctx, b);
+  return Number(row?.n ?? 0);
+}
+
 /** Persons in the target's snapshot. */
 export async function countSnapshot(state: StateSql, target: SnapshotTarget): Promise<number> {
   const b = state.binder();

@@ -50,6 +50,10 @@ export interface SyncRunRow {
   sent: number | null;
   accepted: number | null;
   deferred: number | null;
+  /** Members of the sync's segment the workspace's exclusions kept out of the audience (written with the diff). */
+  excluded: number | null;
+  /** Rows removed because their person is excluded: removals the user asked for, which the removal guard does not count. */
+  excludedRemoved: number | null;
 }
 
 const COLUMNS: Record<keyof SyncRunRow, string> = {
@@ -84,10 +88,12 @@ const COLUMNS: Record<keyof SyncRunRow, string> = {
   sent: 'sent',
   accepted: 'accepted',
   deferred: 'deferred',
+  excluded: 'excluded',
+  excludedRemoved: 'excluded_removed',
 };
 
 /** Count columns added to `sync_runs` after its first version; an older state schema gets them on upgrade. */
-export const ADDED_RUN_COLUMNS = ['planned_added', 'planned_removed', 'planned', 'sent', 'accepted', 'deferred'] as const;
+export const ADDED_RUN_COLUMNS = ['planned_added', 'planned_removed', 'planned', 'sent', 'accepted', 'deferred', 'excluded', 'excluded_removed'] as const;
 
 function toValue(v: unknown): SqlValue {
   return v === undefined ? null : (v as SqlValue);
@@ -167,6 +173,8 @@ const INT_FIELDS = new Set([
   'sent',
   'accepted',
   'deferred',
+  'excluded',
+  'excludedRemoved',
 ]);
 
 /** Who holds a sync's lock: the run, and the process running it. */

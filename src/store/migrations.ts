@@ -154,7 +154,22 @@ const splitGroups: StoreMigration = {
   },
 };
 
-export const MIGRATIONS: readonly StoreMigration[] = [controlPlane, membership, splitGroups];
+/** Runs say how many members of the segment the workspace's exclusions kept out of the audience. */
+const runExcluded: StoreMigration = {
+  name: '0004_run_excluded',
+  async up(knex) {
+    await knex.schema.alterTable('runs', (t) => {
+      t.integer('excluded').nullable();
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable('runs', (t) => {
+      t.dropColumn('excluded');
+    });
+  },
+};
+
+export const MIGRATIONS: readonly StoreMigration[] = [controlPlane, membership, splitGroups, runExcluded];
 
 /** knex's migration table; the read path compares its rows with MIGRATIONS without loading knex. */
 export const MIGRATIONS_TABLE = 'knex_migrations';

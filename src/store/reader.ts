@@ -85,6 +85,10 @@ export class StoreReader {
       limits: settings.limits,
       ...(settings.store ? { store: settings.store } : {}),
       ...(settings.orchestrator ? { orchestrator: settings.orchestrator } : {}),
+      ...(settings.minAudienceSize !== undefined ? { minAudienceSize: settings.minAudienceSize } : {}),
+      // Workspace-wide lists stay in the file: they are settings, like the state schema.
+      exclusions: settings.exclusions ?? [],
+      priorityLists: settings.priorityLists ?? [],
       entities: defs.entity.map((o) => o.body),
       segments: defs.segment.map((o) => o.body),
       destinations: defs.destination.map((o) => this.resolveDestination(o.body)),

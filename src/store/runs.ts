@@ -41,6 +41,8 @@ export interface RunRecord {
   rejected: number | null;
   rejectedByReason: Record<string, number>;
   deferred: number | null;
+  /** Members of the segment the workspace's exclusions kept out of the audience (null: the sync has none, or the run predates them). */
+  excluded: number | null;
   batches: number | null;
   /** Milliseconds per step, e.g. `{evaluate, diff, upload, commit}`. */
   timings: Record<string, number>;
@@ -68,6 +70,7 @@ interface RunRow {
   rejected: number | null;
   rejected_by_reason: string | null;
   deferred: number | null;
+  excluded: number | null;
   batches: number | null;
   timings: string | null;
   match_rate: number | null;
@@ -87,6 +90,7 @@ const COLUMN: Record<keyof RunPatch, keyof RunRow> = {
   rejected: 'rejected',
   rejectedByReason: 'rejected_by_reason',
   deferred: 'deferred',
+  excluded: 'excluded',
   batches: 'batches',
   timings: 'timings',
   matchRate: 'match_rate',
@@ -133,6 +137,7 @@ export class RunRepository {
       rejected: null,
       rejected_by_reason: null,
       deferred: null,
+      excluded: null,
       batches: null,
       timings: null,
       match_rate: null,
@@ -215,6 +220,7 @@ function fromRow(r: RunRow): RunRecord {
     rejected: num(r.rejected),
     rejectedByReason: r.rejected_by_reason ? (JSON.parse(r.rejected_by_reason) as Record<string, number>) : {},
     deferred: num(r.deferred),
+    excluded: num(r.excluded ?? null),
     batches: num(r.batches),
     timings: r.timings ? (JSON.parse(r.timings) as Record<string, number>) : {},
     matchRate: num(r.match_rate),

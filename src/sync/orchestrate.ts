@@ -62,6 +62,10 @@ export interface DiffSummary {
   notes?: string[];
   /** The sync's removal window (`removalWindowDays`); absent when the window is off. */
   window?: RemovalWindow;
+  /** Members of the segment the workspace's exclusions keep out of the audience (absent: the sync has none). */
+  excluded?: number;
+  /** Of `removed`, the rows whose person is excluded: removals the user asked for, never stopped by the removal guard. */
+  excludedRemoved?: number;
 }
 
 /** How large a sync's audience was over its recent runs (src/sync/removal-window.ts reads it). */
@@ -146,6 +150,8 @@ export interface SyncRunResult extends RunRef, RunCounts {
   reason?: string;
   /** Notes of the diff (e.g. a first run into a new audience). */
   notes?: string[];
+  /** Members of the segment the workspace's exclusions kept out (absent: the sync has no exclusions). */
+  excluded?: number;
 }
 
 /** Exit code of `outflow sync run` for each outcome (SPEC §3; 3 is Outflow's "needs confirmation"). */
@@ -156,8 +162,12 @@ export const SYNC_EXIT_CODES: Readonly<Record<SyncRunResult['status'], number>> 
   needs_confirmation: 3,
 };
 
-/** Why a run must stop for confirmation, or undefined when it may go on. */
-export function removalGuard(run: Pick<StartedRun, 'mode' | 'maxRemovalShare' | 'allowEmpty'>, diff: DiffSummary, confirmRemovals: boolean): string | undefined {
+/**
+ * Why a run must stop for confirmation, or undefined when it may go on. Removals of excluded
+ * persons (`excludedRemoved`) are left out of every measure: the user asked for them.
+ */
+export function removalGuard(run: Pick<StartedRun, 'mode' | 'maxRemovalShare' | 'allowEmpty'>, all: DiffSummary, confirmRemovals: boolean): string | undefined {
+  const diff = { ...all, removed: all.removed - (all.excludedRemoved ?? 0) };
   if (run.mode !== 'mirror' || diff.removed === 0 || confirmRemovals) return undefined;
   if (diff.memberCount === 0 && !run.allowEmpty)
     return `the segment is empty: this run would remove all ${diff.removed} members of the audience; rerun with --confirm-removals to allow it`;
@@ -236,6 +246,12 @@ export function rootMessage(err: unknown): string {
   return maskMessage(e instanceof Error ? e.message : String(e));
 }
 
+/** What a caller running several syncs together can wait on (in-process only; a workflow passes none). */
+export interface RunHooks {
+  /** Awaited before the run sends its first add (its removes are all sent by then). */
+  beforeAdds?: () => Promise<void>;
+}
+
 /**
  * Runs one sync: evaluate and diff -> guards (audience size, removals) -> upload removes, then
  * adds -> commit -> finish.
@@ -246,7 +262,7 @@ export function rootMessage(err: unknown): string {
  * @example
  * const result = await orchestrateSyncRun(createSyncSteps(deps), { syncId: 'buyers-meta', asOf: new Date().toISOString() });
  */
-export async function orchestrateSyncRun(steps: SyncRunSteps, input: SyncRunInput): Promise<SyncRunResult> {
+export async function orchestrateSyncRun(steps: SyncRunSteps, input: SyncRunInput, hooks: RunHooks = {}): Promise<SyncRunResult> {
   const run = await steps.startRun(input);
   const result: SyncRunResult = {
     runId: run.runId,
@@ -290,6 +306,7 @@ export async function orchestrateSyncRun(steps: SyncRunSteps, input: SyncRunInpu
     const diff = await steps.evaluateAndDiff(run);
     result.memberCount = diff.memberCount;
     if (diff.notes?.length) result.notes = diff.notes;
+    if (diff.excluded !== undefined) result.excluded = diff.excluded;
     // Rows the destination could use no value of are planned adds, rejected before sending.
     unusable = diff.rejected ?? 0;
     result.plannedAdded = diff.added + unusable;
@@ -305,6 +322,7 @@ export async function orchestrateSyncRun(steps: SyncRunSteps, input: SyncRunInpu
       await steps.ensureAudience(run);
       const kinds: ('remove' | 'add')[] = run.mode === 'mirror' ? ['remove', 'add'] : ['add'];
       for (const kind of kinds) {
+        if (kind === 'add') await hooks.beforeAdds?.();
         const up = await steps.uploadChanges({ ...run, kind });
         result.batches += up.batches + up.skippedBatches;
         Object.assign(result, addUpload(counts(), up));

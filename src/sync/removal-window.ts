@@ -7,7 +7,8 @@ const DAY_MS = 86_400_000;
  * The largest a sync's audience was over the last `days` days before `now` (the snapshot each of
  * its runs found, this run left out, and `snapshotCount`, its size now). The guard stops a run that
  * would leave the audience more than `maxRemovalShare` below it. Undefined when the window is off
- * (`removalWindowDays: 0`).
+ * (`removalWindowDays: 0`). Rows exclusions removed lower the sizes of the runs before them: a
+ * removal the user asked for is not a loss the guard should stop the next run for.
  *
  * @example
  * const window = await readRemovalWindow(state, { syncId: 'buyers-meta', runId, days: 7, now: new Date(), snapshotCount: 9145 });
@@ -22,6 +23,7 @@ export async function readRemovalWindow(
     syncId: b.bind(input.syncId),
     runId: b.bind(input.runId),
     mirror: b.bind('mirror'),
+    synced: b.bind('synced'),
     since: b.bind(new Date(input.now.getTime() - input.days * DAY_MS)),
   };
   const [row] = await state.query<{ largest: unknown }>('runs-removal-window', ctx, b);

@@ -2,7 +2,9 @@ import type { SyncConfig, Workspace } from '../config/schema';
 import { dropLeftoverRunTables } from '../state/leftover-run-tables';
 import { type RefreshDeps, refreshOrder } from '../state/membership';
 import { ensureStateSchema } from '../state/state-sql';
-import { orchestrateSyncRun, rootMessage, type SyncRunResult } from './orchestrate';
+import { priorityPlace } from '../segments/audience-source';
+import { orchestrateSyncRun, rootMessage, type RunHooks, type SyncRunResult } from './orchestrate';
+import { RemovesFirst } from './removes-first';
 import { SharedMembers } from './shared-members';
 import { createSyncSteps, type SyncDeps, type SyncSteps } from './steps';
 
@@ -19,6 +21,25 @@ export function dueSyncs(ws: Workspace): SyncConfig[] {
   return due.map((s, i) => ({ s, i })).sort((a, b) => rank(a.s) - rank(b.s) || a.i - b.i).map(({ s }) => s);
 }
 
+/**
+ * Due syncs in groups run together: the syncs of one priority list form one group (at the place of
+ * its first sync), every other sync is a group of its own.
+ */
+export function runGroups(ws: Workspace, due: readonly SyncConfig[]): SyncConfig[][] {
+  const groups: SyncConfig[][] = [];
+  const byList = new Map<string, SyncConfig[]>();
+  for (const sync of due) {
+    const list = priorityPlace(ws, sync.segment)?.list.id;
+    const group = list !== undefined ? byList.get(list) : undefined;
+    if (group) group.push(sync);
+    else {
+      groups.push([sync]);
+      if (list !== undefined) byList.set(list, groups.at(-1)!);
+    }
+  }
+  return groups;
+}
+
 /** One sync of a batch: its result, or why it could not run (it never started: locked, bad input). */
 export interface BatchOutcome {
   syncId: string;
@@ -31,7 +52,8 @@ export interface BatchOutcome {
 /**
  * Runs every due sync at one as-of, one after another, each segment evaluated once however many
  * syncs use it (SharedMembers) and its membership tables refreshed from that evaluation, after dropping the run tables finished runs of any sync left
- * behind. A sync that fails does not stop the others.
+ * behind. A sync that fails does not stop the others. The syncs of one priority list run as a
+ * group (`RemovesFirst`): every remove of the group is sent before any add.
  *
  * @example
  * const { outcomes, evaluations } = await runDueSyncs(deps, new Date().toISOString());
@@ -53,18 +75,24 @@ export async function runDueSyncs(
     ...(deps.log ? { log: deps.log } : {}),
     ...(deps.onChanges ? { onChanges: deps.onChanges } : {}),
   });
-  const steps = createSyncSteps({ ...deps, members: (segmentId, at) => shared.query(segmentId, at) });
+  const steps = createSyncSteps({ ...deps, audience: (sync, at) => shared.audience(sync, at) });
   const outcomes: BatchOutcome[] = [];
+  const runOne = async (sync: SyncConfig, hooks?: RunHooks): Promise<BatchOutcome> => {
+    try {
+      return { syncId: sync.id, result: await orchestrateSyncRun(steps, { syncId: sync.id, asOf }, hooks), steps };
+    } catch (err) {
+      return { syncId: sync.id, error: rootMessage(err), steps };
+    }
+  };
   try {
-    for (const sync of dueSyncs(deps.workspace)) {
-      let outcome: BatchOutcome;
-      try {
-        outcome = { syncId: sync.id, result: await orchestrateSyncRun(steps, { syncId: sync.id, asOf }), steps };
-      } catch (err) {
-        outcome = { syncId: sync.id, error: rootMessage(err), steps };
+    for (const group of runGroups(deps.workspace, dueSyncs(deps.workspace))) {
+      // The syncs of one priority list send all their removes before any of them adds.
+      const together = new RemovesFirst(group.length);
+      const done = await Promise.all(group.map((sync) => (group.length === 1 ? runOne(sync) : together.run((beforeAdds) => runOne(sync, { beforeAdds })))));
+      for (const outcome of done) {
+        outcomes.push(outcome);
+        await onOutcome?.(outcome);
       }
-      outcomes.push(outcome);
-      await onOutcome?.(outcome);
     }
   } finally {
     await shared.dropAll();

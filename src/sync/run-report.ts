@@ -6,11 +6,12 @@ import type { SyncRunResult } from './orchestrate';
  * "sent 0" instead of counting changes it never made.
  *
  * @example
- * countsLine(result) // "planned 1403 (add 1334, remove 69), sent 0 (added 0, removed 0), accepted 0, rejected 0, deferred 1403, batches 0, members 5120"
+ * countsLine(result) // "planned 1403 (add 1334, remove 69), sent 0 (added 0, removed 0), accepted 0, rejected 0, deferred 1403, batches 0, members 5120, excluded 12"
  */
 export function countsLine(r: SyncRunResult): string {
+  const excluded = r.excluded !== undefined ? `, excluded ${r.excluded}` : '';
   if (r.status === 'dry_run')
-    return `would add ${r.plannedAdded}, would remove ${r.plannedRemoved} (segment has ${r.memberCount} members); nothing was sent`;
+    return `would add ${r.plannedAdded}, would remove ${r.plannedRemoved} (segment has ${r.memberCount} members${excluded}); nothing was sent`;
   return [
     `planned ${r.planned} (add ${r.plannedAdded}, remove ${r.plannedRemoved})`,
     `sent ${r.sent} (added ${r.added}, removed ${r.removed})`,
@@ -19,5 +20,5 @@ export function countsLine(r: SyncRunResult): string {
     `deferred ${r.deferred}`,
     `batches ${r.batches}`,
     `members ${r.memberCount}`,
-  ].join(', ');
+  ].join(', ') + excluded;
 }

@@ -4,13 +4,14 @@ import { UserInputError } from '../config/errors';
 import type { DestinationConfig, IdentifierKind, SegmentConfig, SyncConfig, Workspace } from '../config/schema';
 import { columnFields, type Destination, type MatchRate } from '../destinations/contract';
 import { type DestinationFactory, loadConnector } from '../destinations/registry';
-import { compileMembers } from '../segments';
+import { type AudienceQueries, compileAudience } from '../segments/audience-source';
 import { generateAlias } from '../segments/alias';
 import { groupsOfSync, membersForSync } from '../segments/build/split';
 import { loadCatalog } from '../segments/load-catalog';
 import {
   acknowledgedBatches,
   applyDiffToSnapshot,
+  countExcludedRemoves,
   dropRunTables,
   keyRejections,
   type LedgerEntry,
@@ -24,7 +25,7 @@ import { forgetSnapshot, snapshotTargets, targetChangeNote, upgradeLegacySnapsho
 import { dropLeftoverRunTables } from '../state/leftover-run-tables';
 import { acquireSyncLock, getRun, insertRun, listRuns, releaseSyncLock, renewSyncLock, type SyncRunRow, updateRun } from '../state/runs';
 import { ensureStateSchema, type StateSql } from '../state/state-sql';
-import type { CompiledQuery, WarehouseDriver } from '../warehouse/driver';
+import type { WarehouseDriver } from '../warehouse/driver';
 import {
   addUpload,
   type DiffSummary,
@@ -67,10 +68,11 @@ export interface SyncDeps {
    */
   singleCallsRetriedBy?: 'step' | 'orchestrator';
   /**
-   * The segment's members at an as-of, when they were evaluated already for other syncs
-   * (`SharedMembers`, `sync run --all`); by default each run compiles and evaluates its segment.
+   * The audience of a sync at an as-of, when its segments were evaluated already for other syncs
+   * (`SharedMembers`, `sync run --all`); by default each run compiles and evaluates its own
+   * (`compileAudience`: the segment, deduplicated by its priority list, without its exclusions).
    */
-  members?: (segmentId: string, asOf: Date) => Promise<CompiledQuery>;
+  audience?: (sync: SyncConfig, asOf: Date) => Promise<AudienceQueries>;
   /** Lock holder identity; defaults to this host and process. */
   host?: string;
   pid?: number;
@@ -188,6 +190,17 @@ function parseKinds(value: string | null): IdentifierKind[] {
 }
 
 /**
+ * What the exclusions did to a run's diff: the segment's members they kept out, and the rows of
+ * its removals whose person they exclude. Nothing (nulls) for a sync without exclusions.
+ */
+async function countExclusions(s: StateSql, runId: string, audience: AudienceQueries, mode: SyncRunRow['mode']): Promise<Pick<SyncRunRow, 'excluded' | 'excludedRemoved'>> {
+  if (!audience.excludedCount || !audience.excludedMembers) return { excluded: null, excludedRemoved: null };
+  const [row] = await s.warehouse.query<{ n: unknown }>(audience.excludedCount.sql, audience.excludedCount.params);
+  const excludedRemoved = mode === 'mirror' ? await countExcludedRemoves(s, runId, audience.excludedMembers) : 0;
+  return { excluded: Number(row?.n ?? 0), excludedRemoved };
+}
+
+/**
  * The steps of a sync run and the reads around it: the only implementation. The CLI runs them
  * with `orchestrateSyncRun(createSyncSteps(deps), input)` (`runSync`), the Temporal activities
  * wrap them (src/activities), and every other caller does the same.
@@ -268,6 +281,8 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
     added: plannedOf(row, 'add'),
     removed: plannedOf(row, 'remove'),
     snapshotCount: row.snapshotCount ?? 0,
+    ...(row.excluded !== null ? { excluded: row.excluded } : {}),
+    ...(row.excludedRemoved ? { excludedRemoved: row.excludedRemoved } : {}),
   });
   /** The audience the sync's latest run that reached the destination used. */
   const lastAudience = async (s: StateSql, syncId: string): Promise<{ id: string | null; name: string } | undefined> => {
@@ -361,6 +376,8 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
           sent: null,
           accepted: null,
           deferred: null,
+          excluded: null,
+          excludedRemoved: null,
         };
         await insertRun(s, row);
         log('run_started', { syncId: ctx.sync.id, runId, asOf: row.asOf.toISOString(), dryRun: row.dryRun });
@@ -397,20 +414,21 @@ export function createSyncSteps(deps: SyncDeps): SyncSteps {
         const { records } = ctx.destination;
         const compile = { dialect: warehouse.dialect, asOf: row.asOf, catalog: await loadCatalog(warehouse, workspace), splitGroup: true };
         // A record destination's members carry its encoded record as their one identifier column.
-        const members = records
-          ? compileMembers(workspace, row.segmentId, { ...compile, record: { as: RECORD_KINDS[0]!, columns: columnFields(records) } })
-          : deps.members
-            ? await deps.members(row.segmentId, row.asOf)
-            : compileMembers(workspace, row.segmentId, { ...compile, identifiers: kinds });
+        const audience = records
+          ? compileAudience(workspace, ctx.sync, { ...compile, record: { as: RECORD_KINDS[0]!, columns: columnFields(records) } })
+          : deps.audience
+            ? await deps.audience(ctx.sync, row.asOf)
+            : compileAudience(workspace, ctx.sync, { ...compile, identifiers: kinds });
         // A split segment's sync sends only the groups that list it (a holdout is sent by none).
-        const query = membersForSync(ctx.segment, row.syncId, members, warehouse.dialect);
+        const query = membersForSync(ctx.segment, row.syncId, audience.members, warehouse.dialect);
         // add_only records are sent once per person: their diff looks at the person alone, not at changed values.
         const fingerprintKinds = records?.mode === 'add_only' ? [] : kinds;
         const t0 = Date.now();
         const counts = await materialiseDiff(s, { runId: row.runId, target, query, kinds, fingerprintKinds, mode: row.mode, full: run.full ?? false, leaversOnly: records !== undefined, prepare: preparer(ctx), between });
+        const exclusions = await countExclusions(s, row.runId, audience, row.mode);
         // Only now is the diff complete: a run that crashed before this line is superseded, not resumed.
         const { memberCount, added, removed, changed, snapshotCount } = counts;
-        const diffed = { phase: 'diffed' as const, memberCount, snapshotCount, changed, plannedAdded: added, plannedRemoved: removed, audienceName: target.audienceName };
+        const diffed = { phase: 'diffed' as const, memberCount, snapshotCount, changed, plannedAdded: added, plannedRemoved: removed, audienceName: target.audienceName, ...exclusions };
         await updateRun(s, row.runId, { ...diffed, updatedAt: clock() });
         Object.assign(row, diffed);
         log('diff_computed', { runId: row.runId, memberCount, added, removed, changed, ms: Date.now() - t0 });

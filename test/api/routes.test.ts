@@ -110,6 +110,8 @@ const SAMPLES: Record<string, Maker> = {
     return { url: `/runs/${run.runId}/confirm` };
   },
   'GET /persons/:personId/segments': () => ({ url: '/persons/p02/segments' }),
+  'GET /exclusions': () => ({ url: '/exclusions' }),
+  'GET /priority-lists': () => ({ url: '/priority-lists' }),
   'GET /audit': () => ({ url: '/audit?limit=5' }),
   'GET /me': () => ({ url: '/me' }),
   'GET /tokens': () => ({ url: '/tokens' }),

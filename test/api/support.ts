@@ -88,12 +88,12 @@ export class ApiFixture {
     return this.backend === 'postgres' ? `store: {type: postgres, connectionString: "${PG_URL}", schema: ${this.schema}}\n` : '';
   }
 
-  /** `runs`: another run service than the in-process one (Temporal, with a mocked client); `uiDir`: the web UI's files. */
-  static async start(backend: StoreBackend, options: { runs?: (fx: ApiFixture) => RunService; uiDir?: string } = {}): Promise<ApiFixture> {
+  /** `runs`: another run service than the in-process one (Temporal, with a mocked client); `uiDir`: the web UI's files; `extraYaml`: appended to the workspace file. */
+  static async start(backend: StoreBackend, options: { runs?: (fx: ApiFixture) => RunService; uiDir?: string; extraYaml?: string } = {}): Promise<ApiFixture> {
     const fx = new ApiFixture(backend);
     await fx.meta.start();
     await createWarehouse(path.join(fx.dir, 'wh.duckdb'));
-    writeFileSync(fx.file, workspaceYaml(fx.storeLine(), fx.meta.settings()));
+    writeFileSync(fx.file, workspaceYaml(fx.storeLine(), fx.meta.settings()) + (options.extraYaml ?? ''));
     const loaded = loadWorkspace(fx.file);
     const { entities: _e, segments: _s, destinations: _d, syncs: _y, ...settings } = loaded.workspace;
     fx.settings = settings;

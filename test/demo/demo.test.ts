@@ -172,7 +172,7 @@ describe('outflow demo', () => {
         return [id!, Number(n!.replaceAll(',', ''))];
       }),
     );
-    expect(sizes.size).toBe(19);
+    expect(sizes.size).toBe(20);
     expect(sizes.get('all-persons')).toBe(PERSONS);
     expect(sizes.get('beta-testers')).toBe(BETA_TESTERS.length);
     for (const [id, n] of sizes) {

@@ -244,6 +244,29 @@ export class ReferenceEvaluator {
     });
   }
 
+  /**
+   * A priority list's waterfall: each member of any of `ids` with the index of the first of them
+   * they are a member of.
+   */
+  firstMatch(ids: readonly string[]): Map<string, number> {
+    const out = new Map<string, number>();
+    ids.forEach((id, i) => {
+      for (const person of this.members(id)) if (!out.has(person)) out.set(person, i);
+    });
+    return out;
+  }
+
+  /**
+   * What a sync of `segmentId` sends: its members, only those it is the first segment of `priority`
+   * for (when it is in that list), without the members of any of `exclusions`.
+   */
+  audience(segmentId: string, o: { priority?: readonly string[]; exclusions?: readonly string[] } = {}): Set<string> {
+    const index = o.priority?.indexOf(segmentId) ?? -1;
+    const ranks = index >= 0 ? this.firstMatch(o.priority!) : undefined;
+    const excluded = new Set((o.exclusions ?? []).flatMap((id) => [...this.members(id)]));
+    return new Set([...this.members(segmentId)].filter((p) => (!ranks || ranks.get(p) === index) && !excluded.has(p)));
+  }
+
   #all(match: 'all' | 'any', conditions: readonly Condition[], entity: EntityConfig, person: DataRow, id: string): boolean {
     const test = (c: Condition) => this.#condition(c, entity, person, id);
     return match === 'all' ? conditions.every(test) : conditions.some(test);

@@ -85,7 +85,7 @@ syncs:
       expect(await runSync(deps, { syncId: 'treatment-file', asOf })).toMatchObject({ status: 'synced' });
       const shared = new SharedMembers(state, ws, { warehouse: b.warehouse, workspace: ws, onChanges: async (c) => void (await store.membership.take(c)) });
       try {
-        expect(await runSync({ ...deps, members: (id, at) => shared.query(id, at) }, { syncId: 'control-file', asOf })).toMatchObject({ status: 'synced' });
+        expect(await runSync({ ...deps, audience: (sync, at) => shared.audience(sync, at) }, { syncId: 'control-file', asOf })).toMatchObject({ status: 'synced' });
       } finally {
         await shared.dropAll();
       }

@@ -230,7 +230,7 @@ function summary(
 
 function statusTable(syncId: string, runs: SyncRunRow[], running?: string): string {
   if (runs.length === 0) return `sync ${syncId}: no runs yet\n`;
-  const header = ['run', 'status', 'started', 'duration', 'planned', 'sent', 'accepted', 'rejected', 'deferred', 'added', 'removed', 'batches', 'match rate'];
+  const header = ['run', 'status', 'started', 'duration', 'planned', 'sent', 'accepted', 'rejected', 'deferred', 'added', 'removed', 'excluded', 'batches', 'match rate'];
   const count = (n: number | null) => (n === null ? '-' : String(n));
   const rows = runs.map((r) => [
     r.runId,
@@ -244,6 +244,7 @@ function statusTable(syncId: string, runs: SyncRunRow[], running?: string): stri
     count(r.deferred),
     count(r.status === 'syncing' ? null : r.added),
     count(r.status === 'syncing' ? null : r.removed),
+    count(r.excluded),
     String(r.batches ?? '-'),
     r.matchRate === null ? '-' : `${Math.round(r.matchRate * 100)}%`,
   ]);
