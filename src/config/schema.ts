@@ -517,7 +517,7 @@ function checkAudienceLists(ws: Workspace, ctx: z.RefinementCtx) {
       if (other !== undefined) return issue(path, `segment "${id}" is already in priority list "${other}": a segment can be in one priority list only`);
       listOf.set(id, list.id);
       if (segment.splits)
-        return issue(path, `segment "${id}" is split into groups: a priority list takes segments without splits (split the list's audience in a segment that references it instead)`);
+        return issue(path, `segment "${id}" is split into groups: a segment of a priority list cannot have splits`);
       if (entity !== undefined && segment.entity !== entity)
         return issue(path, `segment "${id}" is about entity "${segment.entity}", the list's first segment about "${entity}"`);
       entity = segment.entity;

@@ -44,6 +44,12 @@ describe('exclusions and priority lists (CLI)', () => {
     expect(expectInvalidInput(await outflowInProcess(['validate', '--config', file()]), shown(), 'exclusions[0]')).toMatch(/unknown segment "nobody"/);
     writeFileSync(file(), workspace('priorityLists: [{id: a, segments: [vips]}]\n'));
     expectInvalidInput(await outflowInProcess(['validate', '--config', file()]), shown(), 'priorityLists[0].segments');
+    const split = workspace('priorityLists: [{id: a, segments: [all, vips]}]\n').replace(
+      'alias: vip-people, rules:',
+      'alias: vip-people, splits: [{name: test, percent: 50, syncs: [vip-file]}, {name: hold, percent: 50}], rules:',
+    );
+    writeFileSync(file(), split);
+    expect(expectInvalidInput(await outflowInProcess(['validate', '--config', file()]), shown(), 'priorityLists[0].segments[1]')).toMatch(/split into groups/);
   });
 
   it('sync run reports how many members the exclusions kept out, and sync status shows it per run', async () => {
