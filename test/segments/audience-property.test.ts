@@ -8,6 +8,7 @@ import type { Row, SqlValue } from '../../src/warehouse/driver';
 import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
 import { openTestPostgres, PG_URL, postgresReachable, uniqueSchema } from '../support/pg';
 import { loadStatements, type Scenario, scenarioArb } from './arbitraries';
+import { withStateSchema } from './compiler-engines';
 import { ReferenceEvaluator } from './reference-evaluator';
 
 /**
@@ -33,7 +34,7 @@ const ENGINES = [
     name: 'duckdb',
     reachable: async () => true,
     open: async (): Promise<Engine> => {
-      const db = await DuckDbDriver.open({ path: ':memory:', settings: { threads: '1' } });
+      const db = await withStateSchema(DuckDbDriver.open({ path: ':memory:', settings: { threads: '1' } }));
       return { name: 'duckdb', dialect: dialectFor('duckdb'), run: (sql, params) => db.query(sql, params), close: () => db.close() };
     },
   },
@@ -42,7 +43,7 @@ const ENGINES = [
     // Under CI=true an unreachable server throws here, failing the suite instead of skipping it.
     reachable: postgresReachable,
     open: async (): Promise<Engine> => {
-      const db = await openTestPostgres();
+      const db = await withStateSchema(openTestPostgres());
       return { name: 'postgres', dialect: dialectFor('postgres'), run: (sql, params) => db.query(sql, params), close: () => db.close() };
     },
   },
