@@ -1,6 +1,5 @@
 import { UserInputError } from '../config/errors';
 import type { EntityConfig, Workspace } from '../config/schema';
-import { ensureStateSchema } from '../state/state-sql';
 import { type ColumnInfo, SqlRejectedError, type WarehouseDriver } from '../warehouse/driver';
 import { ensureSegmentState } from '../state/state-sql';
 import type { Catalog } from './catalog';
