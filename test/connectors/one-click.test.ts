@@ -47,6 +47,7 @@ describe('oneClickSync', () => {
       maxRemovalShare: 0.5,
       removalWindowDays: 7,
       allowEmpty: false,
+      ignoreExclusions: false,
       enabled: true,
     });
     // Google's CONTACT_INFO lists take neither mobile ad ids nor CRM ids.
