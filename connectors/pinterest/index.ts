@@ -7,7 +7,6 @@ import type {
   IdentifierKind,
   MatchRate,
   MemberRow,
-  PreparedRow,
   RowResult,
 } from '../../src/destinations/contract';
 import { findInPages } from '../shared/audience';
@@ -81,7 +80,7 @@ export class PinterestDestination extends KitDestination {
     const label = destinationLabel('Pinterest', deps.destinationId, `ad account ${settings.adAccountId}`);
     // A call fills the requests in flight; one call more than that is hashed while the others send.
     const { recordsPerRequest, concurrency } = settings;
-    super({ label, deps, requestsInFlight: concurrency, rowsPerRequest: recordsPerRequest, batchLimit: recordsPerRequest * concurrency, encoder: 'pinterest_keys', acceptedIdentifiers: ACCEPTED });
+    super({ label, deps, requestsInFlight: concurrency, rowsPerRequest: recordsPerRequest, batchLimit: recordsPerRequest * concurrency, encoder: 'pinterest_keys', keyedBy: settings.identifier, acceptedIdentifiers: ACCEPTED });
     this.#s = settings;
     this.#api = new PinterestApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
   }
@@ -113,11 +112,6 @@ export class PinterestDestination extends KitDestination {
     return id ? { id, name: input.name } : { id: `${PENDING}${input.name}`, name: input.name };
   }
 
-  /** Keys of the configured identifier only: a list holds one type. */
-  override prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    const kind = this.#s.identifier;
-    return super.prepareKeys(rows.map((r) => ({ personId: r.personId, identifiers: { [kind]: r.identifiers[kind] ?? null } })));
-  }
 
   protected send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
     const operation = kind === 'add' ? 'ADD' : 'REMOVE';

@@ -8,7 +8,6 @@ import {
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
-  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
 import { findInPages, findOrCreateAudience } from '../shared/audience';
@@ -76,7 +75,7 @@ export class ViantDestination extends KitDestination {
     const label = destinationLabel('Viant', deps.destinationId, `account ${settings.accountId}`);
     // A call fills the requests in flight; one call more than that is hashed while the others send.
     const { valuesPerRequest, concurrency } = settings;
-    super({ label, deps, requestsInFlight: concurrency, rowsPerRequest: valuesPerRequest, batchLimit: valuesPerRequest * concurrency, encoder: 'viant_keys', acceptedIdentifiers: ACCEPTED });
+    super({ label, deps, requestsInFlight: concurrency, rowsPerRequest: valuesPerRequest, batchLimit: valuesPerRequest * concurrency, encoder: 'viant_keys', keyedBy: settings.identifier, acceptedIdentifiers: ACCEPTED });
     this.#s = settings;
     this.#api = new ViantApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
   }
@@ -110,11 +109,6 @@ export class ViantDestination extends KitDestination {
     });
   }
 
-  /** Keys of the configured identifier only: a segment holds one data type. */
-  override prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    const kind = this.#s.identifier;
-    return super.prepareKeys(rows.map((r) => ({ personId: r.personId, identifiers: { [kind]: r.identifiers[kind] ?? null } })));
-  }
 
   protected send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
     return kind === 'add' ? this.#add(audience, rows, ctx) : this.#expire(audience, rows, ctx);
