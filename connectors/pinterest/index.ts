@@ -4,20 +4,15 @@ import type {
   BatchContext,
   ConnectorDefinition,
   ConnectorDeps,
-  Destination,
   IdentifierKind,
   MatchRate,
   MemberRow,
-  PreparedRow,
   RowResult,
 } from '../../src/destinations/contract';
 import { findInPages } from '../shared/audience';
 import { sendInBatches } from '../shared/batches';
-import { checkConnection } from '../shared/connection';
-import { EncodePool } from '../shared/encode-pool';
-import { RequestGate } from '../shared/gate';
+import { KitDestination } from '../shared/destination';
 import { destinationLabel } from '../shared/http';
-import { prepareKeysOnPool } from '../shared/keys';
 import { countOf, sizeReadBack } from '../shared/readback';
 import { PinterestApi, type PinterestListType } from './api';
 
@@ -73,37 +68,29 @@ interface ListEntry {
   list: Promise<{ id: string; created: boolean }>;
 }
 
-export class PinterestDestination implements Destination {
-  readonly batchLimit: number;
-  readonly concurrency: number;
-  readonly acceptedIdentifiers = ACCEPTED;
+export class PinterestDestination extends KitDestination {
   readonly #s: PinterestSettings;
   readonly #api: PinterestApi;
-  readonly #gate: RequestGate;
-  readonly #pool: EncodePool;
-  readonly #label: string;
   /** Lists by audience name, found or created by this destination (one create per name). */
   readonly #lists = new Map<string, ListEntry>();
   /** CUSTOMER_LIST audience ids by list id, for the ones this destination created. */
   readonly #audiences = new Map<string, string>();
 
   constructor(settings: PinterestSettings, deps: ConnectorDeps) {
-    this.#s = settings;
-    this.#label = destinationLabel('Pinterest', deps.destinationId, `ad account ${settings.adAccountId}`);
-    this.#api = new PinterestApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label: this.#label, fetch: deps.fetch });
-    this.#gate = new RequestGate(settings.concurrency);
-    this.#pool = deps.encodePool ?? EncodePool.shared();
+    const label = destinationLabel('Pinterest', deps.destinationId, `ad account ${settings.adAccountId}`);
     // A call fills the requests in flight; one call more than that is hashed while the others send.
-    this.batchLimit = settings.recordsPerRequest * settings.concurrency;
-    this.concurrency = settings.concurrency + 1;
+    const { recordsPerRequest, concurrency } = settings;
+    super({ label, deps, requestsInFlight: concurrency, rowsPerRequest: recordsPerRequest, batchLimit: recordsPerRequest * concurrency, encoder: 'pinterest_keys', keyedBy: settings.identifier, acceptedIdentifiers: ACCEPTED });
+    this.#s = settings;
+    this.#api = new PinterestApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
   }
 
   get #listType(): PinterestListType {
     return LIST_TYPES[this.#s.identifier];
   }
 
-  testConnection(): Promise<void> {
-    return checkConnection(this.#label, () => this.#api.customerLists(this.#s.adAccountId, 1));
+  protected probe(): Promise<unknown> {
+    return this.#api.customerLists(this.#s.adAccountId, 1);
   }
 
   async #find(name: string): Promise<string | undefined> {
@@ -125,24 +112,12 @@ export class PinterestDestination implements Destination {
     return id ? { id, name: input.name } : { id: `${PENDING}${input.name}`, name: input.name };
   }
 
-  /** Keys of the configured identifier only: a list holds one type. */
-  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    const kind = this.#s.identifier;
-    return prepareKeysOnPool(this.#pool, 'pinterest_keys', rows.map((r) => ({ personId: r.personId, identifiers: { [kind]: r.identifiers[kind] ?? null } })));
-  }
 
-  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('ADD', audience, rows, ctx);
-  }
-
-  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('REMOVE', audience, rows, ctx);
-  }
-
-  #send(operation: 'ADD' | 'REMOVE', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    const kind = this.#s.identifier;
-    return sendInBatches(rows, { limit: this.#s.recordsPerRequest, gate: this.#gate }, async (chunk) => {
-      const records = chunk.map((r) => r.identifiers[kind] ?? '').filter((r) => r !== '');
+  protected send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    const operation = kind === 'add' ? 'ADD' : 'REMOVE';
+    const identifier = this.#s.identifier;
+    return sendInBatches(rows, { limit: this.#s.recordsPerRequest, gate: this.gate }, async (chunk) => {
+      const records = chunk.map((r) => r.identifiers[identifier] ?? '').filter((r) => r !== '');
       let listId = audience.id;
       if (listId.startsWith(PENDING)) {
         const me = {};
@@ -175,7 +150,7 @@ export class PinterestDestination implements Destination {
     const found = await this.#find(name);
     if (found) return { id: found, created: false };
     const list = await this.#api.createCustomerList(this.#s.adAccountId, name, this.#listType, records, signal);
-    if (!list) throw new Error(`${this.#label}: customer list create returned no list`);
+    if (!list) throw new Error(`${this.label}: customer list create returned no list`);
     const audience = await this.#api.createAudience(this.#s.adAccountId, name, list.id);
     if (audience) this.#audiences.set(list.id, audience.id);
     return { id: list.id, created: true };

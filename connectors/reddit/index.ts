@@ -4,21 +4,16 @@ import {
   type BatchContext,
   type ConnectorDefinition,
   type ConnectorDeps,
-  type Destination,
   DestinationError,
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
-  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
 import { findOrCreateAudience } from '../shared/audience';
 import { sendInBatches } from '../shared/batches';
-import { checkConnection } from '../shared/connection';
-import { EncodePool } from '../shared/encode-pool';
-import { RequestGate } from '../shared/gate';
+import { KitDestination } from '../shared/destination';
 import { destinationLabel } from '../shared/http';
-import { prepareKeysOnPool } from '../shared/keys';
 import { countOf, sizeReadBack } from '../shared/readback';
 import { RedditApi, type RedditColumn } from './api';
 
@@ -69,29 +64,21 @@ export const redditConnector: ConnectorDefinition<RedditSettings> = {
 };
 export default redditConnector;
 
-export class RedditDestination implements Destination {
-  readonly batchLimit: number;
-  readonly concurrency: number;
-  readonly acceptedIdentifiers = ACCEPTED;
+export class RedditDestination extends KitDestination {
   readonly #s: RedditSettings;
   readonly #api: RedditApi;
-  readonly #gate: RequestGate;
-  readonly #pool: EncodePool;
-  readonly #label: string;
 
   constructor(settings: RedditSettings, deps: ConnectorDeps) {
-    this.#s = settings;
-    this.#label = destinationLabel('Reddit', deps.destinationId, `ad account ${settings.adAccountId}`);
-    this.#api = new RedditApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label: this.#label, fetch: deps.fetch });
-    this.#gate = new RequestGate(settings.concurrency);
-    this.#pool = deps.encodePool ?? EncodePool.shared();
+    const label = destinationLabel('Reddit', deps.destinationId, `ad account ${settings.adAccountId}`);
     // A call fills the requests in flight; one call more than that is hashed while the others send.
-    this.batchLimit = settings.rowsPerRequest * settings.concurrency;
-    this.concurrency = settings.concurrency + 1;
+    const { rowsPerRequest, concurrency } = settings;
+    super({ label, deps, requestsInFlight: concurrency, rowsPerRequest, batchLimit: rowsPerRequest * concurrency, encoder: 'reddit_keys', acceptedIdentifiers: ACCEPTED });
+    this.#s = settings;
+    this.#api = new RedditApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
   }
 
-  testConnection(): Promise<void> {
-    return checkConnection(this.#label, () => this.#api.customAudiences(this.#s.adAccountId));
+  protected probe(): Promise<unknown> {
+    return this.#api.customAudiences(this.#s.adAccountId);
   }
 
   createAudience(input: { name: string }): Promise<AudienceRef> {
@@ -102,26 +89,15 @@ export class RedditDestination implements Destination {
       },
       create: async () => {
         const created = await this.#api.create(this.#s.adAccountId, input.name);
-        if (!created) throw new DestinationError('retryable', `${this.#label}: custom audience create returned no audience`);
+        if (!created) throw new DestinationError('retryable', `${this.label}: custom audience create returned no audience`);
         return { id: created.id, name: input.name };
       },
     });
   }
 
-  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    return prepareKeysOnPool(this.#pool, 'reddit_keys', rows);
-  }
-
-  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('ADD', audience, rows, ctx);
-  }
-
-  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('REMOVE', audience, rows, ctx);
-  }
-
-  #send(action: 'ADD' | 'REMOVE', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return sendInBatches(rows, { limit: this.#s.rowsPerRequest, gate: this.#gate }, async (chunk) => {
+  protected send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    const action = kind === 'add' ? 'ADD' : 'REMOVE';
+    return sendInBatches(rows, { limit: this.#s.rowsPerRequest, gate: this.gate }, async (chunk) => {
       // Only the columns some row of the request has: a row needs one value at least.
       const columns = COLUMNS.filter(([kind]) => chunk.some((r) => r.identifiers[kind]));
       const data = chunk.map((r) => columns.map(([kind]) => r.identifiers[kind] ?? ''));
@@ -133,7 +109,7 @@ export class RedditDestination implements Destination {
         const bad = await this.#api.users(audience.id, action, columns.map(([, c]) => c), left.map((i) => data[i] as string[]), ctx.signal);
         if (!bad) break;
         const at = left[bad.row];
-        if (at === undefined) throw new DestinationError('invalid_payload', `${this.#label}: Reddit refused a row outside the request`, { code: 400 });
+        if (at === undefined) throw new DestinationError('invalid_payload', `${this.label}: Reddit refused a row outside the request`, { code: 400 });
         rejected.set(at, `Reddit rejected the row${bad.column ? `: invalid ${bad.column}` : ''}`);
         left = left.filter((i) => i !== at);
       }

@@ -33,6 +33,8 @@ export interface KitDestinationOptions {
   /** The keys encoder of the hashing pool (encoders.ts). */
   encoder: EncoderName;
   acceptedIdentifiers: readonly IdentifierKind[];
+  /** The one identifier the platform's audience is built from (it holds one type): prepareKeys reads no other. */
+  keyedBy?: IdentifierKind;
   deps: ConnectorDeps;
   /** Rows per call and calls in flight, where the platform needs other than the default. */
   batchLimit?: number;
@@ -49,6 +51,7 @@ export abstract class KitDestination implements Destination {
   /** The hashing threads, for connectors that also build request bodies there (Meta). */
   protected readonly pool: EncodePool;
   readonly #encoder: EncoderName;
+  readonly #keyedBy: IdentifierKind | undefined;
 
   constructor(o: KitDestinationOptions) {
     this.label = o.label;
@@ -59,6 +62,7 @@ export abstract class KitDestination implements Destination {
     this.concurrency = o.concurrency ?? o.requestsInFlight + 1;
     this.pool = o.deps.encodePool ?? EncodePool.shared();
     this.#encoder = o.encoder;
+    this.#keyedBy = o.keyedBy;
   }
 
   /** The one cheap authenticated call testConnection makes. */
@@ -73,7 +77,9 @@ export abstract class KitDestination implements Destination {
   }
 
   prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    return prepareKeysOnPool(this.pool, this.#encoder, rows);
+    const kind = this.#keyedBy;
+    const input = kind === undefined ? rows : rows.map((r) => ({ personId: r.personId, identifiers: { [kind]: r.identifiers[kind] ?? null } }));
+    return prepareKeysOnPool(this.pool, this.#encoder, input);
   }
 
   addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {

@@ -4,21 +4,16 @@ import {
   type BatchContext,
   type ConnectorDefinition,
   type ConnectorDeps,
-  type Destination,
   DestinationError,
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
-  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
 import { sha256Hex } from '../../src/identity/hash';
 import { sendInBatches } from '../shared/batches';
-import { checkConnection } from '../shared/connection';
-import { EncodePool } from '../shared/encode-pool';
-import { RequestGate } from '../shared/gate';
+import { KitDestination } from '../shared/destination';
 import { destinationLabel } from '../shared/http';
-import { prepareKeysOnPool } from '../shared/keys';
 import { Enum, type MappingField, StackAdaptApi, type StackAdaptProfile, type UserError } from './api';
 
 /**
@@ -76,31 +71,18 @@ export const stackAdaptConnector: ConnectorDefinition<StackAdaptSettings> = {
 };
 export default stackAdaptConnector;
 
-export class StackAdaptDestination implements Destination {
-  readonly batchLimit: number;
-  readonly concurrency: number;
-  readonly acceptedIdentifiers = ACCEPTED;
+export class StackAdaptDestination extends KitDestination {
   readonly #s: StackAdaptSettings;
   readonly #api: StackAdaptApi;
-  readonly #gate: RequestGate;
-  readonly #pool: EncodePool;
-  readonly #label: string;
 
   constructor(settings: StackAdaptSettings, deps: ConnectorDeps) {
-    this.#s = settings;
-    this.#label = destinationLabel('StackAdapt', deps.destinationId, `advertiser ${settings.advertiserId}`);
-    this.#api = new StackAdaptApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label: this.#label, fetch: deps.fetch });
-    this.#gate = new RequestGate(settings.concurrency);
-    this.#pool = deps.encodePool ?? EncodePool.shared();
+    const label = destinationLabel('StackAdapt', deps.destinationId, `advertiser ${settings.advertiserId}`);
     // A call fills the requests in flight. Keys need no hashing (only the userId's one SHA-256),
     // so no extra call is kept ready while others send: a revoked token fails one request only.
-    this.batchLimit = settings.profilesPerRequest * settings.concurrency;
-    this.concurrency = settings.concurrency;
-  }
-
-  /** The token must hold WRITE on the advertiser. */
-  testConnection(): Promise<void> {
-    return checkConnection(this.#label, () => this.#checkWrite());
+    const { profilesPerRequest, concurrency } = settings;
+    super({ label, deps, requestsInFlight: concurrency, rowsPerRequest: profilesPerRequest, batchLimit: profilesPerRequest * concurrency, concurrency, encoder: 'stackadapt_keys', acceptedIdentifiers: ACCEPTED });
+    this.#s = settings;
+    this.#api = new StackAdaptApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
   }
 
   /**
@@ -111,27 +93,17 @@ export class StackAdaptDestination implements Destination {
     return Promise.resolve({ id: input.name, name: input.name });
   }
 
-  async #checkWrite(): Promise<void> {
+  /** The token must hold WRITE on the advertiser. */
+  protected async probe(): Promise<void> {
     const scopes = await this.#api.scopes();
     const mine = scopes.find((s) => s.advertiserId === this.#s.advertiserId);
     if (!mine?.scopes.includes('WRITE'))
-      throw new DestinationError('invalid_auth', `${this.#label}: access denied: the GraphQL token has no WRITE scope on advertiser ${this.#s.advertiserId}`);
+      throw new DestinationError('invalid_auth', `${this.label}: access denied: the GraphQL token has no WRITE scope on advertiser ${this.#s.advertiserId}`);
   }
 
-  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    return prepareKeysOnPool(this.#pool, 'stackadapt_keys', rows);
-  }
-
-  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('enter', audience, rows, ctx);
-  }
-
-  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('exit', audience, rows, ctx);
-  }
-
-  #send(action: 'enter' | 'exit', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return sendInBatches(rows, { limit: this.#s.profilesPerRequest, gate: this.#gate }, async (chunk) => {
+  protected send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    const action = kind === 'add' ? 'enter' : 'exit';
+    return sendInBatches(rows, { limit: this.#s.profilesPerRequest, gate: this.gate }, async (chunk) => {
       const profiles = chunk.map((r) => profileOf(r, audience, action));
       const { externalProvider, marketingOptIn: optedIn } = this.#s;
       const input = { advertiserId: this.#s.advertiserId, externalProvider, optedIn, profiles, profileMapping: PROFILE_MAPPING, audienceMapping: AUDIENCE_MAPPING };
@@ -157,7 +129,7 @@ export class StackAdaptDestination implements Destination {
 
   #refused(what: string, errors: readonly UserError[]): DestinationError {
     const text = errors.map((e) => withoutEmails(e.message)).join('; ');
-    return new DestinationError('invalid_payload', `${this.#label}: StackAdapt refused ${what}: ${text}`);
+    return new DestinationError('invalid_payload', `${this.label}: StackAdapt refused ${what}: ${text}`);
   }
 }
 

@@ -8,7 +8,6 @@ import {
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
-  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
 import { findInPages } from '../shared/audience';
@@ -74,7 +73,7 @@ export class TikTokDestination extends KitDestination {
   constructor(settings: TikTokSettings, deps: ConnectorDeps) {
     const label = destinationLabel('TikTok', deps.destinationId, `advertiser ${settings.advertiserId}`);
     // One file and its update at a time (TikTok applies them in order); a second call hashes its rows meanwhile.
-    super({ label, deps, requestsInFlight: 1, rowsPerRequest: settings.rowsPerFile, batchLimit: settings.rowsPerFile, encoder: 'tiktok_keys', acceptedIdentifiers: ACCEPTED });
+    super({ label, deps, requestsInFlight: 1, rowsPerRequest: settings.rowsPerFile, batchLimit: settings.rowsPerFile, encoder: 'tiktok_keys', keyedBy: settings.identifier, acceptedIdentifiers: ACCEPTED });
     this.#s = settings;
     this.#api = new TikTokApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
     this.#log = deps.log;
@@ -100,11 +99,6 @@ export class TikTokDestination extends KitDestination {
     return (await this.#find(input.name)) ?? { id: `${PENDING}${input.name}`, name: input.name };
   }
 
-  /** Keys of the configured identifier only: the audience's calculate_type takes no other. */
-  override prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    const kind = this.#s.identifier;
-    return super.prepareKeys(rows.map((r) => ({ personId: r.personId, identifiers: { [kind]: r.identifiers[kind] ?? null } })));
-  }
 
   protected send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
     const action = kind === 'add' ? 'APPEND' : 'REMOVE';

@@ -4,21 +4,16 @@ import {
   type BatchContext,
   type ConnectorDefinition,
   type ConnectorDeps,
-  type Destination,
   DestinationError,
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
-  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
 import { findInPages, findOrCreateAudience } from '../shared/audience';
 import { sendInBatches } from '../shared/batches';
-import { checkConnection } from '../shared/connection';
-import { EncodePool } from '../shared/encode-pool';
-import { RequestGate } from '../shared/gate';
+import { KitDestination } from '../shared/destination';
 import { destinationLabel } from '../shared/http';
-import { prepareKeysOnPool } from '../shared/keys';
 import { countOf, sizeReadBack } from '../shared/readback';
 import { VIANT_PAGE_SIZE, ViantApi, type ViantDataType } from './api';
 
@@ -72,33 +67,25 @@ export const viantConnector: ConnectorDefinition<ViantSettings> = {
 };
 export default viantConnector;
 
-export class ViantDestination implements Destination {
-  readonly batchLimit: number;
-  readonly concurrency: number;
-  readonly acceptedIdentifiers = ACCEPTED;
+export class ViantDestination extends KitDestination {
   readonly #s: ViantSettings;
   readonly #api: ViantApi;
-  readonly #gate: RequestGate;
-  readonly #pool: EncodePool;
-  readonly #label: string;
 
   constructor(settings: ViantSettings, deps: ConnectorDeps) {
-    this.#s = settings;
-    this.#label = destinationLabel('Viant', deps.destinationId, `account ${settings.accountId}`);
-    this.#api = new ViantApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label: this.#label, fetch: deps.fetch });
-    this.#gate = new RequestGate(settings.concurrency);
-    this.#pool = deps.encodePool ?? EncodePool.shared();
+    const label = destinationLabel('Viant', deps.destinationId, `account ${settings.accountId}`);
     // A call fills the requests in flight; one call more than that is hashed while the others send.
-    this.batchLimit = settings.valuesPerRequest * settings.concurrency;
-    this.concurrency = settings.concurrency + 1;
+    const { valuesPerRequest, concurrency } = settings;
+    super({ label, deps, requestsInFlight: concurrency, rowsPerRequest: valuesPerRequest, batchLimit: valuesPerRequest * concurrency, encoder: 'viant_keys', keyedBy: settings.identifier, acceptedIdentifiers: ACCEPTED });
+    this.#s = settings;
+    this.#api = new ViantApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
   }
 
   get #dataType(): ViantDataType {
     return DATA_TYPES[this.#s.identifier];
   }
 
-  testConnection(): Promise<void> {
-    return checkConnection(this.#label, () => this.#api.segments(1));
+  protected probe(): Promise<unknown> {
+    return this.#api.segments(1);
   }
 
   createAudience(input: { name: string }): Promise<AudienceRef> {
@@ -116,16 +103,15 @@ export class ViantDestination implements Destination {
       create: async () => {
         const { accountId, advertiserIds, ttlSeconds } = this.#s;
         const created = await this.#api.create({ name: input.name, dataType: this.#dataType, accountId: Number(accountId), advertiserIds: advertiserIds.map(Number), ttl: ttlSeconds });
-        if (!created) throw new DestinationError('retryable', `${this.#label}: segment create returned no segment id`);
+        if (!created) throw new DestinationError('retryable', `${this.label}: segment create returned no segment id`);
         return { id: created.id, name: input.name };
       },
     });
   }
 
-  /** Keys of the configured identifier only: a segment holds one data type. */
-  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    const kind = this.#s.identifier;
-    return prepareKeysOnPool(this.#pool, 'viant_keys', rows.map((r) => ({ personId: r.personId, identifiers: { [kind]: r.identifiers[kind] ?? null } })));
+
+  protected send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    return kind === 'add' ? this.#add(audience, rows, ctx) : this.#expire(audience, rows, ctx);
   }
 
   /**
@@ -133,9 +119,9 @@ export class ViantDestination implements Destination {
    * value found there is rejected (`Viant rejected the record`, never the value) and the rest are
    * sent again, until a payload is taken. A refusal naming none of the sent values fails the batch.
    */
-  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+  #add(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
     const kind = this.#s.identifier;
-    return sendInBatches(rows, { limit: this.#s.valuesPerRequest, gate: this.#gate }, async (chunk) => {
+    return sendInBatches(rows, { limit: this.#s.valuesPerRequest, gate: this.gate }, async (chunk) => {
       const values = chunk.map((r) => r.identifiers[kind] ?? '');
       const rejected = new Map<number, string>();
       let left = values.map((_, i) => i);
@@ -143,7 +129,7 @@ export class ViantDestination implements Destination {
         const bad = await this.#api.add(audience.id, this.#s.countryCode, left.map((i) => values[i] as string), ctx.signal);
         if (!bad) break;
         const named = left.filter((i) => bad.details.includes(values[i] as string));
-        if (named.length === 0) throw new DestinationError('invalid_payload', `${this.#label}: Viant refused ${bad.count} record(s) without naming them`, { code: 400 });
+        if (named.length === 0) throw new DestinationError('invalid_payload', `${this.label}: Viant refused ${bad.count} record(s) without naming them`, { code: 400 });
         for (const i of named) rejected.set(i, 'Viant rejected the record (bad record)');
         // A payload Viant took in part (published > 0) is not sent again.
         if (bad.published > 0) break;
@@ -154,9 +140,9 @@ export class ViantDestination implements Destination {
   }
 
   /** Removal is a job Viant finishes within 24 hours: the members leave the segment then. */
-  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+  #expire(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
     const kind = this.#s.identifier;
-    return sendInBatches(rows, { limit: this.#s.valuesPerRequest, gate: this.#gate }, async (chunk) => {
+    return sendInBatches(rows, { limit: this.#s.valuesPerRequest, gate: this.gate }, async (chunk) => {
       await this.#api.expire(audience.id, this.#dataType, chunk.map((r) => r.identifiers[kind] ?? ''), ctx.signal);
       return undefined;
     });

@@ -4,22 +4,17 @@ import {
   type BatchContext,
   type ConnectorDefinition,
   type ConnectorDeps,
-  type Destination,
   DestinationError,
   type IdentifierKind,
   type MatchRate,
   type MemberRow,
-  type PreparedRow,
   type RowResult,
 } from '../../src/destinations/contract';
 import { findOrCreateAudience } from '../shared/audience';
 import { chunked, sendInBatches } from '../shared/batches';
-import { checkConnection } from '../shared/connection';
+import { KitDestination } from '../shared/destination';
 import { payloadBytes } from '../shared/encode';
-import { EncodePool } from '../shared/encode-pool';
-import { RequestGate } from '../shared/gate';
 import { destinationLabel } from '../shared/http';
-import { prepareKeysOnPool } from '../shared/keys';
 import { countOf, sizeReadBack } from '../shared/readback';
 import { XApi, type XOperation, type XUser } from './api';
 
@@ -76,29 +71,21 @@ export const xConnector: ConnectorDefinition<XSettings> = {
 };
 export default xConnector;
 
-export class XDestination implements Destination {
-  readonly batchLimit: number;
-  readonly concurrency: number;
-  readonly acceptedIdentifiers = ACCEPTED;
+export class XDestination extends KitDestination {
   readonly #s: XSettings;
   readonly #api: XApi;
-  readonly #gate: RequestGate;
-  readonly #pool: EncodePool;
-  readonly #label: string;
 
   constructor(settings: XSettings, deps: ConnectorDeps) {
-    this.#s = settings;
-    this.#label = destinationLabel('X', deps.destinationId, `ads account ${settings.accountId}`);
-    this.#api = new XApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label: this.#label, fetch: deps.fetch });
-    this.#gate = new RequestGate(settings.concurrency);
-    this.#pool = deps.encodePool ?? EncodePool.shared();
+    const label = destinationLabel('X', deps.destinationId, `ads account ${settings.accountId}`);
     // A call fills the requests in flight; one call more than that is hashed while the others send.
-    this.batchLimit = settings.usersPerRequest * settings.concurrency;
-    this.concurrency = settings.concurrency + 1;
+    const { usersPerRequest, concurrency } = settings;
+    super({ label, deps, requestsInFlight: concurrency, rowsPerRequest: usersPerRequest, batchLimit: usersPerRequest * concurrency, encoder: 'x_keys', acceptedIdentifiers: ACCEPTED });
+    this.#s = settings;
+    this.#api = new XApi({ ...settings, timeoutMs: settings.requestTimeoutMs, label, fetch: deps.fetch });
   }
 
-  testConnection(): Promise<void> {
-    return checkConnection(this.#label, () => this.#api.customAudiences(this.#s.accountId, 1));
+  protected probe(): Promise<unknown> {
+    return this.#api.customAudiences(this.#s.accountId, 1);
   }
 
   createAudience(input: { name: string; description?: string }): Promise<AudienceRef> {
@@ -115,26 +102,15 @@ export class XDestination implements Destination {
       },
       create: async () => {
         const created = await this.#api.create(this.#s.accountId, input.name, input.description ?? '');
-        if (!created) throw new DestinationError('retryable', `${this.#label}: custom audience create returned no audience`);
+        if (!created) throw new DestinationError('retryable', `${this.label}: custom audience create returned no audience`);
         return { id: created.id, name: input.name };
       },
     });
   }
 
-  prepareKeys(rows: readonly MemberRow[]): Promise<PreparedRow[]> {
-    return prepareKeysOnPool(this.#pool, 'x_keys', rows);
-  }
-
-  addMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('Update', audience, rows, ctx);
-  }
-
-  removeMembers(audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return this.#send('Delete', audience, rows, ctx);
-  }
-
-  #send(operation: XOperation['operation_type'], audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
-    return sendInBatches(rows, { limit: this.#s.usersPerRequest, gate: this.#gate }, async (chunk) => {
+  protected send(kind: 'add' | 'remove', audience: AudienceRef, rows: readonly MemberRow[], ctx: BatchContext): Promise<RowResult[]> {
+    const operation: XOperation['operation_type'] = kind === 'add' ? 'Update' : 'Delete';
+    return sendInBatches(rows, { limit: this.#s.usersPerRequest, gate: this.gate }, async (chunk) => {
       const users = chunk.map(userOf);
       const rejected = await this.#post(audience.id, operation, users, ctx.signal);
       if (rejected.size === 0) return undefined;
@@ -142,7 +118,7 @@ export class XDestination implements Destination {
       const rest = users.map((u, i) => [u, i] as const).filter(([, i]) => !rejected.has(i));
       if (rest.length > 0) {
         const again = await this.#post(audience.id, operation, rest.map(([u]) => u), ctx.signal);
-        if (again.size > 0) throw new DestinationError('invalid_payload', `${this.#label}: X refused users of a request that had no refused user left`, { code: 'INVALID_PARAMETER' });
+        if (again.size > 0) throw new DestinationError('invalid_payload', `${this.label}: X refused users of a request that had no refused user left`, { code: 'INVALID_PARAMETER' });
       }
       return rejected;
     });

@@ -4,6 +4,7 @@ import { findInPages, findOrCreateAudience } from '../../connectors/shared/audie
 import { sendInBatches } from '../../connectors/shared/batches';
 import { PlatformClient, statusFailure } from '../../connectors/shared/client';
 import { checkConnection } from '../../connectors/shared/connection';
+import { KitDestination, type KitDestinationOptions } from '../../connectors/shared/destination';
 import { EncodePool } from '../../connectors/shared/encode-pool';
 import { classifyFailure, type ErrorCodes } from '../../connectors/shared/errors';
 import { RequestGate } from '../../connectors/shared/gate';
@@ -11,7 +12,7 @@ import { asRecord } from '../../connectors/shared/http';
 import { prepareKeysOnPool } from '../../connectors/shared/keys';
 import { OAuthRefresher } from '../../connectors/shared/oauth';
 import { belowMinimum, countOf, sizeReadBack } from '../../connectors/shared/readback';
-import { DestinationError, type MemberRow } from '../../src/destinations/contract';
+import { type AudienceRef, DestinationError, type MatchRate, type MemberRow, type RowResult } from '../../src/destinations/contract';
 import { expectError } from './expect-error';
 
 /** The connector kit (connectors/shared/), one piece at a time, without a platform. */
@@ -207,6 +208,49 @@ describe('prepareKeysOnPool: the platform rules, on the hashing threads for larg
     const two = await prepareKeysOnPool(main, 'snapchat_keys', [{ personId: 'y', identifiers: { phone: '+12125551000' } }]);
     expect(one[0]?.keys).toEqual(two[0]?.keys);
     expect(await prepareKeysOnPool(main, 'snapchat_keys', [])).toEqual([]);
+  });
+});
+
+/** A kit destination with no platform behind it: what the base class alone does. */
+class BareDestination extends KitDestination {
+  constructor(o: Partial<KitDestinationOptions>, pool: EncodePool) {
+    super({ label: 'bare', requestsInFlight: 3, rowsPerRequest: 10, encoder: 'pinterest_keys', acceptedIdentifiers: ['email', 'mobileAdId'], deps: { baseDir: '.', encodePool: pool }, ...o });
+  }
+  protected probe(): Promise<unknown> {
+    return Promise.resolve();
+  }
+  protected send(_kind: 'add' | 'remove', _audience: AudienceRef, rows: readonly MemberRow[]): Promise<RowResult[]> {
+    return Promise.resolve(rows.map((r) => ({ personId: r.personId, ok: true as const })));
+  }
+  createAudience(input: { name: string }): Promise<AudienceRef> {
+    return Promise.resolve({ id: input.name, name: input.name });
+  }
+  readMatchRate(): Promise<MatchRate> {
+    return Promise.resolve({ status: 'ready' });
+  }
+}
+
+describe('KitDestination', () => {
+  const pool = new EncodePool({ threads: 0 });
+  afterAll(() => pool.close());
+  const input: MemberRow[] = [
+    { personId: 'both', identifiers: { email: 'A@x.io', mobileAdId: 'AEBE52E7-03EE-455A-B3C4-E57283966239' } },
+    { personId: 'email-only', identifiers: { email: 'b@x.io' } },
+  ];
+  it('calls: two requests a call and one call more than requests in flight, unless set', () => {
+    const d = new BareDestination({}, pool);
+    expect([d.batchLimit, d.concurrency]).toEqual([20, 4]);
+    const set = new BareDestination({ batchLimit: 30, concurrency: 3 }, pool);
+    expect([set.batchLimit, set.concurrency]).toEqual([30, 3]);
+  });
+  it('keys every identifier the encoder takes, or with keyedBy only that one', async () => {
+    const all = await new BareDestination({}, pool).prepareKeys(input);
+    expect(Object.keys(all[0]?.keys ?? {}).sort()).toEqual(['email', 'mobileAdId']);
+    expect(all[1]?.keys).toEqual({ email: sha('b@x.io') });
+    const maid = await new BareDestination({ keyedBy: 'mobileAdId' }, pool).prepareKeys(input);
+    expect(Object.keys(maid[0]?.keys ?? {})).toEqual(['mobileAdId']);
+    expect(maid[0]?.keys.mobileAdId).toBe(all[0]?.keys.mobileAdId);
+    expect(maid[1]).toMatchObject({ personId: 'email-only', keys: {}, rejected: expect.stringContaining('no usable identifier') });
   });
 });
 
