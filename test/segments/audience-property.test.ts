@@ -1,14 +1,9 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Workspace } from '../../src/config/schema';
-import { dialectFor } from '../../src/segments';
 import { compileAudience, compilePriorityList } from '../../src/segments/audience-source';
-import type { SqlDialect } from '../../src/warehouse/dialect';
-import type { Row, SqlValue } from '../../src/warehouse/driver';
-import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
-import { openTestPostgres, PG_URL, postgresReachable, uniqueSchema } from '../support/pg';
 import { loadStatements, type Scenario, scenarioArb } from './arbitraries';
-import { withStateSchema } from './compiler-engines';
+import { type Engine, PROPERTY_ENGINES, useEngine } from './property-engines';
 import { ReferenceEvaluator } from './reference-evaluator';
 
 /**
@@ -22,32 +17,7 @@ import { ReferenceEvaluator } from './reference-evaluator';
 const RUNS = Number(process.env.OUTFLOW_PROPERTY_RUNS ?? 40);
 const SEED = 1818;
 
-interface Engine {
-  readonly name: 'duckdb' | 'postgres';
-  readonly dialect: SqlDialect;
-  run(sql: string, params: readonly SqlValue[]): Promise<Row[]>;
-  close(): Promise<void>;
-}
 
-const ENGINES = [
-  {
-    name: 'duckdb',
-    reachable: async () => true,
-    open: async (): Promise<Engine> => {
-      const db = await withStateSchema(DuckDbDriver.open({ path: ':memory:', settings: { threads: '1' } }));
-      return { name: 'duckdb', dialect: dialectFor('duckdb'), run: (sql, params) => db.query(sql, params), close: () => db.close() };
-    },
-  },
-  {
-    name: 'postgres',
-    // Under CI=true an unreachable server throws here, failing the suite instead of skipping it.
-    reachable: postgresReachable,
-    open: async (): Promise<Engine> => {
-      const db = await withStateSchema(openTestPostgres());
-      return { name: 'postgres', dialect: dialectFor('postgres'), run: (sql, params) => db.query(sql, params), close: () => db.close() };
-    },
-  },
-] as const;
 
 /** A scenario with a priority list over some of its segments (in a drawn order) and exclusions among the others. */
 const withLists = (schema: string) =>
@@ -97,33 +67,17 @@ async function check(e: Engine, sc: Scenario, list: string[], exclusions: string
   return { members, excluded: excludedTotal };
 }
 
-describe.each(ENGINES)('priority lists and exclusions on $name match the reference evaluator', ({ name, open, reachable }) => {
-  const schema = uniqueSchema('aud');
-  let engine: Engine | undefined;
-  let unavailable: string | undefined;
-
-  beforeAll(async () => {
-    if (!(await reachable())) {
-      unavailable = `${name} at ${PG_URL} is unreachable; skipped (under CI=true this fails)`;
-      return;
-    }
-    engine = await open();
-    await engine.run(`create schema ${engine.dialect.quoteIdentifier(schema)}`, []);
-  });
-
-  afterAll(async () => {
-    if (!engine) return;
-    await engine.run(`drop schema if exists ${engine.dialect.quoteIdentifier(schema)} cascade`, []);
-    await engine.close();
-  });
+describe.each(PROPERTY_ENGINES)('priority lists and exclusions on $name match the reference evaluator', (entry) => {
+  const fx = useEngine(entry, 'aud');
+  const { schema } = fx;
 
   it(`agrees on ${RUNS} random datasets, lists and exclusions`, async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+    if (fx.unavailable) ctx.skip(fx.unavailable);
     let members = 0;
     let excluded = 0;
     await fc.assert(
       fc.asyncProperty(withLists(schema), async ({ sc, list, exclusions }) => {
-        const n = await check(engine!, sc, list, exclusions);
+        const n = await check(fx.engine!, sc, list, exclusions);
         members += n.members;
         excluded += n.excluded;
       }),

@@ -1,14 +1,12 @@
 import fc from 'fast-check';
 import type { Workspace } from '../../src/config/schema';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileCount, compileMembers, dialectFor } from '../../src/segments';
-import type { SqlDialect } from '../../src/warehouse/dialect';
-import type { CompiledQuery, Row, SqlValue } from '../../src/warehouse/driver';
-import { DuckDbDriver } from '../../src/warehouse/duckdb/driver';
+import { describe, expect, it } from 'vitest';
+import { compileCount, compileMembers } from '../../src/segments';
+import type { CompiledQuery } from '../../src/warehouse/driver';
 import { fixedScenario, loadStatements, type Scenario, scenarioArb, textScenarioArb, timeScenarioArb } from './arbitraries';
 import { ReferenceEvaluator } from './reference-evaluator';
 import { compileOverlap, intersectionsOf, MAX_OVERLAP_SEGMENTS, type Overlap } from '../../src/segments/overlap';
-import { openTestPostgres, PG_URL, postgresReachable, uniqueSchema } from '../support/pg';
+import { type Engine, PROPERTY_ENGINES, useEngine } from './property-engines';
 
 /**
  * The compiler against the reference evaluator: random datasets and rule trees, compiled SQL run
@@ -24,23 +22,7 @@ const FOCUSED_RUNS = Math.ceil((RUNS * 2) / 3);
 /** Soaks with many runs need more than the default test timeout (a shared machine: 1 s per run). */
 const TIMEOUT = Math.max(60_000, RUNS * 1_000);
 
-/** The little an engine needs here: run SQL with bound values. */
-interface Engine {
-  readonly name: 'duckdb' | 'postgres';
-  readonly dialect: SqlDialect;
-  run(sql: string, params: readonly SqlValue[]): Promise<Row[]>;
-  close(): Promise<void>;
-}
 
-async function openDuckDb(): Promise<Engine> {
-  const db = await DuckDbDriver.open({ path: ':memory:', settings: { threads: '1' } });
-  return { name: 'duckdb', dialect: dialectFor('duckdb'), run: (sql, params) => db.query(sql, params), close: () => db.close() };
-}
-
-async function openPostgres(): Promise<Engine> {
-  const db = await openTestPostgres();
-  return { name: 'postgres', dialect: dialectFor('postgres'), run: (sql, params) => db.query(sql, params), close: () => db.close() };
-}
 
 function describeFailure(sc: Scenario, segmentId: string, q: CompiledQuery, got: string[], want: string[]): string {
   const segment = sc.ws.segments.find((s) => s.id === segmentId)!;
@@ -55,11 +37,6 @@ function describeFailure(sc: Scenario, segmentId: string, q: CompiledQuery, got:
   ].join('\n');
 }
 
-const ENGINES = [
-  { name: 'duckdb', open: openDuckDb, reachable: async () => true },
-  // Under CI=true an unreachable server throws here, failing the suite instead of skipping it.
-  { name: 'postgres', open: openPostgres, reachable: postgresReachable },
-] as const;
 
 /** Loads the scenario, runs every segment's compiled SQL, compares with the reference. Returns the member count. */
 async function check(e: Engine, sc: Scenario): Promise<number> {
@@ -148,29 +125,13 @@ function checkOverlap(overlap: Overlap | undefined, reference: ReferenceEvaluato
   }
 }
 
-describe.each(ENGINES)('compiled segments on $name match the reference evaluator', ({ name, open, reachable }) => {
-  const schema = uniqueSchema('prop');
-  let engine: Engine | undefined;
-  let unavailable: string | undefined;
-
-  beforeAll(async () => {
-    if (!(await reachable())) {
-      unavailable = `${name} at ${PG_URL} is unreachable; skipped (under CI=true this fails)`;
-      return;
-    }
-    engine = await open();
-    await engine.run(`create schema ${engine.dialect.quoteIdentifier(schema)}`, []);
-  });
-
-  afterAll(async () => {
-    if (!engine) return;
-    await engine.run(`drop schema if exists ${engine.dialect.quoteIdentifier(schema)} cascade`, []);
-    await engine.close();
-  });
+describe.each(PROPERTY_ENGINES)('compiled segments on $name match the reference evaluator', (entry) => {
+  const fx = useEngine(entry, 'prop');
+  const { schema } = fx;
 
   it(`agrees on ${RUNS} random datasets and rule trees`, async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
-    const e = engine!;
+    if (fx.unavailable) ctx.skip(fx.unavailable);
+    const e = fx.engine!;
     let members = 0;
     await fc.assert(
       fc.asyncProperty(scenarioArb({ schema }), async (sc) => {
@@ -183,8 +144,8 @@ describe.each(ENGINES)('compiled segments on $name match the reference evaluator
   }, TIMEOUT);
 
   it(`agrees on text operators over ${FOCUSED_RUNS} generated name lists`, async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
-    const e = engine!;
+    if (fx.unavailable) ctx.skip(fx.unavailable);
+    const e = fx.engine!;
     await fc.assert(
       fc.asyncProperty(textScenarioArb(schema), async (sc) => {
         await check(e, sc);
@@ -194,8 +155,8 @@ describe.each(ENGINES)('compiled segments on $name match the reference evaluator
   }, TIMEOUT);
 
   it(`agrees on windows, sessions and first/last seen over ${FOCUSED_RUNS} edge-heavy timelines`, async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
-    const e = engine!;
+    if (fx.unavailable) ctx.skip(fx.unavailable);
+    const e = fx.engine!;
     await fc.assert(
       fc.asyncProperty(timeScenarioArb(schema), async (sc) => {
         await check(e, sc);
@@ -206,7 +167,7 @@ describe.each(ENGINES)('compiled segments on $name match the reference evaluator
 
   // Counterexamples the property found, kept as focused cases (scratch/compiler-bugs.md).
   it('regression: a fractional number compared with an integer column', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+    if (fx.unavailable) ctx.skip(fx.unavailable);
     const sc = fixedScenario(
       schema,
       '2026-03-31T10:00:00Z',
@@ -217,11 +178,11 @@ describe.each(ENGINES)('compiled segments on $name match the reference evaluator
         { id: 'in', rules: { conditions: [{ kind: 'trait', trait: 'age', op: 'in', value: [2.5, 3] }] } },
       ],
     );
-    expect(await check(engine!, sc)).toBe(5);
+    expect(await check(fx.engine!, sc)).toBe(5);
   });
 
   it('regression: calendar-month windows clamp at month end', async (ctx) => {
-    if (unavailable) ctx.skip(unavailable);
+    if (fx.unavailable) ctx.skip(fx.unavailable);
     const at = (iso: string) => new Date(iso);
     const sc = fixedScenario(
       schema,
@@ -236,6 +197,6 @@ describe.each(ENGINES)('compiled segments on $name match the reference evaluator
       },
       [{ id: 'm', rules: { conditions: [{ kind: 'event', event: 'purchase', window: { last: 1, unit: 'month' } }] } }],
     );
-    expect(await check(engine!, sc)).toBe(1);
+    expect(await check(fx.engine!, sc)).toBe(1);
   });
 });
