@@ -1,7 +1,8 @@
 import { UserInputError } from '../config/errors';
 import type { PriorityList, SyncConfig, Workspace } from '../config/schema';
 import type { CompiledQuery } from '../warehouse/driver';
-import { type CompileOptions, compileNormalized, writerFor } from './index';
+import { renderSql } from '../warehouse/templates';
+import { type CompileOptions, compileMembers, writerFor } from './index';
 import { and, negate, type NormalizedSegment, normalizeSegment, or } from './normalize';
 import { printFirstMatch } from './printer';
 import type { RuleNode } from './tree';
@@ -78,20 +79,55 @@ export interface AudienceQueries {
 /**
  * The queries of what a sync sends: its segment, deduplicated by its priority list, without its
  * exclusions; with exclusions, also the count of persons they keep out and the excluded persons.
+ * The segment's members are compiled on their own, and the segments before it in its list and the
+ * exclusions are taken out by one anti-join (`segments/audience`), so each engine plans every
+ * segment as it plans it alone (hash joins), not a negated combined tree.
  *
  * @example
  * const { members, excludedCount } = compileAudience(ws, ws.syncs[0], { dialect, asOf, identifiers: ['email'] });
  */
 export function compileAudience(ws: Workspace, sync: Pick<SyncConfig, 'segment' | 'ignoreExclusions'>, o: CompileOptions): AudienceQueries {
   const exclusions = syncExclusions(ws, sync);
-  const { source, excluded } = audienceTrees(ws, sync.segment, exclusions, o.catalog);
-  const members = compileNormalized({ ...source, tree: and([source.tree, negate(excluded)]) }, o, 'members');
+  const place = priorityPlace(ws, sync.segment);
+  const earlier = place ? place.list.segments.slice(0, place.index) : [];
+  const segment = compileMembers(ws, sync.segment, o);
+  if (earlier.length === 0 && exclusions.length === 0) return { members: segment };
+  const members = without(ws, segment, [...earlier, ...exclusions], o, {});
   if (exclusions.length === 0) return { members };
+  const rank = earlier.length > 0 ? without(ws, segment, earlier, o, {}) : segment;
   return {
     members,
-    excludedCount: compileNormalized({ ...source, tree: and([source.tree, excluded]) }, o, 'count'),
-    excludedMembers: compileNormalized({ ...source, tree: excluded }, { ...o, identifiers: [], orderByKey: false, record: undefined, splitGroup: false }, 'members'),
+    excludedCount: without(ws, rank, exclusions, o, { keep: true, count: true }),
+    excludedMembers: unionOf(ws, exclusions, o),
   };
+}
+
+/**
+ * The members (person_id only) of each of `segmentIds`, compiled to follow `leading` parameters:
+ * their SQL texts, and every parameter in order.
+ */
+function keysOf(ws: Workspace, segmentIds: readonly string[], o: CompileOptions, leading: CompiledQuery['params']): { parts: string[]; params: CompiledQuery['params'] } {
+  const params = [...leading];
+  const parts = segmentIds.map((id) => {
+    const q = compileMembers(ws, id, { ...o, identifiers: [], orderByKey: false, record: undefined, splitGroup: false, paramOffset: params.length });
+    params.push(...q.params);
+    return q.sql;
+  });
+  return { parts, params };
+}
+
+/** `members` without (or with `keep`: only, with `count`: the number of) the persons of any of `segmentIds`. */
+function without(ws: Workspace, members: CompiledQuery, segmentIds: readonly string[], o: CompileOptions, shape: { keep?: boolean; count?: boolean }): CompiledQuery {
+  const { parts, params } = keysOf(ws, segmentIds, o, members.params);
+  const q = (name: string) => o.dialect.quoteIdentifier(name);
+  const sql = renderSql(o.dialect.name, 'segments/audience', { members: members.sql, without: parts, keep: shape.keep ?? false, count: shape.count ?? false, personId: q('person_id'), countAlias: q('n') });
+  return { sql, params };
+}
+
+/** Every person of any of `segmentIds`, once (person_id only). */
+function unionOf(ws: Workspace, segmentIds: readonly string[], o: CompileOptions): CompiledQuery {
+  const { parts, params } = keysOf(ws, segmentIds, o, []);
+  return { sql: parts.join(' UNION '), params };
 }
 
 /**
